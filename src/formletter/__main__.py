@@ -1,0 +1,3 @@
+from formletter.cli import main
+
+main()

@@ -1,0 +1,277 @@
+"""The small, frozen data types that flow through the pipeline.
+
+All character offsets are 0-based, end-exclusive, and index the letter's
+*original* text exactly as it was read (``Letter.text``), never a normalised copy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Literal
+
+__all__ = [
+    "PART_KINDS",
+    "Anatomy",
+    "DiffOp",
+    "Failure",
+    "Family",
+    "Letter",
+    "LetterDiff",
+    "Link",
+    "OpKind",
+    "Part",
+    "Passage",
+    "SegmentKind",
+    "SenderMatch",
+    "SourceResult",
+    "Template",
+    "TemplateSegment",
+    "letter_id_for",
+]
+
+#: The anatomy part kinds, in the order they usually appear in a letter.
+PART_KINDS: tuple[str, ...] = (
+    "letterhead",
+    "date",
+    "recipient",
+    "salutation",
+    "heading",
+    "body",
+    "closing",
+    "signoff",
+    "signature",
+    "name",
+    "role",
+    "constituency",
+    "contact",
+    "email_header",
+    "quoted_reply",
+    "email_signature",
+)
+
+
+def letter_id_for(text: str, key: str = "") -> str:
+    """The stable id of a letter, derived from its content, so any order and any re-run
+    gives the same id. ``key`` tells apart records that share a text on purpose (two
+    identical public comments in a CSV are two comments): it is the record's id-column
+    value or row number, and empty for a letter that is a whole file."""
+    data = text if not key else f"{key}\x00{text}"
+    return "L" + hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()[:15]
+
+
+@dataclass(frozen=True, slots=True)
+class Letter:
+    """One letter as read, with its provenance."""
+
+    letter_id: str
+    source: str
+    text: str
+    #: extra columns and provenance (page range, archive member, row, headers), as pairs
+    meta: tuple[tuple[str, str], ...] = ()
+    #: mean OCR confidence 0-100 when the text came from OCR, else None
+    ocr_confidence: float | None = None
+
+    @classmethod
+    def from_text(
+        cls,
+        text: str,
+        source: str,
+        meta: tuple[tuple[str, str], ...] = (),
+        ocr_confidence: float | None = None,
+        key: str = "",
+    ) -> Letter:
+        return cls(letter_id_for(text, key), source, text, meta, ocr_confidence)
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """An input that could not be read, and why. Failures are data, not exceptions."""
+
+    source: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class SourceResult:
+    """What reading one input file gave: its content hash, its letters and its failures.
+
+    A CSV gives one letter per row, a zip one per member; a broken file gives a failure
+    and no letters. ``sha256`` lets a re-run skip files it has already read."""
+
+    path: str
+    sha256: str
+    size: int
+    letters: tuple[Letter, ...] = ()
+    failures: tuple[Failure, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One anatomical part of a letter: a span of the original text."""
+
+    kind: str
+    start: int
+    end: int
+    #: a normalised value where one makes sense (ISO date, name without honorifics, ...)
+    value: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Anatomy:
+    """A letter taken apart. ``body_start:body_end`` is the region compared with other
+    letters and diffed against the template (heading included, wrapper excluded)."""
+
+    body_start: int
+    body_end: int
+    parts: tuple[Part, ...] = ()
+    date: str | None = None
+    salutation: str | None = None
+    heading: str | None = None
+    closing: str | None = None
+    sender_name: str | None = None
+    sender_role: str | None = None
+    constituency: str | None = None
+
+    def part(self, kind: str) -> Part | None:
+        for p in self.parts:
+            if p.kind == kind:
+                return p
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class SenderMatch:
+    """The result of resolving a letter's sender against a register."""
+
+    register_id: str | None
+    name: str | None
+    constituency: str | None
+    party: str | None
+    confidence: float
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A stretch of text shared by two letters (character offsets into each original)."""
+
+    a_start: int
+    a_end: int
+    b_start: int
+    b_end: int
+    tokens: int
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A verified relation between two letters: how much of each is shared."""
+
+    a: str
+    b: str
+    #: share of a's body tokens inside shared passages
+    a_coverage: float
+    #: share of b's body tokens inside shared passages
+    b_coverage: float
+    shared_tokens: int
+    passages: tuple[Passage, ...] = ()
+
+    @property
+    def score(self) -> float:
+        """Containment: the share of the shorter body that is shared."""
+        return max(self.a_coverage, self.b_coverage)
+
+
+SegmentKind = Literal["text", "slot"]
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateSegment:
+    """A sentence-sized piece of a template, or a slot inside one."""
+
+    kind: SegmentKind
+    #: the text; for a slot, its marker such as ``{name}``
+    text: str
+    start: int
+    end: int
+    #: how many family members carry this sentence
+    support: int
+    #: index of the sentence this segment belongs to
+    sentence: int
+    #: for slots: a few example fillers seen in members
+    examples: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    family_id: str
+    text: str
+    segments: tuple[TemplateSegment, ...]
+    #: how many members the consensus was built from (a bounded sample of variants)
+    sample_size: int
+
+    @property
+    def slots(self) -> tuple[TemplateSegment, ...]:
+        return tuple(s for s in self.segments if s.kind == "slot")
+
+
+OpKind = Literal["equal", "minor", "slot", "insert", "delete", "replace", "moved"]
+
+
+@dataclass(frozen=True, slots=True)
+class DiffOp:
+    """One step of a letter's diff against its template.
+
+    ``t_start:t_end`` index the template text; ``l_start:l_end`` index the letter's
+    original text. Kinds:
+
+    - ``equal``: identical characters in both;
+    - ``minor``: the same words up to case, spacing, line breaks, hyphenation or OCR noise;
+    - ``slot``: the letter's filler for a template slot;
+    - ``moved``: template text the letter carries, but out of the template's order;
+    - ``insert``: the sender's own text, absent from the template;
+    - ``replace``: template text the sender changed (``text`` is the new wording);
+    - ``delete``: template text the letter leaves out (empty letter range).
+
+    ``text`` is the letter's characters for every kind but ``delete`` (where it is the
+    template's removed text), so template + ops rebuild the letter body exactly.
+    """
+
+    op: OpKind
+    t_start: int
+    t_end: int
+    l_start: int
+    l_end: int
+    text: str = ""
+
+    @property
+    def is_unique(self) -> bool:
+        """True for the sender's own words."""
+        return self.op in ("insert", "replace")
+
+
+@dataclass(frozen=True, slots=True)
+class Family:
+    """A template family: letters built from the same template."""
+
+    family_id: str
+    members: tuple[str, ...]
+    template: Template | None = None
+    #: letter_id -> diff, filled once diffs are computed
+    diffs: tuple[LetterDiff, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class LetterDiff:
+    letter_id: str
+    family_id: str
+    body_start: int
+    body_end: int
+    ops: tuple[DiffOp, ...]
+    #: 0-1 similarity of the letter body to the template
+    similarity: float
+    #: share of the letter body's tokens that come from the template
+    coverage: float
+    unique_spans: tuple[tuple[int, int], ...]
+    unique_text: str
+

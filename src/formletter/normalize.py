@@ -1,0 +1,134 @@
+"""Text normalisation: tokens with offsets into the original, folded for matching.
+
+The matching form of a word is *folded*: Unicode-compatible, case-folded, accents
+dropped, apostrophes and line-wrap hyphens removed, and the common OCR confusions
+collapsed (``rn``/``m``, ``l``/``1``/``I``/``i``/``|``, ``O``/``0``, ``5``/``s``,
+``vv``/``w``). Folding is applied to every letter alike, so two copies of a template
+match whatever the scanner did to them, while every offset still points into the
+untouched original text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "Tokens",
+    "fold_word",
+    "hash_words",
+    "normalize_text",
+    "sentence_spans",
+    "tokenize",
+]
+
+# A word: letters/digits, joined across apostrophes and hyphens (a hyphen may be
+# followed by a line break: "inter-\n national" is one word).
+_WORD = re.compile(r"[^\W_]+(?:(?:['’‘`]|-[ \t]*(?:\r?\n)?[ \t]*)[^\W_]+)*")
+_JOINERS = re.compile(r"['’‘`]|-[ \t]*(?:\r?\n)?[ \t]*")
+_CHAR_FOLD = str.maketrans({"0": "o", "1": "l", "i": "l", "|": "l", "5": "s", "ı": "l"})
+_PAIR_FOLD = re.compile(r"rn|vv")
+_PAIR_MAP = {"rn": "m", "vv": "w"}
+
+
+@lru_cache(maxsize=1 << 18)
+def fold_word(word: str) -> str:
+    """The matching form of one word (idempotent: ``fold_word(fold_word(w)) == fold_word(w)``)."""
+    w = unicodedata.normalize("NFKD", word)
+    w = "".join(c for c in w if not unicodedata.combining(c))
+    w = _JOINERS.sub("", w.casefold())
+    w = w.translate(_CHAR_FOLD)
+    return _PAIR_FOLD.sub(lambda m: _PAIR_MAP[m.group(0)], w)
+
+
+_HASH_CACHE: dict[str, int] = {}
+
+
+def _word_hash(word: str) -> int:
+    h = _HASH_CACHE.get(word)
+    if h is None:
+        h = int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(), "little")
+        if len(_HASH_CACHE) < 2_000_000:
+            _HASH_CACHE[word] = h
+    return h
+
+
+def hash_words(words: Sequence[str]) -> npt.NDArray[np.uint64]:
+    """Stable 64-bit ids for folded words (the same in every process and run)."""
+    return np.fromiter((_word_hash(w) for w in words), dtype=np.uint64, count=len(words))
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Tokens:
+    """The words of a stretch of text, folded, with their offsets in the original."""
+
+    words: tuple[str, ...]
+    ids: npt.NDArray[np.uint64]
+    starts: npt.NDArray[np.int64]
+    ends: npt.NDArray[np.int64]
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def slice(self, i: int, j: int) -> Tokens:
+        return Tokens(self.words[i:j], self.ids[i:j], self.starts[i:j], self.ends[i:j])
+
+
+def tokenize(text: str, start: int = 0, end: int | None = None) -> Tokens:
+    """Tokenise ``text[start:end]``; offsets index ``text`` itself."""
+    end = len(text) if end is None else end
+    words: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    for m in _WORD.finditer(text, start, end):
+        words.append(fold_word(m.group(0)))
+        starts.append(m.start())
+        ends.append(m.end())
+    return Tokens(
+        tuple(words),
+        hash_words(words),
+        np.asarray(starts, dtype=np.int64),
+        np.asarray(ends, dtype=np.int64),
+    )
+
+
+def normalize_text(text: str) -> str:
+    """The matching form of a whole text: folded words joined by single spaces.
+
+    Idempotent, and insensitive to reflowed lines, line-wrap hyphens, case, accents,
+    punctuation and the OCR confusions listed in the module docstring.
+    """
+    return " ".join(fold_word(m.group(0)) for m in _WORD.finditer(text))
+
+
+# Sentence ends: . ! ? (optionally closed by quotes/brackets) before whitespace, or a blank line.
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'’”)\]]*(?=\s)|\n[ \t]*\n")
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Sentence (and paragraph) spans of ``text[start:end]``, trimmed of whitespace."""
+    end = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    pos = start
+    for m in _SENTENCE_END.finditer(text, start, end):
+        cut = m.end() if m.group(0) and not m.group(0).startswith("\n") else m.start()
+        _add_trimmed(text, pos, cut, spans)
+        pos = m.end()
+    _add_trimmed(text, pos, end, spans)
+    return spans
+
+
+def _add_trimmed(text: str, a: int, b: int, out: list[tuple[int, int]]) -> None:
+    while a < b and text[a].isspace():
+        a += 1
+    while b > a and text[b - 1].isspace():
+        b -= 1
+    if b > a:
+        out.append((a, b))
