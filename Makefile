@@ -3,14 +3,14 @@ PY      ?= python3
 VENV    ?= .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
-APT_PKGS := tesseract-ocr tesseract-ocr-eng chromium chromium-driver
+APT_PKGS := tesseract-ocr tesseract-ocr-eng chromium chromium-driver fonts-dejavu-core
 DEMO    ?= demo
 
 .PHONY: install sysdeps demo test lint typecheck bench bench-large clean
 
 # Debian packages: installed only when a tool is missing, so repeat runs stay fast.
 sysdeps:
-	@if ! command -v tesseract >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1; then \
+	@if ! command -v tesseract >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1 || [ ! -d /usr/share/fonts/truetype/dejavu ]; then \
 	  echo "Installing system packages: $(APT_PKGS)"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(APT_PKGS) >/dev/null; \
