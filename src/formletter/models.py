@@ -274,4 +274,5 @@ class LetterDiff:
     coverage: float
     unique_spans: tuple[tuple[int, int], ...]
     unique_text: str
-
+    #: share of the template's words the letter carries
+    template_coverage: float = 0.0

@@ -75,27 +75,36 @@ class Tokens:
     ends: npt.NDArray[np.int64]
 
     def __len__(self) -> int:
-        return len(self.words)
+        return len(self.ids)
 
     def slice(self, i: int, j: int) -> Tokens:
         return Tokens(self.words[i:j], self.ids[i:j], self.starts[i:j], self.ends[i:j])
 
 
+_RAW_CACHE: dict[str, tuple[str, int]] = {}
+
+
+def _lookup(raw: str) -> tuple[str, int]:
+    got = _RAW_CACHE.get(raw)
+    if got is None:
+        folded = fold_word(raw)
+        got = (folded, _word_hash(folded))
+        if len(_RAW_CACHE) < 2_000_000:
+            _RAW_CACHE[raw] = got
+    return got
+
+
 def tokenize(text: str, start: int = 0, end: int | None = None) -> Tokens:
     """Tokenise ``text[start:end]``; offsets index ``text`` itself."""
     end = len(text) if end is None else end
-    words: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
-    for m in _WORD.finditer(text, start, end):
-        words.append(fold_word(m.group(0)))
-        starts.append(m.start())
-        ends.append(m.end())
+    matches = list(_WORD.finditer(text, start, end))
+    looked = [_lookup(m.group(0)) for m in matches]
+    n = len(matches)
     return Tokens(
-        tuple(words),
-        hash_words(words),
-        np.asarray(starts, dtype=np.int64),
-        np.asarray(ends, dtype=np.int64),
+        tuple(w for w, _ in looked),
+        np.fromiter((h for _, h in looked), dtype=np.uint64, count=n),
+        np.fromiter((m.start() for m in matches), dtype=np.int64, count=n),
+        np.fromiter((m.end() for m in matches), dtype=np.int64, count=n),
     )
 
 
