@@ -1,0 +1,165 @@
+"""Verify candidate pairs by alignment and record the passages they share.
+
+Alignment is seed-and-extend over folded word ids: every word k-gram the two texts
+share is a seed; seeds on the same diagonal merge into a *run* (small gaps, such as an
+edited word, are bridged). Runs may cross, so reordered paragraphs still align, and a
+letter that keeps only part of a template aligns on the part it keeps. Runs shorter
+than ``min_run`` words are ignored: a stock phrase is not evidence of a shared template.
+
+A pair is a family *link* when the shared passages cover at least ``min_containment``
+of the shorter body and at least ``min_shared`` words. Containment (not Jaccard) is used
+so a short letter wholly contained in a long one links to it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from formletter.models import Link, Passage
+from formletter.normalize import Tokens
+from formletter.sketch import kgram_hashes
+
+__all__ = ["AlignParams", "Run", "find_runs", "is_link", "verify"]
+
+I64 = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True, slots=True)
+class AlignParams:
+    k: int = 3
+    #: a run must span at least this many words to count
+    min_run: int = 8
+    #: seeds on one diagonal separated by at most this many words join one run
+    max_gap: int = 4
+    #: a link needs this share of the shorter body covered...
+    min_containment: float = 0.5
+    #: ...and at least this many shared words
+    min_shared: int = 20
+    #: a seed repeated more than this often in the other text is ignored (repetitive text)
+    max_repeat: int = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """A shared stretch: words ``a0:a1`` of A align with words ``b0:b1`` of B."""
+
+    a0: int
+    a1: int
+    b0: int
+    b1: int
+    #: words inside the run that are covered by matching seeds
+    matched: int
+
+
+def _seed_pairs(
+    sa: npt.NDArray[np.uint64], sb: npt.NDArray[np.uint64], max_repeat: int
+) -> tuple[I64, I64]:
+    order = np.argsort(sb, kind="stable")
+    sbs = sb[order]
+    lo = np.searchsorted(sbs, sa, "left")
+    hi = np.searchsorted(sbs, sa, "right")
+    cnt = hi - lo
+    cnt[cnt > max_repeat] = 0
+    total = int(cnt.sum())
+    if total == 0:
+        e = np.empty(0, dtype=np.int64)
+        return e, e
+    ia = np.repeat(np.arange(len(sa), dtype=np.int64), cnt)
+    starts = np.repeat(lo, cnt)
+    offs = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+    jb = order[starts + offs].astype(np.int64)
+    return ia, jb
+
+
+def find_runs(a: Tokens, b: Tokens, params: AlignParams = AlignParams()) -> list[Run]:
+    """Maximal shared runs between two token streams (possibly crossing), longest first."""
+    k = params.k
+    if len(a) < k or len(b) < k:
+        return []
+    sa = kgram_hashes(a.ids, k)
+    sb = kgram_hashes(b.ids, k)
+    ia, jb = _seed_pairs(sa, sb, params.max_repeat)
+    if len(ia) == 0:
+        return []
+    diag = ia - jb
+    order = np.lexsort((ia, diag))
+    ia, jb, diag = ia[order], jb[order], diag[order]
+    # a new run starts where the diagonal changes or the gap along it is too large
+    brk = np.ones(len(ia), dtype=bool)
+    brk[1:] = (diag[1:] != diag[:-1]) | (ia[1:] - ia[:-1] > params.max_gap + 1)
+    run_id = np.cumsum(brk) - 1
+    starts = np.flatnonzero(brk)
+    ends = np.append(starts[1:], len(ia))
+    a0 = ia[starts]
+    a1 = ia[ends - 1] + k
+    b0 = jb[starts]
+    b1 = jb[ends - 1] + k
+    # matched words per run: union of seed windows = sum of min(k, step) over seeds
+    step = np.empty(len(ia), dtype=np.int64)
+    step[:-1] = np.minimum(ia[1:] - ia[:-1], k)
+    step[-1] = k
+    step[np.append(brk[1:], True)] = k
+    matched = np.bincount(run_id, weights=step).astype(np.int64)
+    keep = (a1 - a0) >= params.min_run
+    runs = [
+        Run(int(x0), int(x1), int(y0), int(y1), int(m))
+        for x0, x1, y0, y1, m in zip(
+            a0[keep], a1[keep], b0[keep], b1[keep], matched[keep], strict=True
+        )
+    ]
+    runs.sort(key=lambda r: (-(r.a1 - r.a0), r.a0, r.b0))
+    return runs
+
+
+def _covered(n: int, spans: list[tuple[int, int]]) -> int:
+    if not spans:
+        return 0
+    mark = np.zeros(n + 1, dtype=np.int64)
+    for s, e in spans:
+        mark[s] += 1
+        mark[e] -= 1
+    return int(np.count_nonzero(np.cumsum(mark)[:n]))
+
+
+def verify(
+    a_id: str,
+    a: Tokens,
+    b_id: str,
+    b: Tokens,
+    params: AlignParams = AlignParams(),
+    *,
+    with_passages: bool = True,
+) -> Link:
+    """Align two bodies and measure how much of each the shared passages cover."""
+    runs = find_runs(a, b, params)
+    na, nb = len(a), len(b)
+    cov_a = _covered(na, [(r.a0, r.a1) for r in runs])
+    cov_b = _covered(nb, [(r.b0, r.b1) for r in runs])
+    passages: tuple[Passage, ...] = ()
+    if with_passages and runs:
+        passages = tuple(
+            Passage(
+                int(a.starts[r.a0]),
+                int(a.ends[r.a1 - 1]),
+                int(b.starts[r.b0]),
+                int(b.ends[r.b1 - 1]),
+                r.a1 - r.a0,
+            )
+            for r in sorted(runs, key=lambda r: (r.a0, r.b0))
+        )
+    return Link(
+        a=a_id,
+        b=b_id,
+        a_coverage=cov_a / na if na else 0.0,
+        b_coverage=cov_b / nb if nb else 0.0,
+        shared_tokens=min(cov_a, cov_b),
+        passages=passages,
+    )
+
+
+def is_link(link: Link, params: AlignParams = AlignParams()) -> bool:
+    """Whether a verified pair is strong enough to put two letters in one family."""
+    return link.score >= params.min_containment and link.shared_tokens >= params.min_shared

@@ -1,0 +1,99 @@
+"""From verified links to families, without letting one weak link chain two templates.
+
+1. ``UnionFind`` joins letters along verified links (array-backed, path halving).
+2. ``components`` lists the connected groups, each sorted, in a canonical order.
+3. ``split_by_reference`` is the anti-chaining step: a family's members must each align
+   directly with the family's *reference* (its recovered template), not merely sit at the
+   end of a path of links. Members that do not are split off and clustered again on their
+   own. The engine runs this loop with the template layer supplying the reference.
+
+Family ids are derived from content (the smallest member id), so the same letters in any
+order give the same ids.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["UnionFind", "components", "family_id_for", "pivot", "subcomponents"]
+
+
+class UnionFind:
+    """Disjoint sets over ``0..n-1`` with union by smaller root (deterministic)."""
+
+    def __init__(self, n: int) -> None:
+        self.parent: npt.NDArray[np.int64] = np.arange(n, dtype=np.int64)
+
+    def find(self, x: int) -> int:
+        p = self.parent
+        while p[x] != x:
+            p[x] = p[p[x]]
+            x = int(p[x])
+        return x
+
+    def union(self, a: int, b: int) -> bool:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return False
+        if ra < rb:
+            self.parent[rb] = ra
+        else:
+            self.parent[ra] = rb
+        return True
+
+    def connected(self, a: int, b: int) -> bool:
+        return self.find(a) == self.find(b)
+
+    def roots(self) -> npt.NDArray[np.int64]:
+        """The root of every element (fully compressed)."""
+        p = self.parent
+        while True:
+            q = p[p]
+            if np.array_equal(q, p):
+                return p
+            p = q
+            self.parent = p
+
+
+def components(n: int, edges: Iterable[tuple[int, int]]) -> list[list[int]]:
+    """Connected components of size >= 2, each sorted, ordered by their smallest element."""
+    uf = UnionFind(n)
+    for a, b in edges:
+        uf.union(a, b)
+    roots = uf.roots()
+    order = np.argsort(roots, kind="stable")
+    sorted_roots = roots[order]
+    cuts = np.flatnonzero(np.diff(sorted_roots)) + 1
+    groups = [g.tolist() for g in np.split(order, cuts) if len(g) >= 2]
+    groups.sort(key=lambda g: g[0])
+    return groups
+
+
+def subcomponents(members: Sequence[int], edges: Iterable[tuple[int, int]]) -> list[list[int]]:
+    """Components of the subgraph induced on ``members`` (singletons included)."""
+    index = {m: i for i, m in enumerate(sorted(members))}
+    ordered = sorted(members)
+    uf = UnionFind(len(ordered))
+    for a, b in edges:
+        ia, ib = index.get(a), index.get(b)
+        if ia is not None and ib is not None:
+            uf.union(ia, ib)
+    groups: dict[int, list[int]] = {}
+    for i, m in enumerate(ordered):
+        groups.setdefault(uf.find(i), []).append(m)
+    return sorted(groups.values(), key=lambda g: g[0])
+
+
+def pivot(members: Sequence[int], weights: dict[int, float], lengths: Sequence[int]) -> int:
+    """The most central member: highest link weight, then longest body, then smallest index."""
+    return min(members, key=lambda m: (-weights.get(m, 0.0), -lengths[m], m))
+
+
+def family_id_for(member_ids: Iterable[str]) -> str:
+    """A stable family id: a hash of the family's smallest letter id."""
+    first = min(member_ids)
+    return "F" + hashlib.sha256(first.encode()).hexdigest()[:11]
