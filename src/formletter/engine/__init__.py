@@ -1,0 +1,28 @@
+"""Engines run the analysis stages; every engine gives the same result.
+
+- ``local`` (default): this process, or a pool of worker processes (``jobs``).
+- ``dask``: the same stage functions on a dask.distributed cluster.
+"""
+
+from __future__ import annotations
+
+from formletter.engine._core import (
+    Analysis,
+    AnalysisParams,
+    BodyRecord,
+    FamilyOutcome,
+    Mapper,
+    analyze_bodies,
+)
+from formletter.engine.local import LocalMapper, local_mapper
+
+__all__ = [
+    "Analysis",
+    "AnalysisParams",
+    "BodyRecord",
+    "FamilyOutcome",
+    "LocalMapper",
+    "Mapper",
+    "analyze_bodies",
+    "local_mapper",
+]

@@ -1,0 +1,499 @@
+"""The analysis itself, as pure functions over letter bodies; engines only schedule them.
+
+Stages (each stage's unit of work is independent, so an engine may run it anywhere):
+
+1. ``tokenize_batch``: fold and hash every body (per batch of letters).
+2. exact duplicates collapse: letters whose folded bodies are identical share one
+   representative, which stands for all of them in stages 3-5.
+3. sketch + LSH candidates over representatives (``sketch``/``candidates``).
+4. ``verify_batch``: align candidate pairs, strongest first, skipping pairs already
+   connected by verified links (connectivity is all that components need).
+5. ``build_families``: per connected component, the anti-chaining loop: a template is
+   built around the component's most central letter and its direct links; members that do
+   not align with that template directly are split off and clustered again.
+   Then every member (duplicates included) is diffed against its family template.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import numpy.typing as npt
+
+from formletter.align import AlignParams, is_link, verify
+from formletter.candidates import LSHParams, candidate_pairs
+from formletter.diff import diff_letter, template_tokens
+from formletter.families import UnionFind, components, family_id_for, pivot, subcomponents
+from formletter.models import Family, LetterDiff, Link, Template, TemplateSegment
+from formletter.normalize import Tokens, tokenize
+from formletter.sketch import sketch_bodies
+from formletter.template import MemberText, build_template
+
+__all__ = [
+    "Analysis",
+    "AnalysisParams",
+    "BodyRecord",
+    "ComponentJob",
+    "FamilyOutcome",
+    "Mapper",
+    "analyze_bodies",
+    "build_families",
+    "tokenize_batch",
+    "verify_batch",
+]
+
+#: ``mapper(fn, items)`` runs ``fn`` over ``items`` and yields results in order
+Mapper = Callable[[Callable[..., object], Sequence[object]], Iterable[object]]
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class BodyRecord:
+    """What the engine needs of one letter."""
+
+    letter_id: str
+    text: str
+    body_start: int
+    body_end: int
+    #: anatomy values that may fill template slots
+    hints: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisParams:
+    lsh: LSHParams = field(default_factory=LSHParams)
+    align: AlignParams = field(default_factory=AlignParams)
+    #: most distinct variants a template is built from
+    template_sample: int = 60
+    #: candidate pairs verified per scheduling round
+    verify_round: int = 2048
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentJob:
+    """One connected component, self-contained so it can be shipped to any worker."""
+
+    records: tuple[BodyRecord, ...]
+    tokens: tuple[Tokens, ...]
+    #: duplicates[i] = records (same folded body as records[i]) that follow its family
+    duplicates: tuple[tuple[BodyRecord, ...], ...]
+    #: candidate-graph weight of each record (centrality)
+    weights: tuple[float, ...]
+    #: candidate pairs (local indices) and the verified links among them
+    candidates: tuple[tuple[int, int], ...]
+    links: tuple[tuple[int, int], ...]
+    params: AnalysisParams
+
+
+@dataclass(frozen=True, slots=True)
+class FamilyOutcome:
+    families: tuple[Family, ...]
+    #: (letter_id, family_id, similarity, coverage)
+    memberships: tuple[tuple[str, str, float, float], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    families: tuple[Family, ...]
+    memberships: tuple[tuple[str, str, float, float], ...]
+    links: tuple[Link, ...]
+    stats: Mapping[str, float]
+
+
+def tokenize_batch(records: Sequence[BodyRecord]) -> list[Tokens]:
+    """Tokens of each body."""
+    return [tokenize(r.text, r.body_start, r.body_end) for r in records]
+
+
+def verify_batch(
+    items: Sequence[tuple[str, Tokens, str, Tokens]], params: AlignParams
+) -> list[Link]:
+    return [verify(a, ta, b, tb, params) for a, ta, b, tb in items]
+
+
+def _body_key(t: Tokens) -> bytes:
+    return hashlib.blake2b(t.ids.tobytes(), digest_size=16).digest()
+
+
+def _representatives(tokens: Sequence[Tokens]) -> npt.NDArray[np.int64]:
+    """rep[i] = the first index with the same folded body as i."""
+    first: dict[bytes, int] = {}
+    rep = np.empty(len(tokens), dtype=np.int64)
+    for i, t in enumerate(tokens):
+        rep[i] = first.setdefault(_body_key(t), i)
+    return rep
+
+
+def _chunks(seq: Sequence[object], size: int) -> list[Sequence[object]]:
+    return [seq[i : i + size] for i in range(0, len(seq), size)]
+
+
+def analyze_bodies(
+    records: Sequence[BodyRecord],
+    *,
+    mapper: Mapper,
+    params: AnalysisParams = AnalysisParams(),
+    known_links: Mapping[tuple[str, str], Link] | None = None,
+    progress: Progress | None = None,
+) -> Analysis:
+    """Families, templates and diffs for ``records`` (any order: the result is the same)."""
+    say = progress or (lambda stage, done, total: None)
+    records = sorted(records, key=lambda r: r.letter_id)
+    n = len(records)
+    known = dict(known_links or {})
+
+    # 1. tokenize
+    say("tokenize", 0, n)
+    tokens: list[Tokens] = []
+    for batch in mapper(tokenize_batch, _chunks(records, 500)):
+        tokens.extend(batch)  # type: ignore[arg-type]
+        say("tokenize", len(tokens), n)
+
+    # 2. exact duplicates
+    rep = _representatives(tokens)
+    reps = np.flatnonzero(rep == np.arange(n))
+    local = {int(g): i for i, g in enumerate(reps)}
+
+    # 3. sketch + candidates over representatives
+    say("candidates", 0, len(reps))
+    sketch = sketch_bodies([tokens[int(g)].ids for g in reps], num_perm=params.lsh.num_perm)
+    pairs = candidate_pairs(sketch, params.lsh)
+    say("candidates", len(reps), len(reps))
+
+    # 4. verify strongest-first, skipping already-connected pairs
+    pa, pb = pairs.a.tolist(), pairs.b.tolist()
+    total = len(pa)
+    say("verify", 0, total)
+    verified, new_links = _verify_spanning(
+        list(zip(pa, pb, strict=True)),
+        lambda i: records[int(reps[i])].letter_id,
+        lambda i: tokens[int(reps[i])],
+        len(reps),
+        known,
+        mapper,
+        params,
+        lambda done: say("verify", done, total),
+    )
+    say("verify", total, total)
+
+    # 5. components -> families (anti-chaining + templates + diffs), one job per component
+    comps = components(len(reps), verified)
+    weight = np.zeros(len(reps), dtype=np.float64)
+    np.add.at(weight, pairs.a, pairs.hits)
+    np.add.at(weight, pairs.b, pairs.hits)
+    comp_of = np.full(len(reps), -1, dtype=np.int64)
+    for c, members in enumerate(comps):
+        comp_of[members] = c
+    cand_by: list[list[tuple[int, int]]] = [[] for _ in comps]
+    for a, b in zip(pa, pb, strict=True):
+        c = int(comp_of[a])
+        if c >= 0 and c == comp_of[b]:
+            cand_by[c].append((a, b))
+    link_by: list[list[tuple[int, int]]] = [[] for _ in comps]
+    for a, b in verified:
+        link_by[int(comp_of[a])].append((a, b))
+    dups: dict[int, list[int]] = {}
+    for i in range(n):
+        if rep[i] != i:
+            dups.setdefault(local[int(rep[i])], []).append(i)
+
+    jobs = []
+    for c, members in enumerate(comps):
+        idx = {m: k for k, m in enumerate(members)}
+        jobs.append(
+            ComponentJob(
+                records=tuple(records[int(reps[m])] for m in members),
+                tokens=tuple(tokens[int(reps[m])] for m in members),
+                duplicates=tuple(tuple(records[d] for d in dups.get(m, ())) for m in members),
+                weights=tuple(float(weight[m]) for m in members),
+                candidates=tuple((idx[a], idx[b]) for a, b in cand_by[c]),
+                links=tuple((idx[a], idx[b]) for a, b in link_by[c]),
+                params=params,
+            )
+        )
+    # identical letters with no other relative are a family of their own
+    for m, ds in sorted(dups.items()):
+        if comp_of[m] < 0:
+            jobs.append(
+                ComponentJob(
+                    records=(records[int(reps[m])],),
+                    tokens=(tokens[int(reps[m])],),
+                    duplicates=(tuple(records[d] for d in ds),),
+                    weights=(0.0,),
+                    candidates=(),
+                    links=(),
+                    params=params,
+                )
+            )
+    say("families", 0, len(jobs))
+    families: list[Family] = []
+    memberships: list[tuple[str, str, float, float]] = []
+    for done, outcome in enumerate(mapper(build_families, jobs), start=1):
+        assert isinstance(outcome, FamilyOutcome)
+        families.extend(outcome.families)
+        memberships.extend(outcome.memberships)
+        say("families", done, len(jobs))
+    families.sort(key=lambda f: (-len(f.members), f.family_id))
+    stats = {
+        "letters": n,
+        "distinct_bodies": len(reps),
+        "candidate_pairs": total,
+        "verified_pairs": len(new_links),
+        "families": len(families),
+    }
+    return Analysis(tuple(families), tuple(memberships), tuple(new_links), stats)
+
+
+def _verify_spanning(
+    queue: list[tuple[int, int]],
+    id_of: Callable[[int], str],
+    tokens_of: Callable[[int], Tokens],
+    n: int,
+    known: Mapping[tuple[str, str], Link],
+    mapper: Mapper,
+    params: AnalysisParams,
+    tick: Callable[[int], None],
+) -> tuple[list[tuple[int, int]], list[Link]]:
+    """Verify candidate pairs in rounds until every component is spanned.
+
+    Each round is planned optimistically (as if every planned pair will link), so a round
+    holds no pair that an earlier pair of the same round would already connect; pairs that
+    assumption skipped come back next round if they are still unconnected. Only the
+    verified pairs that link are returned (as edges), with every newly computed link.
+    """
+    uf = UnionFind(n)
+    edges: list[tuple[int, int]] = []
+    new_links: list[Link] = []
+    done = 0
+    while queue:
+        plan = UnionFind(n)
+        plan.parent = uf.parent.copy()
+        todo: list[tuple[int, int]] = []
+        deferred: list[tuple[int, int]] = []
+        for pos, (a, b) in enumerate(queue):
+            if len(todo) >= params.verify_round:
+                deferred.extend(queue[pos:])
+                break
+            if uf.connected(a, b):
+                done += 1
+                continue
+            if plan.connected(a, b):
+                deferred.append((a, b))
+                continue
+            plan.union(a, b)
+            todo.append((a, b))
+        results: dict[tuple[int, int], Link] = {}
+        need = []
+        for a, b in todo:
+            cached = known.get((id_of(a), id_of(b)))
+            if cached is not None:
+                results[(a, b)] = cached
+            else:
+                need.append((a, b))
+        items = [(id_of(a), tokens_of(a), id_of(b), tokens_of(b)) for a, b in need]
+        got: list[Link] = []
+        for batch in mapper(_verify_job, [(chunk, params.align) for chunk in _chunks(items, 128)]):
+            got.extend(batch)  # type: ignore[arg-type]
+        for pair, link in zip(need, got, strict=True):
+            results[pair] = link
+            new_links.append(link)
+        for a, b in todo:
+            if is_link(results[(a, b)], params.align):
+                uf.union(a, b)
+                edges.append((a, b))
+        done += len(todo)
+        tick(done)
+        queue = deferred
+    return edges, new_links
+
+
+def _verify_job(arg: tuple[Sequence[tuple[str, Tokens, str, Tokens]], AlignParams]) -> list[Link]:
+    items, params = arg
+    return verify_batch(items, params)
+
+
+def _member(r: BodyRecord) -> MemberText:
+    return MemberText(r.letter_id, r.text, r.body_start, r.body_end, dict(r.hints))
+
+
+def build_families(job: ComponentJob) -> FamilyOutcome:
+    """Split one component into cohesive families, recover templates, diff every member."""
+    params = job.params
+    recs = job.records
+    toks = job.tokens
+    weights = dict(enumerate(job.weights))
+    lengths = [len(t) for t in toks]
+    neighbours: dict[int, list[int]] = {}
+    for a, b in job.candidates:
+        neighbours.setdefault(a, []).append(b)
+        neighbours.setdefault(b, []).append(a)
+    link_cache: dict[tuple[int, int], Link] = {}
+
+    def linked(a: int, b: int) -> Link:
+        key = (min(a, b), max(a, b))
+        got = link_cache.get(key)
+        if got is None:
+            got = verify(
+                recs[key[0]].letter_id,
+                toks[key[0]],
+                recs[key[1]].letter_id,
+                toks[key[1]],
+                params.align,
+                with_passages=False,
+            )
+            link_cache[key] = got
+        return got
+
+    out_families: list[Family] = []
+    out_members: list[tuple[str, str, float, float]] = []
+    fin = _Finisher(recs, toks, job, params, out_families, out_members)
+    if len(recs) == 1:  # a group of identical letters
+        fin([0], pivot_index=0)
+        return FamilyOutcome(tuple(out_families), tuple(out_members))
+
+    groups = [list(range(len(recs)))]
+    while groups:
+        group = groups.pop(0)
+        if len(group) < 2:
+            if len(group) == 1 and job.duplicates[group[0]]:
+                fin(group, pivot_index=group[0])
+            continue
+        members = set(group)
+        piv = pivot(group, weights, lengths)
+        star = [
+            piv,
+            *sorted(
+                (
+                    m
+                    for m in set(neighbours.get(piv, ()))
+                    if m in members and is_link(linked(piv, m), params.align)
+                ),
+                key=lambda m: (-linked(piv, m).score, m),
+            )[: params.template_sample - 1],
+        ]
+        if len(star) < 2:
+            # the pivot links to nobody here any more: set it aside, re-split the rest
+            rest = [m for m in group if m != piv]
+            groups.extend(subcomponents(rest, job.links))
+            if job.duplicates[piv]:
+                fin([piv], pivot_index=piv)
+            continue
+        template = _template_for(star, recs, params, piv)
+        tt = template_tokens(template)
+        keep: list[int] = []
+        bad: list[int] = []
+        diffs: dict[int, LetterDiff] = {}
+        for m in group:
+            r = recs[m]
+            d = diff_letter(
+                template, r.letter_id, r.text, r.body_start, r.body_end, ttoks=tt, ltoks=toks[m]
+            )
+            diffs[m] = d
+            (keep if (m in star or _holds(d, len(toks[m]), params.align)) else bad).append(m)
+        if bad:
+            groups.extend(subcomponents(bad, job.links))
+        fin(sorted(keep), pivot_index=piv, template=template, diffs=diffs)
+    return FamilyOutcome(tuple(out_families), tuple(out_members))
+
+
+def _holds(d: LetterDiff, n_words: int, params: AlignParams) -> bool:
+    """Whether a member's diff shows it was built from the template (the link test,
+    with the template as the other letter)."""
+    shared = d.coverage * n_words
+    return (
+        max(d.coverage, d.template_coverage) >= params.min_containment
+        and shared >= params.min_shared
+    )
+
+
+def _template_for(
+    sample: list[int], recs: Sequence[BodyRecord], params: AnalysisParams, piv: int
+) -> Template:
+    members = [_member(recs[m]) for m in sample]
+    return build_template("", members, pivot=sample.index(piv), max_sample=params.template_sample)
+
+
+@dataclass(slots=True)
+class _Finisher:
+    """Names a family, fixes its template's id, diffs every member, recounts support."""
+
+    recs: Sequence[BodyRecord]
+    toks: Sequence[Tokens]
+    job: ComponentJob
+    params: AnalysisParams
+    out_families: list[Family]
+    out_members: list[tuple[str, str, float, float]]
+
+    def __call__(
+        self,
+        group: list[int],
+        *,
+        pivot_index: int,
+        template: Template | None = None,
+        diffs: Mapping[int, LetterDiff] | None = None,
+    ) -> None:
+        recs, job = self.recs, self.job
+        known = diffs or {}
+        everyone = [(recs[m], self.toks[m]) for m in group] + [
+            (d, None) for m in group for d in job.duplicates[m]
+        ]
+        by_id = {recs[m].letter_id: known[m] for m in group if m in known}
+        if len(everyone) < 2:
+            return
+        fid = family_id_for(r.letter_id for r, _ in everyone)
+        if template is None:
+            template = _template_for([pivot_index], recs, self.params, pivot_index)
+        template = Template(fid, template.text, template.segments, template.sample_size)
+        tt = template_tokens(template)
+        out: list[LetterDiff] = []
+        cache: dict[tuple[str, int, int], LetterDiff] = {}
+        for r, t in sorted(everyone, key=lambda rt: rt[0].letter_id):
+            key = (
+                hashlib.blake2b(
+                    r.text.encode("utf-8", "surrogatepass"), digest_size=16
+                ).hexdigest(),
+                r.body_start,
+                r.body_end,
+            )
+            d = cache.get(key) or by_id.get(r.letter_id)
+            if d is None:
+                d = diff_letter(
+                    template, r.letter_id, r.text, r.body_start, r.body_end, ttoks=tt, ltoks=t
+                )
+                cache[key] = d
+            if d.letter_id != r.letter_id or d.family_id != fid:
+                d = replace(d, letter_id=r.letter_id, family_id=fid)
+            cache.setdefault(key, d)
+            out.append(d)
+            self.out_members.append((r.letter_id, fid, d.similarity, d.coverage))
+        template = _recount_support(template, out)
+        self.out_families.append(
+            Family(fid, tuple(sorted(r.letter_id for r, _ in everyone)), template, tuple(out))
+        )
+
+
+def _recount_support(template: Template, diffs: Sequence[LetterDiff]) -> Template:
+    """Per-sentence support over every member: members whose diff carries most of it."""
+    sentences: dict[int, tuple[int, int]] = {}
+    for seg in template.segments:
+        s0, s1 = sentences.get(seg.sentence, (seg.start, seg.end))
+        sentences[seg.sentence] = (min(s0, seg.start), max(s1, seg.end))
+    counts = dict.fromkeys(sentences, 0)
+    for d in diffs:
+        carried = np.zeros(len(template.text) + 1, dtype=np.int64)
+        for op in d.ops:
+            if op.op in ("equal", "minor", "slot", "moved") and op.t_end > op.t_start:
+                carried[op.t_start] += 1
+                carried[op.t_end] -= 1
+        covered = np.cumsum(carried)[: len(template.text)] > 0
+        for s, (a, b) in sentences.items():
+            if b > a and covered[a:b].mean() >= 0.5:
+                counts[s] += 1
+    segs = tuple(
+        TemplateSegment(g.kind, g.text, g.start, g.end, counts[g.sentence], g.sentence, g.examples)
+        for g in template.segments
+    )
+    return Template(template.family_id, template.text, segs, template.sample_size)
