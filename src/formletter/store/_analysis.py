@@ -1,0 +1,201 @@
+"""Writing an analysis (families, templates, memberships, diffs) in one go.
+
+:func:`write_analysis` runs inside the caller's transaction: it deletes the previous
+analysis and inserts the new one, then derives each family's summary columns (size,
+senders, parties, date range) from the ``letters`` table with grouped queries. The
+iterables are consumed inside that transaction, so a process killed while producing
+them leaves the previous analysis in place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+from formletter.models import Family, LetterDiff, Template
+from formletter.normalize import normalize_text
+from formletter.store._codec import (
+    clean,
+    dump_examples,
+    dump_ops,
+    dump_spans,
+    first_line,
+)
+
+__all__ = ["Membership", "template_signature", "write_analysis"]
+
+#: ``(letter_id, family_id, similarity, coverage)``
+Membership = tuple[str, str, float | None, float | None]
+
+_BATCH = 2000
+
+
+def template_signature(template: Template) -> str:
+    """A hash of the template's normalised fixed text (slots left out).
+
+    It does not depend on which letters happened to be in the family, so the same
+    campaign can be recognised across re-runs and across databases."""
+    fixed = " ".join(s.text for s in template.segments if s.kind == "text") or template.text
+    return hashlib.sha256(normalize_text(fixed).encode("utf-8", "replace")).hexdigest()[:16]
+
+
+def _insert_family(conn: sqlite3.Connection, fam: Family) -> None:
+    tpl = fam.template
+    conn.execute(
+        "INSERT INTO families (family_id, size, first_line, template_text, sample_size, signature)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            fam.family_id,
+            len(fam.members),
+            first_line(tpl.text) if tpl else None,
+            clean(tpl.text) if tpl else None,
+            tpl.sample_size if tpl else None,
+            template_signature(tpl) if tpl else None,
+        ),
+    )
+    if tpl is None:
+        return
+    conn.executemany(
+        'INSERT INTO template_segments (family_id, seq, kind, text, start, "end", support,'
+        " sentence, examples) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                fam.family_id,
+                seq,
+                seg.kind,
+                clean(seg.text),
+                seg.start,
+                seg.end,
+                seg.support,
+                seg.sentence,
+                dump_examples(seg.examples),
+            )
+            for seq, seg in enumerate(tpl.segments)
+        ],
+    )
+
+
+def _diff_row(d: LetterDiff) -> tuple[object, ...]:
+    return (
+        d.letter_id,
+        d.family_id,
+        d.body_start,
+        d.body_end,
+        dump_ops(d.ops),
+        clean(d.unique_text),
+        dump_spans(d.unique_spans),
+        sum(max(0, e - s) for s, e in d.unique_spans),
+        d.similarity,
+        d.coverage,
+    )
+
+
+_DIFF_SQL = (
+    "INSERT OR REPLACE INTO diffs (letter_id, family_id, body_start, body_end, ops, unique_text,"
+    " unique_spans, unique_chars, similarity, coverage) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _batched_insert(conn: sqlite3.Connection, sql: str, rows: Iterable[tuple[object, ...]]) -> None:
+    batch: list[tuple[object, ...]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= _BATCH:
+            conn.executemany(sql, batch)
+            batch.clear()
+    if batch:
+        conn.executemany(sql, batch)
+
+
+def _summarise(conn: sqlite3.Connection) -> None:
+    """Fill size, senders, date range and parties of every family from its members."""
+    conn.execute(
+        """
+        UPDATE families SET
+            size = s.size, senders = s.senders, date_min = s.date_min, date_max = s.date_max
+        FROM (
+            SELECT m.family_id,
+                   count(*) AS size,
+                   count(DISTINCT coalesce(l.register_id, l.sender_name)) AS senders,
+                   min(l.date) AS date_min,
+                   max(l.date) AS date_max
+            FROM memberships AS m JOIN letters AS l ON l.letter_id = m.letter_id
+            GROUP BY m.family_id
+        ) AS s
+        WHERE families.family_id = s.family_id
+        """
+    )
+    parties: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for fid, party, n in conn.execute(
+        "SELECT m.family_id, l.party, count(*) FROM memberships AS m"
+        " JOIN letters AS l ON l.letter_id = m.letter_id"
+        " WHERE l.party IS NOT NULL GROUP BY m.family_id, l.party"
+    ):
+        parties[fid].append((party, n))
+    conn.executemany(
+        "UPDATE families SET parties = ? WHERE family_id = ?",
+        [
+            (
+                json.dumps(dict(sorted(items, key=lambda kv: (-kv[1], kv[0]))), ensure_ascii=False),
+                fid,
+            )
+            for fid, items in parties.items()
+        ],
+    )
+    # a family without a template is listed by its first member's first body line
+    rows = conn.execute(
+        "SELECT f.family_id, l.text, l.body_start, l.body_end FROM families AS f"
+        " JOIN letters AS l ON l.letter_id ="
+        " (SELECT min(m.letter_id) FROM memberships AS m WHERE m.family_id = f.family_id)"
+        " WHERE f.first_line IS NULL"
+    ).fetchall()
+    conn.executemany(
+        "UPDATE families SET first_line = ? WHERE family_id = ?",
+        [
+            (first_line(text[bs or 0 : be if be is not None else len(text)]), fid)
+            for fid, text, bs, be in rows
+        ],
+    )
+
+
+def write_analysis(
+    conn: sqlite3.Connection,
+    families: Sequence[Family],
+    diffs: Iterable[LetterDiff],
+    memberships: Iterable[Membership],
+) -> None:
+    """Replace the stored analysis; call inside a transaction (see module docstring).
+
+    Memberships: the explicit rows first (a letter listed twice is an error); then every
+    family member without a row gets one, its similarity and coverage taken from its
+    diff when there is one. Diffs come from ``diffs`` and from each ``Family.diffs``."""
+    for table in ("diffs", "memberships", "template_segments", "families"):
+        conn.execute(f"DELETE FROM {table}")
+    for fam in families:
+        _insert_family(conn, fam)
+    _batched_insert(
+        conn,
+        "INSERT INTO memberships (letter_id, family_id, similarity, coverage) VALUES (?, ?, ?, ?)",
+        ((lid, fid, sim, cov) for lid, fid, sim, cov in memberships),
+    )
+    _batched_insert(
+        conn,
+        "INSERT OR IGNORE INTO memberships (letter_id, family_id) VALUES (?, ?)",
+        ((lid, fam.family_id) for fam in families for lid in fam.members),
+    )
+    _batched_insert(conn, _DIFF_SQL, (_diff_row(d) for fam in families for d in fam.diffs))
+    _batched_insert(conn, _DIFF_SQL, (_diff_row(d) for d in diffs))
+    conn.execute(
+        """
+        UPDATE memberships SET
+            similarity = coalesce(memberships.similarity, d.similarity),
+            coverage = coalesce(memberships.coverage, d.coverage)
+        FROM diffs AS d
+        WHERE d.letter_id = memberships.letter_id
+          AND (memberships.similarity IS NULL OR memberships.coverage IS NULL)
+        """
+    )
+    _summarise(conn)

@@ -1,0 +1,184 @@
+"""Conversions between the frozen models and what the tables hold (TEXT, JSON as TEXT).
+
+SQLite stores UTF-8, and Python's sqlite3 refuses strings with lone surrogates (which a
+hostile file can smuggle in through ``surrogateescape`` decoding). :func:`clean` swaps
+each lone surrogate for U+FFFD: one code point for one, so every offset still holds.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from formletter.models import DiffOp, LetterDiff, Part, Template, TemplateSegment
+
+__all__ = [
+    "OP_KINDS",
+    "clean",
+    "clean_opt",
+    "dump_examples",
+    "dump_meta",
+    "dump_ops",
+    "dump_spans",
+    "first_line",
+    "load_examples",
+    "load_json",
+    "load_meta",
+    "load_ops",
+    "load_spans",
+    "meta_dict",
+    "now_iso",
+    "part_row",
+    "row_to_diff",
+    "rows_to_template",
+]
+
+OP_KINDS: frozenset[str] = frozenset(
+    ("equal", "minor", "slot", "insert", "delete", "replace", "moved")
+)
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_FIRST_LINE_MAX = 200
+
+
+def clean(text: str) -> str:
+    """``text`` with lone surrogates replaced by U+FFFD (same length, same offsets)."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text)
+    return text
+
+
+def clean_opt(text: str | None) -> str | None:
+    return None if text is None else clean(text)
+
+
+def now_iso() -> str:
+    """The current UTC time, ISO 8601 to the second."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def dump_meta(pairs: Iterable[tuple[str, str]]) -> str:
+    """A letter's meta pairs as a JSON object, in order, duplicates kept.
+
+    JSON allows repeated keys and SQLite's ``json_each`` returns all of them, so the
+    column stays readable (``json_extract(meta, '$.row')``) and round-trips exactly."""
+    items = [
+        f"{json.dumps(clean(str(k)), ensure_ascii=False)}:"
+        f"{json.dumps(clean(str(v)), ensure_ascii=False)}"
+        for k, v in pairs
+    ]
+    return "{" + ",".join(items) + "}"
+
+
+def load_meta(text: str | None) -> tuple[tuple[str, str], ...]:
+    if not text:
+        return ()
+    pairs = json.loads(text, object_pairs_hook=lambda kv: kv)
+    if not isinstance(pairs, list):
+        return ()
+    return tuple((str(k), "" if v is None else str(v)) for k, v in pairs)
+
+
+def meta_dict(text: str | None) -> dict[str, str]:
+    """The meta pairs as a dict (a repeated key keeps its last value)."""
+    return dict(load_meta(text))
+
+
+def load_json(text: str | None, default: Any = None) -> Any:
+    if text is None or text == "":
+        return default
+    return json.loads(text)
+
+
+def dump_ops(ops: Sequence[DiffOp]) -> str:
+    """Ops as ``[[op, t_start, t_end, l_start, l_end, text], ...]``."""
+    return json.dumps(
+        [[o.op, o.t_start, o.t_end, o.l_start, o.l_end, clean(o.text)] for o in ops],
+        ensure_ascii=False,
+    )
+
+
+def load_ops(text: str) -> tuple[DiffOp, ...]:
+    out: list[DiffOp] = []
+    for item in json.loads(text):
+        op, ts, te, ls, le, txt = item
+        if op not in OP_KINDS:
+            raise ValueError(f"unknown diff op {op!r}")
+        out.append(DiffOp(op, int(ts), int(te), int(ls), int(le), str(txt)))
+    return tuple(out)
+
+
+def dump_spans(spans: Iterable[tuple[int, int]]) -> str:
+    return json.dumps([[int(s), int(e)] for s, e in spans])
+
+
+def load_spans(text: str | None) -> tuple[tuple[int, int], ...]:
+    if not text:
+        return ()
+    return tuple((int(s), int(e)) for s, e in json.loads(text))
+
+
+def dump_examples(examples: Sequence[str]) -> str:
+    return json.dumps([clean(e) for e in examples], ensure_ascii=False)
+
+
+def load_examples(text: str | None) -> tuple[str, ...]:
+    if not text:
+        return ()
+    return tuple(str(e) for e in json.loads(text))
+
+
+def first_line(text: str | None) -> str | None:
+    """The first non-blank line, stripped and capped, for lists of families."""
+    if not text:
+        return None
+    for line in text.splitlines():
+        line = line.strip()
+        if line:
+            return line if len(line) <= _FIRST_LINE_MAX else line[: _FIRST_LINE_MAX - 1] + "…"
+    return None
+
+
+def row_to_diff(row: Any) -> LetterDiff:
+    """A ``diffs`` row (sqlite3.Row) as a :class:`LetterDiff`."""
+    return LetterDiff(
+        letter_id=row["letter_id"],
+        family_id=row["family_id"],
+        body_start=row["body_start"],
+        body_end=row["body_end"],
+        ops=load_ops(row["ops"]),
+        similarity=row["similarity"],
+        coverage=row["coverage"],
+        unique_spans=load_spans(row["unique_spans"]),
+        unique_text=row["unique_text"],
+    )
+
+
+def rows_to_template(
+    family_id: str, text: str, sample_size: int | None, rows: Iterable[Any]
+) -> Template:
+    """A template from its ``families`` columns and ``template_segments`` rows (by seq)."""
+    segments = tuple(
+        TemplateSegment(
+            kind=cast(Any, r["kind"]),
+            text=r["text"],
+            start=r["start"],
+            end=r["end"],
+            support=r["support"],
+            sentence=r["sentence"],
+            examples=load_examples(r["examples"]),
+        )
+        for r in rows
+    )
+    return Template(family_id, text, segments, sample_size or 0)
+
+
+def part_row(letter_id: str, seq: int, part: Part) -> tuple[object, ...]:
+    return (letter_id, seq, part.kind, part.start, part.end, clean_opt(part.value))

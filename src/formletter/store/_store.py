@@ -1,0 +1,727 @@
+"""The :class:`Store`: one SQLite file holding letters, their anatomy and the analysis.
+
+Connection settings: WAL journal (readers never block the writer), foreign keys on,
+``busy_timeout`` so a second process waits for a lock instead of failing at once,
+``synchronous=NORMAL`` (durable across a killed process; a power cut may lose the last
+commits but never corrupts). The connection runs in autocommit mode and every write
+goes through :meth:`Store.transaction`: ``BEGIN IMMEDIATE`` ... ``COMMIT``, or a
+``SAVEPOINT`` when nested, rolled back on any exception (KeyboardInterrupt included).
+A process killed mid-transaction leaves the last committed state, which SQLite
+restores on the next open. Each write method opens its own (nested) transaction, so
+it is atomic alone and can be batched inside a caller's ``with store.transaction()``.
+
+Every ``sqlite3.Error`` leaves the store as a :class:`StoreError` naming the file.
+
+Threads: the connection is opened with ``check_same_thread=False`` so a read-only
+store can serve a thread pool; do not share one store between threads that write.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from formletter import __version__
+from formletter.errors import NotFoundError, StoreError
+from formletter.models import (
+    Anatomy,
+    Failure,
+    Family,
+    Letter,
+    LetterDiff,
+    Link,
+    Passage,
+    SenderMatch,
+    SourceResult,
+    Template,
+)
+from formletter.store import _analysis, _search, _views
+from formletter.store._codec import (
+    clean,
+    clean_opt,
+    dump_meta,
+    load_meta,
+    meta_dict,
+    now_iso,
+    part_row,
+    row_to_diff,
+    rows_to_template,
+)
+from formletter.store._schema import SCHEMA_VERSION, check_file, migrate, read_version, refuse_newer
+
+__all__ = ["RUN_STATUSES", "Store"]
+
+#: The values ``runs.status`` may take.
+RUN_STATUSES: tuple[str, ...] = ("running", "ok", "partial", "failed", "interrupted")
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+_LETTER_COLS = "letter_id, source, text, meta, ocr_confidence"
+_ANATOMY_BATCH = 500
+
+
+def _db(fn: Callable[Concatenate[Store, _P], _R]) -> Callable[Concatenate[Store, _P], _R]:
+    """Turn sqlite3 errors raised by a Store method into StoreError."""
+
+    @functools.wraps(fn)
+    def wrapper(self: Store, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return fn(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            raise self._error(exc) from exc
+
+    return wrapper
+
+
+def _anatomy_row(letter_id: str, anatomy: Anatomy, match: SenderMatch | None) -> tuple[object, ...]:
+    """The ``letters`` column values :meth:`Store.set_anatomies` writes for one letter."""
+    name, const = anatomy.sender_name, anatomy.constituency
+    if match is not None and match.register_id is not None:
+        name = match.name or name
+        const = match.constituency or const
+    return (
+        anatomy.body_start,
+        anatomy.body_end,
+        clean_opt(anatomy.date),
+        clean_opt(anatomy.salutation),
+        clean_opt(anatomy.heading),
+        clean_opt(anatomy.closing),
+        clean_opt(name),
+        clean_opt(anatomy.sender_role),
+        clean_opt(const),
+        clean_opt(match.party) if match else None,
+        clean_opt(match.register_id) if match else None,
+        match.confidence if match else None,
+        clean_opt(match.reason) if match else None,
+        letter_id,
+    )
+
+
+def _normalised_link(link: Link) -> Link:
+    """The link with ``a < b`` (coverages and passage offsets swapped to match)."""
+    if link.a == link.b:
+        raise ValueError(f"a link joins two different letters, not {link.a!r} with itself")
+    if link.a < link.b:
+        return link
+    return Link(
+        link.b,
+        link.a,
+        link.b_coverage,
+        link.a_coverage,
+        link.shared_tokens,
+        tuple(Passage(p.b_start, p.b_end, p.a_start, p.a_end, p.tokens) for p in link.passages),
+    )
+
+
+class Store:
+    """A formletter database. Open with :meth:`Store.open` or :func:`open_store`."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, *, readonly: bool) -> None:
+        """Use :meth:`open`; this only wraps an already prepared connection."""
+        self._conn = conn
+        self.path = path
+        self.readonly = readonly
+        self._depth = 0
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @classmethod
+    def open(
+        cls, path: str | os.PathLike[str], *, readonly: bool = False, timeout: float = 30.0
+    ) -> Store:
+        """Open (creating and migrating when writable) the database at ``path``.
+
+        Raises :class:`StoreError` for a folder, a file that is not SQLite, a SQLite file
+        that is not a formletter database, or (read-only) a missing or older database;
+        :class:`SchemaVersionError` for a database written by a newer formletter.
+        ``timeout`` is how long to wait for another process's lock, in seconds."""
+        p = Path(path)
+        check_file(p)
+        if readonly and not p.exists():
+            raise StoreError(f"{p}: no database here")
+        try:
+            if readonly:
+                conn = sqlite3.connect(
+                    p.resolve().as_uri() + "?mode=ro",
+                    uri=True,
+                    timeout=timeout,
+                    isolation_level=None,
+                    check_same_thread=False,
+                )
+            else:
+                conn = sqlite3.connect(
+                    str(p), timeout=timeout, isolation_level=None, check_same_thread=False
+                )
+        except sqlite3.Error as exc:
+            raise StoreError(f"{p}: cannot open the database: {exc}") from exc
+        try:
+            cls._prepare(conn, p, readonly=readonly, timeout=timeout)
+        except BaseException:
+            conn.close()
+            raise
+        return cls(conn, p, readonly=readonly)
+
+    @staticmethod
+    def _prepare(conn: sqlite3.Connection, path: Path, *, readonly: bool, timeout: float) -> None:
+        label = str(path)
+        try:
+            conn.row_factory = sqlite3.Row
+            conn.execute(f"PRAGMA busy_timeout = {max(0, int(timeout * 1000))}")
+            conn.execute("PRAGMA foreign_keys = ON")
+            if readonly:
+                version = read_version(conn, label)
+                if version == 0:
+                    raise StoreError(f"{label}: an empty database, not a formletter one")
+                refuse_newer(version, label)
+                if version < SCHEMA_VERSION:
+                    raise StoreError(
+                        f"{label}: written by an older formletter (schema version {version});"
+                        " open it once for writing (any formletter command that writes)"
+                        " to upgrade it"
+                    )
+            else:
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = NORMAL")
+                migrate(conn, label=label, app_version=__version__)
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"{label}: cannot use the database: {exc}") from exc
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{label}: not a usable SQLite database: {exc}") from exc
+
+    def close(self) -> None:
+        """Close the connection (an open transaction is rolled back)."""
+        self._conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _error(self, exc: sqlite3.Error) -> StoreError:
+        msg = str(exc)
+        if "locked" in msg or "busy" in msg:
+            return StoreError(f"{self.path}: the database is busy (another process is writing)")
+        return StoreError(f"{self.path}: {msg}")
+
+    def _writable(self) -> None:
+        if self.readonly:
+            raise StoreError(f"{self.path}: opened read-only")
+
+    @property
+    @_db
+    def schema_version(self) -> int:
+        return read_version(self._conn, str(self.path))
+
+    # ---------------------------------------------------------------- transactions
+
+    @contextmanager
+    def transaction(self) -> Iterator[Store]:
+        """All writes inside commit together or not at all; nests as savepoints."""
+        self._writable()
+        conn = self._conn
+        depth = self._depth
+        name = f"formletter_sp{depth}"
+        try:
+            conn.execute("BEGIN IMMEDIATE" if depth == 0 else f"SAVEPOINT {name}")
+        except sqlite3.Error as exc:
+            raise self._error(exc) from exc
+        self._depth = depth + 1
+        try:
+            yield self
+        except BaseException:
+            self._depth = depth
+            try:
+                if depth == 0:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                else:
+                    conn.execute(f"ROLLBACK TO {name}")
+                    conn.execute(f"RELEASE {name}")
+            except sqlite3.Error:
+                pass  # the original error matters more; SQLite rolls back on close
+            raise
+        self._depth = depth
+        try:
+            conn.execute("COMMIT" if depth == 0 else f"RELEASE {name}")
+        except sqlite3.Error as exc:
+            if depth == 0 and conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise self._error(exc) from exc
+
+    # ------------------------------------------------------------------------ runs
+
+    @_db
+    def begin_run(self, command: str, params: Mapping[str, Any] | None = None) -> int:
+        """Record the start of a command; returns its ``run_id`` (status ``running``)."""
+        text = json.dumps(dict(params or {}), default=str, ensure_ascii=False, sort_keys=True)
+        with self.transaction():
+            cur = self._conn.execute(
+                "INSERT INTO runs (command, params, started_at, status, pid)"
+                " VALUES (?, ?, ?, 'running', ?)",
+                (clean(command), clean(text), now_iso(), os.getpid()),
+            )
+        return int(cur.lastrowid or 0)
+
+    @_db
+    def finish_run(
+        self,
+        run_id: int,
+        *,
+        status: str,
+        files_read: int = 0,
+        files_skipped: int = 0,
+        letters_added: int = 0,
+        failures: int = 0,
+    ) -> None:
+        """Close a run with its outcome (one of :data:`RUN_STATUSES` but ``running``)."""
+        if status not in RUN_STATUSES or status == "running":
+            raise ValueError(f"unknown final run status {status!r}")
+        with self.transaction():
+            cur = self._conn.execute(
+                "UPDATE runs SET status = ?, finished_at = ?, files_read = ?, files_skipped = ?,"
+                " letters_added = ?, failures = ? WHERE run_id = ?",
+                (status, now_iso(), files_read, files_skipped, letters_added, failures, run_id),
+            )
+            if cur.rowcount == 0:
+                raise NotFoundError("run", str(run_id))
+
+    @_db
+    def runs(self, limit: int = 20) -> list[dict[str, Any]]:
+        """The latest runs, newest first, ``params`` decoded."""
+        rows = self._conn.execute(
+            "SELECT * FROM runs ORDER BY run_id DESC LIMIT ?", (max(0, limit),)
+        ).fetchall()
+        out = []
+        for r in rows:
+            item = dict(r)
+            item["params"] = json.loads(item["params"] or "{}")
+            out.append(item)
+        return out
+
+    # --------------------------------------------------------------------- sources
+
+    @_db
+    def source_seen(self, path: str, sha256: str) -> bool:
+        """True when ``path`` was read with this content hash and gave no failure-only
+        result. A failed file is read again (a missing extra may since be installed)."""
+        row = self._conn.execute(
+            "SELECT 1 FROM sources WHERE path = ? AND sha256 = ? AND status = 'ok'",
+            (clean(path), sha256),
+        ).fetchone()
+        return row is not None
+
+    @_db
+    def record_source(self, result: SourceResult, run_id: int | None = None) -> int:
+        """Store what reading one file gave; returns how many letters were new.
+
+        In one transaction: upserts the ``sources`` row (status ``failed`` when the file
+        gave failures and no letters), inserts its letters (INSERT OR IGNORE: a letter
+        already stored is kept as it was), replaces the file's earlier failures with the
+        new ones, and drops letters the file held before but no longer holds (a changed
+        file), unless another file still holds them."""
+        conn = self._conn
+        path = clean(result.path)
+        status = "failed" if result.failures and not result.letters else "ok"
+        new_ids = {letter.letter_id for letter in result.letters}
+        at = now_iso()
+        with self.transaction():
+            old_ids = {
+                r[0]
+                for r in conn.execute(
+                    "SELECT letter_id FROM source_letters WHERE path = ?", (path,)
+                )
+            }
+            conn.execute(
+                "INSERT INTO sources (path, sha256, size, status, letters, run_id, read_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (path) DO UPDATE SET"
+                " sha256 = excluded.sha256, size = excluded.size, status = excluded.status,"
+                " letters = excluded.letters, run_id = excluded.run_id, read_at = excluded.read_at",
+                (path, result.sha256, result.size, status, len(new_ids), run_id, at),
+            )
+            stale = sorted(old_ids - new_ids)
+            if stale:
+                self._drop_stale(path, stale)
+            cur = conn.executemany(
+                "INSERT OR IGNORE INTO letters (letter_id, source, text, meta, ocr_confidence,"
+                " run_id, added_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        letter.letter_id,
+                        clean(letter.source),
+                        clean(letter.text),
+                        dump_meta(letter.meta),
+                        letter.ocr_confidence,
+                        run_id,
+                        at,
+                    )
+                    for letter in result.letters
+                ],
+            )
+            added = max(0, cur.rowcount)  # sqlite3_changes: trigger writes not counted
+            conn.executemany(
+                "INSERT OR IGNORE INTO source_letters (path, letter_id) VALUES (?, ?)",
+                [(path, lid) for lid in sorted(new_ids)],
+            )
+            conn.execute("DELETE FROM failures WHERE path = ? OR source = ?", (path, path))
+            if result.failures:
+                conn.executemany(
+                    "INSERT INTO failures (source, reason, path, run_id, at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    [(clean(f.source), clean(f.reason), path, run_id, at) for f in result.failures],
+                )
+        return added
+
+    def _drop_stale(self, path: str, stale: list[str]) -> None:
+        """Forget that ``path`` holds ``stale`` letters; delete those no file holds now
+        (their parts, links, memberships and diffs go with them by cascade)."""
+        self._conn.executemany(
+            "DELETE FROM source_letters WHERE path = ? AND letter_id = ?",
+            [(path, lid) for lid in stale],
+        )
+        self._conn.executemany(
+            "DELETE FROM letters WHERE letter_id = ? AND NOT EXISTS"
+            " (SELECT 1 FROM source_letters WHERE letter_id = ?)",
+            [(lid, lid) for lid in stale],
+        )
+
+    @_db
+    def failures(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """Failure rows (failure_id, source, reason, path, run_id, at), oldest first."""
+        sql = "SELECT * FROM failures ORDER BY failure_id"
+        if limit is not None:
+            return [dict(r) for r in self._conn.execute(sql + " LIMIT ?", (max(0, limit),))]
+        return [dict(r) for r in self._conn.execute(sql)]
+
+    def failure_records(self) -> list[Failure]:
+        """The failures as :class:`Failure` objects."""
+        return [Failure(r["source"], r["reason"]) for r in self.failures()]
+
+    # --------------------------------------------------------------------- letters
+
+    def set_anatomy(self, letter_id: str, anatomy: Anatomy, match: SenderMatch | None) -> None:
+        """Store one letter's anatomy and sender match; see :meth:`set_anatomies`."""
+        self.set_anatomies([(letter_id, anatomy, match)])
+
+    @_db
+    def set_anatomies(self, items: Iterable[tuple[str, Anatomy, SenderMatch | None]]) -> int:
+        """Store letters' anatomies and sender matches (replacing earlier ones, parts
+        included) in one transaction; returns how many letters were updated.
+
+        When the match found the sender in the register (``register_id`` set), the
+        register's name and constituency are stored as ``sender_name`` and
+        ``constituency``; otherwise the ones read from the letter. The raw name stays
+        available as the ``name`` part. An unknown letter id raises NotFoundError and
+        nothing is stored."""
+        conn = self._conn
+        n = 0
+        with self.transaction():
+            batch: list[tuple[str, Anatomy, SenderMatch | None]] = []
+            for item in items:
+                batch.append(item)
+                if len(batch) >= _ANATOMY_BATCH:
+                    n += self._write_anatomies(conn, batch)
+                    batch = []
+            if batch:
+                n += self._write_anatomies(conn, batch)
+        return n
+
+    @staticmethod
+    def _write_anatomies(
+        conn: sqlite3.Connection, batch: list[tuple[str, Anatomy, SenderMatch | None]]
+    ) -> int:
+        cur = conn.executemany(
+            "UPDATE letters SET body_start = ?, body_end = ?, date = ?, salutation = ?,"
+            " heading = ?, closing = ?, sender_name = ?, sender_role = ?, constituency = ?,"
+            " party = ?, register_id = ?, match_confidence = ?, match_reason = ?"
+            " WHERE letter_id = ?",
+            [_anatomy_row(lid, anatomy, match) for lid, anatomy, match in batch],
+        )
+        if cur.rowcount != len(batch):
+            for lid, _, _ in batch:
+                if (
+                    conn.execute("SELECT 1 FROM letters WHERE letter_id = ?", (lid,)).fetchone()
+                    is None
+                ):
+                    raise NotFoundError("letter", lid)
+        conn.executemany("DELETE FROM parts WHERE letter_id = ?", [(lid,) for lid, _, _ in batch])
+        conn.executemany(
+            'INSERT INTO parts (letter_id, seq, kind, start, "end", value)'
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                part_row(lid, seq, part)
+                for lid, anatomy, _ in batch
+                for seq, part in enumerate(anatomy.parts)
+            ],
+        )
+        return len(batch)
+
+    @_db
+    def letter_ids(self) -> list[str]:
+        """Every letter id, sorted."""
+        return [r[0] for r in self._conn.execute("SELECT letter_id FROM letters ORDER BY 1")]
+
+    @_db
+    def letter_count(self) -> int:
+        return int(self._conn.execute("SELECT count(*) FROM letters").fetchone()[0])
+
+    def _pages(self, sql: str, batch: int) -> Iterator[sqlite3.Row]:
+        """Keyset paging over ``sql`` (which takes ``last_id, limit``; first column id)."""
+        batch = max(1, int(batch))
+        last = ""
+        while True:
+            try:
+                rows = self._conn.execute(sql, (last, batch)).fetchall()
+            except sqlite3.Error as exc:
+                raise self._error(exc) from exc
+            if not rows:
+                return
+            yield from rows
+            last = rows[-1][0]
+
+    @staticmethod
+    def _letter(row: sqlite3.Row) -> Letter:
+        return Letter(
+            row["letter_id"],
+            row["source"],
+            row["text"],
+            load_meta(row["meta"]),
+            row["ocr_confidence"],
+        )
+
+    def iter_letters(self, batch: int = 1000, *, without_anatomy: bool = False) -> Iterator[Letter]:
+        """Stream letters sorted by id, ``batch`` at a time (no cursor held between
+        batches, so the caller may write while iterating). ``without_anatomy`` keeps
+        only letters :meth:`set_anatomy` has not seen yet."""
+        where = " AND body_start IS NULL" if without_anatomy else ""
+        sql = (
+            f"SELECT {_LETTER_COLS} FROM letters WHERE letter_id > ?{where}"
+            " ORDER BY letter_id LIMIT ?"
+        )
+        for row in self._pages(sql, batch):
+            yield self._letter(row)
+
+    def letter_bodies(self, batch: int = 1000) -> Iterator[tuple[str, str, int, int]]:
+        """Stream ``(letter_id, text, body_start, body_end)`` sorted by id; a letter
+        without anatomy yields its whole text as the body."""
+        sql = (
+            "SELECT letter_id, text, body_start, body_end FROM letters WHERE letter_id > ?"
+            " ORDER BY letter_id LIMIT ?"
+        )
+        for row in self._pages(sql, batch):
+            text = row["text"]
+            start = row["body_start"] if row["body_start"] is not None else 0
+            end = row["body_end"] if row["body_end"] is not None else len(text)
+            yield row["letter_id"], text, start, end
+
+    @_db
+    def get_letter(self, key: str) -> Letter:
+        """The letter with this id, or the only letter read from this source."""
+        conn = self._conn
+        row = conn.execute(
+            f"SELECT {_LETTER_COLS} FROM letters WHERE letter_id = ?", (key,)
+        ).fetchone()
+        if row is not None:
+            return self._letter(row)
+        rows = conn.execute(
+            f"SELECT {_LETTER_COLS} FROM letters WHERE source = ? ORDER BY letter_id LIMIT 2",
+            (clean(key),),
+        ).fetchall()
+        if len(rows) == 1:
+            return self._letter(rows[0])
+        if rows:
+            raise NotFoundError("single letter (several share this source)", key)
+        raise NotFoundError("letter", key)
+
+    @_db
+    def letter_row(self, letter_id: str) -> dict[str, Any]:
+        """All stored columns of a letter, ``meta`` as a dict, plus ``parts`` (list of
+        dicts in order) and ``family_id`` / ``similarity`` / ``coverage`` (None when the
+        letter is in no family)."""
+        conn = self._conn
+        row = conn.execute(
+            "SELECT l.*, m.family_id, m.similarity, m.coverage FROM letters AS l"
+            " LEFT JOIN memberships AS m ON m.letter_id = l.letter_id WHERE l.letter_id = ?",
+            (letter_id,),
+        ).fetchone()
+        if row is None:
+            raise NotFoundError("letter", letter_id)
+        out = dict(row)
+        out["meta"] = meta_dict(out["meta"])
+        out["parts"] = [
+            dict(r)
+            for r in conn.execute(
+                'SELECT kind, start, "end", value FROM parts WHERE letter_id = ? ORDER BY seq',
+                (letter_id,),
+            )
+        ]
+        return out
+
+    # ----------------------------------------------------------------------- links
+
+    @_db
+    def known_links(self) -> dict[tuple[str, str], Link]:
+        """Every stored verified pair, keyed ``(a, b)`` with ``a < b``, passages included."""
+        conn = self._conn
+        passages: dict[tuple[str, str], list[Passage]] = {}
+        for r in conn.execute(
+            "SELECT * FROM passages ORDER BY a_id, b_id, a_start, b_start, rowid"
+        ):
+            passages.setdefault((r["a_id"], r["b_id"]), []).append(
+                Passage(r["a_start"], r["a_end"], r["b_start"], r["b_end"], r["tokens"])
+            )
+        out: dict[tuple[str, str], Link] = {}
+        for r in conn.execute("SELECT * FROM links ORDER BY a_id, b_id"):
+            key = (r["a_id"], r["b_id"])
+            out[key] = Link(
+                key[0],
+                key[1],
+                r["a_coverage"],
+                r["b_coverage"],
+                r["shared_tokens"],
+                tuple(passages.get(key, ())),
+            )
+        return out
+
+    @_db
+    def add_links(self, links: Iterable[Link]) -> int:
+        """Store (or overwrite) verified pairs; both letters must be stored. Returns the
+        number of links written. A link with ``a > b`` is stored flipped."""
+        conn = self._conn
+        n = 0
+        with self.transaction():
+            for raw in links:
+                link = _normalised_link(raw)
+                conn.execute(
+                    "INSERT INTO links (a_id, b_id, a_coverage, b_coverage, shared_tokens)"
+                    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (a_id, b_id) DO UPDATE SET"
+                    " a_coverage = excluded.a_coverage, b_coverage = excluded.b_coverage,"
+                    " shared_tokens = excluded.shared_tokens",
+                    (link.a, link.b, link.a_coverage, link.b_coverage, link.shared_tokens),
+                )
+                conn.execute("DELETE FROM passages WHERE a_id = ? AND b_id = ?", (link.a, link.b))
+                conn.executemany(
+                    "INSERT INTO passages (a_id, b_id, a_start, a_end, b_start, b_end, tokens)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (link.a, link.b, p.a_start, p.a_end, p.b_start, p.b_end, p.tokens)
+                        for p in link.passages
+                    ],
+                )
+                n += 1
+        return n
+
+    # -------------------------------------------------------------------- analysis
+
+    @_db
+    def replace_analysis(
+        self,
+        families: Sequence[Family],
+        diffs: Iterable[LetterDiff] = (),
+        memberships: Iterable[_analysis.Membership] = (),
+    ) -> None:
+        """Swap the whole analysis (families, templates, memberships, diffs) in ONE
+        transaction; see :func:`formletter.store._analysis.write_analysis`. ``memberships``
+        rows are ``(letter_id, family_id, similarity, coverage)``."""
+        with self.transaction():
+            _analysis.write_analysis(self._conn, families, diffs, memberships)
+
+    @_db
+    def families(
+        self, limit: int | None = 50, offset: int = 0, order: str = "size"
+    ) -> list[dict[str, Any]]:
+        """A page of families (``order`` in :data:`FAMILY_ORDERS`; ValueError otherwise)."""
+        return _views.families(self._conn, limit, offset, order)
+
+    @_db
+    def family_count(self) -> int:
+        return int(self._conn.execute("SELECT count(*) FROM families").fetchone()[0])
+
+    @_db
+    def family(self, family_id: str) -> dict[str, Any]:
+        """One family's row, ``parties`` decoded; NotFoundError for an unknown id."""
+        return _views.family(self._conn, family_id)
+
+    @_db
+    def template(self, family_id: str) -> Template:
+        """The family's template; NotFoundError when the family or its template is missing."""
+        fam = _views.family(self._conn, family_id)
+        if fam["template_text"] is None:
+            raise NotFoundError("template", family_id)
+        rows = self._conn.execute(
+            "SELECT * FROM template_segments WHERE family_id = ? ORDER BY seq", (family_id,)
+        ).fetchall()
+        return rows_to_template(family_id, fam["template_text"], fam["sample_size"], rows)
+
+    @_db
+    def diff(self, letter_id: str) -> LetterDiff | None:
+        """The letter's diff against its template; None when it has none (NotFoundError
+        when there is no such letter)."""
+        row = self._conn.execute("SELECT * FROM diffs WHERE letter_id = ?", (letter_id,)).fetchone()
+        if row is not None:
+            return row_to_diff(row)
+        if self._conn.execute("SELECT 1 FROM letters WHERE letter_id = ?", (letter_id,)).fetchone():
+            return None
+        raise NotFoundError("letter", letter_id)
+
+    @_db
+    def members(
+        self,
+        family_id: str,
+        order: str = "similarity",
+        limit: int | None = 100,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        """A page of a family's letters with sender, similarity, coverage and own share
+        (``order`` in :data:`MEMBER_ORDERS`)."""
+        return _views.members(self._conn, family_id, order, limit, offset)
+
+    # ------------------------------------------------------------- search & stats
+
+    @_db
+    def search(
+        self, query: str, limit: int = 20, offset: int = 0, *, marks: tuple[str, str] = ("[", "]")
+    ) -> list[dict[str, Any]]:
+        """Full-text search; any query string is safe (see ``_search``)."""
+        return _search.search(self._conn, query, limit, offset, marks)
+
+    @_db
+    def search_count(self, query: str) -> int:
+        return _search.search_count(self._conn, query)
+
+    @_db
+    def senders(self) -> list[dict[str, Any]]:
+        """Senders with letters, families, form letters and ``own_share``."""
+        return _views.senders(self._conn)
+
+    @_db
+    def stats(self) -> dict[str, Any]:
+        """Dashboard counts, ``form_letter_share`` and the last run."""
+        out = _views.stats(self._conn)
+        out["schema_version"] = read_version(self._conn, str(self.path))
+        return out
+
+    @_db
+    def meta_keys(self) -> list[str]:
+        """Every meta key any letter has, sorted."""
+        return _views.meta_keys(self._conn)
+
+    def export_records(self, batch: int = 500) -> Iterator[dict[str, Any]]:
+        """One joined dict per letter for :mod:`formletter.export`, streamed by id."""
+        try:
+            yield from _views.export_records(self._conn, batch)
+        except sqlite3.Error as exc:
+            raise self._error(exc) from exc
