@@ -1,0 +1,152 @@
+"""Reading many inputs: discovery, content hashes, skipping what was already read,
+worker processes with a time limit per file, results in a deterministic order."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from formletter.errors import InputError, ParseTimeoutError
+from formletter.ingest._common import Source
+from formletter.ingest._pool import run_ordered
+from formletter.ingest.discover import discover
+from formletter.ingest.dispatch import content_hash, disk_siblings, read_file
+from formletter.ingest.options import IngestOptions
+from formletter.ingest.tabular import TABULAR_EXTENSIONS, attachment_candidates
+from formletter.models import Failure, SourceResult
+
+__all__ = ["read_inputs"]
+
+
+@dataclass(frozen=True)
+class _Task:
+    path: Path
+    options: IngestOptions
+    sha256: str
+    size: int
+
+
+def _read_task(task: _Task) -> SourceResult:
+    return read_file(task.path, task.options)
+
+
+def _scan_task(task: _Task) -> list[str]:
+    """The files next to a spreadsheet that its rows name as attachments."""
+    path = task.path
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(task.options.max_bytes + 1)
+    except OSError:
+        return []
+    if len(data) > task.options.max_bytes:
+        return []
+    source = Source(str(path), data, path.name)
+    lookup = disk_siblings(path.parent, task.options)
+    found: list[str] = []
+    for group in attachment_candidates(source, task.options):
+        for name in group:
+            candidate = path.parent / name
+            if candidate != path and os.path.isfile(candidate) and lookup(name) is not None:
+                found.append(str(candidate))
+                break
+    return found
+
+
+def _jobs(options: IngestOptions) -> int:
+    return options.jobs if options.jobs > 0 else os.cpu_count() or 1
+
+
+def _plan_attachments(files: list[Path], options: IngestOptions) -> dict[Path, list[Path]]:
+    """For each spreadsheet among ``files``: the discovered files it reads as attachments."""
+    tables = [p for p in files if p.suffix[1:].lower() in TABULAR_EXTENSIONS]
+    if not tables:
+        return {}
+    known = {str(p): p for p in files}
+    tasks = (_Task(p, options, "", 0) for p in tables)
+    plan: dict[Path, list[Path]] = {}
+    jobs = _jobs(options)
+    for task, outcome in run_ordered(_scan_task, tasks, jobs=jobs, timeout=options.timeout):
+        if outcome.value:
+            found = [known[name] for name in outcome.value if name in known]
+            if found:
+                plan[task.path] = sorted(set(found), key=str)
+    return plan
+
+
+def _hash(path: Path, options: IngestOptions, attachments: list[Path]) -> tuple[str, int]:
+    try:
+        sha, size = content_hash(path, options.max_bytes)
+    except OSError:
+        return "", 0
+    if not attachments:
+        return sha, size
+    combined = hashlib.sha256(f"{sha}\n".encode())
+    for attachment in attachments:
+        try:
+            part, _ = content_hash(attachment, options.max_bytes)
+        except OSError:
+            part = "missing"
+        combined.update(f"{attachment.name}:{part}\n".encode())
+    return combined.hexdigest(), size
+
+
+def read_inputs(
+    paths: Sequence[str | Path],
+    options: IngestOptions,
+    *,
+    skip: Callable[[str, str], bool] | None = None,
+    progress: Callable[[SourceResult | None], None] | None = None,
+) -> Iterator[SourceResult]:
+    """Read every file under ``paths`` (see :func:`discover`), one result per file, in
+    sorted path order.
+
+    Each file is hashed (sha256) first; when ``skip(path, sha256)`` is true it is not
+    parsed and only counted with ``progress(None)``. The others are parsed in
+    ``options.jobs`` worker processes, each file for at most ``options.timeout`` seconds
+    (past that: a failure, and the worker is killed). ``progress(result)`` is called for
+    each result as it is yielded.
+
+    Files that a spreadsheet in the same folder names as attachments are read as part of
+    its rows, not on their own; the spreadsheet's hash then covers them too, so changing
+    an attachment re-reads the spreadsheet.
+    """
+    files = list(discover(paths))
+    plan = _plan_attachments(files, options)
+    consumed = {a for attachments in plan.values() for a in attachments}
+
+    def tasks() -> Iterator[_Task]:
+        for path in files:
+            if path in consumed:
+                continue
+            sha, size = _hash(path, options, plan.get(path, []))
+            if skip is not None and sha and skip(str(path), sha):
+                if progress is not None:
+                    progress(None)
+                continue
+            yield _Task(path, options, sha, size)
+
+    for task, outcome in run_ordered(
+        _read_task, tasks(), jobs=_jobs(options), timeout=options.timeout
+    ):
+        name = str(task.path)
+        if outcome.value is not None:
+            result = outcome.value
+            if task.sha256:
+                result = dataclasses.replace(result, sha256=task.sha256)
+        else:
+            if outcome.problem == "timeout":
+                reason = ParseTimeoutError(
+                    f"timed out: parsing took longer than {options.timeout:g} s"
+                ).reason
+            elif outcome.problem == "crash":
+                reason = InputError(f"parser crashed: {outcome.detail}").reason
+            else:
+                reason = InputError(f"parser failed: {outcome.detail}").reason
+            result = SourceResult(name, task.sha256, task.size, failures=(Failure(name, reason),))
+        if progress is not None:
+            progress(result)
+        yield result
