@@ -1,0 +1,231 @@
+"""Lines of a letter's wrapper and what each one looks like on its own.
+
+The parser walks the first and last few thousand characters line by line; this module
+splits them (with offsets into the original text) and classifies one line at a time
+(date, contact, role, constituency, name, signature note, letterhead/address, heading,
+short line, prose). Where a line is used (top or bottom, before or after the date)
+is the parser's business.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from ._patterns import (
+    BLANKISH,
+    CONSTITUENCY_LINE,
+    CONTACT_LINE,
+    CONTACT_TOKEN,
+    HEADING_PREFIX,
+    LETTERHEAD_SIGNAL,
+    MEMBER_FOR,
+    POSTCODE,
+    REF_LINE,
+    ROLE_LINE,
+    SIGNATURE_NOTE,
+    WEEKDAY,
+)
+from .dates import find_dates
+from .names import NameLine, canonical_role, clean_place, read_name_line
+
+__all__ = ["MAX_LINE", "Line", "LineInfo", "SubPart", "classify", "split_lines"]
+
+#: Lines longer than this are prose, never wrapper.
+MAX_LINE = 160
+
+
+class Line(NamedTuple):
+    """One line: ``start:end`` is its content without surrounding whitespace (a blank
+    line has ``start == end`` at the line's start)."""
+
+    start: int
+    end: int
+    text: str
+
+    @property
+    def blank(self) -> bool:
+        return self.start == self.end
+
+
+def split_lines(text: str, start: int, end: int) -> list[Line]:
+    """The lines of ``text[start:end]``; ``start`` should be a line start."""
+    out: list[Line] = []
+    pos = start
+    for raw in text[start:end].split("\n"):
+        seg = raw.strip()
+        if seg:
+            a = pos + len(raw) - len(raw.lstrip())
+            out.append(Line(a, a + len(seg), seg))
+        else:
+            out.append(Line(pos, pos, ""))
+        pos += len(raw) + 1
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class SubPart:
+    """A part inside a line, relative to the line start."""
+
+    kind: str
+    start: int
+    end: int
+    value: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LineInfo:
+    """What a line is. ``subparts`` cover the line (role + constituency may split it)."""
+
+    kind: str
+    value: str | None = None
+    name: NameLine | None = None
+    subparts: tuple[SubPart, ...] = field(default=())
+    #: for a date line: False when other words share the line ("Received 4 May 2018")
+    exact: bool = True
+
+
+_DATE_FILLER = re.compile(
+    r"(?i)\b(?:date|dated|sent|written|posted|on|le|the)\b|[\s,.:;()\[\]\-–/]+"
+)
+_SIGNATURE_READS = re.compile(
+    r"(?i)(?:appearing to read|appears to read|reading|reads|signed)[ \t:]*[\"'‘’“”]?"
+    r"(?P<n>[^\W\d_][^\"'‘’“”\n]{0,59}?)[\"'‘’“”]?[ \t]*[.)\]]*[ \t]*$"
+)
+_WORD = re.compile(r"[^\W_]+")
+#: "Sent from my iPhone" and the like, which mail clients append
+_SENT_FROM = re.compile(r"(?i)^(?:sent from my|sent from|get outlook for)\b[^\n]{0,60}$")
+#: routing lines at the foot of a letter: "cc: ...", "Enc.", "Encl: ..."
+_ROUTING = re.compile(r"(?i)^(?:cc|bcc|c\.c\.|enc|encl|enclosures?)\b\.?[ \t]*(?::|$)")
+
+
+def _whole(kind: str, n: int, value: str | None = None) -> tuple[SubPart, ...]:
+    return (SubPart(kind, 0, n, value),)
+
+
+def _date_info(t: str, dayfirst: bool) -> LineInfo | None:
+    hits = find_dates(t, dayfirst=dayfirst)
+    if not hits:
+        return None
+    h = hits[0]
+    rest = t[: h.start] + " " + t[h.end :]
+    rest = WEEKDAY.sub(" ", rest)
+    rest = _DATE_FILLER.sub(" ", rest)
+    extra = len(_WORD.findall(rest))
+    if extra > 1 and not REF_LINE.match(t):
+        return None
+    return LineInfo(
+        "date", h.iso, subparts=(SubPart("date", h.start, h.end, h.iso),), exact=extra == 0
+    )
+
+
+def _role_info(t: str) -> LineInfo | None:
+    m = MEMBER_FOR.match(t)
+    if m:
+        role = canonical_role(m.group("role"))
+        place = clean_place(m.group("constituency"))
+        subs = [SubPart("role", 0, m.end("role"), role)]
+        if place:
+            subs.append(SubPart("constituency", m.start("constituency"), len(t), place))
+        return LineInfo("role", role, subparts=tuple(subs))
+    if ROLE_LINE.match(t):
+        role = canonical_role(t)
+        mf = MEMBER_FOR.search(t)
+        if mf:
+            role = canonical_role(t[: mf.start()].rstrip(" ,;-–")) or role
+            place = clean_place(mf.group("constituency"))
+            subs = [SubPart("role", 0, mf.start("constituency"), role)]
+            if place:
+                subs.append(SubPart("constituency", mf.start("constituency"), len(t), place))
+            return LineInfo("role", role, subparts=tuple(subs))
+        return LineInfo("role", role, subparts=_whole("role", len(t), role))
+    m2 = CONSTITUENCY_LINE.match(t)
+    if m2:
+        place = clean_place(m2.group("a") or m2.group("b"))
+        if place and len(place.split()) <= 8:
+            return LineInfo("constituency", place, subparts=_whole("constituency", len(t), place))
+    return None
+
+
+_PIPE = re.compile(r"[ \t]+[|•·][ \t]+")
+_PRIORITY = ("name", "role", "constituency", "contact", "date", "letterhead", "signature")
+
+
+def classify(t: str, *, dayfirst: bool = True) -> LineInfo:
+    """Classify one stripped line ``t``. A line of ``|``-separated pieces (as in email
+    signatures: "Jane Smith MP | Member of Parliament for X | www...") is classified
+    piece by piece."""
+    if not t or BLANKISH.match(t):
+        return LineInfo("blank")
+    n = len(t)
+    if n > MAX_LINE:
+        return LineInfo("prose")
+    if _PIPE.search(t):
+        return _classify_pieces(t, dayfirst)
+    return _classify_one(t, dayfirst)
+
+
+def _classify_pieces(t: str, dayfirst: bool) -> LineInfo:
+    infos: list[LineInfo] = []
+    subs: list[SubPart] = []
+    pos = 0
+    for m in [*_PIPE.finditer(t), None]:
+        end = m.start() if m else len(t)
+        piece = t[pos:end]
+        if piece:
+            inf = _classify_one(piece, dayfirst)
+            infos.append(inf)
+            subs.extend(
+                SubPart(sp.kind, pos + sp.start, pos + sp.end, sp.value) for sp in inf.subparts
+            )
+        pos = m.end() if m else len(t)
+    kinds = [i.kind for i in infos]
+    if "prose" in kinds:
+        return LineInfo("prose")
+    for k in _PRIORITY:
+        if k in kinds:
+            lead = infos[kinds.index(k)]
+            return LineInfo(k, lead.value, lead.name, tuple(subs), lead.exact)
+    return LineInfo("short")
+
+
+def _classify_one(t: str, dayfirst: bool) -> LineInfo:
+    n = len(t)
+    if SIGNATURE_NOTE.match(t):
+        m = _SIGNATURE_READS.search(t)
+        value = m.group("n").strip() if m else None
+        return LineInfo("signature", value, subparts=_whole("signature", n, value))
+    words = len(_WORD.findall(t))
+    if words > 16:
+        return LineInfo("prose")
+    if _SENT_FROM.match(t):
+        return LineInfo("email_signature", subparts=_whole("email_signature", n))
+    if CONTACT_LINE.match(t) or _ROUTING.match(t) or (CONTACT_TOKEN.search(t) and words <= 12):
+        return LineInfo("contact", subparts=_whole("contact", n))
+    if HEADING_PREFIX.match(t):
+        value = t[HEADING_PREFIX.match(t).end() :].strip() or None  # type: ignore[union-attr]
+        return LineInfo("heading", value, subparts=_whole("heading", n, value))
+    if REF_LINE.match(t):
+        return LineInfo("letterhead", subparts=_whole("letterhead", n))
+    info = _role_info(t)
+    if info is not None:
+        return info
+    info = _date_info(t, dayfirst)
+    if info is not None:
+        return info
+    sentence = words >= 6 and t[-1] in ".!?"
+    if not sentence and words <= 12 and (LETTERHEAD_SIGNAL.search(t) or POSTCODE.search(t)):
+        return LineInfo("letterhead", subparts=_whole("letterhead", n))
+    nl = read_name_line(t)
+    if nl is not None:
+        subs = [SubPart("name", nl.name_span[0], nl.name_span[1], nl.name)]
+        if nl.role_span and nl.role_span[0] >= nl.name_span[1]:
+            end = nl.constituency_span[0] if nl.constituency_span else n
+            subs.append(SubPart("role", nl.role_span[0], min(end, n), nl.role))
+        if nl.constituency_span and nl.constituency:
+            subs.append(SubPart("constituency", nl.constituency_span[0], n, nl.constituency))
+        return LineInfo("name", nl.name, name=nl, subparts=tuple(subs))
+    if n <= 80 and (t[-1] not in ".!?" or words <= 6):
+        return LineInfo("short")
+    return LineInfo("prose")
