@@ -21,7 +21,9 @@ __all__ = [
     "Link",
     "OpKind",
     "Part",
+    "MatchResult",
     "Passage",
+    "RunSummary",
     "SegmentKind",
     "SenderMatch",
     "SourceResult",
@@ -276,3 +278,36 @@ class LetterDiff:
     unique_text: str
     #: share of the template's words the letter carries
     template_coverage: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    """What one ``analyze`` run did (the CLI prints it; ``exit_code`` is its verdict)."""
+
+    run_id: int
+    files_read: int
+    files_skipped: int
+    files_failed: int
+    letters_added: int
+    letters: int
+    families: int
+    form_letters: int
+    analysed: bool
+    failures: tuple[Failure, ...] = ()
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every input was read; 3 when some inputs failed (the rest is stored)."""
+        return 3 if self.files_failed else 0
+
+
+@dataclass(frozen=True, slots=True)
+class MatchResult:
+    """Which stored family a letter (not stored) belongs to, and its diff against it."""
+
+    letter_id: str
+    anatomy: Anatomy
+    family_id: str | None
+    score: float
+    diff: LetterDiff | None
+    sender: SenderMatch | None = None

@@ -470,6 +470,57 @@ class Store:
         return len(batch)
 
     @_db
+    def setting(self, key: str) -> str | None:
+        """A value kept in ``meta`` (e.g. what the last analysis was run with)."""
+        row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    @_db
+    def set_setting(self, key: str, value: str | None) -> None:
+        """Keep (or with None, forget) a value in ``meta``; ``schema_version`` is refused."""
+        if key == "schema_version":
+            raise StoreError("schema_version is managed by migrations")
+        with self.transaction():
+            if value is None:
+                self._conn.execute("DELETE FROM meta WHERE key = ?", (key,))
+            else:
+                self._conn.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value)
+                )
+
+    def analysis_inputs(
+        self, batch: int = 1000
+    ) -> Iterator[tuple[str, str, int, int, tuple[tuple[str, str], ...]]]:
+        """Stream ``(letter_id, text, body_start, body_end, hints)`` sorted by id, where
+        ``hints`` are the anatomy values that may name template slots (name, constituency)."""
+        sql = (
+            "SELECT letter_id, text, body_start, body_end, sender_name, constituency"
+            " FROM letters WHERE letter_id > ? ORDER BY letter_id LIMIT ?"
+        )
+        for row in self._pages(sql, batch):
+            text = row["text"]
+            start = row["body_start"] if row["body_start"] is not None else 0
+            end = row["body_end"] if row["body_end"] is not None else len(text)
+            hints = tuple(
+                (k, str(row[col]))
+                for k, col in (("sender_name", "sender_name"), ("constituency", "constituency"))
+                if row[col]
+            )
+            yield row["letter_id"], text, start, end, hints
+
+    @_db
+    def letter_sources(self) -> list[tuple[str, str]]:
+        """Every ``(source, letter_id)``: each letter's own source, and every file that
+        holds it (a letter read from two identical files has both)."""
+        return [
+            (r[0], r[1])
+            for r in self._conn.execute(
+                "SELECT source, letter_id FROM letters UNION"
+                " SELECT path, letter_id FROM source_letters ORDER BY 1, 2"
+            )
+        ]
+
+    @_db
     def letter_ids(self) -> list[str]:
         """Every letter id, sorted."""
         return [r[0] for r in self._conn.execute("SELECT letter_id FROM letters ORDER BY 1")]

@@ -1,0 +1,357 @@
+"""The whole job, store to store: read inputs, take letters apart, find families.
+
+:func:`analyze` is what ``formletter analyze`` runs. Every step commits on its own, so
+a run that is killed part-way leaves a database that the next run simply continues:
+
+1. **read**: each input file is hashed; a file already read with the same content is
+   skipped, the others are parsed (in ``jobs`` worker processes) and stored one file per
+   transaction, failures included.
+2. **anatomy**: letters not yet taken apart are parsed and their sender resolved
+   against a register (all letters again when the date order or register changed).
+3. **families**: when the set of letter bodies changed since the last analysis, the
+   engine runs over all of them, reusing every verified link stored earlier, and the
+   new analysis replaces the old one in a single transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from formletter.anatomy import Register, parse, resolve_sender
+from formletter.engine import AnalysisParams, BodyRecord, Mapper, analyze_bodies, local_mapper
+from formletter.errors import EvaluationError, FormletterError, MissingDependencyError
+from formletter.evaluate import TRUTH_FIELDS, Prediction, Scores, load_truth, match_sources, score
+from formletter.ingest import IngestOptions, read_inputs
+from formletter.models import Anatomy, Failure, RunSummary, SenderMatch, SourceResult
+from formletter.store import Store
+
+__all__ = [
+    "ENGINES",
+    "AnalyzeOptions",
+    "Progress",
+    "analyze",
+    "engine_mapper",
+    "evaluate_store",
+    "parse_letters",
+    "refresh_anatomy",
+    "run_families",
+    "summary_dict",
+]
+
+#: ``progress(stage, done, total)``; ``total`` is None while unknown
+Progress = Callable[[str, int, "int | None"], None]
+
+ENGINES = ("local", "dask")
+
+#: bump when the engine's output changes for the same input, to force a re-analysis
+_ENGINE_VERSION = "1"
+_ANATOMY_BATCH = 500
+
+
+@dataclass(frozen=True, slots=True)
+class AnalyzeOptions:
+    """How ``analyze`` reads and analyses (the CLI's options, as one value)."""
+
+    ingest: IngestOptions = field(default_factory=IngestOptions)
+    #: register CSV for sender matching (None: the bundled Commons register, when fitting)
+    register: str | None = None
+    dayfirst: bool = True
+    #: worker processes for anatomy and the engine (0: all cores)
+    jobs: int = 1
+    engine: str = "local"
+    #: dask scheduler address (None: a LocalCluster)
+    scheduler: str | None = None
+    params: AnalysisParams = field(default_factory=AnalysisParams)
+    #: re-run the engine even when no letter changed
+    force: bool = False
+
+
+def _quiet(stage: str, done: int, total: int | None) -> None:
+    return None
+
+
+@contextmanager
+def engine_mapper(
+    engine: str = "local", jobs: int = 1, scheduler: str | None = None
+) -> Iterator[Mapper]:
+    """A mapper for ``engine`` (see :mod:`formletter.engine`)."""
+    if engine == "local":
+        with local_mapper(jobs if jobs > 0 else (os.cpu_count() or 1)) as mapper:
+            yield mapper
+        return
+    if engine == "dask":
+        try:
+            from formletter.engine.dask import dask_mapper
+        except ImportError as exc:  # pragma: no cover - the dask extra is installed in CI
+            raise MissingDependencyError("the dask engine", "dask", "dask.distributed") from exc
+        with dask_mapper(scheduler=scheduler, workers=jobs if jobs > 0 else None) as mapper:
+            yield mapper
+        return
+    raise FormletterError(f"unknown engine {engine!r}; choose one of: {', '.join(ENGINES)}")
+
+
+def analyze(
+    store: Store,
+    paths: Sequence[str | os.PathLike[str]],
+    options: AnalyzeOptions = AnalyzeOptions(),
+    *,
+    progress: Progress | None = None,
+) -> RunSummary:
+    """Read ``paths`` into ``store``, parse new letters, and refresh the families."""
+    say = progress or _quiet
+    for p in paths:
+        if not Path(p).exists():
+            raise FormletterError(f"{os.fspath(p)}: no such file or folder")
+    register = Register.load(options.register) if options.register else None
+    run = store.begin_run(
+        "analyze",
+        {
+            "inputs": [os.fspath(p) for p in paths],
+            "register": options.register,
+            "dayfirst": options.dayfirst,
+            "engine": options.engine,
+            "jobs": options.jobs,
+        },
+    )
+    status = "failed"
+    counts: dict[str, int] = {}
+    try:
+        read, skipped, failed, added, failures = _read(store, paths, options, run, say)
+        counts = {
+            "files_read": read,
+            "files_skipped": skipped,
+            "letters_added": added,
+            "failures": len(failures),
+        }
+        with engine_mapper(options.engine, options.jobs, options.scheduler) as mapper:
+            refresh_anatomy(store, options, register, mapper=mapper, progress=say)
+            analysed = run_families(store, options, mapper=mapper, progress=say)
+        stats = store.stats()
+        status = "ok"
+    finally:
+        store.finish_run(run, status=status, **counts)
+    return RunSummary(
+        run_id=run,
+        files_read=read,
+        files_skipped=skipped,
+        files_failed=failed,
+        letters_added=added,
+        letters=int(stats.get("letters", 0)),
+        families=int(stats.get("families", 0)),
+        form_letters=int(stats.get("form_letters", 0)),
+        analysed=analysed,
+        failures=tuple(failures),
+    )
+
+
+def _read(
+    store: Store,
+    paths: Sequence[str | os.PathLike[str]],
+    options: AnalyzeOptions,
+    run: int,
+    say: Progress,
+) -> tuple[int, int, int, int, list[Failure]]:
+    read = skipped = failed = added = 0
+    failures: list[Failure] = []
+    seen = 0
+
+    def tick(result: SourceResult | None) -> None:
+        nonlocal seen, skipped
+        seen += 1
+        if result is None:
+            skipped += 1
+        say("read", seen, None)
+
+    ingest = options.ingest
+    inputs = [Path(p) for p in paths]
+    for result in read_inputs(inputs, ingest, skip=store.source_seen, progress=tick):
+        read += 1
+        added += store.record_source(result, run)
+        if result.failures:
+            failures.extend(result.failures)
+            if not result.letters:
+                failed += 1
+    say("read", seen, seen)
+    return read, skipped, failed, added, failures
+
+
+def _anatomy_key(options: AnalyzeOptions) -> str:
+    reg = "auto"
+    if options.register:
+        reg = hashlib.sha256(Path(options.register).read_bytes()).hexdigest()
+    return json.dumps({"dayfirst": options.dayfirst, "register": reg}, sort_keys=True)
+
+
+def parse_letters(
+    texts: Sequence[str], *, dayfirst: bool = True, register: Register | None = None
+) -> list[tuple[Anatomy, SenderMatch | None]]:
+    """Anatomy and sender match of each text."""
+    out = []
+    for text in texts:
+        anatomy = parse(text, dayfirst=dayfirst)
+        out.append((anatomy, resolve_sender(anatomy, text, register)))
+    return out
+
+
+_REGISTERS: dict[str, Register] = {}
+
+
+def _parse_job(
+    arg: tuple[Sequence[str], bool, str | None],
+) -> list[tuple[Anatomy, SenderMatch | None]]:
+    texts, dayfirst, register_path = arg
+    register = None
+    if register_path:
+        register = _REGISTERS.get(register_path)
+        if register is None:
+            register = _REGISTERS[register_path] = Register.load(register_path)
+    return parse_letters(texts, dayfirst=dayfirst, register=register)
+
+
+def refresh_anatomy(
+    store: Store,
+    options: AnalyzeOptions,
+    register: Register | None = None,
+    *,
+    mapper: Mapper,
+    progress: Progress | None = None,
+) -> int:
+    """Parse letters that have no anatomy yet (all letters when the date order or the
+    register differ from the last time); returns how many were parsed."""
+    say = progress or _quiet
+    key = _anatomy_key(options)
+    everything = store.setting("anatomy_params") != key
+    if options.register and register is None:
+        register = Register.load(options.register)
+    total = store.letter_count()
+    done = 0
+    say("anatomy", 0, total)
+    pending: list[tuple[str, str]] = []
+    batches: list[list[tuple[str, str]]] = []
+
+    def flush(chunks: list[list[tuple[str, str]]]) -> None:
+        nonlocal done
+        jobs = [([t for _, t in c], options.dayfirst, options.register) for c in chunks]
+        items: list[tuple[str, Anatomy, SenderMatch | None]] = []
+        for chunk, parsed in zip(chunks, mapper(_parse_job, jobs), strict=True):
+            assert isinstance(parsed, list)
+            items.extend((lid, a, m) for (lid, _), (a, m) in zip(chunk, parsed, strict=True))
+        store.set_anatomies(items)
+        done += len(items)
+        say("anatomy", done, total)
+
+    for letter in store.iter_letters(without_anatomy=not everything):
+        pending.append((letter.letter_id, letter.text))
+        if len(pending) >= _ANATOMY_BATCH:
+            batches.append(pending)
+            pending = []
+            if len(batches) >= 8:
+                flush(batches)
+                batches = []
+    if pending:
+        batches.append(pending)
+    if batches:
+        flush(batches)
+    store.set_setting("anatomy_params", key)
+    say("anatomy", total, total)
+    return done
+
+
+def _bodies_digest(store: Store, params: AnalysisParams) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    h.update(f"{_ENGINE_VERSION}|{params!r}".encode())
+    for lid, _text, start, end, hints in store.analysis_inputs():
+        h.update(f"{lid}|{start}|{end}|{hints!r}\n".encode())
+    return h.hexdigest()
+
+
+def run_families(
+    store: Store,
+    options: AnalyzeOptions,
+    *,
+    mapper: Mapper,
+    progress: Progress | None = None,
+) -> bool:
+    """Find families over every stored letter and store them (one transaction).
+    Skipped when the letters are the same as at the last analysis; returns whether it ran."""
+    say = progress or _quiet
+    digest = _bodies_digest(store, options.params)
+    if not options.force and store.setting("analysis_digest") == digest:
+        return False
+    records = [
+        BodyRecord(lid, text, start, end, hints)
+        for lid, text, start, end, hints in store.analysis_inputs()
+    ]
+    known = store.known_links()
+
+    def stage(name: str, done: int, total: int) -> None:
+        say(name, done, total)
+
+    result = analyze_bodies(
+        records, mapper=mapper, params=options.params, known_links=known, progress=stage
+    )
+    say("store", 0, 1)
+    with store.transaction():
+        store.add_links(result.links)
+        store.replace_analysis(result.families, memberships=result.memberships)
+        store.set_setting("analysis_digest", digest)
+    say("store", 1, 1)
+    return True
+
+
+def summary_dict(summary: RunSummary) -> dict[str, Any]:
+    """The summary as plain JSON-able data."""
+    return {
+        "run_id": summary.run_id,
+        "files_read": summary.files_read,
+        "files_skipped": summary.files_skipped,
+        "files_failed": summary.files_failed,
+        "letters_added": summary.letters_added,
+        "letters": summary.letters,
+        "families": summary.families,
+        "form_letters": summary.form_letters,
+        "analysed": summary.analysed,
+        "failures": [{"source": f.source, "reason": f.reason} for f in summary.failures],
+        "exit_code": summary.exit_code,
+    }
+
+
+def evaluate_store(store: Store, truth_path: str | os.PathLike[str]) -> Scores:
+    """Score the stored analysis against a truth file (see :mod:`formletter.evaluate`)."""
+    path = Path(truth_path)
+    truth = load_truth(path)
+    pairs = store.letter_sources()
+    by_source = dict(pairs)
+    mapping = match_sources(truth, [s for s, _ in pairs], path.parent)
+    if truth and not mapping:
+        raise EvaluationError(
+            f"{path}: none of its {len(truth)} letters is in the database"
+            " (analyse the folder the truth file describes first)"
+        )
+    wanted: dict[str, list[str]] = {}
+    for src, file in mapping.items():
+        wanted.setdefault(by_source[src], []).append(file)
+    predictions: dict[str, Prediction] = {}
+    texts: dict[str, str] = {}
+    for row in store.export_records():
+        files = wanted.get(row["letter_id"])
+        if not files:
+            continue
+        size = row.get("family_size") or 0
+        prediction = Prediction(
+            family_id=row["family_id"] if size >= 2 else None,
+            unique_spans=[tuple(s) for s in row.get("unique_spans") or ()],
+            fields={f: row.get(f) for f in TRUTH_FIELDS if f in row},
+        )
+        text = store.get_letter(row["letter_id"]).text
+        for file in files:
+            predictions[file] = prediction
+            texts[file] = text
+    return score(truth, predictions, texts=texts)
