@@ -754,6 +754,23 @@ class Store:
         return _search.search_count(self._conn, query)
 
     @_db
+    def phrase_hits(self, phrases: Sequence[str], limit: int = 40) -> list[tuple[str, str]]:
+        """``(letter_id, family_id)`` of family members holding any of ``phrases`` (each
+        searched as an exact FTS5 phrase), best matches first; at most ``limit``."""
+        wanted = [p for p in phrases if p.strip()][:32]
+        if not wanted:
+            return []
+        query = " OR ".join(_search.fts_phrase(p) for p in wanted)
+        rows = self._conn.execute(
+            "SELECT l.letter_id, m.family_id FROM letters_fts"
+            " JOIN letters AS l ON l.rowid = letters_fts.rowid"
+            " JOIN memberships AS m ON m.letter_id = l.letter_id"
+            " WHERE letters_fts MATCH ? ORDER BY bm25(letters_fts), l.letter_id LIMIT ?",
+            (query, max(1, int(limit))),
+        ).fetchall()
+        return [(r[0], r[1]) for r in rows]
+
+    @_db
     def senders(self) -> list[dict[str, Any]]:
         """Senders with letters, families, form letters and ``own_share``."""
         return _views.senders(self._conn)
