@@ -296,9 +296,13 @@ def test_failed_migration_leaves_old_version(db: Path) -> None:
     migrate(conn, target=1)
     from formletter.store._schema import Migration
 
-    broken = (*MIGRATIONS, Migration(3, "broken", ("CREATE TABLE extra (x)", "NOT SQL AT ALL")))
+    nxt = len(MIGRATIONS) + 1
+    broken = (
+        *MIGRATIONS,
+        Migration(nxt, "broken", ("CREATE TABLE extra (x)", "NOT SQL AT ALL")),
+    )
     with pytest.raises(sqlite3.OperationalError):
-        migrate(conn, target=3, migrations=broken)
+        migrate(conn, target=nxt, migrations=broken)
     assert conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "1"
     names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
     assert "extra" not in names and "letters_fts" not in names

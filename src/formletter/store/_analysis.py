@@ -90,12 +90,14 @@ def _diff_row(d: LetterDiff) -> tuple[object, ...]:
         sum(max(0, e - s) for s, e in d.unique_spans),
         d.similarity,
         d.coverage,
+        d.template_coverage,
     )
 
 
 _DIFF_SQL = (
     "INSERT OR REPLACE INTO diffs (letter_id, family_id, body_start, body_end, ops, unique_text,"
-    " unique_spans, unique_chars, similarity, coverage) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " unique_spans, unique_chars, similarity, coverage, template_coverage)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 

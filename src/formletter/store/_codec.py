@@ -158,6 +158,7 @@ def row_to_diff(row: Any) -> LetterDiff:
         coverage=row["coverage"],
         unique_spans=load_spans(row["unique_spans"]),
         unique_text=row["unique_text"],
+        template_coverage=row["template_coverage"],
     )
 
 

@@ -236,8 +236,14 @@ _V2_FTS = Migration(
     ),
 )
 
+_V3_TEMPLATE_COVERAGE = Migration(
+    3,
+    "diffs.template_coverage: the share of the template each letter carries",
+    ("ALTER TABLE diffs ADD COLUMN template_coverage REAL NOT NULL DEFAULT 0",),
+)
+
 #: Every migration, oldest first; ``MIGRATIONS[i].version == i + 1``.
-MIGRATIONS: tuple[Migration, ...] = (_V1_CORE, _V2_FTS)
+MIGRATIONS: tuple[Migration, ...] = (_V1_CORE, _V2_FTS, _V3_TEMPLATE_COVERAGE)
 
 #: The schema version this code writes and understands.
 SCHEMA_VERSION: int = MIGRATIONS[-1].version
