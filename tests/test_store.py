@@ -43,7 +43,7 @@ from formletter.store import (
 )
 from formletter.store._schema import migrate
 
-SEEDS = Path("/work/shared/seeds")
+SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 
 BODY = (
     "Thank you for contacting me about the Home Office. "
@@ -569,7 +569,8 @@ def test_failures_recorded_then_cleared(store: Store) -> None:
         ("x.pdf", "needs OCR", "x.pdf")
     ]
     assert store.failure_records() == [Failure("x.pdf", "needs OCR")]
-    assert not store.source_seen("x.pdf", "9" * 64)  # failed files are retried
+    assert store.source_seen("x.pdf", "9" * 64)  # not read again unless asked
+    assert not store.source_seen("x.pdf", "9" * 64, retry_failed=True)
     store.record_source(source("x.pdf", Letter.from_text("now readable", "x.pdf"), sha="9" * 64))
     assert store.failures() == []
     assert store.source_seen("x.pdf", "9" * 64)

@@ -151,6 +151,9 @@ def analyze(
     force: Annotated[
         bool, typer.Option(help="Re-run the analysis even if nothing changed.")
     ] = False,
+    retry_failed: Annotated[
+        bool, typer.Option(help="Read again files that failed last time.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Read letters into the database and find their template families.
@@ -177,6 +180,7 @@ def analyze(
         engine=engine,
         scheduler=scheduler,
         force=force,
+        retry_failed=retry_failed,
     )
     bars = _Bars()
     with open_store(db) as store, bars.progress:

@@ -71,6 +71,8 @@ class AnalyzeOptions:
     params: AnalysisParams = field(default_factory=AnalysisParams)
     #: re-run the engine even when no letter changed
     force: bool = False
+    #: read files that failed last time again, even if they did not change
+    retry_failed: bool = False
 
 
 def _quiet(stage: str, done: int, total: int | None) -> None:
@@ -171,7 +173,11 @@ def _read(
 
     ingest = options.ingest
     inputs = [Path(p) for p in paths]
-    for result in read_inputs(inputs, ingest, skip=store.source_seen, progress=tick):
+
+    def known(path: str, sha256: str) -> bool:
+        return store.source_seen(path, sha256, retry_failed=options.retry_failed)
+
+    for result in read_inputs(inputs, ingest, skip=known, progress=tick):
         read += 1
         added += store.record_source(result, run)
         if result.failures:

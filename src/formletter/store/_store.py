@@ -315,13 +315,14 @@ class Store:
     # --------------------------------------------------------------------- sources
 
     @_db
-    def source_seen(self, path: str, sha256: str) -> bool:
-        """True when ``path`` was read with this content hash and gave no failure-only
-        result. A failed file is read again (a missing extra may since be installed)."""
-        row = self._conn.execute(
-            "SELECT 1 FROM sources WHERE path = ? AND sha256 = ? AND status = 'ok'",
-            (clean(path), sha256),
-        ).fetchone()
+    def source_seen(self, path: str, sha256: str, *, retry_failed: bool = False) -> bool:
+        """True when ``path`` was read before with this content hash, so reading it again
+        would change nothing. With ``retry_failed``, a file that gave only failures counts
+        as unseen (to try again once a missing extra is installed or a limit raised)."""
+        sql = "SELECT 1 FROM sources WHERE path = ? AND sha256 = ?"
+        if retry_failed:
+            sql += " AND status = 'ok'"
+        row = self._conn.execute(sql, (clean(path), sha256)).fetchone()
         return row is not None
 
     @_db

@@ -1,0 +1,285 @@
+"""The whole job against a real SQLite file: seeds, incremental runs, bad input, formats."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from formletter.evaluate import format_scores
+from formletter.export import export_rows
+from formletter.ingest import IngestOptions, render
+from formletter.pipeline import AnalyzeOptions, analyze, evaluate_store
+from formletter.store import open_store
+from formletter.synth import generate
+
+SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+SEED_FILES = sorted(SEEDS.glob("*.txt"))
+HEADING = "A Response to the MP's Not Border Guards Campaign"
+
+
+def _copy_seeds(folder: Path) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    return [Path(shutil.copy(p, folder / p.name)) for p in SEED_FILES]
+
+
+def _rows(db: Path) -> dict[str, dict[str, Any]]:
+    with open_store(db, readonly=True) as store:
+        return {r["letter_id"]: r for r in export_rows(store)}
+
+
+def _by_source(rows: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {Path(r["source"]).name: r for r in rows.values()}
+
+
+@pytest.fixture(scope="module")
+def seeds_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("seeds")
+    _copy_seeds(tmp / "in")
+    db = tmp / "seeds.db"
+    with open_store(db) as store:
+        summary = analyze(store, [tmp / "in"])
+    assert summary.exit_code == 0
+    return db
+
+
+def test_seeds_form_one_family_with_only_the_heading_added(seeds_db: Path) -> None:
+    rows = _by_source(_rows(seeds_db))
+    a, b = rows[SEED_FILES[0].name], rows[SEED_FILES[1].name]
+    assert a["family_id"] is not None and a["family_id"] == b["family_id"]
+    assert a["family_size"] == 2
+    assert a["unique_text"] in ("", None) and a["unique_spans"] == []
+    text_b = SEED_FILES[1].read_text(encoding="utf-8")
+    assert [text_b[s:e] for s, e in b["unique_spans"]] == [HEADING]
+    assert b["unique_text"] == HEADING
+    # the wrapper (letterhead, sign-off, name block) is not a body difference
+    for word in ("HOUSE OF COMMONS", "Yours", "Alister Jack", "Heaton-Harris"):
+        assert word not in (b["unique_text"] or "") and word not in (a["unique_text"] or "")
+    assert b["similarity"] > 0.95 and b["template_coverage"] > 0.95
+
+
+def test_seed_anatomy_in_the_export(seeds_db: Path) -> None:
+    rows = _by_source(_rows(seeds_db))
+    a, b = rows[SEED_FILES[0].name], rows[SEED_FILES[1].name]
+    assert (a["sender_name"], a["constituency"], a["party"], a["date"], a["closing"]) == (
+        "Chris Heaton-Harris",
+        "Daventry",
+        "Conservative",
+        "2018-09",
+        "Yours faithfully",
+    )
+    assert (b["sender_name"], b["constituency"], b["party"], b["date"], b["closing"]) == (
+        "Alister Jack",
+        "Dumfries and Galloway",
+        "Conservative",
+        "2019-09",
+        "Yours sincerely",
+    )
+    assert b["heading"] == HEADING
+
+
+def test_diff_rebuilds_each_seed_body(seeds_db: Path) -> None:
+    from formletter.diff import apply_diff
+
+    with open_store(seeds_db, readonly=True) as store:
+        for lid in store.letter_ids():
+            d = store.diff(lid)
+            assert d is not None
+            letter = store.get_letter(lid)
+            tpl = store.template(d.family_id)
+            assert apply_diff(tpl.text, d.ops) == letter.text[d.body_start : d.body_end]
+
+
+def test_rerun_reads_nothing_and_adding_a_letter_updates_families(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    _copy_seeds(folder)
+    db = tmp_path / "x.db"
+    with open_store(db) as store:
+        first = analyze(store, [folder])
+        again = analyze(store, [folder])
+    assert (first.files_read, first.letters_added, first.analysed) == (2, 2, True)
+    assert (again.files_read, again.files_skipped, again.letters_added) == (0, 2, 0)
+    assert again.analysed is False  # nothing changed: the engine did not run
+    # a third MP sends the same reply with a personal paragraph
+    text = SEED_FILES[0].read_text(encoding="utf-8")
+    extra = "I raised this very case with the Minister last week and will write again."
+    mark = "Thank you for contacting me about MPs and the Home Office."
+    (folder / "third.txt").write_text(text.replace(mark, mark + "\n\n" + extra), encoding="utf-8")
+    with open_store(db) as store:
+        third = analyze(store, [folder])
+    assert (third.files_read, third.files_skipped, third.letters_added) == (1, 2, 1)
+    rows = _by_source(_rows(db))
+    assert len({r["family_id"] for r in rows.values()}) == 1
+    assert rows["third.txt"]["family_size"] == 3
+    assert extra in rows["third.txt"]["unique_text"]
+
+
+def test_same_families_and_ids_whatever_the_input_order(tmp_path: Path) -> None:
+    corpus = tmp_path / "c"
+    generate(corpus, letters=80, seed=31)
+    files = sorted((corpus / "letters").glob("*.txt"))
+    one, two = tmp_path / "one", tmp_path / "two"
+    one.mkdir()
+    two.mkdir()
+    for i, f in enumerate(files):
+        shutil.copy(f, one / f.name)
+        shutil.copy(f, two / f"{len(files) - i:05d}_{f.name}")  # reversed, renamed
+    results = []
+    for folder in (one, two):
+        db = tmp_path / f"{folder.name}.db"
+        with open_store(db) as store:
+            analyze(store, [folder])
+        rows = _rows(db)
+        results.append(
+            {
+                lid: (r["family_id"], r["unique_spans"], round(r["similarity"] or 0, 9))
+                for lid, r in rows.items()
+            }
+        )
+    assert results[0] == results[1]
+
+
+def test_bad_files_are_failures_and_the_batch_goes_on(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    _copy_seeds(folder)
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "blank.txt").write_text("   \n\n  ", encoding="utf-8")
+    (folder / "binary.txt").write_bytes(bytes(range(256)) * 64)
+    (folder / "huge.txt").write_text("word " * 400_000, encoding="utf-8")
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.4\n this is not really a pdf")
+    cp1252 = SEED_FILES[1].read_text(encoding="utf-8").replace("peoples'", "people\u2019s")
+    (folder / "cp1252.txt").write_bytes(cp1252.encode("cp1252"))
+    utf16 = SEED_FILES[0].read_text(encoding="utf-8").replace("Dear ", "Dear Ms Łópez,\n\n")
+    (folder / "utf16.txt").write_bytes(utf16.encode("utf-16"))
+    db = tmp_path / "x.db"
+    options = AnalyzeOptions(ingest=IngestOptions(max_bytes=1_000_000))
+    with open_store(db) as store:
+        summary = analyze(store, [folder], options)
+        failures = {Path(f["source"]).name: f["reason"] for f in store.failures()}
+    assert summary.exit_code == 3
+    assert set(failures) == {"empty.txt", "blank.txt", "binary.txt", "huge.txt", "broken.pdf"}
+    assert all(reason.strip() for reason in failures.values())
+    rows = _by_source(_rows(db))
+    assert set(rows) == {p.name for p in SEED_FILES} | {"cp1252.txt", "utf16.txt"}
+    with open_store(db, readonly=True) as store:
+        assert "people\u2019s" in store.get_letter(rows["cp1252.txt"]["letter_id"]).text
+    assert len({r["family_id"] for r in rows.values()}) == 1  # decoded right, so one family
+    # nothing is read twice; failed files only when asked (an extra may since be installed)
+    with open_store(db) as store:
+        again = analyze(store, [folder], options)
+        assert again.files_read == 0 and again.files_skipped == 9
+        retry = analyze(store, [folder], replace(options, retry_failed=True))
+        assert retry.files_read == 5 and retry.files_skipped == 4
+        assert len(store.failures()) == 5
+
+
+def test_killed_run_leaves_the_previous_state(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    _copy_seeds(folder)
+    db = tmp_path / "x.db"
+    with open_store(db) as store:
+        analyze(store, [folder])
+    before = _rows(db)
+
+    class Boom(Exception):
+        pass
+
+    def explode(stage: str, done: int, total: int | None) -> None:
+        if stage == "store" and done == 0:
+            raise Boom
+
+    (folder / "third.txt").write_text(
+        SEED_FILES[0].read_text(encoding="utf-8") + "\nA postscript of my own, added by hand.",
+        encoding="utf-8",
+    )
+    with open_store(db) as store, pytest.raises(Boom):
+        analyze(store, [folder], progress=explode)
+    # the new letter was committed, the analysis was not half-replaced
+    with open_store(db, readonly=True) as store:
+        assert store.letter_count() == 3
+        assert store.runs(1)[0]["status"] == "failed"
+    after = _rows(db)
+    for lid, row in before.items():
+        assert after[lid]["family_id"] == row["family_id"]
+    with open_store(db) as store:
+        summary = analyze(store, [folder])
+    assert summary.analysed and summary.files_read == 0
+    assert _rows(db)[next(iter(set(_rows(db)) - set(before)))]["family_size"] == 3
+
+
+def test_every_format_of_a_seed_joins_the_family(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    _copy_seeds(folder)
+    texts = [p.read_text(encoding="utf-8") for p in SEED_FILES]
+    made: dict[str, Path] = {}
+    for i, text in enumerate(texts):
+        made[f"text{i}.pdf"] = render.write_text_pdf(text, folder / f"text{i}.pdf")
+        made[f"docx{i}.docx"] = render.write_docx(text, folder / f"docx{i}.docx")
+        made[f"page{i}.html"] = render.write_html(text, folder / f"page{i}.html")
+        made[f"mail{i}.eml"] = render.write_eml(text, folder / f"mail{i}.eml")
+    made["scan.pdf"] = render.write_scanned_pdf(texts[0], folder / "scan.pdf")
+    made["scan.png"] = render.write_png(texts[1], folder / "scan.png")
+    made["photo.jpg"] = render.write_photo(texts[0], folder / "photo.jpg")
+    render.write_mbox(texts, folder / "box.mbox")
+    render.write_csv([{"id": "1", "text": texts[0]}], folder / "rows.csv")
+    render.write_xlsx([{"id": "2", "text": texts[1]}], folder / "rows.xlsx")
+    zipped = tmp_path / "z.txt"
+    zipped.write_text(texts[1], encoding="utf-8")
+    render.write_zip({"inner/letter.txt": zipped}, folder / "bundle.zip")
+    db = tmp_path / "x.db"
+    with open_store(db) as store:
+        summary = analyze(store, [folder])
+        assert summary.exit_code == 0, store.failures()
+    rows = _rows(db)
+    with open_store(db, readonly=True) as store:
+        held = store.letter_sources()  # identical extractions are one letter, many files
+    family_of = {Path(src).name: rows[lid]["family_id"] for src, lid in held}
+    expected = {
+        *made,
+        "box.mbox",
+        "rows.csv",
+        "rows.xlsx",
+        "bundle.zip",
+        *(p.name for p in SEED_FILES),
+    }
+    for name in expected:
+        assert any(
+            k == name or k.startswith(name + "#") or k.startswith(name + "!") for k in family_of
+        ), name
+    fams = set(family_of.values())
+    assert len(fams) == 1 and None not in fams, family_of
+
+
+@pytest.mark.slow
+def test_quality_on_a_synthetic_corpus(tmp_path: Path) -> None:
+    corpus = tmp_path / "c"
+    generate(corpus, letters=400, seed=2024)
+    db = tmp_path / "x.db"
+    options = AnalyzeOptions(register=str(corpus / "register.csv"))
+    with open_store(db) as store:
+        analyze(store, [corpus / "letters"], options)
+        scores = evaluate_store(store, corpus / "truth.jsonl")
+    assert scores.missing == 0, format_scores(scores)
+    assert scores.ari >= 0.95, format_scores(scores)
+    assert scores.unique_recall >= 0.9 and scores.unique_precision >= 0.8, format_scores(scores)
+    fields = {f.name: f.accuracy for f in scores.fields}
+    for name in ("sender_name", "constituency", "party", "date"):
+        assert fields[name] >= 0.97, format_scores(scores)
+
+
+def test_store_opens_as_plain_sqlite_for_datasette(seeds_db: Path) -> None:
+    conn = sqlite3.connect(f"file:{seeds_db}?mode=ro", uri=True)
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"letters", "families", "diffs", "failures", "runs", "letters_fts"} <= tables
+    hits = conn.execute(
+        "SELECT count(*) FROM letters_fts WHERE letters_fts MATCH 'Windrush'"
+    ).fetchone()[0]
+    assert hits == 2
+    spans = conn.execute("SELECT unique_spans FROM diffs").fetchall()
+    assert all(isinstance(json.loads(s[0]), list) for s in spans)
+    conn.close()
