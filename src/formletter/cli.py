@@ -76,7 +76,12 @@ def _existing_db(db: Path) -> Path:
 
 @contextmanager
 def _reading(db: Path) -> Iterator[Store]:
-    with open_store(_existing_db(db), readonly=True) as store:
+    """The database, read-only (upgraded first when an older formletter wrote it)."""
+    _existing_db(db)
+    if Store.needs_upgrade(db):
+        with open_store(db):
+            pass
+    with open_store(db, readonly=True) as store:
         yield store
 
 
@@ -210,8 +215,15 @@ def analyze(
 # -------------------------------------------------------------------------- browsing
 
 
-def _parties(mix: dict[str, int]) -> str:
-    return ", ".join(f"{p} {n}" for p, n in sorted(mix.items(), key=lambda kv: (-kv[1], kv[0])))
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+def _parties(mix: dict[str, int], top: int = 3) -> str:
+    ranked = sorted(mix.items(), key=lambda kv: (-kv[1], kv[0]))
+    shown = ", ".join(f"{p} {n}" for p, n in ranked[:top])
+    rest = sum(n for _, n in ranked[top:])
+    return shown + (f", others {rest}" if rest else "")
 
 
 @app.command()
@@ -234,9 +246,8 @@ def families(
         out.print_json(json.dumps(rows, default=str))
         return
     table = Table(title=f"{total} families", title_justify="left")
-    for col in ("family", "letters", "senders", "parties", "dates"):
+    for col in ("family", "letters", "senders", "parties", "dates", "first line"):
         table.add_column(col, overflow="fold")
-    table.add_column("first line", overflow="ellipsis", no_wrap=True, min_width=20)
     for r in rows:
         dates = " to ".join(d for d in dict.fromkeys((r["date_min"], r["date_max"])) if d)
         table.add_row(
@@ -245,7 +256,7 @@ def families(
             str(r["senders"]),
             Text(_parties(r["parties"])),
             Text(dates),
-            Text((r["first_line"] or "")[:80]),
+            Text(_clip(r["first_line"] or "", 40)),
         )
     out.print(table)
 

@@ -170,6 +170,22 @@ class Store:
         return cls(conn, p, readonly=readonly)
 
     @staticmethod
+    def needs_upgrade(path: str | os.PathLike[str]) -> bool:
+        """Whether the formletter database at ``path`` has an older schema than this code
+        (False for a missing file or anything that is not such a database)."""
+        p = Path(path)
+        if not p.is_file():
+            return False
+        try:
+            conn = sqlite3.connect(p.resolve().as_uri() + "?mode=ro", uri=True)
+            try:
+                return 0 < read_version(conn, str(p)) < SCHEMA_VERSION
+            finally:
+                conn.close()
+        except (sqlite3.Error, StoreError):
+            return False
+
+    @staticmethod
     def _prepare(conn: sqlite3.Connection, path: Path, *, readonly: bool, timeout: float) -> None:
         label = str(path)
         try:
