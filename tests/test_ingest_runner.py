@@ -65,12 +65,12 @@ def test_pool_survives_a_crash_and_keeps_going() -> None:
 
 
 def test_closing_early_stops_the_workers(tmp_path: Path) -> None:
-    for i in range(12):
-        (tmp_path / f"{i:02}.txt").write_text(f"Letter number {i}.")
+    for i in range(12):  # HTML goes to the workers (small .txt files are read in-process)
+        (tmp_path / f"{i:02}.html").write_text(f"<p>Letter number {i}.</p>")
     before = _children()
     results = read_inputs([tmp_path], IngestOptions(jobs=2))
     first = next(results)
-    assert first.path.endswith("00.txt")
+    assert first.path.endswith("00.html")
     assert _children() - before  # workers are running
     results.close()  # type: ignore[attr-defined]
     time.sleep(0.2)
@@ -169,7 +169,7 @@ def test_a_parser_past_its_time_limit_is_killed_and_the_run_goes_on(tmp_path: Pa
     started = time.monotonic()
     results = list(read_inputs([tmp_path], IngestOptions(timeout=2.0)))
     assert time.monotonic() - started < 60
-    slow, fast = results
+    fast, slow = results  # small text files are read first, in-process
     assert slow.letters == ()
     assert slow.failures[0].reason == "timed out: parsing took longer than 2 s"
     assert fast.letters[0].text == "Quick letter."

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -53,6 +54,9 @@ ENGINES = ("local", "dask")
 #: bump when the engine's output changes for the same input, to force a re-analysis
 _ENGINE_VERSION = "1"
 _ANATOMY_BATCH = 500
+#: files stored per transaction while reading, at most, and seconds a batch stays open
+_COMMIT_FILES = 200
+_COMMIT_SECONDS = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,13 +181,23 @@ def _read(
     def known(path: str, sha256: str) -> bool:
         return store.source_seen(path, sha256, retry_failed=options.retry_failed)
 
-    for result in read_inputs(inputs, ingest, skip=known, progress=tick):
-        read += 1
-        added += store.record_source(result, run)
-        if result.failures:
-            failures.extend(result.failures)
-            if not result.letters:
-                failed += 1
+    results = read_inputs(inputs, ingest, skip=known, progress=tick)
+    while True:
+        # files are committed in small batches (one savepoint each): a kill loses at most
+        # the files of the open batch, which the next run simply reads again
+        deadline = time.monotonic() + _COMMIT_SECONDS
+        with store.transaction():
+            for n, result in enumerate(results, start=1):
+                read += 1
+                added += store.record_source(result, run)
+                if result.failures:
+                    failures.extend(result.failures)
+                    if not result.letters:
+                        failed += 1
+                if n >= _COMMIT_FILES or time.monotonic() > deadline:
+                    break
+            else:
+                break
     say("read", seen, seen)
     return read, skipped, failed, added, failures
 

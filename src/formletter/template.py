@@ -216,6 +216,11 @@ def _slotted(
     hints: list[Mapping[str, str] | None] = []
     for s in carriers.values():
         m = members[s.member]
+        if s.key == modal_key:  # the same words: nothing to fill
+            for i, w in enumerate(modal_words):
+                values[i].append(w)
+            hints.append(m.hints)
+            continue
         toks = tokenize(m.text, s.start, s.end)
         filled = {i: w for i, w in enumerate(modal_words)}
         for op in Levenshtein.opcodes(modal_words, list(toks.words)):
