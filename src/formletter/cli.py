@@ -87,6 +87,7 @@ def _reading(db: Path) -> Iterator[Store]:
 
 _STAGES = {
     "read": "Reading files",
+    "failures": "Files that failed",
     "anatomy": "Parsing letters",
     "tokenize": "Tokenising",
     "candidates": "Finding candidates",

@@ -194,6 +194,7 @@ def _read(
                     failures.extend(result.failures)
                     if not result.letters:
                         failed += 1
+                    say("failures", len(failures), None)
                 if n >= _COMMIT_FILES or time.monotonic() > deadline:
                     break
             else:

@@ -1,0 +1,206 @@
+"""End-to-end benchmark: formletter against a plain datasketch MinHash-LSH pipeline.
+
+Both run in this process on the same synthetic corpus (one text file per letter), from
+files on disk to families:
+
+- **baseline**: read each file, word 5-gram shingles, datasketch ``MinHash`` (128
+  permutations) into ``MinHashLSH`` (threshold 0.5), query every letter, union-find.
+  It finds clusters and nothing else.
+- **formletter**: ``formletter.pipeline.analyze`` into a fresh SQLite file: read and
+  hash every file, parse each letter's anatomy and sender, sketch, LSH candidates,
+  alignment, families, templates with slots, a diff of every letter, all stored.
+
+Peak RSS is measured per system: the kernel's high-water mark is reset before each
+(``/proc/self/clear_refs``), and formletter's worker processes are added (their peak,
+from ``getrusage``). Machines are noisy: compare the ratio, not the absolute figures.
+
+    python benchmarks/bench.py --letters 20000
+    python benchmarks/bench.py --letters 10000 100000 --jobs 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+CACHE = ROOT / "benchmarks" / ".cache"
+
+
+def _rss_mib(field: str) -> float:
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _reset_peak() -> None:
+    gc.collect()
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as fh:
+            fh.write("5")
+    except OSError:  # not Linux, or not allowed: the peak then covers the whole run
+        pass
+
+
+def _children_peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def corpus(letters: int, seed: int) -> Path:
+    """A cached synthetic corpus of ``letters`` letters."""
+    from formletter.synth import generate
+
+    out = CACHE / f"synth-{letters}-{seed}"
+    if not (out / "truth.jsonl").exists():
+        shutil.rmtree(out, ignore_errors=True)
+        print(f"generating {letters:,} letters in {out} ...", file=sys.stderr)
+        generate(out, letters=letters, seed=seed)
+    return out
+
+
+def _truth(out: Path) -> dict[str, str | None]:
+    rows = [json.loads(line) for line in (out / "truth.jsonl").read_text().splitlines()]
+    return {Path(r["file"]).name: r["family"] for r in rows}
+
+
+def _ari(truth: dict[str, str | None], predicted: dict[str, str | None]) -> float:
+    from formletter.evaluate import adjusted_rand_index
+
+    names = sorted(truth)
+    a = [truth[n] or f"solo:{n}" for n in names]
+    b = [predicted.get(n) or f"solo:{n}" for n in names]
+    return adjusted_rand_index(a, b)
+
+
+def baseline(letters_dir: Path) -> dict[str, str | None]:
+    """datasketch MinHash-LSH over word 5-grams, then union-find: file name -> cluster."""
+    from datasketch import MinHash, MinHashLSH
+
+    files = sorted(letters_dir.glob("*.txt"))
+    lsh = MinHashLSH(threshold=0.5, num_perm=128)
+    sketches = []
+    for i, path in enumerate(files):
+        words = path.read_text(encoding="utf-8", errors="replace").lower().split()
+        shingles = {" ".join(words[j : j + 5]).encode() for j in range(max(1, len(words) - 4))}
+        m = MinHash(num_perm=128)
+        m.update_batch(list(shingles))
+        lsh.insert(i, m)
+        sketches.append(m)
+    parent = list(range(len(files)))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for i, m in enumerate(sketches):
+        for j in lsh.query(m):
+            a, b = find(i), find(j)
+            if a != b:
+                parent[a] = b
+    roots = [find(i) for i in range(len(files))]
+    sizes: dict[int, int] = {}
+    for r in roots:
+        sizes[r] = sizes.get(r, 0) + 1
+    return {p.name: (f"c{r}" if sizes[r] > 1 else None) for p, r in zip(files, roots, strict=True)}
+
+
+def run_formletter(
+    letters_dir: Path, db: Path, jobs: int
+) -> tuple[dict[str, Any], dict[str, float]]:
+    from formletter.pipeline import AnalyzeOptions, analyze
+    from formletter.store import open_store
+
+    stages: dict[str, float] = {}
+    current: list[Any] = [None, time.perf_counter()]
+
+    def progress(stage: str, done: int, total: int | None) -> None:
+        if stage != current[0]:
+            now = time.perf_counter()
+            if current[0] is not None:
+                stages[current[0]] = stages.get(current[0], 0.0) + now - current[1]
+            current[0], current[1] = stage, now
+
+    with open_store(db) as store:
+        summary = analyze(store, [letters_dir], AnalyzeOptions(jobs=jobs), progress=progress)
+        progress("done", 0, 0)
+        predicted: dict[str, str | None] = {}
+        sizes = {r["letter_id"]: r for r in store.export_records()}
+        for source, lid in store.letter_sources():
+            row = sizes[lid]
+            fam = row["family_id"] if (row.get("family_size") or 0) >= 2 else None
+            predicted[Path(source).name] = fam
+    return {"summary": summary, "predicted": predicted}, stages
+
+
+def measure(name: str, fn: Callable[[], Any], children: bool = False) -> dict[str, Any]:
+    _reset_peak()
+    before_children = _children_peak_mib()
+    start = time.perf_counter()
+    value = fn()
+    seconds = time.perf_counter() - start
+    peak = _rss_mib("VmHWM")
+    if children:
+        peak += max(0.0, _children_peak_mib() - (before_children if before_children else 0.0))
+    return {"name": name, "seconds": seconds, "peak_mib": peak, "value": value}
+
+
+def bench(letters: int, seed: int, jobs: int) -> None:
+    out = corpus(letters, seed)
+    letters_dir = out / "letters"
+    truth = _truth(out)
+    n = len(truth)
+    base = measure("datasketch baseline", lambda: baseline(letters_dir))
+    work = Path(tempfile.mkdtemp(prefix="formletter-bench-"))
+    try:
+        fl = measure(
+            "formletter",
+            lambda: run_formletter(letters_dir, work / "bench.db", jobs),
+            children=True,
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    (result, stages) = fl["value"]
+    rows = [
+        (base["name"], base["seconds"], base["peak_mib"], _ari(truth, base["value"])),
+        (fl["name"], fl["seconds"], fl["peak_mib"], _ari(truth, result["predicted"])),
+    ]
+    print(f"\n{n:,} letters (synthetic, seed {seed}), formletter jobs={jobs or os.cpu_count()}")
+    print(f"{'system':<22}{'seconds':>10}{'letters/s':>12}{'peak RSS MiB':>14}{'ARI':>8}")
+    for label, secs, peak, ari in rows:
+        print(f"{label:<22}{secs:>10.2f}{n / secs:>12,.0f}{peak:>14,.0f}{ari:>8.3f}")
+    ratio = base["seconds"] / fl["seconds"]
+    print(f"formletter speed / baseline speed: {ratio:.2f}x")
+    print("formletter stages (s): " + ", ".join(f"{k} {v:.2f}" for k, v in stages.items()))
+    s = result["summary"]
+    print(
+        f"formletter stored {s.letters:,} letters in {s.families:,} families"
+        " (with templates and diffs)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--letters", type=int, nargs="+", default=[20000])
+    parser.add_argument("--seed", type=int, default=99)
+    parser.add_argument("--jobs", type=int, default=0, help="formletter workers (0: all cores)")
+    args = parser.parse_args()
+    for n in args.letters:
+        bench(n, args.seed, args.jobs)
+
+
+if __name__ == "__main__":
+    main()
