@@ -25,10 +25,10 @@ $(STAMP): pyproject.toml
 install: sysdeps $(STAMP)
 
 demo: install
-	$(BIN)/formletter synth $(DEMO)/letters --letters 400 --seed 7
-	$(BIN)/formletter analyze $(DEMO)/letters ../shared/seeds --db $(DEMO)/demo.db
+	$(BIN)/formletter synth $(DEMO)/synth --letters 400 --seed 7
+	$(BIN)/formletter analyze $(DEMO)/synth/letters ../shared/seeds --db $(DEMO)/demo.db
 	$(BIN)/formletter families --db $(DEMO)/demo.db --limit 15
-	$(BIN)/formletter evaluate --db $(DEMO)/demo.db --truth $(DEMO)/letters/truth.jsonl
+	$(BIN)/formletter evaluate --db $(DEMO)/demo.db --truth $(DEMO)/synth/truth.jsonl
 	$(BIN)/formletter report --db $(DEMO)/demo.db -o $(DEMO)/report.html
 	@echo "Database: $(DEMO)/demo.db   Report: $(DEMO)/report.html   Browse: $(BIN)/formletter serve --db $(DEMO)/demo.db"
 
