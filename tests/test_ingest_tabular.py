@@ -191,11 +191,12 @@ def test_attachments_are_appended_to_their_comment(tmp_path: Path) -> None:
 def test_attachments_are_not_read_twice_and_their_change_rereads(tmp_path: Path) -> None:
     path = _regulations_export(tmp_path)
     (tmp_path / "other.txt").write_text("An unrelated letter.", encoding="utf-8")
+    # small text files are read in-process first, then the rest
     results = list(read_inputs([tmp_path], IngestOptions()))
-    assert [r.path for r in results] == [str(path), str(tmp_path / "other.txt")]
-    first_hash = results[0].sha256
+    assert [r.path for r in results] == [str(tmp_path / "other.txt"), str(path)]
+    first_hash = results[1].sha256
     write_text_pdf("A changed attachment.", tmp_path / "att1.pdf")
     again = list(read_inputs([tmp_path], IngestOptions()))
-    assert again[0].sha256 != first_hash
-    assert "A changed attachment." in again[0].letters[0].text
-    assert again[1].sha256 == results[1].sha256
+    assert again[1].sha256 != first_hash
+    assert "A changed attachment." in again[1].letters[0].text
+    assert again[0].sha256 == results[0].sha256

@@ -1,0 +1,182 @@
+"""candidates: banded MinHash-LSH finds near-duplicates and contained letters, bounded per
+bucket, with no all-pairs step and no dependence on input order."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections.abc import Sequence
+from functools import lru_cache
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from _engine_helpers import (
+    PERSONAL,
+    TEMPLATES,
+    add_paragraph,
+    edit_words,
+    hyphenate_lines,
+    join,
+    ocr_noise,
+    reflow,
+)
+from formletter.candidates import CandidatePairs, LSHParams, candidate_pairs, lsh_probability
+from formletter.families import components
+from formletter.normalize import tokenize
+from formletter.sketch import ChunkSketch, kgram_hashes, sketch_bodies
+
+NAMES = list(TEMPLATES)
+
+
+def pairs_of(bodies: Sequence[str], params: LSHParams = LSHParams()) -> CandidatePairs:
+    return candidate_pairs(
+        sketch_bodies([tokenize(b).ids for b in bodies], num_perm=params.num_perm), params
+    )
+
+
+def pair_set(cp: CandidatePairs) -> set[tuple[int, int]]:
+    return set(zip(cp.a.tolist(), cp.b.tolist(), strict=True))
+
+
+# -- LSH parameters ----------------------------------------------------------------------
+
+
+def test_lsh_params() -> None:
+    p = LSHParams()
+    assert p.num_perm == p.bands * p.rows == 64
+    assert LSHParams(bands=8, rows=5).num_perm == 40
+
+
+@pytest.mark.parametrize(
+    ("s", "want"),
+    [(0.0, 0.0), (1.0, 1.0), (0.5, 1 - (1 - 0.5**4) ** 16), (0.2, 1 - (1 - 0.2**4) ** 16)],
+)
+def test_lsh_probability_values(s: float, want: float) -> None:
+    assert lsh_probability(s) == pytest.approx(want)
+
+
+def test_lsh_probability_is_an_s_curve() -> None:
+    xs = np.linspace(0, 1, 101)
+    ys = [lsh_probability(float(x)) for x in xs]
+    assert all(b >= a for a, b in itertools.pairwise(ys))
+    assert lsh_probability(0.2) < 0.05 and lsh_probability(0.8) > 0.99
+
+
+def test_candidate_pairs_edge_cases() -> None:
+    empty = candidate_pairs(ChunkSketch(np.empty((0, 64), np.uint32), np.empty(0, np.int64)))
+    assert len(empty) == 0
+    short = ChunkSketch(np.zeros((2, 32), np.uint32), np.array([0, 1], dtype=np.int64))
+    with pytest.raises(ValueError, match="LSH needs 64"):
+        candidate_pairs(short)
+    # one letter alone: nothing to pair
+    assert len(pairs_of([join(TEMPLATES["nhs"])])) == 0
+
+
+# -- what becomes a candidate ------------------------------------------------------------
+
+
+def variants(paragraphs: list[str], rng: random.Random) -> dict[str, str]:
+    return {
+        "original": join(paragraphs),
+        "ocr+reflow": reflow(ocr_noise(join(paragraphs), rng, 0.04), 50),
+        "hyphenated": hyphenate_lines(join(paragraphs), 3),
+        "word edits": edit_words(join(paragraphs), rng, 6),
+        "paragraph added": join(add_paragraph(paragraphs, PERSONAL[rng.randrange(6)], 1)),
+        "reordered": join([paragraphs[2], paragraphs[0], paragraphs[1]]),
+        "paragraph dropped": join(paragraphs[:1] + paragraphs[2:]),
+    }
+
+
+@lru_cache(maxsize=1)
+def corpus() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    rng = random.Random(5)
+    bodies: list[str] = []
+    labels: list[str] = []
+    kinds: list[str] = []
+    for name, paragraphs in TEMPLATES.items():
+        for kind, body in variants(paragraphs, rng).items():
+            bodies.append(body)
+            labels.append(name)
+            kinds.append(kind)
+    return tuple(bodies), tuple(labels), tuple(kinds)
+
+
+def test_near_duplicates_are_candidates_and_unrelated_letters_are_not() -> None:
+    bodies, labels, kinds = corpus()
+    cp = pairs_of(bodies)
+    pairs = pair_set(cp)
+    # no pair across templates (the templates share only ordinary words)
+    assert all(labels[a] == labels[b] for a, b in pairs)
+    # every template's variants are one connected group
+    groups = components(len(bodies), pairs)
+    assert sorted(sorted({labels[i] for i in g}) for g in groups) == [[n] for n in sorted(NAMES)]
+    assert all(len(g) == len(variants(TEMPLATES["nhs"], random.Random(0))) for g in groups)
+    # and the original pairs directly with each noisy, edited, grown or reordered copy
+    for i, kind in enumerate(kinds):
+        if kind == "original":
+            for j in range(len(bodies)):
+                if j != i and labels[j] == labels[i] and kinds[j] != "paragraph dropped":
+                    assert (min(i, j), max(i, j)) in pairs, (labels[i], kinds[j])
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("where", ["middle", "start", "end"])
+def test_a_letter_contained_in_a_long_one_is_a_candidate(name: str, where: str) -> None:
+    i = NAMES.index(name)
+    other1, other2 = TEMPLATES[NAMES[(i + 1) % 6]], TEMPLATES[NAMES[(i + 2) % 6]]
+    short = join(TEMPLATES[name])
+    long = {
+        "middle": join([PERSONAL[0], *other1, short, PERSONAL[1], *other2]),
+        "start": join([short, *other1, *other2, PERSONAL[4]]),
+        "end": join([*other1, *other2, PERSONAL[5], short]),
+    }[where]
+    ts, tl = tokenize(short), tokenize(long)
+    # whole-letter resemblance is low: Jaccard alone would miss this pair
+    sa, sb = set(kgram_hashes(ts.ids, 3).tolist()), set(kgram_hashes(tl.ids, 3).tolist())
+    assert len(sa & sb) / len(sa | sb) < 0.35
+    assert lsh_probability(len(sa & sb) / len(sa | sb)) < 0.2
+    assert pair_set(pairs_of([short, long, join(TEMPLATES[NAMES[(i + 3) % 6]])])) == {(0, 1)}
+
+
+def test_a_huge_bucket_gives_a_linear_chain_not_all_pairs() -> None:
+    body = join(TEMPLATES["housing"])
+    n = 80
+    params = LSHParams()
+    cp = pairs_of([body] * n, params)
+    assert len(cp) <= n * (params.window - 1)
+    assert len(cp) < n * (n - 1) // 2 // 5
+    assert components(n, pair_set(cp)) == [list(range(n))]
+
+
+def test_pairs_are_ordered_strongest_first() -> None:
+    bodies, _, _ = corpus()
+    cp = pairs_of(bodies)
+    assert np.all(cp.a < cp.b)
+    assert np.all(cp.hits >= 1)
+    keys = list(zip((-cp.hits).tolist(), cp.a.tolist(), cp.b.tolist(), strict=True))
+    assert keys == sorted(keys)
+    assert len(set(zip(cp.a.tolist(), cp.b.tolist(), strict=True))) == len(cp)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.permutations(range(len(corpus()[0]))))
+def test_candidate_groups_do_not_depend_on_input_order(perm: list[int]) -> None:
+    bodies, _, _ = corpus()
+    base = components(len(bodies), pair_set(pairs_of(bodies)))
+    cp = pairs_of([bodies[p] for p in perm])
+    mapped = {(perm[a], perm[b]) for a, b in pair_set(cp)}
+    got = components(len(bodies), mapped)
+    assert got == base
+    # when every bucket fits in the window, the pairs and their hits are exactly the same
+    wide = LSHParams(window=len(bodies))
+    want = pairs_of(bodies, wide)
+    cp = pairs_of([bodies[p] for p in perm], wide)
+    hits = {
+        (min(perm[a], perm[b]), max(perm[a], perm[b])): h
+        for a, b, h in zip(cp.a.tolist(), cp.b.tolist(), cp.hits.tolist(), strict=True)
+    }
+    pairs = zip(want.a.tolist(), want.b.tolist(), strict=True)
+    assert hits == dict(zip(pairs, want.hits.tolist(), strict=True))

@@ -1,0 +1,235 @@
+"""normalize: folding, tokens with exact offsets, and robustness to scanners and reflow."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from _engine_helpers import TEMPLATES, hyphenate_lines, join, ocr_noise, reflow
+from formletter.normalize import (
+    fold_word,
+    hash_words,
+    normalize_text,
+    sentence_spans,
+    tokenize,
+)
+
+# The characters letters are written in: ASCII, Western European accents, typographic
+# quotes and dashes, ligatures from PDF text, the OCR confusables, and line breaks.
+LETTER_ALPHABET = (
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    " \t\n\n\n.,;:!?'\"()-–—…/&%£€@#|_"
+    "àáâäçèéêëìíîïñòóôöùúûüÿßæœøåÀÉÈÖÜÇÑØÅ"
+    "’‘“”ﬁﬂ"
+)
+letter_text = st.text(alphabet=LETTER_ALPHABET, max_size=300)
+PARAGRAPHS = [join(ps) for ps in TEMPLATES.values()]
+
+
+# -- fold_word ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("clean", "noisy"),
+    [
+        ("Office", "0ffice"),  # O/0
+        ("modern", "rnodern"),  # m/rn
+        ("committee", "cornmittee"),
+        ("will", "wi11"),  # l/1
+        ("Illegal", "1llegal"),
+        ("I", "l"),
+        ("water", "vvater"),  # w/vv
+        ("some", "5ome"),  # s/5
+        ("Parliament", "PARLIAMENT"),  # case
+        ("cafe", "café"),  # accents
+        ("naive", "naïve"),
+        ("dont", "don't"),  # apostrophes
+        ("dont", "don’t"),
+        ("international", "inter-\nnational"),  # line-wrap hyphen
+        ("international", "inter-\r\n  national"),
+        ("fine", "ﬁne"),  # ligature from PDF text
+    ],
+)
+def test_fold_word_merges_confusions(clean: str, noisy: str) -> None:
+    assert fold_word(noisy) == fold_word(clean)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [("cat", "cot"), ("form", "farm"), ("rates", "dates"), ("public", "publish"), ("a", "b")],
+)
+def test_fold_word_keeps_different_words_apart(a: str, b: str) -> None:
+    assert fold_word(a) != fold_word(b)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=LETTER_ALPHABET, min_size=1, max_size=30))
+def test_fold_word_is_idempotent(word: str) -> None:
+    once = fold_word(word)
+    assert fold_word(once) == once
+
+
+# -- normalize_text ----------------------------------------------------------------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(letter_text)
+def test_normalize_text_is_idempotent(text: str) -> None:
+    once = normalize_text(text)
+    assert normalize_text(once) == once
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Thank you for\ncontacting me.", "thank   you FOR contacting\n\nme"),
+        ("a well-known\nproblem", "a well-\nknown problem"),
+        ("The Home Office works", "The H0me 0ffice works"),
+        ("“Quoted” — text…", "quoted text"),
+        ("", "  \n\t "),
+    ],
+)
+def test_normalize_text_ignores_layout_case_and_noise(a: str, b: str) -> None:
+    assert normalize_text(a) == normalize_text(b)
+
+
+def test_normalize_text_is_space_joined_folded_words() -> None:
+    text = "Dear Constituent,\n\nThank you for con-\ntacting me about MPs."
+    assert normalize_text(text) == "dear constltuent thank you for contactlng me about mps"
+
+
+# -- tokenize ----------------------------------------------------------------------------
+
+
+def _check_offsets(text: str, start: int = 0, end: int | None = None) -> None:
+    end = len(text) if end is None else end
+    toks = tokenize(text, start, end)
+    assert len(toks.words) == len(toks.ids) == len(toks.starts) == len(toks.ends) == len(toks)
+    assert toks.starts.dtype == np.int64 and toks.ends.dtype == np.int64
+    assert toks.ids.dtype == np.uint64
+    prev_end = start
+    for word, s, e in zip(toks.words, toks.starts.tolist(), toks.ends.tolist(), strict=True):
+        assert prev_end <= s < e <= end
+        assert fold_word(text[s:e]) == word
+        prev_end = e
+    assert np.array_equal(toks.ids, hash_words(toks.words))
+    # the words are exactly those of normalize_text
+    assert " ".join(toks.words) == normalize_text(text[start:end])
+
+
+@settings(max_examples=200, deadline=None)
+@given(letter_text)
+def test_tokenize_offsets_index_the_original(text: str) -> None:
+    _check_offsets(text)
+
+
+@settings(max_examples=150, deadline=None)
+@given(letter_text, letter_text, letter_text)
+def test_tokenize_window_offsets_index_the_whole_text(pre: str, body: str, post: str) -> None:
+    text = pre + body + post
+    a, b = len(pre), len(pre) + len(body)
+    _check_offsets(text, a, b)
+    inner = tokenize(body)
+    outer = tokenize(text, a, b)
+    assert outer.words == inner.words
+    assert np.array_equal(outer.starts, inner.starts + a)
+    assert np.array_equal(outer.ends, inner.ends + a)
+
+
+def test_tokenize_slice_keeps_offsets() -> None:
+    text = "One two three four five"
+    toks = tokenize(text)
+    part = toks.slice(1, 3)
+    assert part.words == ("two", "three")
+    assert [text[s:e] for s, e in zip(part.starts, part.ends, strict=True)] == ["two", "three"]
+
+
+def test_tokenize_empty_and_wordless() -> None:
+    for text in ("", "   \n\n ", "... -- !!"):
+        toks = tokenize(text)
+        assert len(toks) == 0 and toks.words == ()
+
+
+@pytest.mark.parametrize("body", PARAGRAPHS, ids=list(TEMPLATES))
+@pytest.mark.parametrize(
+    "variant",
+    ["ocr", "reflow", "hyphenate", "all"],
+)
+def test_noisy_copies_give_the_same_token_ids(body: str, variant: str) -> None:
+    rng = random.Random(variant)
+    noisy = body
+    if variant in ("ocr", "all"):
+        noisy = ocr_noise(noisy, rng, 0.05)
+    if variant in ("reflow", "all"):
+        noisy = reflow(noisy, 38)
+    if variant in ("hyphenate", "all"):
+        noisy = hyphenate_lines(noisy, every=3)
+    assert noisy != body
+    clean_toks, noisy_toks = tokenize(body), tokenize(noisy)
+    assert np.array_equal(noisy_toks.ids, clean_toks.ids)
+    _check_offsets(noisy)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    body=st.sampled_from(PARAGRAPHS),
+    seed=st.integers(0, 2**32 - 1),
+    rate=st.floats(0.0, 0.25),
+    width=st.integers(20, 120),
+    every=st.integers(1, 10),
+)
+def test_scanner_noise_and_reflow_never_change_ids(
+    body: str, seed: int, rate: float, width: int, every: int
+) -> None:
+    noisy = hyphenate_lines(reflow(ocr_noise(body, random.Random(seed), rate), width), every)
+    assert np.array_equal(tokenize(noisy).ids, tokenize(body).ids)
+
+
+def test_hash_words_is_stable_blake2b() -> None:
+    words = ["the", "home", "offlce", ""]
+    want = [
+        int.from_bytes(hashlib.blake2b(w.encode(), digest_size=8).digest(), "little") for w in words
+    ]
+    assert hash_words(words).tolist() == want
+    assert hash_words([]).dtype == np.uint64 and len(hash_words([])) == 0
+
+
+# -- sentence_spans ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("One. Two! Three?", ["One.", "Two!", "Three?"]),
+        ('He said "Stop." Then left.', ['He said "Stop."', "Then left."]),
+        ("First para\n\nSecond para", ["First para", "Second para"]),
+        ("  Padded.   \n\n\n  Next line  ", ["Padded.", "Next line"]),
+        ("No end", ["No end"]),
+        ("", []),
+        ("Version 2.5 is out.", ["Version 2.5 is out."]),
+    ],
+)
+def test_sentence_spans_table(text: str, want: list[str]) -> None:
+    assert [text[s:e] for s, e in sentence_spans(text)] == want
+
+
+@settings(max_examples=150, deadline=None)
+@given(letter_text, st.data())
+def test_sentence_spans_cover_every_visible_character(text: str, data: st.DataObject) -> None:
+    start = data.draw(st.integers(0, len(text)))
+    end = data.draw(st.integers(start, len(text)))
+    spans = sentence_spans(text, start, end)
+    covered: set[int] = set()
+    prev = start
+    for s, e in spans:
+        assert prev <= s < e <= end
+        assert not text[s].isspace() and not text[e - 1].isspace()
+        covered.update(range(s, e))
+        prev = e
+    visible = {i for i in range(start, end) if not text[i].isspace()}
+    assert visible <= covered

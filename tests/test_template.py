@@ -1,0 +1,189 @@
+"""template: the consensus of a family, with named slots and per-sentence support."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from _engine_helpers import (
+    DATES,
+    FIXED,
+    OPTIONAL,
+    PERSONAL,
+    SENDERS,
+    TEMPLATES,
+    bus_family,
+    bus_letter,
+    join,
+    record,
+    run_engine,
+)
+from formletter.models import Template, letter_id_for
+from formletter.template import MemberText, build_template, sample_members, support_threshold
+
+
+def sentence_support(t: Template) -> dict[str, int]:
+    """First words of each template sentence -> its support."""
+    out: dict[int, tuple[str, int]] = {}
+    for seg in t.segments:
+        text, sup = out.get(seg.sentence, ("", seg.support))
+        assert sup == seg.support  # every piece of a sentence carries the sentence's support
+        out[seg.sentence] = (text + seg.text, sup)
+    return {" ".join(text.split()[:4]): sup for text, sup in out.values()}
+
+
+# -- support threshold and sampling ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("n", "want"),
+    [(1, 1), (2, 2), (3, 2), (4, 2), (5, 3), (6, 3), (10, 3), (20, 4), (60, 12)],
+)
+def test_support_threshold(n: int, want: int) -> None:
+    assert support_threshold(n) == want
+
+
+def test_sample_members_pivot_first_distinct_and_bounded() -> None:
+    members = bus_family()
+    dup = members[3]
+    members.append(MemberText("L9", "  " + dup.text.upper() + "  ", 0, len(dup.text) + 4))
+    chosen = sample_members(members, pivot=4, max_sample=60)
+    assert chosen[0] == 4
+    assert 6 not in chosen  # the copy of L3 (case and spacing only) is not a new variant
+    assert sorted(chosen) == [0, 1, 2, 3, 4, 5]
+    assert sample_members(members, pivot=2, max_sample=3) == [2, 0, 1]
+
+
+# -- the consensus -----------------------------------------------------------------------
+
+
+def test_slots_where_members_consistently_differ_and_they_are_named() -> None:
+    t = build_template("F1", bus_family())
+    assert t.family_id == "F1" and t.sample_size == 6
+    assert [s.text for s in t.slots] == ["{constituency}", "{date}", "{name}"]
+    assert t.text.startswith("As the Member of Parliament for {constituency}, I was pleased")
+    assert "in the House on {date} and pressed the minister" in t.text
+    assert "I, {name}, will keep campaigning" in t.text
+    # no filler leaks into the template text
+    for s in SENDERS:
+        assert s.name not in t.text and s.constituency not in t.text
+    assert not any(d in t.text for d in DATES)
+    # fixed sentences are text, not slots
+    assert FIXED in t.text and OPTIONAL in t.text
+    # examples are a few of the fillers seen
+    name_slot = t.slots[2]
+    assert 1 <= len(name_slot.examples) <= 5
+    assert set(name_slot.examples) <= {s.name for s in SENDERS}
+
+
+def test_segments_tile_the_template_text() -> None:
+    t = build_template("F1", bus_family())
+    pos = 0
+    for seg in t.segments:
+        between = t.text[pos : seg.start]
+        assert between.strip() == ""  # only sentence separators between segments
+        assert t.text[seg.start : seg.end] == seg.text
+        pos = seg.end
+    assert pos == len(t.text)
+    assert [seg.sentence for seg in t.segments] == sorted(seg.sentence for seg in t.segments)
+
+
+def test_per_sentence_support_counts() -> None:
+    t = build_template("F1", bus_family())
+    assert sentence_support(t) == {
+        "As the Member of": 6,
+        "I raised this matter": 6,
+        "The Department has since": 6,
+        "I have also written": 3,  # optional: kept by half the members, still template
+        "I, {name}, will keep": 6,
+    }
+    # the one member's own paragraph is not template text
+    assert PERSONAL[5] not in t.text
+
+
+def test_no_slots_when_members_agree_or_too_few_differ() -> None:
+    body = join(TEMPLATES["climate"])
+    same = [MemberText(f"L{i}", body, 0, len(body)) for i in range(5)]
+    t = build_template("F", same)
+    assert t.slots == () and t.text == body
+    two = [
+        MemberText(f"L{i}", f"Dear {n}, " + body, 0, len(body) + len(n) + 7)
+        for i, n in enumerate(["Ann", "Bob", "Ann", "Ann"])
+    ]
+    assert build_template("F", two).slots == ()  # two different values are not a slot
+
+
+def test_sentence_order_follows_the_members_not_the_pivot() -> None:
+    ps = TEMPLATES["housing"]
+    bodies = [join(ps)] * 3 + [join([ps[2], ps[0], ps[1]])]
+    bodies = [b + f" Ref {i}." for i, b in enumerate(bodies)]
+    members = [MemberText(f"L{i}", b, 0, len(b)) for i, b in enumerate(bodies)]
+    t = build_template("F", members, pivot=3)  # the pivot is the reordered one
+    first_words = [p.split()[0] for p in ps]
+    positions = [t.text.index(p[:60]) for p in ps]
+    assert positions == sorted(positions), first_words
+
+
+def test_fuzzy_grouping_absorbs_ocr_noise_and_small_edits() -> None:
+    body = join(TEMPLATES["animals"])
+    noisy = join([*TEMPLATES["animals"], PERSONAL[0]]).replace("welfare", "we1fare")
+    noisy = noisy.replace("Ministers", "Minlsters")
+    edited = body.replace("five years", "eight years")
+    members = [
+        MemberText("L0", body, 0, len(body)),
+        MemberText("L1", noisy, 0, len(noisy)),
+        MemberText("L2", edited, 0, len(edited)),
+    ]
+    t = build_template("F", members, pivot=2)
+    # the most common wording (two of three say "five years"), in its clean spelling
+    assert t.text == body
+    assert all(seg.support == 3 for seg in t.segments)
+
+
+def test_fallback_to_the_pivot_when_nothing_is_common() -> None:
+    a, b = join(TEMPLATES["nhs"]), join(TEMPLATES["schools"])
+    members = [MemberText("A", a, 0, len(a)), MemberText("B", b, 0, len(b))]
+    assert build_template("F", members, pivot=1).text == b
+
+
+def test_body_bounds_are_respected() -> None:
+    body = join(TEMPLATES["pensions"])
+    wrapped = [f"HEADER {i}\n\n{body}\n\nFOOTER {i}" for i in range(3)]
+    members = [MemberText(f"L{i}", w, 10, 10 + len(body)) for i, w in enumerate(wrapped)]
+    t = build_template("F", members)
+    assert t.text == body and "HEADER" not in t.text and "FOOTER" not in t.text
+
+
+# -- support over every member, through the engine ---------------------------------------
+
+
+def test_engine_recounts_support_over_every_member() -> None:
+    """The template is built from distinct variants; support is recounted over all
+    members, exact duplicates included."""
+    records = []
+    for i, s in enumerate(SENDERS):
+        body = bus_letter(i, s, optional=i % 2 == 0, personal=i == 5)
+        hints = (("sender_name", s.name), ("constituency", s.constituency))
+        records.append(replace(record(body), hints=hints))
+    # two more copies of L0 (which keeps the optional paragraph) and one of L1 (which does not)
+    records += [
+        replace(records[0], letter_id=letter_id_for(records[0].text, "copy1")),
+        replace(records[0], letter_id=letter_id_for(records[0].text, "copy2")),
+        replace(records[1], letter_id=letter_id_for(records[1].text, "copy3")),
+    ]
+    analysis = run_engine(records)
+    assert len(analysis.families) == 1
+    family = analysis.families[0]
+    assert len(family.members) == 9 and len(family.diffs) == 9
+    t = family.template
+    assert t is not None and t.family_id == family.family_id
+    support = sentence_support(t)
+    assert support["I have also written"] == 5  # L0, L2, L4 and two copies of L0
+    assert {k: v for k, v in support.items() if k != "I have also written"} == {
+        "As the Member of": 9,
+        "I raised this matter": 9,
+        "The Department has since": 9,
+        "I, {name}, will keep": 9,
+    }
+    assert [s.text for s in t.slots] == ["{constituency}", "{date}", "{name}"]
