@@ -139,11 +139,7 @@ def _family_section(store: Store, fam: dict[str, Any]) -> tuple[str, list[dict[s
         tpl = template_html(template, size)
     except NotFoundError:
         tpl = '<p class="muted">No template was recovered for this family.</p>'
-    personal = [
-        {**m, "family_id": fid}
-        for m in store.members(fid, order="unique", limit=_PER_FAMILY * 2)
-        if m.get("unique_chars")
-    ]
+    personal = [{**m, "family_id": fid} for m in profile["personalised"]]
     parties = "".join(
         f"<li>{_e(k)}: {_e(v)}</li>"
         for k, v in sorted((fam.get("parties") or {}).items(), key=lambda kv: -int(kv[1]))

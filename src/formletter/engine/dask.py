@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import math
+import uuid
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -102,7 +103,7 @@ class DaskMapper:
 
     @property
     def window(self) -> int:
-        """Most tasks in flight at once."""
+        """Most tasks in flight at once (fixed for each call when it starts)."""
         return max(_MIN_WINDOW, _WINDOW_PER_THREAD * self.threads)
 
     def __call__(self, fn: Callable[..., object], items: Sequence[object]) -> Iterator[object]:
@@ -115,11 +116,12 @@ class DaskMapper:
             # nothing to run in parallel: a round trip to the cluster would only add its
             # latency (the verify stage makes many one-item calls), as the local engine does
             return map(fn, items)
-        batches = plan_batches(items, self.threads)
+        threads = self.threads
+        window = max(_MIN_WINDOW, _WINDOW_PER_THREAD * threads)
         pending: deque[Future[list[object]]] = deque()
-        todo = deque(batches)
-        self._submit(fn, items, todo, pending)
-        return self._results(fn, items, todo, pending)
+        todo = deque(plan_batches(items, threads))
+        self._submit(fn, items, todo, pending, window)
+        return self._results(fn, items, todo, pending, window)
 
     def _submit(
         self,
@@ -127,12 +129,13 @@ class DaskMapper:
         items: Sequence[object],
         todo: deque[Batch],
         pending: deque[Future[list[object]]],
+        window: int,
     ) -> None:
         """Submit queued batches while the window has room, in messages of at most about
         :data:`_SUBMIT_BYTES` (one bigger batch goes alone)."""
         import dask
 
-        room = self.window - len(pending)
+        room = window - len(pending)
         while room > 0 and todo:
             take = [todo.popleft()]
             size = take[0].size
@@ -149,8 +152,11 @@ class DaskMapper:
                 settings = {
                     _GRAPH_WARNING: max(_threshold(dask.config.get(_GRAPH_WARNING)), 2 * size)
                 }
+            # keys named after the stage, so the dashboard shows "verify_job", not "run_batch"
+            name = getattr(fn, "__name__", "stage").strip("_") or "stage"
+            keys = [f"{name}-{uuid.uuid4().hex}" for _ in take]
             with dask.config.set(settings):
-                pending.extend(self._client.map(run_batch, fns, chunks, pure=False))
+                pending.extend(self._client.map(run_batch, fns, chunks, key=keys, pure=False))
 
     def _results(
         self,
@@ -158,9 +164,11 @@ class DaskMapper:
         items: Sequence[object],
         todo: deque[Batch],
         pending: deque[Future[list[object]]],
+        window: int,
     ) -> Iterator[object]:
         from distributed import KilledWorker
         from distributed.client import FutureCancelledError
+        from distributed.comm import CommClosedError
 
         try:
             while pending:
@@ -174,12 +182,12 @@ class DaskMapper:
                     ) from exc
                 except FutureCancelledError as exc:
                     raise DaskEngineError(f"the cluster dropped a task: {exc}") from exc
-                except OSError as exc:
+                except CommClosedError as exc:
                     raise DaskEngineError(f"lost the Dask scheduler: {exc}") from exc
                 del future
                 # top the window up in halves, so submissions go out in groups
-                if len(pending) <= self.window // 2:
-                    self._submit(fn, items, todo, pending)
+                if len(pending) <= window // 2:
+                    self._submit(fn, items, todo, pending, window)
                 yield from batch
         finally:
             if pending:

@@ -52,8 +52,9 @@ PERSONAL = 10
 #: members read to draw a family's timeline and sender breakdown
 PROFILE_CAP = 10_000
 #: ranked full-text hits scanned when search filters are applied (or a sender is listed)
-SCAN_CAP = 2_000
-_SCAN_CHUNK = 500
+SCAN_CAP = 1_000
+#: hits fetched per store call while scanning (each call ranks every hit again)
+_SCAN_CHUNK = 1_000
 #: largest page number accepted
 MAX_PAGE = 100_000
 #: a filter date: YYYY, YYYY-MM or YYYY-MM-DD
@@ -106,7 +107,8 @@ def overview(store: Store, page: int = 1, stats: dict[str, Any] | None = None) -
 
 
 def family_profile(store: Store, family_id: str, size: int) -> dict[str, Any]:
-    """Letters per month, senders and own-words share over (at most PROFILE_CAP) members."""
+    """Letters per month, senders and own-words share over (at most PROFILE_CAP) members,
+    and the most personalised members (most characters of their own first)."""
     rows = store.members(family_id, order="letter_id", limit=PROFILE_CAP)
     months: Counter[str] = Counter()
     senders: dict[str, dict[str, Any]] = {}
@@ -130,7 +132,11 @@ def family_profile(store: Store, family_id: str, size: int) -> dict[str, Any]:
             own += int(r["unique_chars"])
             body += int(r["body_chars"])
     top = sorted(senders.values(), key=lambda s: (-s["letters"], str(s["sender_key"])))
+    personal = [
+        m for m in store.members(family_id, order="unique", limit=PERSONAL) if m["unique_chars"]
+    ]
     return {
+        "personalised": personal,
         "months": dict(sorted(months.items())),
         "senders": top[:25],
         "senders_total": len(top),
@@ -160,9 +166,7 @@ def family_page(
     members = store.members(
         family_id, order=order, limit=MEMBER_PAGE, offset=(page - 1) * MEMBER_PAGE
     )
-    personal = [
-        m for m in store.members(family_id, order="unique", limit=PERSONAL) if m["unique_chars"]
-    ]
+    profile = profile or family_profile(store, family_id, int(fam["size"]))
     return {
         "family": _family_summary(fam),
         "template": template_json(template) if template else None,
@@ -171,8 +175,8 @@ def family_page(
         "order": order,
         "page": page,
         "pages": _pages(int(fam["size"]), MEMBER_PAGE),
-        "personalised": personal,
-        "profile": profile or family_profile(store, family_id, int(fam["size"])),
+        "personalised": profile["personalised"],
+        "profile": {k: v for k, v in profile.items() if k != "personalised"},
     }
 
 
