@@ -13,6 +13,7 @@ import random
 import shutil
 import signal
 import socket
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -29,6 +30,7 @@ pytest.importorskip("distributed")
 import cloudpickle
 from distributed import get_worker
 
+import formletter.engine.dask as dask_engine
 from _engine_helpers import SEEDS_DIR, parsed_record
 from formletter.engine import Analysis, BodyRecord, analyze_bodies, local_mapper
 from formletter.engine._core import build_families
@@ -227,7 +229,7 @@ def _crash(item: int) -> int:
 
 def test_a_task_that_always_kills_its_worker_is_an_error(cluster: DaskMapper) -> None:
     # allowed failures (3) are spent, then the task is declared bad: an error, not a loop
-    with pytest.raises(DaskEngineError, match="_crash"):
+    with pytest.raises(DaskEngineError, match="a crash task kept killing its workers"):
         list(cluster(_crash, [1, 2]))
     cluster.client.wait_for_workers(2, timeout=30)
 
@@ -257,15 +259,43 @@ def test_no_scheduler_is_a_clear_error(address: str) -> None:
     assert time.monotonic() - start < 15
 
 
+def test_without_distributed_the_error_names_the_extra() -> None:
+    # a fresh interpreter where `import distributed` fails, as without the dask extra
+    code = (
+        "import sys; sys.modules['distributed'] = None\n"
+        "from formletter.engine.dask import dask_mapper\n"
+        "from formletter.errors import MissingDependencyError\n"
+        "try:\n"
+        "    with dask_mapper():\n"
+        "        pass\n"
+        "except MissingDependencyError as exc:\n"
+        "    print(exc)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert "formletter[dask]" in out.stdout and "dask.distributed" in out.stdout
+
+
 # -- the mapper itself -------------------------------------------------------------------
 
 
-def test_results_come_back_in_order_across_windows(cluster: DaskMapper) -> None:
+def test_results_come_back_in_order(cluster: DaskMapper) -> None:
     items = list(range(-700, 700))
-    assert cluster.window < len(items)
     assert list(cluster(abs, items)) == [abs(x) for x in items]
     assert list(cluster(abs, [])) == []
     assert list(cluster(abs, [-3])) == [3]
+
+
+def test_results_come_back_in_order_through_a_small_window(
+    cluster: DaskMapper, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a window of 64 KB for ~400 KB of items of uneven sizes: many refills, and the
+    # bigger batches (higher priority) overtake the smaller ones on the workers
+    monkeypatch.setattr(dask_engine, "_INFLIGHT_BYTES", 64 << 10)
+    rng = random.Random(3)
+    items = ["z" * rng.choice([10, 100, 1000, 20_000]) + str(i) for i in range(200)]
+    assert list(cluster(len, items)) == [len(x) for x in items]
 
 
 def test_an_exception_in_a_stage_is_raised_unchanged(cluster: DaskMapper) -> None:

@@ -4,11 +4,12 @@ small items together, big items alone, results unpacked in order."""
 from __future__ import annotations
 
 import dataclasses
+import pickle
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
-__all__ = ["BATCH_BYTES", "Batch", "estimate_size", "plan_batches", "run_batch"]
+__all__ = ["BATCH_BYTES", "Batch", "estimate_size", "pack", "plan_batches", "run_batch"]
 
 #: a task carries at most about this many bytes of items (one bigger item goes alone)
 BATCH_BYTES = 4 << 20
@@ -41,11 +42,24 @@ def estimate_size(obj: object, depth: int = 0) -> int:
         step = n / _SAMPLE
         seen = sum(estimate_size(obj[int(i * step)], depth + 1) for i in range(_SAMPLE))
         return 16 + seen * n // _SAMPLE
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return 32 + sum(
-            estimate_size(getattr(obj, f.name), depth + 1) for f in dataclasses.fields(obj)
-        )
+    names = _field_names(type(obj))
+    if names:
+        return 32 + sum(estimate_size(getattr(obj, n), depth + 1) for n in names)
     return 64
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(kind: type) -> tuple[str, ...]:
+    """The fields of a dataclass type (empty for any other type), cached per type."""
+    names = _FIELDS.get(kind)
+    if names is None:
+        names = ()
+        if dataclasses.is_dataclass(kind):
+            names = tuple(f.name for f in dataclasses.fields(kind))
+        _FIELDS[kind] = names
+    return names
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -82,6 +96,20 @@ def plan_batches(
     return out
 
 
-def run_batch(fn: Callable[[object], object], items: Sequence[object]) -> list[object]:
-    """One task: ``fn`` over a batch of items (runs on a worker)."""
-    return [fn(item) for item in items]
+def pack(items: Sequence[object]) -> bytes:
+    """A batch of items as one pickle: what a task carries. Opaque bytes pass through
+    the scheduler as they are (it would otherwise unpickle and pickle every item again).
+    Plain pickle (measured 1.6x faster than cloudpickle on verify batches), cloudpickle
+    for what plain pickle cannot take (a lambda inside an item)."""
+    batch = list(items)
+    try:
+        return pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, AttributeError, TypeError):
+        import cloudpickle
+
+        return bytes(cloudpickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def run_batch(fn: Callable[[object], object], payload: bytes) -> list[object]:
+    """One task: ``fn`` over a packed batch of items (runs on a worker)."""
+    return [fn(item) for item in pickle.loads(payload)]

@@ -11,12 +11,18 @@ How work is shipped:
   the scheduler still holds each lost task's input and runs it again elsewhere (up to
   :data:`ALLOWED_FAILURES` deaths per task on clusters this module starts). Data that was
   scattered would die with its worker.
-- Consecutive small items are packed into one task (:func:`plan_batches`), so thousands
-  of one-letter families cost a few hundred round trips, not thousands; big items stay
-  alone so that one heavy family does not hold others back.
-- Submission is windowed: at most :attr:`DaskMapper.window` tasks are in flight, and
-  each result is released as soon as it is handed over, so the driver and the scheduler
-  never hold a whole stage's inputs and outputs at once.
+  Each task carries its batch as one pickle, which the scheduler passes on untouched.
+- Consecutive small items are packed into one task (about 8 tasks per worker thread and
+  call, at most ~4 MB each), so thousands of one-letter families cost a few dozen round
+  trips; a big item goes alone. Bigger tasks get a higher priority: the longest
+  families start first instead of finishing the stage on one worker.
+- Submission is windowed (at most ~256 MB of items in flight, at least 4 tasks per
+  worker thread), and each result is released as soon as it is handed over, so the
+  scheduler never holds a whole stage's inputs.
+- A call with a single item runs in the driver, as with the local engine: the verify
+  stage makes many one-chunk calls, and a cluster round trip would only add latency.
+- On clusters it starts, the workers' statistical profiler is off: it made the stage
+  functions 15-25% slower in measurements (docs/scaling.md).
 
 Every stage function is a top-level function of :mod:`formletter.engine._core` (or the
 pipeline), so workers import it by name: a remote cluster's workers need the same
@@ -25,15 +31,15 @@ formletter version installed (:func:`dask_mapper` checks this when it connects).
 
 from __future__ import annotations
 
-import importlib.metadata
 import math
+import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING, Any
 
-from formletter.engine._dask_batch import Batch, plan_batches, run_batch
+from formletter.engine._dask_batch import Batch, pack, plan_batches, run_batch
 from formletter.errors import FormletterError, MissingDependencyError
 
 if TYPE_CHECKING:
@@ -49,13 +55,27 @@ __all__ = [
 
 #: times a task may lose its worker before it is declared bad (clusters started here)
 ALLOWED_FAILURES = 3
+#: settings for the LocalCluster this module starts
+_LOCAL_CLUSTER_CONFIG = {
+    "distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
+    # the statistical profiler samples every task's stack 100 times a second: measured
+    # 15-25% slower stage functions with it on (see docs/scaling.md)
+    "distributed.worker.profile.enabled": False,
+}
 #: seconds to wait for a scheduler before giving up
 CONNECT_TIMEOUT = 10.0
-#: tasks in flight per worker thread (at least :data:`_MIN_WINDOW` in all)
+#: seconds the worker thread count is trusted before it is asked again
+_THREADS_TTL = 2.0
+#: tasks in flight per worker thread, at least (and at least :data:`_MIN_WINDOW` in all)
 _WINDOW_PER_THREAD = 4
 _MIN_WINDOW = 8
-#: estimated bytes of items sent to the scheduler in one message, at most
-_SUBMIT_BYTES = 8 << 20
+#: beyond that, more tasks go out while their items total at most this many bytes ...
+_INFLIGHT_BYTES = 256 << 20
+#: ... up to this many tasks per worker thread
+_MAX_WINDOW_PER_THREAD = 64
+#: estimated bytes of items sent to the scheduler in one message, at most: small, so the
+#: first tasks start while the rest of the window is still being packed
+_SUBMIT_BYTES = 1 << 20
 _GRAPH_WARNING = "distributed.admin.large-graph-warning-threshold"
 
 
@@ -82,7 +102,9 @@ class SchedulerUnreachableError(DaskEngineError):
 
 def _formletter_version() -> str:
     """Runs on each worker: the formletter version it imports."""
-    return importlib.metadata.version("formletter")
+    import formletter
+
+    return formletter.__version__
 
 
 class DaskMapper:
@@ -90,6 +112,7 @@ class DaskMapper:
 
     def __init__(self, client: Client) -> None:
         self._client = client
+        self._threads = (0, -math.inf)  # (count, when it was read)
 
     @property
     def client(self) -> Client:
@@ -98,13 +121,14 @@ class DaskMapper:
 
     @property
     def threads(self) -> int:
-        """Worker threads the cluster has right now (at least 1)."""
-        return max(1, sum(self._client.nthreads().values()))
-
-    @property
-    def window(self) -> int:
-        """Most tasks in flight at once (fixed for each call when it starts)."""
-        return max(_MIN_WINDOW, _WINDOW_PER_THREAD * self.threads)
+        """Worker threads the cluster has (at least 1; asked again after a few seconds,
+        as a cluster may grow or shrink)."""
+        count, when = self._threads
+        now = time.monotonic()
+        if now - when > _THREADS_TTL:
+            count = max(1, sum(self._client.nthreads().values()))
+            self._threads = (count, now)
+        return count
 
     def __call__(self, fn: Callable[..., object], items: Sequence[object]) -> Iterator[object]:
         """Run ``fn`` over ``items`` on the cluster; the results come back in order.
@@ -117,82 +141,136 @@ class DaskMapper:
             # latency (the verify stage makes many one-item calls), as the local engine does
             return map(fn, items)
         threads = self.threads
-        window = max(_MIN_WINDOW, _WINDOW_PER_THREAD * threads)
-        pending: deque[Future[list[object]]] = deque()
-        todo = deque(plan_batches(items, threads))
-        self._submit(fn, items, todo, pending, window)
-        return self._results(fn, items, todo, pending, window)
+        run = _Run(self._client, fn, items, deque(plan_batches(items, threads)), threads)
+        run.fill()
+        return run.results()
 
-    def _submit(
+
+class _Run:
+    """One mapper call: batches submitted through a window, results handed back in order.
+
+    The window admits tasks while their items total at most :data:`_INFLIGHT_BYTES`
+    (and at least ``4 x threads`` tasks, at most ``64 x threads``). Bigger batches get a
+    higher priority, so within the window the longest jobs start first and do not end
+    the stage alone."""
+
+    def __init__(
         self,
+        client: Client,
         fn: Callable[..., object],
         items: Sequence[object],
         todo: deque[Batch],
-        pending: deque[Future[list[object]]],
-        window: int,
+        threads: int,
     ) -> None:
-        """Submit queued batches while the window has room, in messages of at most about
-        :data:`_SUBMIT_BYTES` (one bigger batch goes alone)."""
+        self.client = client
+        self.fn = fn
+        self.items = items
+        self.todo = todo
+        self.pending: deque[tuple[Batch, Future[list[object]]]] = deque()
+        self.bytes_out = 0
+        self.min_tasks = max(_MIN_WINDOW, _WINDOW_PER_THREAD * threads)
+        self.max_tasks = _MAX_WINDOW_PER_THREAD * threads
+        # keys named after the stage, so the dashboard shows "verify_job", not "run_batch"
+        self.name = getattr(fn, "__name__", "stage").strip("_") or "stage"
+
+    def _room(self, batch: Batch, taken: int) -> bool:
+        n = len(self.pending) + taken
+        if n < self.min_tasks:
+            return True
+        return n < self.max_tasks and self.bytes_out + batch.size <= _INFLIGHT_BYTES
+
+    def fill(self) -> None:
+        """Submit queued batches while the window has room."""
+        take: list[Batch] = []
+        while self.todo and self._room(self.todo[0], len(take)):
+            batch = self.todo.popleft()
+            self.bytes_out += batch.size
+            take.append(batch)
+        if not take:
+            return
+        futures: dict[int, Future[list[object]]] = {}
+        for group in _messages(take):
+            futures.update(zip((b.start for b in group), self._send(group), strict=True))
+        self.pending.extend((b, futures[b.start]) for b in take)
+
+    def _send(self, group: list[Batch]) -> list[Future[list[object]]]:
         import dask
 
-        room = window - len(pending)
-        while room > 0 and todo:
-            take = [todo.popleft()]
-            size = take[0].size
-            while todo and len(take) < room and size + todo[0].size <= _SUBMIT_BYTES:
-                size += todo[0].size
-                take.append(todo.popleft())
-            room -= len(take)
-            fns = [fn] * len(take)
-            chunks = [list(items[b.start : b.end]) for b in take]
-            settings = {}
-            if size > _SUBMIT_BYTES:
-                # one item this big travels inside its task on purpose: the scheduler then
-                # keeps a copy to run it again if its worker dies (see the module docstring)
-                settings = {
-                    _GRAPH_WARNING: max(_threshold(dask.config.get(_GRAPH_WARNING)), 2 * size)
-                }
-            # keys named after the stage, so the dashboard shows "verify_job", not "run_batch"
-            name = getattr(fn, "__name__", "stage").strip("_") or "stage"
-            keys = [f"{name}-{uuid.uuid4().hex}" for _ in take]
-            with dask.config.set(settings):
-                pending.extend(self._client.map(run_batch, fns, chunks, key=keys, pure=False))
+        size = sum(b.size for b in group)
+        settings = {}
+        if size > _SUBMIT_BYTES:
+            # one item this big travels inside its task on purpose: the scheduler then
+            # keeps a copy to run it again if its worker dies (see the module docstring)
+            settings = {_GRAPH_WARNING: max(_threshold(dask.config.get(_GRAPH_WARNING)), 2 * size)}
+        with dask.config.set(settings):
+            return list(
+                self.client.map(
+                    run_batch,
+                    [self.fn] * len(group),
+                    [pack(self.items[b.start : b.end]) for b in group],
+                    key=[f"{self.name}-{uuid.uuid4().hex}" for _ in group],
+                    priority=_priority(group[0]),
+                    pure=False,
+                )
+            )
 
-    def _results(
-        self,
-        fn: Callable[..., object],
-        items: Sequence[object],
-        todo: deque[Batch],
-        pending: deque[Future[list[object]]],
-        window: int,
-    ) -> Iterator[object]:
+    def results(self) -> Iterator[object]:
         from distributed import KilledWorker
         from distributed.client import FutureCancelledError
         from distributed.comm import CommClosedError
 
         try:
-            while pending:
-                future = pending.popleft()
+            while self.pending:
+                batch, future = self.pending.popleft()
                 try:
-                    batch = future.result()
+                    out = future.result()
                 except KilledWorker as exc:
                     raise DaskEngineError(
-                        f"a {getattr(fn, '__name__', 'stage')} task kept killing its workers"
-                        f" ({exc}); a letter may be too large for a worker's memory"
+                        f"a {self.name} task kept killing its workers ({exc});"
+                        " a letter may be too large for a worker's memory"
                     ) from exc
                 except FutureCancelledError as exc:
-                    raise DaskEngineError(f"the cluster dropped a task: {exc}") from exc
+                    raise DaskEngineError(f"the cluster dropped a {self.name} task: {exc}") from exc
                 except CommClosedError as exc:
                     raise DaskEngineError(f"lost the Dask scheduler: {exc}") from exc
                 del future
-                # top the window up in halves, so submissions go out in groups
-                if len(pending) <= window // 2:
-                    self._submit(fn, items, todo, pending, window)
-                yield from batch
+                self.bytes_out -= batch.size
+                # top the window up once it is half empty, so submissions go out in groups
+                if (
+                    len(self.pending) <= self.min_tasks // 2
+                    or self.bytes_out <= _INFLIGHT_BYTES // 2
+                ):
+                    self.fill()
+                yield from out
         finally:
-            if pending:
-                self._client.cancel(list(pending))
-                pending.clear()
+            if self.pending:
+                self.client.cancel([f for _, f in self.pending])
+                self.pending.clear()
+
+
+def _priority(batch: Batch) -> int:
+    """Dask priority of a batch: bigger first (by powers of two of its size)."""
+    return int(batch.size).bit_length()
+
+
+def _messages(batches: list[Batch]) -> list[list[Batch]]:
+    """Batches grouped into submissions: one priority each, at most about
+    :data:`_SUBMIT_BYTES` each (one bigger batch goes alone)."""
+    by_priority: dict[int, list[Batch]] = {}
+    for b in batches:
+        by_priority.setdefault(_priority(b), []).append(b)
+    out: list[list[Batch]] = []
+    for _, group in sorted(by_priority.items(), reverse=True):
+        current: list[Batch] = []
+        size = 0
+        for b in group:
+            if current and size + b.size > _SUBMIT_BYTES:
+                out.append(current)
+                current, size = [], 0
+            current.append(b)
+            size += b.size
+        out.append(current)
+    return out
 
 
 def _check_workers(client: Client) -> None:
@@ -234,9 +312,9 @@ def dask_mapper(
     with ExitStack() as stack:
         if scheduler is None:
             n = workers if workers and workers > 0 else 2
-            # the scheduler of a LocalCluster lives in this process and reads this setting
-            # when it starts; a remote scheduler keeps its own configuration
-            with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}):
+            # the scheduler of a LocalCluster lives in this process and its nannies pass
+            # the configuration to the workers they start; a remote cluster keeps its own
+            with dask.config.set(_LOCAL_CLUSTER_CONFIG):
                 cluster = LocalCluster(
                     n_workers=n,
                     threads_per_worker=1,
