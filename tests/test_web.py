@@ -18,12 +18,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from _web_corpus import SEEDS, XSS
 from formletter.diff import diff_letter
 from formletter.errors import MissingDependencyError, StoreError
 from formletter.models import DiffOp, Template, TemplateSegment
 from formletter.pipeline import AnalyzeOptions, analyze
 from formletter.store import MEMBER_ORDERS, open_store
-from formletter.synth import generate
 from formletter.web import create_app
 from formletter.web._app import CSP
 from formletter.web._charts import month_histogram, party_bar, share_bar, span_bar
@@ -33,33 +33,6 @@ with warnings.catch_warnings():
     # starlette warns at import that it prefers httpx2 over httpx
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
-
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
-XSS = '<script>window.__xss=1</script> <a href="javascript:alert(1)">x</a> <!-- c -->'
-
-
-def build_web_db(base: Path) -> Path:
-    """Seeds + an XSS copy of seed 000 + 120 synthetic letters, analysed (built once per run)."""
-    db = base / "web.db"
-    if (base / "built").exists():
-        return db
-    inp = base / "in"
-    inp.mkdir(parents=True, exist_ok=True)
-    for p in sorted(SEEDS.glob("*.txt")):
-        shutil.copy(p, inp / p.name)
-    seed0 = next(iter(sorted(SEEDS.glob("000_*.txt"))))
-    text = seed0.read_text(encoding="utf-8").replace("Let me start", f"{XSS} Let me start", 1)
-    (inp / "xss.txt").write_text(text, encoding="utf-8")
-    generate(base / "synth", letters=120, seed=3)
-    with open_store(db) as store:
-        analyze(store, [inp, base / "synth" / "letters"], AnalyzeOptions())
-    (base / "built").touch()
-    return db
-
-
-@pytest.fixture(scope="session")
-def web_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_web_db(tmp_path_factory.getbasetemp() / "web-corpus")
 
 
 @pytest.fixture(scope="module")

@@ -16,43 +16,15 @@ from typing import Any
 
 import pytest
 
-from formletter.pipeline import AnalyzeOptions, analyze
+from _web_corpus import SEEDS, XSS
 from formletter.report import write_report
 from formletter.store import open_store
-from formletter.synth import generate
 from formletter.web import create_app
 
 pytestmark = pytest.mark.browser
 
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 SHOTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "screenshots"
-XSS = '<script>window.__xss=1</script> <a href="javascript:alert(1)">x</a> <!-- c -->'
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-def build_web_db(base: Path) -> Path:
-    """Seeds + an XSS copy of seed 000 + 120 synthetic letters, analysed (built once per run;
-    the same corpus as tests/test_web.py, which shares the folder)."""
-    db = base / "web.db"
-    if (base / "built").exists():
-        return db
-    inp = base / "in"
-    inp.mkdir(parents=True, exist_ok=True)
-    for p in sorted(SEEDS.glob("*.txt")):
-        shutil.copy(p, inp / p.name)
-    seed0 = next(iter(sorted(SEEDS.glob("000_*.txt"))))
-    text = seed0.read_text(encoding="utf-8").replace("Let me start", f"{XSS} Let me start", 1)
-    (inp / "xss.txt").write_text(text, encoding="utf-8")
-    generate(base / "synth", letters=120, seed=3)
-    with open_store(db) as store:
-        analyze(store, [inp, base / "synth" / "letters"], AnalyzeOptions())
-    (base / "built").touch()
-    return db
-
-
-@pytest.fixture(scope="session")
-def web_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_web_db(tmp_path_factory.getbasetemp() / "web-corpus")
 
 
 def _free_port() -> int:
