@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from formletter.align import AlignParams, is_link, verify
 from formletter.anatomy import Register, parse, resolve_sender
-from formletter.diff import diff_letter, template_tokens
+from formletter.diff import TemplateTokens, diff_letter, template_tokens
 from formletter.errors import FormletterError
-from formletter.models import MatchResult, letter_id_for
+from formletter.models import MatchResult, Template, letter_id_for
 from formletter.normalize import tokenize
 from formletter.store import Store
 
@@ -59,15 +59,17 @@ def match_text(
             families.append(fid)
         if len(families) >= _FAMILIES:
             break
-    best: tuple[float, str] | None = None
+    best: tuple[float, Template, TemplateTokens] | None = None
     for fid in families:
         template = store.template(fid)
         tt = template_tokens(template)
         link = verify(lid, toks, fid, tt.tokens, params, with_passages=False)
         if is_link(link, params) and (best is None or link.score > best[0]):
-            best = (link.score, fid)
+            best = (link.score, template, tt)
     if best is None:
         return MatchResult(lid, anatomy, None, 0.0, None, sender)
-    template = store.template(best[1])
-    diff = diff_letter(template, lid, text, anatomy.body_start, anatomy.body_end, ltoks=toks)
-    return MatchResult(lid, anatomy, best[1], best[0], diff, sender)
+    score, template, tt = best
+    diff = diff_letter(
+        template, lid, text, anatomy.body_start, anatomy.body_end, ttoks=tt, ltoks=toks
+    )
+    return MatchResult(lid, anatomy, template.family_id, score, diff, sender)

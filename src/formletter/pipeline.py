@@ -21,7 +21,7 @@ import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -115,7 +115,8 @@ def analyze(
     for p in paths:
         if not Path(p).exists():
             raise FormletterError(f"{os.fspath(p)}: no such file or folder")
-    register = Register.load(options.register) if options.register else None
+    if options.register:
+        Register.load(options.register)  # a malformed register fails before any reading
     run = store.begin_run(
         "analyze",
         {
@@ -137,7 +138,7 @@ def analyze(
             "failures": len(failures),
         }
         with engine_mapper(options.engine, options.jobs, options.scheduler) as mapper:
-            refresh_anatomy(store, options, register, mapper=mapper, progress=say)
+            refresh_anatomy(store, options, mapper=mapper, progress=say)
             analysed = run_families(store, options, mapper=mapper, progress=say)
         stats = store.stats()
         status = "ok"
@@ -239,7 +240,6 @@ def _parse_job(
 def refresh_anatomy(
     store: Store,
     options: AnalyzeOptions,
-    register: Register | None = None,
     *,
     mapper: Mapper,
     progress: Progress | None = None,
@@ -249,8 +249,6 @@ def refresh_anatomy(
     say = progress or _quiet
     key = _anatomy_key(options)
     everything = store.setting("anatomy_params") != key
-    if options.register and register is None:
-        register = Register.load(options.register)
     total = store.letter_count()
     done = 0
     say("anatomy", 0, total)
@@ -285,11 +283,11 @@ def refresh_anatomy(
     return done
 
 
-def _bodies_digest(store: Store, params: AnalysisParams) -> str:
+def _bodies_digest(records: Sequence[BodyRecord], params: AnalysisParams) -> str:
     h = hashlib.blake2b(digest_size=16)
     h.update(f"{_ENGINE_VERSION}|{params!r}".encode())
-    for lid, _text, start, end, hints in store.analysis_inputs():
-        h.update(f"{lid}|{start}|{end}|{hints!r}\n".encode())
+    for r in records:
+        h.update(f"{r.letter_id}|{r.body_start}|{r.body_end}|{r.hints!r}\n".encode())
     return h.hexdigest()
 
 
@@ -303,20 +301,19 @@ def run_families(
     """Find families over every stored letter and store them (one transaction).
     Skipped when the letters are the same as at the last analysis; returns whether it ran."""
     say = progress or _quiet
-    digest = _bodies_digest(store, options.params)
-    if not options.force and store.setting("analysis_digest") == digest:
-        return False
     records = [
         BodyRecord(lid, text, start, end, hints)
         for lid, text, start, end, hints in store.analysis_inputs()
     ]
-    known = store.known_links()
-
-    def stage(name: str, done: int, total: int) -> None:
-        say(name, done, total)
-
+    digest = _bodies_digest(records, options.params)
+    if not options.force and store.setting("analysis_digest") == digest:
+        return False
     result = analyze_bodies(
-        records, mapper=mapper, params=options.params, known_links=known, progress=stage
+        records,
+        mapper=mapper,
+        params=options.params,
+        known_links=store.known_links(),
+        progress=say,
     )
     say("store", 0, 1)
     with store.transaction():
@@ -329,19 +326,7 @@ def run_families(
 
 def summary_dict(summary: RunSummary) -> dict[str, Any]:
     """The summary as plain JSON-able data."""
-    return {
-        "run_id": summary.run_id,
-        "files_read": summary.files_read,
-        "files_skipped": summary.files_skipped,
-        "files_failed": summary.files_failed,
-        "letters_added": summary.letters_added,
-        "letters": summary.letters,
-        "families": summary.families,
-        "form_letters": summary.form_letters,
-        "analysed": summary.analysed,
-        "failures": [{"source": f.source, "reason": f.reason} for f in summary.failures],
-        "exit_code": summary.exit_code,
-    }
+    return {**asdict(summary), "exit_code": summary.exit_code}
 
 
 def evaluate_store(store: Store, truth_path: str | os.PathLike[str]) -> Scores:
