@@ -99,6 +99,86 @@ def _is_minor(a: str, b: str) -> bool:
     return min(len(a), len(b)) >= 4 and fuzz.ratio(a.casefold(), b.casefold()) >= 80
 
 
+#: a slot filler is at most this many words
+_MAX_FILLER = 8
+#: below this share of matching words, a gap is the sender's own text replacing the template's
+_MIN_GAP_MATCH = 0.34
+
+
+def _peel_slots(
+    t_idx: list[int],
+    l_idx: list[int],
+    tt: TemplateTokens,
+    lt: Tokens,
+    lab: list[str],
+    tmap: list[int],
+    t_used: np.ndarray,
+) -> tuple[list[int], list[int]]:
+    """Fill a slot at either end of a gap from the letter words up to the template word
+    beside it ("I, {name}," after a dropped paragraph: the filler is what follows the last
+    "I" of the letter gap, not the first). Returns the gap that remains."""
+    slot_of, tids, lids = tt.slot_of, tt.tokens.ids, lt.ids
+    for _ in range(4):  # a few slots per end at most
+        if not t_idx or not l_idx:
+            break
+        if slot_of[t_idx[-1]] >= 0:  # slot at the end: find the word before it
+            n = int(slot_of[t_idx[-1]])
+            j = len(t_idx)
+            while j > 0 and slot_of[t_idx[j - 1]] == n:
+                j -= 1
+            if j == 0:  # the gap is just the slot: all of it is the filler
+                if len(l_idx) <= _MAX_FILLER:
+                    for i in l_idx:
+                        lab[i], tmap[i] = SLOT, t_idx[0]
+                    t_used[t_idx] = True
+                    l_idx = []
+                break
+            ctx = tids[t_idx[j - 1]]
+            hits = [k for k in range(len(l_idx) - 1, -1, -1) if lids[l_idx[k]] == ctx]
+            k = hits[0] if hits else -1
+            if k < 0 and l_idx[0] > 0 and lids[l_idx[0] - 1] == ctx and len(l_idx) <= _MAX_FILLER:
+                # the word before the slot closed the anchor: the whole letter gap fills it
+                for i in l_idx:
+                    lab[i], tmap[i] = SLOT, t_idx[j]
+                t_used[t_idx[j:]] = True
+                t_idx, l_idx = t_idx[:j], []
+                break
+            if k < 0 or not 0 < len(l_idx) - k - 1 <= _MAX_FILLER:
+                break
+            for i in l_idx[k + 1 :]:
+                lab[i], tmap[i] = SLOT, t_idx[j]
+            lab[l_idx[k]], tmap[l_idx[k]] = EQUAL, t_idx[j - 1]
+            t_used[t_idx[j - 1 :]] = True
+            t_idx, l_idx = t_idx[: j - 1], l_idx[:k]
+        elif slot_of[t_idx[0]] >= 0:  # slot at the start: find the word after it
+            n = int(slot_of[t_idx[0]])
+            j = 0
+            while j < len(t_idx) and slot_of[t_idx[j]] == n:
+                j += 1
+            if j == len(t_idx):
+                break
+            ctx = tids[t_idx[j]]
+            k = next((k for k in range(len(l_idx)) if lids[l_idx[k]] == ctx), -1)
+            after = l_idx[-1] + 1
+            if k < 0 and after < len(lids) and lids[after] == ctx and len(l_idx) <= _MAX_FILLER:
+                # the word after the slot opens the next anchor: the whole gap fills it
+                for i in l_idx:
+                    lab[i], tmap[i] = SLOT, t_idx[0]
+                t_used[t_idx[:j]] = True
+                t_idx, l_idx = t_idx[j:], []
+                break
+            if not 0 < k <= _MAX_FILLER:
+                break
+            for i in l_idx[:k]:
+                lab[i], tmap[i] = SLOT, t_idx[0]
+            lab[l_idx[k]], tmap[l_idx[k]] = EQUAL, t_idx[j]
+            t_used[t_idx[: j + 1]] = True
+            t_idx, l_idx = t_idx[j + 1 :], l_idx[k + 1 :]
+        else:
+            break
+    return t_idx, l_idx
+
+
 def _label_gap(
     t_idx: list[int],
     l_idx: list[int],
@@ -111,6 +191,7 @@ def _label_gap(
     t_used: np.ndarray,
 ) -> None:
     """Label letter words in one gap between anchors against the template words there."""
+    t_idx, l_idx = _peel_slots(t_idx, l_idx, tt, lt, lab, tmap, t_used)
     if not l_idx:
         return
     if not t_idx:
@@ -128,18 +209,22 @@ def _label_gap(
                 tmap[l_idx[ls + k]] = t_idx[ts + k]
                 t_used[t_idx[ts + k]] = True
         elif op.tag == "replace":
-            t_slots = [slot_of[t_idx[j]] >= 0 for j in range(ts, te)]
-            if any(t_slots):
+            slots = [j for j in range(ts, te) if slot_of[t_idx[j]] >= 0]
+            if slots and te - ts - len(slots) <= 1 and le - ls <= _MAX_FILLER + 1:
+                # the template side is (nearly) all slot: the letter words fill it
                 for k in range(ls, le):
                     lab[l_idx[k]] = SLOT
-                    tmap[l_idx[k]] = t_idx[ts]
+                    tmap[l_idx[k]] = t_idx[slots[0]]
                 for j in range(ts, te):
                     t_used[t_idx[j]] = True
                 continue
+            small = te - ts == le - ls <= 3
             for k in range(ls, le):
                 j = ts + (k - ls)
-                if j < te and _is_minor(
-                    _raw(ttext, tt.tokens, t_idx[j]), _raw(ltext, lt, l_idx[k])
+                if (
+                    small
+                    and slot_of[t_idx[j]] < 0
+                    and _is_minor(_raw(ttext, tt.tokens, t_idx[j]), _raw(ltext, lt, l_idx[k]))
                 ):
                     lab[l_idx[k]] = MINOR
                     tmap[l_idx[k]] = t_idx[j]
@@ -152,11 +237,18 @@ def _label_gap(
                     break
         elif op.tag == "insert":
             near = [t_idx[j] for j in (ts - 1, ts) if 0 <= j < len(t_idx)]
-            is_slot = any(slot_of[j] >= 0 for j in near)
+            is_slot = any(slot_of[j] >= 0 for j in near) and le - ls <= _MAX_FILLER
             for k in range(ls, le):
                 lab[l_idx[k]] = SLOT if is_slot else INSERT
                 if is_slot:
                     tmap[l_idx[k]] = next(j for j in near if slot_of[j] >= 0)
+    matched = [i for i in l_idx if lab[i] in (EQUAL, MINOR)]
+    fixed = sum(1 for j in t_idx if slot_of[j] < 0)
+    if matched and len(matched) < _MIN_GAP_MATCH * min(fixed, len(l_idx)):
+        # a few stray common words ("the", "a") do not make the sender's paragraph template
+        for i in matched:
+            t_used[tmap[i]] = False
+            lab[i] = REPLACE
 
 
 def _word_labels(
@@ -193,6 +285,44 @@ def _word_labels(
         l_idx = [i for i in range(l0, l1) if not in_moved[i]]
         _label_gap(t_idx, l_idx, tt, lt, ttext, ltext, lab, tmap, t_used)
     return lab, tmap, t_used
+
+
+def _slide_inserts(lab: list[str], tmap: list[int], lt: Tokens, text: str) -> None:
+    """Slide each inserted block along repeated words so it starts at a paragraph or
+    sentence break when it can ("changes. [I run ... quarry.] I know", not
+    "changes. I [run ... quarry. I] know")."""
+    ids = lt.ids
+    starts, ends = lt.starts, lt.ends
+
+    def score(c: int) -> int:
+        if c == 0:
+            return 2
+        sep = text[int(ends[c - 1]) : int(starts[c])]
+        return 2 if "\n\n" in sep.replace("\r", "") else int(any(ch in ".!?" for ch in sep))
+
+    n = len(lab)
+    i = 0
+    while i < n:
+        if lab[i] != INSERT:
+            i += 1
+            continue
+        b = i
+        while b < n and lab[b] == INSERT:
+            b += 1
+        a = i
+        shift = 0  # how far left the block can go
+        while (
+            a - shift - 1 >= 0
+            and lab[a - shift - 1] == EQUAL
+            and ids[a - shift - 1] == ids[b - shift - 1]
+        ):
+            shift += 1
+        best = max(range(shift + 1), key=lambda s: (score(a - s), -s))
+        for s in range(best):  # move one word at a time from the block's end to its start
+            lo, hi = a - s - 1, b - s - 1
+            lab[hi], tmap[hi] = EQUAL, tmap[lo]
+            lab[lo], tmap[lo] = INSERT, -1
+        i = b
 
 
 def _split_punct(sep: str) -> int:
@@ -264,6 +394,31 @@ def diff_letter(
         if b > a:
             ops.append(DiffOp(kind, t0, t1, a, b, text[a:b]))  # type: ignore[arg-type]
 
+    def separator(a: int, b: int, before: int, after: int) -> None:
+        """Space/punctuation between runs: ``equal`` where the template has the same
+        characters after the word before it or before the word after it, else minor."""
+        if b <= a:
+            return
+        gap = text[a:b]
+        if before >= 0:
+            t0 = te_[before]
+            t1 = ts_[before + 1] if before + 1 < nt else len(ttext)
+            if before + 1 < nt and tt.slot_of[before + 1] >= 0:
+                t1 = template.segments[int(tt.slot_of[before + 1])].start
+            if ttext[t0:t1] == gap:
+                ops.append(DiffOp("equal", t0, t1, a, b, ""))
+                return
+        if after >= 0:
+            t0 = te_[after - 1] if after > 0 else 0
+            if after > 0 and tt.slot_of[after - 1] >= 0:
+                t0 = template.segments[int(tt.slot_of[after - 1])].end
+            if ttext[t0 : ts_[after]] == gap:
+                ops.append(DiffOp("equal", t0, ts_[after], a, b, ""))
+                return
+        plain(MINOR, a, b)
+
+    if nl:
+        _slide_inserts(lab, tmap, lt, text)
     pos = body_start
     prev: tuple[str, int, int] | None = None
     for run in _runs(lab, tmap):
@@ -277,7 +432,8 @@ def diff_letter(
             plain(prev[0], pos, pos + p)
             plain(MINOR, pos + p, s)
         else:
-            plain(MINOR, pos, s)
+            before = tmap[prev[2] - 1] if prev is not None and prev[0] == "match" else -1
+            separator(pos, s, before, tmap[i0] if kind == "match" else -1)
         # the run itself
         j0, j1 = tmap[i0], tmap[i1 - 1]
         if kind == "match":
@@ -299,10 +455,11 @@ def diff_letter(
             plain(prev[0], pos, pos + p)
             plain(MINOR, pos + p, body_end)
         else:
-            plain(MINOR, pos, body_end)
+            before = tmap[prev[2] - 1] if prev is not None and prev[0] == "match" else -1
+            separator(pos, body_end, before, -1)
 
-    ops = _merge(ops)
     ops = _with_deletes(ops, tt, t_used, ttext, tmap, lt, lab, body_start)
+    ops = _merge(ops)
     matched_l = sum(1 for x in lab if x in (EQUAL, MINOR, SLOT, MOVED))
     matched_t = int(t_used.sum())
     spans = unique_spans_of(ops, text)
@@ -328,6 +485,7 @@ def _merge(ops: list[DiffOp]) -> list[DiffOp]:
         if (
             last is not None
             and last.op == op.op
+            and op.op != "delete"
             and last.l_end == op.l_start
             and (op.op != "equal" or last.t_end == op.t_start)
         ):

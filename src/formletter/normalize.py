@@ -31,8 +31,14 @@ __all__ = [
 
 # A word: letters/digits, joined across apostrophes and hyphens (a hyphen may be
 # followed by a line break: "inter-\n national" is one word).
-_WORD = re.compile(r"[^\W_]+(?:(?:['’‘`]|-[ \t]*(?:\r?\n)?[ \t]*)[^\W_]+)*")
-_JOINERS = re.compile(r"['’‘`]|-[ \t]*(?:\r?\n)?[ \t]*")
+# Combining marks continue a word, so decomposed (NFD) accents do not split it; soft
+# hyphens and Unicode hyphens join like "-".
+_MARKS = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+_PART = rf"[^\W_](?:[^\W_]|[{_MARKS}])*"
+_HYPHEN = "[-\u00ad\u2010\u2011][ \t]*(?:\r?\n)?[ \t]*"
+_WORD = re.compile(rf"{_PART}(?:(?:['’‘`]|{_HYPHEN}){_PART})*")
+_JOINERS = re.compile(rf"['’‘`]|{_HYPHEN}")
+_NOT_ALNUM = re.compile(r"[\W_]")
 _CHAR_FOLD = str.maketrans({"0": "o", "1": "l", "i": "l", "|": "l", "5": "s", "ı": "l"})
 _PAIR_FOLD = re.compile(r"rn|vv")
 _PAIR_MAP = {"rn": "m", "vv": "w"}
@@ -44,7 +50,7 @@ def fold_word(word: str) -> str:
     w = unicodedata.normalize("NFKD", word)
     w = "".join(c for c in w if not unicodedata.combining(c))
     w = _JOINERS.sub("", w.casefold())
-    w = w.translate(_CHAR_FOLD)
+    w = _NOT_ALNUM.sub("", w.translate(_CHAR_FOLD))  # "½" -> "1⁄2" -> "l2": one word
     return _PAIR_FOLD.sub(lambda m: _PAIR_MAP[m.group(0)], w)
 
 

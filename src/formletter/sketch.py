@@ -88,7 +88,8 @@ def chunk_bounds(
         ):
             end = cand_list[ci]
         elif n - start > max_len:
-            end = start + max_len
+            # a forced cut never leaves a tail shorter than min_len // 2
+            end = min(start + max_len, n - min_len // 2)
         else:
             break
         bounds.append((start, end))

@@ -52,6 +52,8 @@ class MemberText:
     body_end: int
     #: anatomy values that may fill slots (sender_name, constituency, date)
     hints: Mapping[str, str] | None = None
+    #: how many letters this text stands for (exact duplicates collapsed into it)
+    weight: int = 1
 
 
 @dataclass(slots=True)
@@ -74,23 +76,30 @@ def support_threshold(n: int) -> int:
 
 def sample_members(members: Sequence[MemberText], pivot: int, max_sample: int) -> list[int]:
     """A bounded, deterministic sample of distinct body variants, the pivot first."""
-    seen: set[str] = set()
-    chosen: list[int] = []
+    return list(_weighted_sample(members, pivot, max_sample))
+
+
+def _weighted_sample(members: Sequence[MemberText], pivot: int, max_sample: int) -> dict[int, int]:
+    """The sample (in order) with how many letters each variant stands for: its own weight
+    (the engine collapses exact copies into one member) plus that of the same-text members
+    met while sampling."""
+    first: dict[str, int] = {}
+    weight: dict[int, int] = {}
     rest = sorted(
         (i for i in range(len(members)) if i != pivot), key=lambda i: members[i].letter_id
     )
-    order = [pivot, *rest]
-
-    for i in order:
+    for i in [pivot, *rest]:
         m = members[i]
         key = normalize_text(m.text[m.body_start : m.body_end])
-        if key in seen:
+        got = first.get(key)
+        if got is not None:
+            weight[got] += max(1, m.weight)
             continue
-        seen.add(key)
-        chosen.append(i)
-        if len(chosen) >= max_sample:
+        first[key] = i
+        weight[i] = max(1, m.weight)
+        if len(weight) >= max_sample:
             break
-    return chosen
+    return weight
 
 
 def _clean(raw: str) -> str:
@@ -129,6 +138,14 @@ def _group(sentences: list[_Sentence]) -> list[list[_Sentence]]:
     return groups
 
 
+def _modal_raw(carrier: tuple[MemberText, _Sentence] | None, run: list[int]) -> str:
+    """The words at positions ``run`` of a modal-wording sentence, as written."""
+    assert carrier is not None
+    m, s = carrier
+    toks = tokenize(m.text, s.start, s.end)
+    return _clean(m.text[int(toks.starts[run[0]]) : int(toks.ends[run[-1]])])
+
+
 def _slot_name(values: list[str], hints: list[Mapping[str, str] | None], used: Counter[str]) -> str:
     names = Counter[str]()
     for v, h in zip(values, hints, strict=True):
@@ -158,11 +175,16 @@ def build_template(
     max_sample: int = 60,
 ) -> Template:
     """The consensus template of ``members`` (see the module docstring)."""
-    sample = sample_members(members, pivot, max_sample)
+    weight = _weighted_sample(members, pivot, max_sample)
+    sample = list(weight)
     sentences = [s for i in sample for s in _sentences(i, members[i])]
     groups = _group(sentences)
-    need = support_threshold(len(sample))
-    chosen = [g for g in groups if len({s.member for s in g}) >= need]
+
+    def carried(g: list[_Sentence]) -> int:
+        return sum(weight[m] for m in {s.member for s in g})
+
+    need = support_threshold(sum(weight.values()))
+    chosen = [g for g in groups if carried(g) >= need]
     if not chosen:  # nothing common enough at sentence level: fall back to the pivot's text
         chosen = [g for g in groups if any(s.member == sample[0] for s in g)]
     first_seen = {id(g): n for n, g in enumerate(groups)}
@@ -173,11 +195,15 @@ def build_template(
     used: Counter[str] = Counter()
     pos = 0
     for sent_no, g in enumerate(chosen):
-        support = len({s.member for s in g})
-        modal_key = min(Counter(s.key for s in g).items(), key=lambda kv: (-kv[1], kv[0]))[0]
-        raws = Counter(
-            _clean(members[s.member].text[s.start : s.end]) for s in g if s.key == modal_key
-        )
+        support = carried(g)
+        keys: Counter[str] = Counter()
+        for s in g:
+            keys[s.key] += weight[s.member]
+        modal_key = min(keys.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+        raws: Counter[str] = Counter()
+        for s in g:
+            if s.key == modal_key:
+                raws[_clean(members[s.member].text[s.start : s.end])] += weight[s.member]
         display = min(raws.items(), key=lambda kv: (-kv[1], kv[0]))[0]
         pieces = _slotted(display, modal_key, g, members, used)
         for kind, piece, examples in pieces:
@@ -212,25 +238,52 @@ def _slotted(
     modal_words = list(dtoks.words)
     if len(modal_words) != len(modal_key.split()):
         return plain
-    values: dict[int, list[str]] = defaultdict(list)
+    values: dict[int, list[str]] = defaultdict(list)  # folded: what counts as different
+    shown: dict[int, list[str | None]] = defaultdict(list)  # as written (None: modal words)
     hints: list[Mapping[str, str] | None] = []
+    modal_carriers: list[tuple[MemberText, _Sentence] | None] = []
     for s in carriers.values():
         m = members[s.member]
+        hints.append(m.hints)
         if s.key == modal_key:  # the same words: nothing to fill
             for i, w in enumerate(modal_words):
                 values[i].append(w)
-            hints.append(m.hints)
+                shown[i].append(None)
+            modal_carriers.append((m, s))
             continue
+        modal_carriers.append(None)
         toks = tokenize(m.text, s.start, s.end)
-        filled = {i: w for i, w in enumerate(modal_words)}
+        filled: dict[int, str] = dict(enumerate(modal_words))
+        raw_of: dict[int, str] = {}
+        last: list[int] = []  # modal positions the previous replace filled
+        last_start = 0
+        pending: int | None = None  # start of inserted words just before a replace
         for op in Levenshtein.opcodes(modal_words, list(toks.words)):
+            a, b = op.dest_start, op.dest_end
+            if op.tag == "equal":
+                for k in range(op.src_end - op.src_start):
+                    w0, w1 = int(toks.starts[a + k]), int(toks.ends[a + k])
+                    raw_of[op.src_start + k] = m.text[w0:w1]
+                last, pending = [], None
+                continue
             if op.tag == "replace":
-                raw = m.text[int(toks.starts[op.dest_start]) : int(toks.ends[op.dest_end - 1])]
-                for i in range(op.src_start, op.src_end):
-                    filled[i] = "\x00" + _clean(raw)
+                start = pending if pending is not None else int(toks.starts[a])
+                last, last_start, pending = list(range(op.src_start, op.src_end)), start, None
+            elif op.tag == "insert" and not last:
+                pending = int(toks.starts[a])
+                continue
+            elif not (op.tag == "insert" and last):
+                last, pending = [], None
+                continue
+            # a filler longer than the modal one ("Harrowfield North" for "Eastwick") comes
+            # as a replace then an insert: one value
+            raw = _clean(m.text[last_start : int(toks.ends[b - 1])])
+            for i in last:
+                filled[i] = "\x00" + normalize_text(raw)
+                raw_of[i] = raw
         for i, w in filled.items():
             values[i].append(w)
-        hints.append(m.hints)
+            shown[i].append(raw_of.get(i, w))
     need = max(3, math.ceil(0.5 * len(carriers)))
     slot_pos = [i for i in range(len(modal_words)) if len(set(values[i])) >= need]
     if not slot_pos or len(slot_pos) > len(modal_words) // 2:
@@ -246,7 +299,10 @@ def _slotted(
     for run in runs:
         s0 = int(dtoks.starts[run[0]])
         s1 = int(dtoks.ends[run[-1]])
-        vals = [v.lstrip("\x00") for v in values[run[0]]]
+        vals = [
+            v if v is not None else _modal_raw(c, run)
+            for v, c in zip(shown[run[0]], modal_carriers, strict=True)
+        ]
         name = _slot_name(vals, hints, used)
         if s0 > cursor:
             pieces.append(("text", display[cursor:s0], ()))

@@ -315,8 +315,8 @@ def _verify_job(arg: tuple[Sequence[tuple[str, Tokens, str, Tokens]], AlignParam
     return verify_batch(items, params)
 
 
-def _member(r: BodyRecord) -> MemberText:
-    return MemberText(r.letter_id, r.text, r.body_start, r.body_end, dict(r.hints))
+def _member(r: BodyRecord, weight: int = 1) -> MemberText:
+    return MemberText(r.letter_id, r.text, r.body_start, r.body_end, dict(r.hints), weight)
 
 
 def build_families(job: ComponentJob) -> FamilyOutcome:
@@ -354,6 +354,16 @@ def build_families(job: ComponentJob) -> FamilyOutcome:
         fin([0], pivot_index=0)
         return FamilyOutcome(tuple(out_families), tuple(out_members))
 
+    def links_among(members: Sequence[int]) -> list[tuple[int, int]]:
+        """Verified links among ``members`` (candidate pairs re-checked on demand): the
+        spanning forest of the component may run through a letter split off elsewhere."""
+        inside = set(members)
+        return [
+            (a, b)
+            for a, b in job.candidates
+            if a in inside and b in inside and is_link(linked(a, b), params.align)
+        ]
+
     groups = [list(range(len(recs)))]
     while groups:
         group = groups.pop(0)
@@ -377,11 +387,11 @@ def build_families(job: ComponentJob) -> FamilyOutcome:
         if len(star) < 2:
             # the pivot links to nobody here any more: set it aside, re-split the rest
             rest = [m for m in group if m != piv]
-            groups.extend(subcomponents(rest, job.links))
+            groups.extend(subcomponents(rest, links_among(rest)))
             if job.duplicates[piv]:
                 fin([piv], pivot_index=piv)
             continue
-        template = _template_for(star, recs, params, piv)
+        template = _template_for(star, recs, params, piv, job)
         tt = template_tokens(template)
         keep: list[int] = []
         bad: list[int] = []
@@ -393,10 +403,77 @@ def build_families(job: ComponentJob) -> FamilyOutcome:
             )
             diffs[m] = d
             (keep if (m in star or _holds(d, len(toks[m]), params.align)) else bad).append(m)
+        parts = _split_union(template, keep, diffs)
+        if parts is not None:
+            # the template is two templates glued by a single letter: start again on each
+            groups.extend(parts)
+            groups.extend(subcomponents(bad, links_among(bad)) if bad else [])
+            continue
         if bad:
-            groups.extend(subcomponents(bad, job.links))
+            groups.extend(subcomponents(bad, links_among(bad)))
         fin(sorted(keep), pivot_index=piv, template=template, diffs=diffs)
     return FamilyOutcome(tuple(out_families), tuple(out_members))
+
+
+def _carried(template: Template, diffs: Sequence[LetterDiff]) -> npt.NDArray[np.bool_]:
+    """(members, sentences): whether each member's diff carries most of each sentence."""
+    spans: dict[int, tuple[int, int]] = {}
+    for seg in template.segments:
+        s0, s1 = spans.get(seg.sentence, (seg.start, seg.end))
+        spans[seg.sentence] = (min(s0, seg.start), max(s1, seg.end))
+    order = sorted(spans)
+    lo = np.array([spans[k][0] for k in order], dtype=np.int64)
+    hi = np.array([spans[k][1] for k in order], dtype=np.int64)
+    out = np.zeros((len(diffs), len(order)), dtype=bool)
+    n = len(template.text)
+    for i, d in enumerate(diffs):
+        marks = np.zeros(n + 1, dtype=np.int64)
+        for op in d.ops:
+            if op.op in ("equal", "minor", "slot", "moved") and op.t_end > op.t_start:
+                marks[op.t_start] += 1
+                marks[op.t_end] -= 1
+        covered = np.concatenate([[0], np.cumsum(np.cumsum(marks)[:n] > 0)])
+        out[i] = (hi > lo) & (2 * (covered[hi] - covered[lo]) >= hi - lo)
+    return out
+
+
+def _split_union(
+    template: Template, keep: list[int], diffs: Mapping[int, LetterDiff]
+) -> list[list[int]] | None:
+    """Anti-chaining on the template itself: two template sentences belong together only
+    when at least two members carry both. If the sentences fall into separate blocks, the
+    template is a union glued by a single letter; return the members split by the block
+    each carries most of (None when the template is one block)."""
+    if len(keep) < 3 or not template.segments:
+        return None
+    carry = _carried(template, [diffs[m] for m in keep])
+    shared = carry.astype(np.int64).T @ carry.astype(np.int64)
+    real = np.flatnonzero(np.diag(shared) >= 2)  # sentences two or more members carry
+    if len(real) < 2:
+        return None
+    uf = UnionFind(len(real))
+    for x in range(len(real)):
+        for y in range(x + 1, len(real)):
+            if shared[real[x], real[y]] >= 2:
+                uf.union(x, y)
+    roots = uf.roots()
+    blocks = sorted(set(roots.tolist()))
+    if len(blocks) < 2:
+        return None
+    per_block = np.stack(
+        [carry[:, real[roots == r]].sum(axis=1) for r in blocks], axis=1
+    )  # (members, blocks)
+    size = (per_block > 0).sum(axis=0)
+    order = sorted(range(len(blocks)), key=lambda b: (-int(size[b]), b))
+    rank = {b: i for i, b in enumerate(order)}
+    parts: dict[int, list[int]] = {}
+    for i, m in enumerate(keep):
+        row = per_block[i]
+        best = min(range(len(blocks)), key=lambda b: (-int(row[b]), rank[b]))
+        parts.setdefault(rank[best], []).append(m)
+    if len(parts) < 2:
+        return None
+    return [sorted(parts[k]) for k in sorted(parts)]
 
 
 def _holds(d: LetterDiff, n_words: int, params: AlignParams) -> bool:
@@ -410,9 +487,13 @@ def _holds(d: LetterDiff, n_words: int, params: AlignParams) -> bool:
 
 
 def _template_for(
-    sample: list[int], recs: Sequence[BodyRecord], params: AnalysisParams, piv: int
+    sample: list[int],
+    recs: Sequence[BodyRecord],
+    params: AnalysisParams,
+    piv: int,
+    job: ComponentJob,
 ) -> Template:
-    members = [_member(recs[m]) for m in sample]
+    members = [_member(recs[m], 1 + len(job.duplicates[m])) for m in sample]
     return build_template("", members, pivot=sample.index(piv), max_sample=params.template_sample)
 
 
@@ -445,7 +526,7 @@ class _Finisher:
             return
         fid = family_id_for(r.letter_id for r, _ in everyone)
         if template is None:
-            template = _template_for([pivot_index], recs, self.params, pivot_index)
+            template = _template_for([pivot_index], recs, self.params, pivot_index, job)
         template = Template(fid, template.text, template.segments, template.sample_size)
         tt = template_tokens(template)
         out: list[LetterDiff] = []
