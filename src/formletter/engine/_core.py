@@ -268,23 +268,18 @@ def _verify_spanning(
     edges: list[tuple[int, int]] = []
     new_links: list[Link] = []
     done = 0
-    while queue:
-        plan = UnionFind(n)
-        plan.parent = uf.parent.copy()
-        todo: list[tuple[int, int]] = []
-        deferred: list[tuple[int, int]] = []
-        for pos, (a, b) in enumerate(queue):
-            if len(todo) >= params.verify_round:
-                deferred.extend(queue[pos:])
-                break
-            if uf.connected(a, b):
-                done += 1
-                continue
-            if plan.connected(a, b):
-                deferred.append((a, b))
-                continue
-            plan.union(a, b)
-            todo.append((a, b))
+    qa = np.fromiter((a for a, _ in queue), dtype=np.int64, count=len(queue))
+    qb = np.fromiter((b for _, b in queue), dtype=np.int64, count=len(queue))
+    while len(qa):
+        # pairs the verified links already connect need no alignment (one numpy pass)
+        roots = uf.roots()
+        ra, rb = roots[qa], roots[qb]
+        open_ = ra != rb
+        done += len(qa) - int(open_.sum())
+        qa, qb, ra, rb = qa[open_], qb[open_], ra[open_], rb[open_]
+        take = _plan_round(ra.tolist(), rb.tolist(), params.verify_round)
+        todo = list(zip(qa[take].tolist(), qb[take].tolist(), strict=True))
+        qa, qb = qa[~take], qb[~take]
         results: dict[tuple[int, int], Link] = {}
         need = []
         for a, b in todo:
@@ -306,8 +301,33 @@ def _verify_spanning(
                 edges.append((a, b))
         done += len(todo)
         tick(done)
-        queue = deferred
     return edges, new_links
+
+
+def _plan_round(ra: list[int], rb: list[int], limit: int) -> npt.NDArray[np.bool_]:
+    """Which pairs (given by their current roots) to verify this round.
+
+    Planned optimistically, as if every planned pair will link: a pair that an earlier
+    planned pair would already connect waits for the next round. At most ``limit``.
+    """
+    plan: dict[int, int] = {}
+
+    def find(x: int) -> int:
+        while x in plan:
+            x = plan[x]
+        return x
+
+    take = np.zeros(len(ra), dtype=bool)
+    planned = 0
+    for pos, (x0, y0) in enumerate(zip(ra, rb, strict=True)):
+        if planned >= limit:
+            break
+        x, y = find(x0), find(y0)
+        if x != y:
+            plan[max(x, y)] = min(x, y)
+            take[pos] = True
+            planned += 1
+    return take
 
 
 def _verify_job(arg: tuple[Sequence[tuple[str, Tokens, str, Tokens]], AlignParams]) -> list[Link]:
