@@ -34,6 +34,7 @@ __all__ = [
     "content_hash",
     "detect_format",
     "disk_siblings",
+    "read_bytes",
     "read_file",
     "read_source",
 ]
@@ -255,6 +256,13 @@ def read_file(path: Path, options: IngestOptions) -> SourceResult:
         return SourceResult(
             name, "", st.st_size, failures=(Failure(name, f"cannot read: {exc.strerror}"),)
         )
+    return read_bytes(path, data, options)
+
+
+def read_bytes(path: Path, data: bytes, options: IngestOptions) -> SourceResult:
+    """Read the content ``data`` of the file at ``path`` (already read by the caller), in
+    this process. Never raises for bad input: problems are failures in the result."""
+    name = str(path)
     sha = hashlib.sha256(data).hexdigest()
     if len(data) > options.max_bytes:
         reason = _too_large(len(data), options.max_bytes)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import stat
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,7 @@ from formletter.errors import InputError, ParseTimeoutError
 from formletter.ingest._common import Source
 from formletter.ingest._pool import Outcome, run_ordered
 from formletter.ingest.discover import discover
-from formletter.ingest.dispatch import content_hash, disk_siblings, read_file
+from formletter.ingest.dispatch import content_hash, disk_siblings, read_bytes, read_file
 from formletter.ingest.options import IngestOptions
 from formletter.ingest.tabular import TABULAR_EXTENSIONS, attachment_candidates
 from formletter.models import Failure, SourceResult
@@ -60,8 +61,18 @@ _INLINE_SUFFIXES = frozenset({".txt", ".md", ".text"})
 _INLINE_MAX_BYTES = 256 * 1024
 
 
-def _inline(task: _Task) -> bool:
-    return task.path.suffix.lower() in _INLINE_SUFFIXES and 0 < task.size <= _INLINE_MAX_BYTES
+def _small_text(path: Path) -> bytes | None:
+    """The bytes of a small plain-text file (read right here), else None."""
+    if path.suffix.lower() not in _INLINE_SUFFIXES:
+        return None
+    try:
+        with path.open("rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                return None
+            data = fh.read(_INLINE_MAX_BYTES + 1)
+    except OSError:
+        return None
+    return data if 0 < len(data) <= _INLINE_MAX_BYTES else None
 
 
 def _jobs(options: IngestOptions) -> int:
@@ -129,16 +140,20 @@ def read_inputs(
     plan = _plan_attachments(files, options)
     consumed = {a for attachments in plan.values() for a in attachments}
 
-    def tasks() -> Iterator[_Task]:
+    def tasks() -> Iterator[tuple[_Task, bytes | None]]:
         for path in files:
             if path in consumed:
                 continue
-            sha, size = _hash(path, options, plan.get(path, []))
+            data = None if path in plan else _small_text(path)
+            if data is not None:  # read once: the hash and the parse share the bytes
+                sha, size = hashlib.sha256(data).hexdigest(), len(data)
+            else:
+                sha, size = _hash(path, options, plan.get(path, []))
             if skip is not None and sha and skip(str(path), sha):
                 if progress is not None:
                     progress(None)
                 continue
-            yield _Task(path, options, sha, size)
+            yield _Task(path, options, sha, size), data
 
     def finish(task: _Task, outcome: Outcome[SourceResult]) -> SourceResult:
         name = str(task.path)
@@ -161,12 +176,12 @@ def read_inputs(
         return result
 
     pooled: list[_Task] = []
-    for task in tasks():
-        if not _inline(task):
+    for task, data in tasks():
+        if data is None:
             pooled.append(task)
             continue
         try:
-            outcome: Outcome[SourceResult] = Outcome(_read_task(task), None)
+            outcome: Outcome[SourceResult] = Outcome(read_bytes(task.path, data, options), None)
         except Exception as exc:  # a reader bug fails one file, never the batch
             outcome = Outcome(None, "error", f"{type(exc).__name__}: {exc}")
         yield finish(task, outcome)
