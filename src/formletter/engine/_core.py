@@ -229,13 +229,25 @@ def analyze_bodies(
                 )
             )
     say("families", 0, len(jobs))
+    # largest components first, so the biggest job is not the one left running alone
+    # at the end; the outcomes are put back in component order
+    order = sorted(
+        range(len(jobs)),
+        key=lambda j: (-sum(1 + len(d) for d in jobs[j].duplicates), j),
+    )
+    outcomes: list[FamilyOutcome | None] = [None] * len(jobs)
+    for done, (j, outcome) in enumerate(
+        zip(order, mapper(build_families, [jobs[j] for j in order]), strict=True), start=1
+    ):
+        assert isinstance(outcome, FamilyOutcome)
+        outcomes[j] = outcome
+        say("families", done, len(jobs))
     families: list[Family] = []
     memberships: list[tuple[str, str, float, float]] = []
-    for done, outcome in enumerate(mapper(build_families, jobs), start=1):
-        assert isinstance(outcome, FamilyOutcome)
-        families.extend(outcome.families)
-        memberships.extend(outcome.memberships)
-        say("families", done, len(jobs))
+    for got in outcomes:
+        assert got is not None
+        families.extend(got.families)
+        memberships.extend(got.memberships)
     families.sort(key=lambda f: (-len(f.members), f.family_id))
     stats = {
         "letters": n,
