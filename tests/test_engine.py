@@ -18,6 +18,7 @@ from _engine_helpers import (
     SEEDS_DIR,
     SENDERS,
     TEMPLATES,
+    add_paragraph,
     body_of,
     diff_of,
     edit_words,
@@ -30,11 +31,14 @@ from _engine_helpers import (
     wrap,
 )
 from formletter.anatomy import parse
-from formletter.diff import apply_diff
-from formletter.engine import Analysis, BodyRecord, analyze_bodies, local_mapper
+from formletter.diff import apply_diff, diff_letter
+from formletter.engine import Analysis, AnalysisParams, BodyRecord, analyze_bodies, local_mapper
+from formletter.engine._core import _Overlap
 from formletter.evaluate import Prediction, load_truth, score
 from formletter.models import letter_id_for
+from formletter.normalize import tokenize
 from formletter.synth import generate
+from formletter.template import MemberText, build_template
 
 HEADING = "A Response to the MP's Not Border Guards Campaign"
 
@@ -214,6 +218,41 @@ def test_one_or_two_worker_processes_give_the_same_result(small_corpus: list[Bod
     with local_mapper(2) as mapper:
         two = analyze_bodies(small_corpus, mapper=mapper)
     assert two == one
+
+
+def test_diffs_spread_over_workers_give_the_same_result(small_corpus: list[BodyRecord]) -> None:
+    """Every component "large": its diffs go to the workers in chunks, from this process."""
+    one = run_engine(small_corpus, jobs=1)
+    with local_mapper(2) as mapper:
+        spread = analyze_bodies(
+            small_corpus, mapper=mapper, params=AnalysisParams(split_diffs_at=2)
+        )
+    assert spread == one
+
+
+def test_a_body_in_another_wrapper_reuses_the_diff_at_its_own_offsets() -> None:
+    body = join(add_paragraph(TEMPLATES["nhs"], PERSONAL[0], 1))
+    records = [record(wrap(body, SENDERS[i]), f"w{i}") for i in range(4)]
+    records.append(record(wrap(join(TEMPLATES["nhs"]), SENDERS[4]), "plain"))
+    analysis = run_engine(records)
+    check_analysis(records, analysis)
+    (family,) = analysis.families
+    by_id = {r.letter_id: r for r in records}
+    starts = {by_id[m].body_start for m in family.members}
+    assert len(starts) >= 2  # the wrappers differ in length, so the bodies sit apart
+    for d in family.diffs:
+        r = by_id[d.letter_id]
+        fresh = diff_letter(family.template, r.letter_id, r.text, r.body_start, r.body_end)
+        assert replace(fresh, family_id=family.family_id) == d
+
+
+def test_the_overlap_test_passes_members_and_stops_strangers() -> None:
+    members = [tokenize(join(TEMPLATES["nhs"])), tokenize(join(TEMPLATES["nhs"][:2]))]
+    stranger = tokenize(join(TEMPLATES["climate"]))
+    text = join(TEMPLATES["nhs"])
+    template = build_template("", [MemberText("m", text, 0, len(text))])
+    overlap = _Overlap([*members, stranger, tokenize("too short")], 3)
+    assert overlap.near(template, [0, 1, 2, 3], 0.15) == [True, True, False, True]
 
 
 @settings(max_examples=8, deadline=None)

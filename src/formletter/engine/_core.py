@@ -10,8 +10,10 @@ Stages (each stage's unit of work is independent, so an engine may run it anywhe
    connected by verified links (connectivity is all that components need).
 5. ``build_families``: per connected component, the anti-chaining loop: a template is
    built around the component's most central letter and its direct links; members that do
-   not align with that template directly are split off and clustered again.
-   Then every member (duplicates included) is diffed against its family template.
+   not hold that template (by their diff against it) are split off, and the loop goes on
+   over them. A cheap k-gram overlap test spares clear non-members the diff, and the
+   diffs of a large component are spread over the workers. Then every member
+   (duplicates included) is diffed against its family template.
 """
 
 from __future__ import annotations
@@ -26,10 +28,10 @@ import numpy.typing as npt
 from formletter.align import AlignParams, is_link, verify
 from formletter.candidates import LSHParams, candidate_pairs
 from formletter.diff import diff_letter, template_tokens
-from formletter.families import UnionFind, components, family_id_for, pivot, subcomponents
+from formletter.families import UnionFind, components, family_id_for, pivot
 from formletter.models import Family, LetterDiff, Link, Template, TemplateSegment
 from formletter.normalize import Tokens, tokenize
-from formletter.sketch import sketch_bodies
+from formletter.sketch import kgram_hashes, sketch_bodies
 from formletter.template import MemberText, build_template
 
 __all__ = [
@@ -47,6 +49,8 @@ __all__ = [
 
 #: ``mapper(fn, items)`` runs ``fn`` over ``items`` and yields results in order
 Mapper = Callable[[Callable[..., object], Sequence[object]], Iterable[object]]
+#: ``diff_many(template, [(record, tokens or None), ...])``: each letter's diff, in order
+DiffMany = Callable[[Template, Sequence[tuple["BodyRecord", Tokens | None]]], list[LetterDiff]]
 Progress = Callable[[str, int, int], None]
 
 
@@ -70,6 +74,12 @@ class AnalysisParams:
     template_sample: int = 60
     #: candidate pairs verified per scheduling round
     verify_round: int = 2048
+    #: a component with at least this many letters has its diffs spread over the workers
+    split_diffs_at: int = 400
+    #: a member is diffed against a template only when at least this share of its word
+    #: k-grams, or of the template's, occur in the other (a cheap bound: holding a
+    #: template needs half of one side aligned)
+    prefilter: float = 0.15
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,18 +239,29 @@ def analyze_bodies(
                 )
             )
     say("families", 0, len(jobs))
-    # largest components first, so the biggest job is not the one left running alone
-    # at the end; the outcomes are put back in component order
-    order = sorted(
-        range(len(jobs)),
-        key=lambda j: (-sum(1 + len(d) for d in jobs[j].duplicates), j),
-    )
+
+    # Largest components first, so the biggest job is not left running alone at the end.
+    # Components of split_diffs_at letters or more are run from here with their diffs
+    # spread over the workers (while the workers also take the small components); the
+    # outcomes are put back in component order.
+    def size(j: int) -> int:
+        return sum(1 + len(d) for d in jobs[j].duplicates)
+
+    order = sorted(range(len(jobs)), key=lambda j: (-size(j), j))
+    big = [j for j in order if size(j) >= params.split_diffs_at]
+    small = [j for j in order if size(j) < params.split_diffs_at]
     outcomes: list[FamilyOutcome | None] = [None] * len(jobs)
-    for done, (j, outcome) in enumerate(
-        zip(order, mapper(build_families, [jobs[j] for j in order]), strict=True), start=1
-    ):
+    pending = iter(mapper(build_families, [jobs[j] for j in small])) if small else iter(())
+    spread = spread_diffs(mapper)
+    done = 0
+    for j in big:
+        outcomes[j] = build_families(jobs[j], diff_many=spread)
+        done += 1
+        say("families", done, len(jobs))
+    for j, outcome in zip(small, pending, strict=True):
         assert isinstance(outcome, FamilyOutcome)
         outcomes[j] = outcome
+        done += 1
         say("families", done, len(jobs))
     families: list[Family] = []
     memberships: list[tuple[str, str, float, float]] = []
@@ -351,8 +372,42 @@ def _member(r: BodyRecord, weight: int = 1) -> MemberText:
     return MemberText(r.letter_id, r.text, r.body_start, r.body_end, dict(r.hints), weight)
 
 
-def build_families(job: ComponentJob) -> FamilyOutcome:
-    """Split one component into cohesive families, recover templates, diff every member."""
+def diff_items(
+    template: Template, items: Sequence[tuple[BodyRecord, Tokens | None]]
+) -> list[LetterDiff]:
+    """Each letter's diff against ``template``, in order (the local ``DiffMany``)."""
+    tt = template_tokens(template)
+    return [
+        diff_letter(template, r.letter_id, r.text, r.body_start, r.body_end, ttoks=tt, ltoks=t)
+        for r, t in items
+    ]
+
+
+def _diff_job(arg: tuple[Template, Sequence[tuple[BodyRecord, Tokens | None]]]) -> list[LetterDiff]:
+    return diff_items(*arg)
+
+
+def spread_diffs(mapper: Mapper, chunk: int = 64) -> DiffMany:
+    """A ``DiffMany`` that sends chunks of ``chunk`` letters to ``mapper``'s workers."""
+
+    def run(
+        template: Template, items: Sequence[tuple[BodyRecord, Tokens | None]]
+    ) -> list[LetterDiff]:
+        if len(items) <= chunk:
+            return diff_items(template, items)
+        out: list[LetterDiff] = []
+        for got in mapper(
+            _diff_job, [(template, items[i : i + chunk]) for i in range(0, len(items), chunk)]
+        ):
+            out.extend(got)  # type: ignore[arg-type]
+        return out
+
+    return run
+
+
+def build_families(job: ComponentJob, diff_many: DiffMany = diff_items) -> FamilyOutcome:
+    """Split one component into cohesive families, recover templates, diff every member
+    (through ``diff_many``: in this process by default)."""
     params = job.params
     recs = job.records
     toks = job.tokens
@@ -381,21 +436,12 @@ def build_families(job: ComponentJob) -> FamilyOutcome:
 
     out_families: list[Family] = []
     out_members: list[tuple[str, str, float, float]] = []
-    fin = _Finisher(recs, toks, job, params, out_families, out_members)
+    fin = _Finisher(recs, toks, job, params, out_families, out_members, diff_many)
     if len(recs) == 1:  # a group of identical letters
         fin([0], pivot_index=0)
         return FamilyOutcome(tuple(out_families), tuple(out_members))
 
-    def links_among(members: Sequence[int]) -> list[tuple[int, int]]:
-        """Verified links among ``members`` (candidate pairs re-checked on demand): the
-        spanning forest of the component may run through a letter split off elsewhere."""
-        inside = set(members)
-        return [
-            (a, b)
-            for a, b in job.candidates
-            if a in inside and b in inside and is_link(linked(a, b), params.align)
-        ]
-
+    overlap = _Overlap(toks, params.align.k)
     groups = [list(range(len(recs)))]
     while groups:
         group = groups.pop(0)
@@ -417,34 +463,59 @@ def build_families(job: ComponentJob) -> FamilyOutcome:
             )[: params.template_sample - 1],
         ]
         if len(star) < 2:
-            # the pivot links to nobody here any more: set it aside, re-split the rest
+            # the pivot links to nobody here any more: set it aside, go on with the rest
             rest = [m for m in group if m != piv]
-            groups.extend(subcomponents(rest, links_among(rest)))
+            groups.append(rest)
             if job.duplicates[piv]:
                 fin([piv], pivot_index=piv)
             continue
         template = _template_for(star, recs, params, piv, job)
-        tt = template_tokens(template)
         keep: list[int] = []
         bad: list[int] = []
-        diffs: dict[int, LetterDiff] = {}
+        in_star = set(star)
+        near = overlap.near(template, group, params.prefilter)
+        to_diff = [m for m, ok in zip(group, near, strict=True) if ok or m in in_star]
+        got = diff_many(template, [(recs[m], toks[m]) for m in to_diff])
+        diffs: dict[int, LetterDiff] = dict(zip(to_diff, got, strict=True))
         for m in group:
-            r = recs[m]
-            d = diff_letter(
-                template, r.letter_id, r.text, r.body_start, r.body_end, ttoks=tt, ltoks=toks[m]
-            )
-            diffs[m] = d
-            (keep if (m in star or _holds(d, len(toks[m]), params.align)) else bad).append(m)
+            d = diffs.get(m)
+            holds = d is not None and _holds(d, len(toks[m]), params.align)
+            (keep if (m in in_star or holds) else bad).append(m)
         parts = _split_union(template, keep, diffs)
         if parts is not None:
             # the template is two templates glued by a single letter: start again on each
             groups.extend(parts)
-            groups.extend(subcomponents(bad, links_among(bad)) if bad else [])
+            groups.extend([bad] if bad else [])
             continue
         if bad:
-            groups.extend(subcomponents(bad, links_among(bad)))
+            groups.append(bad)
         fin(sorted(keep), pivot_index=piv, template=template, diffs=diffs)
     return FamilyOutcome(tuple(out_families), tuple(out_members))
+
+
+class _Overlap:
+    """Word k-gram overlap between a component's members and a template, for all members
+    in one vectorised pass: the cheap test that spares most non-members a full diff."""
+
+    def __init__(self, toks: Sequence[Tokens], k: int) -> None:
+        parts = [kgram_hashes(t.ids, k) for t in toks]
+        self.k = k
+        self.lengths = np.array([len(p) for p in parts], dtype=np.int64)
+        self.owner = np.repeat(np.arange(len(parts), dtype=np.int64), self.lengths)
+        self.grams = np.concatenate(parts) if parts else np.empty(0, dtype=np.uint64)
+
+    def near(self, template: Template, group: Sequence[int], share: float) -> list[bool]:
+        """For each member of ``group``: whether it and the template share at least
+        ``share`` of the member's k-grams or of the template's (members too short to have
+        k-grams always pass)."""
+        mine = np.unique(kgram_hashes(template_tokens(template).tokens.ids, self.k))
+        hit = np.isin(self.grams, mine, assume_unique=False)
+        hits = np.bincount(self.owner[hit], minlength=len(self.lengths))
+        idx = np.asarray(group, dtype=np.int64)
+        n = self.lengths[idx]
+        got = hits[idx]
+        ok = (n == 0) | (got >= share * n) | (got >= share * len(mine))
+        return [bool(x) for x in ok]
 
 
 def _carried(template: Template, diffs: Sequence[LetterDiff]) -> npt.NDArray[np.bool_]:
@@ -539,6 +610,7 @@ class _Finisher:
     params: AnalysisParams
     out_families: list[Family]
     out_members: list[tuple[str, str, float, float]]
+    diff_many: DiffMany = diff_items
 
     def __call__(
         self,
@@ -560,32 +632,51 @@ class _Finisher:
         if template is None:
             template = _template_for([pivot_index], recs, self.params, pivot_index, job)
         template = Template(fid, template.text, template.segments, template.sample_size)
-        tt = template_tokens(template)
+        # one diff per distinct body text: members already diffed reuse theirs, and a
+        # letter whose body is character for character another's (the same reply in
+        # another wrapper) reuses that diff, its offsets moved to where its body sits
+        ordered = sorted(everyone, key=lambda rt: rt[0].letter_id)
+        source: dict[bytes, str | int] = {}
+        keys: list[bytes] = []
+        todo: list[tuple[BodyRecord, Tokens | None]] = []
+        for r, t in ordered:
+            key = hashlib.blake2b(
+                r.text[r.body_start : r.body_end].encode("utf-8", "surrogatepass"),
+                digest_size=16,
+            ).digest()
+            keys.append(key)
+            if key not in source:
+                if r.letter_id in by_id:
+                    source[key] = r.letter_id
+                else:
+                    source[key] = len(todo)
+                    todo.append((r, t))
+        computed = self.diff_many(template, todo) if todo else []
         out: list[LetterDiff] = []
-        cache: dict[tuple[str, int, int], LetterDiff] = {}
-        for r, t in sorted(everyone, key=lambda rt: rt[0].letter_id):
-            key = (
-                hashlib.blake2b(
-                    r.text.encode("utf-8", "surrogatepass"), digest_size=16
-                ).hexdigest(),
-                r.body_start,
-                r.body_end,
-            )
-            d = cache.get(key) or by_id.get(r.letter_id)
-            if d is None:
-                d = diff_letter(
-                    template, r.letter_id, r.text, r.body_start, r.body_end, ttoks=tt, ltoks=t
-                )
-                cache[key] = d
+        for (r, _), key in zip(ordered, keys, strict=True):
+            src = source[key]
+            d = computed[src] if isinstance(src, int) else by_id[src]
+            if d.body_start != r.body_start:
+                d = _moved(d, r.body_start - d.body_start)
             if d.letter_id != r.letter_id or d.family_id != fid:
                 d = replace(d, letter_id=r.letter_id, family_id=fid)
-            cache.setdefault(key, d)
             out.append(d)
             self.out_members.append((r.letter_id, fid, d.similarity, d.coverage))
         template = _recount_support(template, out)
         self.out_families.append(
             Family(fid, tuple(sorted(r.letter_id for r, _ in everyone)), template, tuple(out))
         )
+
+
+def _moved(d: LetterDiff, delta: int) -> LetterDiff:
+    """The same diff for the same body text sitting ``delta`` characters further on."""
+    return replace(
+        d,
+        body_start=d.body_start + delta,
+        body_end=d.body_end + delta,
+        ops=tuple(replace(op, l_start=op.l_start + delta, l_end=op.l_end + delta) for op in d.ops),
+        unique_spans=tuple((a + delta, b + delta) for a, b in d.unique_spans),
+    )
 
 
 def _recount_support(template: Template, diffs: Sequence[LetterDiff]) -> Template:
