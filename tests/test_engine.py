@@ -253,6 +253,9 @@ def test_the_overlap_test_passes_members_and_stops_strangers() -> None:
     template = build_template("", [MemberText("m", text, 0, len(text))])
     overlap = _Overlap([*members, stranger, tokenize("too short")], 3)
     assert overlap.near(template, [0, 1, 2, 3], 0.15) == [True, True, False, True]
+    # the k-gram arrays shrink to a small group, and grow back for members outside it
+    assert overlap.near(template, [0], 0.15) == [True]
+    assert overlap.near(template, [1, 2], 0.15) == [True, False]
 
 
 @settings(max_examples=8, deadline=None)

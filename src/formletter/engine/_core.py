@@ -498,20 +498,38 @@ class _Overlap:
     in one vectorised pass: the cheap test that spares most non-members a full diff."""
 
     def __init__(self, toks: Sequence[Tokens], k: int) -> None:
-        parts = [kgram_hashes(t.ids, k) for t in toks]
         self.k = k
-        self.lengths = np.array([len(p) for p in parts], dtype=np.int64)
-        self.owner = np.repeat(np.arange(len(parts), dtype=np.int64), self.lengths)
-        self.grams = np.concatenate(parts) if parts else np.empty(0, dtype=np.uint64)
+        self.parts = [kgram_hashes(t.ids, k) for t in toks]
+        self.lengths = np.array([len(p) for p in self.parts], dtype=np.int64)
+        self._pack(range(len(self.parts)))
+
+    def _pack(self, members: Iterable[int]) -> None:
+        """Concatenate the k-grams of ``members`` (the arrays shrink with the group)."""
+        self.members = np.fromiter(members, dtype=np.int64)
+        self.packed = np.zeros(len(self.parts), dtype=bool)
+        self.packed[self.members] = True
+        sizes = self.lengths[self.members]
+        self.owner = np.repeat(self.members, sizes)
+        self.grams = (
+            np.concatenate([self.parts[m] for m in self.members.tolist()])
+            if len(self.members)
+            else np.empty(0, dtype=np.uint64)
+        )
 
     def near(self, template: Template, group: Sequence[int], share: float) -> list[bool]:
         """For each member of ``group``: whether it and the template share at least
         ``share`` of the member's k-grams or of the template's (members too short to have
         k-grams always pass)."""
-        mine = np.unique(kgram_hashes(template_tokens(template).tokens.ids, self.k))
-        hit = np.isin(self.grams, mine, assume_unique=False)
-        hits = np.bincount(self.owner[hit], minlength=len(self.lengths))
         idx = np.asarray(group, dtype=np.int64)
+        if 2 * len(group) < len(self.members) or not self.packed[idx].all():
+            self._pack(sorted(group))
+        mine = np.unique(kgram_hashes(template_tokens(template).tokens.ids, self.k))
+        if len(mine):
+            pos = np.minimum(np.searchsorted(mine, self.grams), len(mine) - 1)
+            hit = mine[pos] == self.grams
+            hits = np.bincount(self.owner[hit], minlength=len(self.lengths))
+        else:
+            hits = np.zeros(len(self.lengths), dtype=np.int64)
         n = self.lengths[idx]
         got = hits[idx]
         ok = (n == 0) | (got >= share * n) | (got >= share * len(mine))
