@@ -32,17 +32,19 @@ from contextlib import contextmanager
 
 from formletter.store._analysis import Membership, template_signature
 from formletter.store._schema import MIGRATIONS, SCHEMA_VERSION
-from formletter.store._search import MAX_QUERY_CHARS
+from formletter.store._search import MATCH_CAP, MAX_QUERY_CHARS, LetterFilters
 from formletter.store._store import RUN_STATUSES, Store
 from formletter.store._views import FAMILY_ORDERS, MEMBER_ORDERS
 
 __all__ = [
     "FAMILY_ORDERS",
+    "MATCH_CAP",
     "MAX_QUERY_CHARS",
     "MEMBER_ORDERS",
     "MIGRATIONS",
     "RUN_STATUSES",
     "SCHEMA_VERSION",
+    "LetterFilters",
     "Membership",
     "Store",
     "open_store",

@@ -242,8 +242,54 @@ _V3_TEMPLATE_COVERAGE = Migration(
     ("ALTER TABLE diffs ADD COLUMN template_coverage REAL NOT NULL DEFAULT 0",),
 )
 
+# Indexes only, so that every page of the web app reads a bounded range of an index
+# instead of scanning or sorting a whole table, and a letter's columns can be read from
+# an index instead of its (large) row: a ``letters`` row holds the whole text and a
+# ``diffs`` row the ops JSON, so reading one column of either costs a page or more.
+# Expression indexes repeat the very expression the queries use
+# (``coalesce(register_id, sender_name)``, ``similarity IS NULL``); SQLite 3.40 only
+# reads such an index without the row when the columns in the expression are in the
+# index too, hence ``register_id, sender_name`` again at the end of letters_sender_key.
+_V4_PAGE_INDEXES = Migration(
+    4,
+    "indexes for paged views: members in every order, senders, letters by sender",
+    (
+        # a sender (register id, else the name read) -> letters by date, with what a
+        # sender's row sums up; also the sender ranking and count, from the index alone
+        "CREATE INDEX letters_sender_key ON letters"
+        " (coalesce(register_id, sender_name), date, letter_id, register_id, sender_name,"
+        " party, constituency, body_start, body_end)",
+        # a letter's date and sender by id, for a family's timeline and member sorts
+        "CREATE INDEX letters_card ON letters (letter_id, date, register_id, sender_name, party)",
+        # members by date / sender / party, walked in order when a family is large
+        "CREATE INDEX letters_order_date ON letters (date, letter_id)",
+        "CREATE INDEX letters_order_sender ON letters (sender_name, letter_id)",
+        "CREATE INDEX letters_order_party ON letters (party, sender_name, letter_id)",
+        # family members by similarity (best first), by how much was edited, by id
+        "CREATE INDEX memberships_family_similarity ON memberships"
+        " (family_id, similarity IS NULL, similarity DESC, letter_id)",
+        "CREATE INDEX memberships_family_edited ON memberships"
+        " (family_id, similarity IS NULL, similarity, letter_id)",
+        "CREATE INDEX memberships_family_letter ON memberships (family_id, letter_id)",
+        # a letter's family without reading the membership row
+        "CREATE INDEX memberships_letter_family ON memberships (letter_id, family_id)",
+        # family members with the most words of their own; with the body range, a
+        # family's own-words share is summed from the index alone
+        "CREATE INDEX diffs_family_unique ON diffs"
+        " (family_id, unique_chars DESC, letter_id, body_start, body_end)",
+        # a letter's own-words figures without reading its ops
+        "CREATE INDEX diffs_letter_own ON diffs"
+        " (letter_id, unique_chars, body_start, body_end, similarity)",
+    ),
+)
+
 #: Every migration, oldest first; ``MIGRATIONS[i].version == i + 1``.
-MIGRATIONS: tuple[Migration, ...] = (_V1_CORE, _V2_FTS, _V3_TEMPLATE_COVERAGE)
+MIGRATIONS: tuple[Migration, ...] = (
+    _V1_CORE,
+    _V2_FTS,
+    _V3_TEMPLATE_COVERAGE,
+    _V4_PAGE_INDEXES,
+)
 
 #: The schema version this code writes and understands.
 SCHEMA_VERSION: int = MIGRATIONS[-1].version

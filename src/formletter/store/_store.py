@@ -774,18 +774,7 @@ class Store:
     def phrase_hits(self, phrases: Sequence[str], limit: int = 40) -> list[tuple[str, str]]:
         """``(letter_id, family_id)`` of family members holding any of ``phrases`` (each
         searched as an exact FTS5 phrase), best matches first; at most ``limit``."""
-        wanted = [p for p in phrases if p.strip()][:32]
-        if not wanted:
-            return []
-        query = " OR ".join(_search.fts_phrase(p) for p in wanted)
-        rows = self._conn.execute(
-            "SELECT l.letter_id, m.family_id FROM letters_fts"
-            " JOIN letters AS l ON l.rowid = letters_fts.rowid"
-            " JOIN memberships AS m ON m.letter_id = l.letter_id"
-            " WHERE letters_fts MATCH ? ORDER BY bm25(letters_fts), l.letter_id LIMIT ?",
-            (query, max(1, int(limit))),
-        ).fetchall()
-        return [(r[0], r[1]) for r in rows]
+        return _search.phrase_hits(self._conn, phrases, limit)
 
     @_db
     def senders(self) -> list[dict[str, Any]]:
@@ -810,3 +799,82 @@ class Store:
             yield from _views.export_records(self._conn, batch)
         except sqlite3.Error as exc:
             raise self._error(exc) from exc
+
+    # ------------------------------------------- paged views (web pages at any size)
+
+    @_db
+    def family_breakdown(self, family_id: str, top: int = 25) -> dict[str, Any]:
+        """A family's letters per month, ``top`` senders and own-words share, from
+        grouped indexed queries (see :func:`formletter.store._views.family_breakdown`)."""
+        return _views.family_breakdown(self._conn, family_id, top)
+
+    @_db
+    def sender_ranking(self) -> list[tuple[str, int]]:
+        """Every sender key with its letter count, most letters first (index only)."""
+        return _views.sender_ranking(self._conn)
+
+    @_db
+    def sender_count(self) -> int:
+        """How many distinct senders the letters have."""
+        return _views.sender_count(self._conn)
+
+    @_db
+    def sender_rows(
+        self,
+        keys: Sequence[str],
+        *,
+        sample: int = _views.SENDER_SAMPLE,
+        counts: Mapping[str, int] | None = None,
+    ) -> list[dict[str, Any]]:
+        """:meth:`senders` rows for ``keys``, summed over at most ``sample`` letters each."""
+        return _views.sender_rows(self._conn, keys, sample=sample, counts=counts)
+
+    @_db
+    def senders_page(
+        self,
+        limit: int | None = 50,
+        offset: int = 0,
+        *,
+        sample: int = _views.SENDER_SAMPLE,
+        ranking: Sequence[tuple[str, int]] | None = None,
+    ) -> list[dict[str, Any]]:
+        """A page of sender rows, most letters first (``ranking``: :meth:`sender_ranking`)."""
+        return _views.senders_page(self._conn, limit, offset, sample=sample, ranking=ranking)
+
+    @_db
+    def sender(self, key: str, *, sample: int = _views.SENDER_SAMPLE) -> dict[str, Any]:
+        """One sender's row (``key``: register id, else name); NotFoundError if none."""
+        return _views.sender(self._conn, key, sample=sample)
+
+    @_db
+    def sender_letters(
+        self, key: str, limit: int | None = 50, offset: int = 0
+    ) -> list[dict[str, Any]]:
+        """A page of one sender's letters by date, with family, similarity, own share."""
+        return _views.sender_letters(self._conn, key, limit, offset)
+
+    @_db
+    def sender_families(
+        self,
+        key: str,
+        limit: int | None = 100,
+        *,
+        sample: int = _views.SENDER_SAMPLE,
+        letters: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """The families one sender's letters are in, most letters first."""
+        return _views.sender_families(self._conn, key, limit, sample=sample, letters=letters)
+
+    @_db
+    def search_page(
+        self,
+        query: str,
+        filters: _search.LetterFilters | None = None,
+        limit: int = 20,
+        offset: int = 0,
+        *,
+        marks: tuple[str, str] = ("[", "]"),
+    ) -> dict[str, Any]:
+        """A filtered page of full-text hits with a total (see ``_search.search_page``)."""
+        chosen = filters if filters is not None else _search.LetterFilters()
+        return _search.search_page(self._conn, query, chosen, limit, offset, marks)

@@ -280,9 +280,6 @@ class _Site:
 
     # ---------------------------------------------------------------------- pages
 
-    def senders_index(self, store: Store) -> list[dict[str, Any]]:
-        return self.cache.get(store, "senders", store.senders)
-
     def overview(self, request: Request) -> Response:
         store = self.stores.get()
         stats = self.cache.get(store, "stats", store.stats)
@@ -317,14 +314,19 @@ class _Site:
 
     def senders_list(self, request: Request) -> Response:
         store = self.stores.get()
-        data = _data.senders_page(self.senders_index(store), _int_param(request, "page", 1))
+        page = _int_param(request, "page", 1)
+        ranking = self.cache.get(store, "sender_ranking", store.sender_ranking)
+        data = self.cache.get(
+            store, f"senders:{page}", lambda: _data.senders_page(store, page, ranking)
+        )
         return self.render(request, "senders.html", data, title="Senders")
 
     def sender(self, request: Request) -> Response:
         key, _ = _strip_json(request.path_params["key"])
         store = self.stores.get()
         page = _int_param(request, "page", 1)
-        data = _data.sender_page(store, key, self.senders_index(store), page)
+        summary = self.cache.get(store, f"sender:{key}", lambda: _data.sender_summary(store, key))
+        data = _data.sender_page(store, key, page, summary)
         name = data["sender"].get("sender_name") or key
         return self.render(request, "sender.html", data, title=f"Sender {name}")
 

@@ -1,39 +1,43 @@
 """What each page shows, read from the store as plain JSON-ready dicts.
 
-Only paged or indexed store calls are used, so a page costs the same at a thousand
-letters and at a million: ``families``/``members`` pages, ``letter_row``/``diff``/
-``template`` by primary key, and FTS5 ``search``. Three things the store has no indexed
-method for yet are built here from its public methods, with a bound on the work:
+Every store call here is paged or keyed, and reads an index in the order it needs (see
+the v4 step of ``formletter.store._schema``), so a page costs about the same at a
+thousand letters and at a million:
 
-- a family's timeline and sender breakdown read at most :data:`PROFILE_CAP` members;
-- search filters (family, party, sender, dates) are applied to at most :data:`SCAN_CAP`
-  ranked full-text hits, so the filtered count is a lower bound past that;
-- a sender's letters are found through the full-text index (their surname), then kept
-  when the stored sender matches, again over at most :data:`SCAN_CAP` hits.
+- ``families``/``members`` pages and ``letter_row``/``diff``/``template`` by key;
+- a family's timeline, sender breakdown and own-words share: grouped queries over its
+  members (``family_breakdown``), whose cost is the family's size; the app caches them;
+- the sender list: a ranking counted from one index (the app caches it), full rows for
+  the page only, each summed over at most :data:`LIST_SAMPLE` of the sender's letters
+  (:data:`SENDER_SAMPLE` on the sender's own page), labelled when sampled; a sender's
+  letters from the ``letters_sender_key`` index, by date;
+- search: ``search_page`` applies the filters in SQL next to the full-text match and
+  says when its total is only a lower bound (filters over a match larger than the
+  store's ``MATCH_CAP`` see its newest ``MATCH_CAP`` matches) and when a match too
+  large to rank is shown newest first.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from formletter.errors import NotFoundError
 from formletter.models import LetterDiff, Template
-from formletter.store import MEMBER_ORDERS, Store
+from formletter.store import MEMBER_ORDERS, LetterFilters, Store
 from formletter.web._charts import month_index
 from formletter.web._fragments import template_json
 from formletter.web._sidebyside import Row, align_rows, rows_json
 
 __all__ = [
     "DATE_PATTERN",
+    "LIST_SAMPLE",
     "MEMBER_PAGE",
     "PAGE_SIZE",
-    "PROFILE_CAP",
-    "SCAN_CAP",
+    "SENDER_FAMILIES",
+    "SENDER_SAMPLE",
     "InvalidParameter",
     "SearchFilters",
     "diff_json",
@@ -43,25 +47,24 @@ __all__ = [
     "overview",
     "search_page",
     "sender_page",
+    "sender_summary",
     "senders_page",
 ]
 
 PAGE_SIZE = 20
 MEMBER_PAGE = 50
 PERSONAL = 10
-#: members read to draw a family's timeline and sender breakdown
-PROFILE_CAP = 10_000
-#: ranked full-text hits scanned when search filters are applied (or a sender is listed)
-SCAN_CAP = 1_000
-#: hits fetched per store call while scanning (each call ranks every hit again)
-_SCAN_CHUNK = 1_000
+#: families listed on a sender's page
+SENDER_FAMILIES = 100
+#: letters a sender's totals are summed over at most, on their page
+SENDER_SAMPLE = 5_000
+#: ... and in the sender list
+LIST_SAMPLE = 300
 #: largest page number accepted
 MAX_PAGE = 100_000
 #: a filter date: YYYY, YYYY-MM or YYYY-MM-DD
 DATE_PATTERN = r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$"
 _DATE = re.compile(DATE_PATTERN)
-_STORED_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
-_WORD = re.compile(r"\w[\w'’-]*\w|\w")
 
 
 class InvalidParameter(ValueError):
@@ -107,42 +110,21 @@ def overview(store: Store, page: int = 1, stats: dict[str, Any] | None = None) -
 
 
 def family_profile(store: Store, family_id: str, size: int) -> dict[str, Any]:
-    """Letters per month, senders and own-words share over (at most PROFILE_CAP) members,
-    and the most personalised members (most characters of their own first)."""
-    rows = store.members(family_id, order="letter_id", limit=PROFILE_CAP)
-    months: Counter[str] = Counter()
-    senders: dict[str, dict[str, Any]] = {}
-    own = body = 0
-    for r in rows:
-        if (idx := month_index(r.get("date"))) is not None:
-            months[f"{idx // 12:04d}-{idx % 12 + 1:02d}"] += 1
-        key = r.get("register_id") or r.get("sender_name")
-        if key:
-            item = senders.setdefault(
-                key,
-                {
-                    "sender_key": key,
-                    "sender_name": r.get("sender_name"),
-                    "party": r.get("party"),
-                    "letters": 0,
-                },
-            )
-            item["letters"] += 1
-        if r.get("unique_chars") is not None and r.get("body_chars"):
-            own += int(r["unique_chars"])
-            body += int(r["body_chars"])
-    top = sorted(senders.values(), key=lambda s: (-s["letters"], str(s["sender_key"])))
+    """Letters per month, senders and own-words share over all the family's members
+    (grouped queries in the store), and the most personalised members (most characters
+    of their own first). ``size`` is the family's size, kept for callers' sake."""
+    breakdown = store.family_breakdown(family_id)
     personal = [
         m for m in store.members(family_id, order="unique", limit=PERSONAL) if m["unique_chars"]
     ]
     return {
         "personalised": personal,
-        "months": dict(sorted(months.items())),
-        "senders": top[:25],
-        "senders_total": len(top),
-        "own_share": own / body if body else None,
-        "sampled": len(rows),
-        "complete": len(rows) >= size,
+        "months": breakdown["months"],
+        "senders": breakdown["senders"],
+        "senders_total": breakdown["senders_total"],
+        "own_share": breakdown["own_share"],
+        "sampled": breakdown["members"],
+        "complete": True,
     }
 
 
@@ -227,78 +209,63 @@ def letter_page(store: Store, letter_id: str) -> dict[str, Any]:
     }
 
 
-def senders_page(index: list[dict[str, Any]], page: int = 1) -> dict[str, Any]:
-    """A page of the sender list (``index`` is ``store.senders()``, cached by the caller)."""
+def senders_page(
+    store: Store, page: int = 1, ranking: list[tuple[str, int]] | None = None
+) -> dict[str, Any]:
+    """A page of the sender list, most letters first (``ranking``:
+    ``store.sender_ranking()``, which a caller may cache). Each row's families and own
+    words are summed over at most :data:`LIST_SAMPLE` of the sender's letters
+    (``sampled`` says how many)."""
     check_page(page)
+    ranking = store.sender_ranking() if ranking is None else ranking
     start = (page - 1) * PAGE_SIZE
+    chosen = ranking[start : start + PAGE_SIZE]
+    rows = store.sender_rows([k for k, _ in chosen], sample=LIST_SAMPLE, counts=dict(chosen))
     return {
-        "senders": index[start : start + PAGE_SIZE],
-        "senders_total": len(index),
+        "senders": rows,
+        "senders_total": len(ranking),
+        "sample": LIST_SAMPLE,
+        "sampled_any": any(r["sampled"] < r["letters"] for r in rows),
         "page": page,
-        "pages": _pages(len(index), PAGE_SIZE),
+        "pages": _pages(len(ranking), PAGE_SIZE),
     }
 
 
-def _scan(store: Store, query: str) -> Iterator[dict[str, Any]]:
-    """Ranked full-text hits for ``query``, at most SCAN_CAP of them."""
-    offset = 0
-    while offset < SCAN_CAP:
-        chunk = store.search(query, limit=min(_SCAN_CHUNK, SCAN_CAP - offset), offset=offset)
-        yield from chunk
-        if len(chunk) < _SCAN_CHUNK:
-            return
-        offset += len(chunk)
-
-
-def _phrase(words: str) -> str:
-    return '"' + words.replace('"', '""') + '"'
+def sender_summary(store: Store, key: str) -> dict[str, Any]:
+    """A sender's row and families (NotFoundError for an unknown key), summed over at
+    most :data:`SENDER_SAMPLE` letters; a caller may cache it."""
+    sender = store.sender(key, sample=SENDER_SAMPLE)
+    families = store.sender_families(
+        key, limit=SENDER_FAMILIES, sample=SENDER_SAMPLE, letters=int(sender["letters"])
+    )
+    return {"sender": sender, "families": families}
 
 
 def sender_page(
-    store: Store, key: str, index: list[dict[str, Any]], page: int = 1
+    store: Store, key: str, page: int = 1, summary: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """One sender: totals from the sender list, their letters through the full-text index."""
+    """One sender: totals, families, and a page of their letters by date (``summary``:
+    :func:`sender_summary`, which a caller may cache)."""
     check_page(page)
-    sender = next((s for s in index if s["sender_key"] == key), None)
-    if sender is None:
-        raise NotFoundError("sender", key)
-    name = str(sender.get("sender_name") or key)
-    words = _WORD.findall(name)
-    letters: list[dict[str, Any]] = []
-    complete = True
-    if words:
-        seen = 0
-        for hit in _scan(store, _phrase(words[-1])):
-            seen += 1
-            if (hit.get("sender_name") or "") == name:
-                letters.append(hit)
-        complete = seen < SCAN_CAP
-    letters.sort(key=lambda h: (h.get("date") or "", h["letter_id"]))
-    families: Counter[str] = Counter(h["family_id"] for h in letters if h.get("family_id"))
-    start = (page - 1) * MEMBER_PAGE
-    shown = []
-    for hit in letters[start : start + MEMBER_PAGE]:
-        item = {k: v for k, v in hit.items() if k not in ("highlights", "snippet", "rank")}
-        diff = store.diff(hit["letter_id"])
-        body = (diff.body_end - diff.body_start) if diff else 0
-        item["own_share"] = (
-            sum(e - s for s, e in diff.unique_spans) / body if diff and body else None
-        )
-        item["similarity"] = diff.similarity if diff else None
-        shown.append(item)
+    summary = summary or sender_summary(store, key)
+    sender = summary["sender"]
+    letters = store.sender_letters(key, limit=MEMBER_PAGE, offset=(page - 1) * MEMBER_PAGE)
     return {
         "sender": sender,
-        "letters": shown,
-        "letters_found": len(letters),
-        "letters_complete": complete,
-        "families": [{"family_id": f, "letters": n} for f, n in families.most_common()],
+        "letters": letters,
+        "letters_found": sender["letters"],
+        "letters_complete": True,
+        "families": summary["families"],
+        "sampled": sender["sampled"],
         "page": page,
-        "pages": _pages(len(letters), MEMBER_PAGE),
+        "pages": _pages(int(sender["letters"]), MEMBER_PAGE),
     }
 
 
 @dataclass(frozen=True, slots=True)
 class SearchFilters:
+    """The search page's filters, checked (InvalidParameter for a malformed date)."""
+
     family: str = ""
     party: str = ""
     sender: str = ""
@@ -314,49 +281,32 @@ class SearchFilters:
     def active(self) -> bool:
         return any((self.family, self.party, self.sender, self.date_from, self.date_to))
 
-    def keep(self, hit: dict[str, Any]) -> bool:
-        if self.family and hit.get("family_id") != self.family:
-            return False
-        if self.party and (hit.get("party") or "").casefold() != self.party.casefold():
-            return False
-        if self.sender and self.sender.casefold() not in (hit.get("sender_name") or "").casefold():
-            return False
-        date = hit.get("date") or ""
-        if self.date_from or self.date_to:
-            if not _STORED_DATE.match(date[:10]):
-                return False
-            if self.date_from:
-                n = min(len(date), len(self.date_from))
-                if date[:n] < self.date_from[:n]:
-                    return False
-            if self.date_to:
-                n = min(len(date), len(self.date_to))
-                if date[:n] > self.date_to[:n]:
-                    return False
-        return True
+    def for_store(self) -> LetterFilters:
+        return LetterFilters(
+            family=self.family,
+            party=self.party,
+            sender=self.sender,
+            date_from=self.date_from,
+            date_to=self.date_to,
+        )
 
 
 def search_page(
     store: Store, q: str, filters: SearchFilters = SearchFilters(), page: int = 1
 ) -> dict[str, Any]:
-    """A page of full-text hits (best first) with highlight pieces, optionally filtered."""
+    """A page of full-text hits (best first) with highlight pieces, optionally filtered;
+    ``total_exact`` is False when ``total`` is only a lower bound."""
     check_page(page)
     offset = (page - 1) * PAGE_SIZE
-    results: list[dict[str, Any]]
-    if not q.strip():
-        results, total, exact = [], 0, True
-    elif not filters.active():
-        results = store.search(q, limit=PAGE_SIZE, offset=offset)
-        total, exact = store.search_count(q), True
-    else:
-        kept: list[dict[str, Any]] = []
-        seen = 0
-        for hit in _scan(store, q):
-            seen += 1
-            if filters.keep(hit):
-                kept.append(hit)
-        results = kept[offset : offset + PAGE_SIZE]
-        total, exact = len(kept), seen < SCAN_CAP
+    found = store.search_page(q, filters.for_store(), limit=PAGE_SIZE, offset=offset)
+    total = int(found["total"])
+    notes = []
+    if found["newest"] and filters.active():
+        notes.append(f"the filters were applied to the newest {found['newest']} matches")
+    elif found["newest"] and found["order"] == "relevance":
+        notes.append(f"best first among the newest {found['newest']}")
+    if found["order"] == "newest":
+        notes.append("too many to rank: newest first")
     return {
         "q": q,
         "filters": {
@@ -366,9 +316,12 @@ def search_page(
             "date_from": filters.date_from,
             "date_to": filters.date_to,
         },
-        "results": results,
+        "results": found["results"],
         "total": total,
-        "total_exact": exact,
+        "total_exact": bool(found["total_exact"]),
+        "order": found["order"],
+        "newest": found["newest"],
+        "note": "; ".join(notes),
         "page": page,
         "pages": _pages(total, PAGE_SIZE),
     }

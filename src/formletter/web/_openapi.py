@@ -125,18 +125,21 @@ _SCHEMAS: dict[str, dict[str, Any]] = {
     "Row": _ROW,
     "SendersPage": _obj(
         {
-            "senders": _array(_obj({"sender_key": _STR, "letters": _INT})),
+            "senders": _array(_obj({"sender_key": _STR, "letters": _INT, "sampled": _INT})),
             "senders_total": _INT,
+            "sample": _INT,
+            "sampled_any": _BOOL,
             "page": _INT,
             "pages": _INT,
         }
     ),
     "SenderPage": _obj(
         {
-            "sender": _obj({"sender_key": _STR, "letters": _INT}),
+            "sender": _obj({"sender_key": _STR, "letters": _INT, "sampled": _INT}),
             "letters": _array(_obj({"letter_id": _STR})),
             "letters_found": _INT,
             "letters_complete": _BOOL,
+            "sampled": _INT,
             "families": _array(_obj({"family_id": _STR, "letters": _INT})),
             "page": _INT,
             "pages": _INT,
@@ -149,6 +152,9 @@ _SCHEMAS: dict[str, dict[str, Any]] = {
             "results": _array({"$ref": "#/components/schemas/SearchHit"}),
             "total": _INT,
             "total_exact": _BOOL,
+            "order": {"type": "string", "enum": ["relevance", "newest"]},
+            "newest": _nullable(_INT),
+            "note": _STR,
             "page": _INT,
             "pages": _INT,
         }
