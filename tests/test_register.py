@@ -329,3 +329,50 @@ def test_twenty_thousand_matches_are_fast() -> None:
     elapsed = time.perf_counter() - t0
     assert found >= 19_000
     assert elapsed < 15.0, elapsed  # about 2 s on one core; generous for a shared CI box
+
+
+# ------------------------------------------------------------------ remembered answers
+
+
+def test_wrapper_scan_is_not_remembered_across_letters(reg: Register) -> None:
+    # no name, no constituency, no date: the same question, answered from each text
+    cardiff = "Cardiff North Office\n\nDear Constituent,\n\nThanks.\n\nYours sincerely,\n"
+    leeds = "Leeds Central Office\n\nDear Constituent,\n\nThanks.\n\nYours sincerely,\n"
+    for _ in range(2):
+        assert reg.match(parse(cardiff), cardiff).name == "Alan Jones"
+        got = reg.match(parse(leeds), leeds)
+        assert got.name == "Mary O'Brien" and got.constituency == "Leeds Central"
+
+
+def test_unknown_place_stays_unknown_after_a_wrapper_scan(reg: Register) -> None:
+    text = "Cardiff North Office\n\nDear Constituent,\n\nThanks.\n"
+    scanned = reg.match(_a(None, "Atlantis"), text)
+    assert scanned.name == "Alan Jones"
+    alone = reg.match(_a(None, "Atlantis"), "Dear Constituent,\n\nThanks.\n")
+    assert alone.name is None and alone.reason == "no register member fits 'Atlantis'"
+    assert reg.match(_a(None, "Atlantis")).name is None
+
+
+def test_remembered_answers_are_the_fresh_answers(reg: Register) -> None:
+    queries = [
+        _a(name, place, date)
+        for name in (None, "Jane Smith", "J. Smith", "JANE SMITH", "Smith", "Mary O'Brien", "Xq")
+        for place in (None, "Bristol West", "Leeds Central", "Erdington", "Atlantis")
+        for date in (None, "2012", "2016-03", "2019-12-31")
+    ]
+    first = [reg.match(q) for q in queries]
+    again = [reg.match(q) for q in queries]
+    fresh = Register(reg.members, reg.source)
+    assert again == first
+    assert [fresh.match(q) for q in reversed(queries)] == first[::-1]
+
+
+def test_loading_does_not_build_the_index(tmp_path: Path) -> None:
+    p = tmp_path / "reg.csv"
+    p.write_text(HEADER + ROWS, encoding="utf-8")
+    r = Register.load(p)
+    assert r._index_built is None  # checking a register (``analyze --register``) is cheap
+    assert len(r) == 6 and r.get("alan-jones-cardiff-north-2010-05-06") is not None
+    assert r._index_built is None
+    assert r.match(_a("Alan Jones")).name == "Alan Jones"
+    assert r._index_built is not None

@@ -6,6 +6,7 @@ import calendar
 import datetime as dt
 import re
 import unicodedata
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 
@@ -22,21 +23,35 @@ __all__ = [
 
 _WORDS = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
 _PLACE_DROP = frozenset({"and", "the"})
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+_ISO = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 
 
 def place_key(place: str) -> str:
     """A constituency's matching form: folded words, "and"/"the"/punctuation dropped."""
+    return _place_key(place) if len(place) <= 300 else _place_key.__wrapped__(place)
+
+
+@lru_cache(maxsize=8192)
+def _place_key(place: str) -> str:
     return " ".join(
-        w for w in (fold_word(x) for x in _WORDS.findall(place[:300])) if w not in _PLACE_DROP
+        [w for w in map(fold_word, _WORDS.findall(place[:300])) if w not in _PLACE_DROP]
     )
 
 
 def slug(s: str) -> str:
     """An ASCII, lower-case, hyphenated form of ``s`` (for ids)."""
+    return _slug(s) if len(s) <= 300 else _slug.__wrapped__(s)
+
+
+@lru_cache(maxsize=8192)
+def _slug(s: str) -> str:
+    if s.isascii():  # nothing to decompose or drop
+        return _NOT_SLUG.sub("-", s.lower()).strip("-")
     a = unicodedata.normalize("NFKD", s)
     a = "".join(c for c in a if not unicodedata.combining(c))
     a = a.encode("ascii", "ignore").decode("ascii").lower()
-    return re.sub(r"[^a-z0-9]+", "-", a).strip("-")
+    return _NOT_SLUG.sub("-", a).strip("-")
 
 
 def name_score(letter: tuple[str, ...], member: tuple[str, ...]) -> float:
@@ -80,7 +95,7 @@ def name_score(letter: tuple[str, ...], member: tuple[str, ...]) -> float:
 
 
 def _parse_iso(s: str) -> tuple[dt.date, dt.date] | None:
-    m = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", s.strip())
+    m = _ISO.fullmatch(s.strip())
     if not m:
         return None
     y = int(m.group(1))
@@ -100,4 +115,7 @@ def date_interval(iso: str | None) -> tuple[dt.date, dt.date] | None:
     """The days an ISO date at any precision ("2018", "2018-09", "2018-09-04") covers."""
     if not iso:
         return None
-    return _parse_iso(iso)
+    return _parse_iso_cached(iso) if len(iso) <= 40 else _parse_iso(iso)
+
+
+_parse_iso_cached = lru_cache(maxsize=4096)(_parse_iso)

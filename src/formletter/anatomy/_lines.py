@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import NamedTuple
 
 from ._patterns import (
@@ -21,6 +22,7 @@ from ._patterns import (
     HEADING_PREFIX,
     LETTERHEAD_SIGNAL,
     MEMBER_FOR,
+    MEMBER_FOR_HINT,
     POSTCODE,
     REF_LINE,
     ROLE_LINE,
@@ -34,6 +36,8 @@ __all__ = ["MAX_LINE", "Line", "LineInfo", "SubPart", "classify", "split_lines"]
 
 #: Lines longer than this are prose, never wrapper.
 MAX_LINE = 160
+#: How many classified lines are remembered (wrapper lines recur from letter to letter).
+_CACHE_LINES = 16384
 
 
 class Line(NamedTuple):
@@ -52,14 +56,17 @@ class Line(NamedTuple):
 def split_lines(text: str, start: int, end: int) -> list[Line]:
     """The lines of ``text[start:end]``; ``start`` should be a line start."""
     out: list[Line] = []
+    append = out.append
+    new = tuple.__new__
     pos = start
     for raw in text[start:end].split("\n"):
         seg = raw.strip()
         if seg:
-            a = pos + len(raw) - len(raw.lstrip())
-            out.append(Line(a, a + len(seg), seg))
+            # ``seg`` starts with the first non-space character of ``raw``
+            a = pos if raw[0] == seg[0] else pos + raw.find(seg)
+            append(new(Line, (a, a + len(seg), seg)))
         else:
-            out.append(Line(pos, pos, ""))
+            append(new(Line, (pos, pos, "")))
         pos += len(raw) + 1
     return out
 
@@ -98,6 +105,12 @@ _WORD = re.compile(r"[^\W_]+")
 _SENT_FROM = re.compile(r"(?i)^(?:sent from my|sent from|get outlook for)\b[^\n]{0,60}$")
 #: routing lines at the foot of a letter: "cc: ...", "Enc.", "Encl: ..."
 _ROUTING = re.compile(r"(?i)^(?:cc|bcc|c\.c\.|enc|encl|enclosures?)\b\.?[ \t]*(?::|$)")
+#: Every match of ``CONTACT_TOKEN`` holds one of these characters ("@", "www.", "://",
+#: ".com", "+44", "0..."), and one of these stretches: cheap tests before the slow search.
+_TOKEN_CHARS = re.compile(r"[@.:+0]")
+_TOKEN_HINT = re.compile(
+    r"@|://|www\.|\.(?:com|org|net|co\.uk|org\.uk|gov\.uk|uk)\b|\+44|\b0[0-9OIl]{2}", re.I
+)
 
 
 def _whole(kind: str, n: int, value: str | None = None) -> tuple[SubPart, ...]:
@@ -131,7 +144,7 @@ def _role_info(t: str) -> LineInfo | None:
         return LineInfo("role", role, subparts=tuple(subs))
     if ROLE_LINE.match(t):
         role = canonical_role(t)
-        mf = MEMBER_FOR.search(t)
+        mf = MEMBER_FOR.search(t) if MEMBER_FOR_HINT.search(t) else None
         if mf:
             role = canonical_role(t[: mf.start()].rstrip(" ,;-–")) or role
             place = clean_place(mf.group("constituency"))
@@ -150,17 +163,23 @@ def _role_info(t: str) -> LineInfo | None:
 
 _PIPE = re.compile(r"[ \t]+[|•·][ \t]+")
 _PRIORITY = ("name", "role", "constituency", "contact", "date", "letterhead", "signature")
+_BLANK = LineInfo("blank")
+_PROSE = LineInfo("prose")
 
 
 def classify(t: str, *, dayfirst: bool = True) -> LineInfo:
     """Classify one stripped line ``t``. A line of ``|``-separated pieces (as in email
     signatures: "Jane Smith MP | Member of Parliament for X | www...") is classified
-    piece by piece."""
+    piece by piece. Results are immutable and remembered: equal lines may share one."""
+    if len(t) > MAX_LINE:
+        return _BLANK if BLANKISH.match(t) else _PROSE
+    return _classify_line(t, dayfirst)
+
+
+@lru_cache(maxsize=_CACHE_LINES)
+def _classify_line(t: str, dayfirst: bool) -> LineInfo:
     if not t or BLANKISH.match(t):
-        return LineInfo("blank")
-    n = len(t)
-    if n > MAX_LINE:
-        return LineInfo("prose")
+        return _BLANK
     if _PIPE.search(t):
         return _classify_pieces(t, dayfirst)
     return _classify_one(t, dayfirst)
@@ -201,7 +220,16 @@ def _classify_one(t: str, dayfirst: bool) -> LineInfo:
         return LineInfo("prose")
     if _SENT_FROM.match(t):
         return LineInfo("email_signature", subparts=_whole("email_signature", n))
-    if CONTACT_LINE.match(t) or _ROUTING.match(t) or (CONTACT_TOKEN.search(t) and words <= 12):
+    if (
+        CONTACT_LINE.match(t)
+        or _ROUTING.match(t)
+        or (
+            words <= 12
+            and _TOKEN_CHARS.search(t)
+            and _TOKEN_HINT.search(t)
+            and CONTACT_TOKEN.search(t)
+        )
+    ):
         return LineInfo("contact", subparts=_whole("contact", n))
     if HEADING_PREFIX.match(t):
         value = t[HEADING_PREFIX.match(t).end() :].strip() or None  # type: ignore[union-attr]
@@ -215,7 +243,7 @@ def _classify_one(t: str, dayfirst: bool) -> LineInfo:
     if info is not None:
         return info
     sentence = words >= 6 and t[-1] in ".!?"
-    if not sentence and words <= 12 and (LETTERHEAD_SIGNAL.search(t) or POSTCODE.search(t)):
+    if not sentence and words <= 12 and (POSTCODE.search(t) or LETTERHEAD_SIGNAL.search(t)):
         return LineInfo("letterhead", subparts=_whole("letterhead", n))
     nl = read_name_line(t)
     if nl is not None:

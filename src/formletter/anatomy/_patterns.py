@@ -27,9 +27,11 @@ __all__ = [
     "HONORIFIC_PREFIX",
     "LETTERHEAD_SIGNAL",
     "MEMBER_FOR",
+    "MEMBER_FOR_HINT",
     "NAME_STOPWORDS",
     "ORIGINAL_MESSAGE",
     "POSTCODE",
+    "POSTNOMINAL_END",
     "POSTNOMINAL_SUFFIX",
     "QUOTE_LINE",
     "REF_LINE",
@@ -279,6 +281,10 @@ POSTNOMINAL_SUFFIX = re.compile(
     r"(?:[ \t]*(?:,[ \t]*)?(?:\b(?:" + _POST + r")\b\.?|\([A-Za-z .&/-]{1,30}\)))+"
     r"[ \t]*(?:[.,][ \t]*)?$"
 )
+#: How every match of ``POSTNOMINAL_SUFFIX`` ends: its last post-nominal or party mark.
+#: In whitespace-collapsed text this lies within the last dozen characters, so searching
+#: for it there is a cheap test before the (slow, unanchored) full search.
+POSTNOMINAL_END = re.compile(r"(?:\b(?:" + _POST + r")\b\.?|\))[ \t]*(?:[.,][ \t]*)?$")
 
 #: "Member of Parliament for X" / "MP for X" anywhere in a line.
 MEMBER_FOR = re.compile(
@@ -297,6 +303,8 @@ MEMBER_FOR = re.compile(
     + r"[ \t]+(?P<constituency>[^\n()]{2,80}?)[ \t]*[.,;]?[ \t]*$",
     _I,
 )
+#: What every match of ``MEMBER_FOR`` holds (" for "): a cheap test before searching for it.
+MEMBER_FOR_HINT = re.compile(r"[ \t]" + ocr_phrase("for") + r"[ \t]", _I)
 
 #: A line that is a role ("Member of Parliament", "Minister for ...", "Secretary of State ...").
 ROLE_LINE = re.compile(

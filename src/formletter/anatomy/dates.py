@@ -95,6 +95,15 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
 )
 
+_NAMED = frozenset({"dmy", "mdy", "my"})
+_DIGIT = re.compile("[0-9]")
+_SEPARATOR = re.compile(r"[/.\-]")
+#: what every match of a month-name pattern holds: a four-character year after a space
+_YEAR_AFTER_SPACE = re.compile(rf"[ \t]{_D}{{4}}{_NA}", re.IGNORECASE)
+
+#: days in each month of a common year (index 1-12)
+_MONTH_DAYS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
 _DIGIT_FIX = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1", "|": "1"})
 
 
@@ -141,7 +150,8 @@ def _iso(y: int | None, m: int | None, d: int | None = None) -> str | None:
         return None
     if d is None:
         return f"{y:04d}-{m:02d}"
-    if not 1 <= d <= calendar.monthrange(y, m)[1]:
+    last = 29 if m == 2 and calendar.isleap(y) else _MONTH_DAYS[m]
+    if not 1 <= d <= last:
         return None
     return f"{y:04d}-{m:02d}-{d:02d}"
 
@@ -170,7 +180,17 @@ def find_dates(
     of a stretch wins: "4 December 2018" rather than "December 2018")."""
     end = len(text) if end is None else end
     hits: list[DateHit] = []
+    # Cheap necessary conditions first. A valid four-digit year (1800-2200) holds a real
+    # digit, and the month-name forms need one after a space or tab; only the numeric form
+    # with a two-digit year ("l/l/lO") can do without a digit, and it needs a separator.
+    digit = _DIGIT.search(text, start, end) is not None
     for kind, pat in _PATTERNS:
+        if kind == "ymd" and not digit:
+            continue
+        if kind == "num" and _SEPARATOR.search(text, start, end) is None:
+            continue
+        if kind in _NAMED and (not digit or _YEAR_AFTER_SPACE.search(text, start, end) is None):
+            continue
         for m in pat.finditer(text, start, end):
             iso = _value(kind, m, dayfirst)
             if iso is not None:

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..normalize import fold_word, normalize_text
 from ._patterns import (
     HONORIFIC_PREFIX,
     MEMBER_FOR,
+    MEMBER_FOR_HINT,
     NAME_STOPWORDS,
+    POSTNOMINAL_END,
     POSTNOMINAL_SUFFIX,
     ROLE_LINE,
 )
@@ -34,6 +37,10 @@ __all__ = [
 ]
 
 _WS = re.compile(r"\s+")
+_CONSTITUENCY_OF = re.compile(r"(?i)^the constituency of\s+")
+_CONSTITUENCY_END = re.compile(r"(?i)\s+constituency$")
+_KEY_WORDS = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
+_POST_WORDS = re.compile(r"[A-Za-z.]+")
 _SMALL_PLACE_WORDS = frozenset(
     [
         "and",
@@ -105,7 +112,11 @@ def strip_titles(raw: str) -> tuple[str, str, str]:
     if m and m.end() < len(s):
         hon, s = s[: m.end()].strip(), s[m.end() :]
     post = ""
-    m = POSTNOMINAL_SUFFIX.search(s)
+    # ``s`` is collapsed (single spaces): a suffix match ends with POSTNOMINAL_END in its
+    # last few characters; look there before the full search
+    m = POSTNOMINAL_END.search(s, max(0, len(s) - 24))
+    if m is not None:
+        m = POSTNOMINAL_SUFFIX.search(s)
     if m and m.start() > 0:
         post, s = s[m.start() :].strip(" \t,."), s[: m.start()]
     return hon, s.strip(" \t,;:"), post
@@ -128,11 +139,11 @@ def _cap_word(w: str) -> str:
 def _is_mixed(s: str) -> bool:
     """Mixed case as people write names; text that is mostly capitals (OCR may have put a
     lower-case "l" in "HARRlS") or all lower case is not."""
-    letters = [c for c in s if c.isalpha()]
+    letters = "".join(filter(str.isalpha, s))
     if not letters:
         return False
-    upper = sum(c.isupper() for c in letters)
-    return upper > 0 and upper / len(letters) <= 0.6 and any(c.islower() for c in letters)
+    upper = sum(map(str.isupper, letters))
+    return upper > 0 and upper / len(letters) <= 0.6 and any(map(str.islower, letters))
 
 
 _OCR_UPPER = str.maketrans({"1": "I", "l": "I", "|": "I", "0": "O"})
@@ -199,17 +210,21 @@ def clean_place(raw: str | None) -> str | None:
     if not raw:
         return None
     s = _collapse(raw).strip(" \t.,;:'\"")
-    s = re.sub(r"(?i)^the constituency of\s+", "", s)
-    s = re.sub(r"(?i)\s+constituency$", "", s).strip(" \t.,;:")
+    s = _CONSTITUENCY_OF.sub("", s)
+    s = _CONSTITUENCY_END.sub("", s).strip(" \t.,;:")
     return proper_case_place(s) if s else None
 
 
 def name_key(name: str) -> tuple[str, ...]:
     """The folded words of a name, honorifics and post-nominals removed, initials kept
     without their dots (for matching against a register)."""
+    return _name_key(name) if len(name) <= 300 else _name_key.__wrapped__(name)
+
+
+@lru_cache(maxsize=8192)
+def _name_key(name: str) -> tuple[str, ...]:
     _, core, _ = strip_titles(name)
-    words = re.findall(r"[^\W_]+(?:['’\-][^\W_]+)*", core)
-    return tuple(fold_word(w) for w in words)
+    return tuple(map(fold_word, _KEY_WORDS.findall(core)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,8 +257,8 @@ def _looks_like_name(core: str) -> bool:
             return False
         if fold_word(t.strip(".")) in NAME_STOPWORDS:
             return False
-        alpha = sum(c.isalpha() for c in t)
-        if alpha == 0 or sum(c.isdigit() for c in t) > alpha:
+        alpha = sum(map(str.isalpha, t))
+        if alpha == 0 or sum(map(str.isdigit, t)) > alpha:
             return False
         letters += alpha
     return letters >= 2
@@ -263,7 +278,7 @@ def read_name_line(line: str) -> NameLine | None:
     constituency: str | None = None
     c_span: tuple[int, int] | None = None
     limit = len(text)
-    m = MEMBER_FOR.search(text)
+    m = MEMBER_FOR.search(text) if MEMBER_FOR_HINT.search(text) else None
     if m and m.start() > 0:
         role = _role_name(m.group("role"))
         role_span = (m.start("role"), m.end("role"))
@@ -289,7 +304,7 @@ def read_name_line(line: str) -> NameLine | None:
         return None
     strong = bool(hon or post or constituency or role)
     if role is None and post:
-        for p in re.findall(r"[A-Za-z.]+", post):
+        for p in _POST_WORDS.findall(post):
             r = _POSTNOMINAL_ROLES.get(p.replace(".", "").lower())
             if r:
                 role = r

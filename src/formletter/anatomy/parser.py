@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ..models import Anatomy, Part
 from ._lines import MAX_LINE, Line, LineInfo, classify, split_lines
@@ -64,7 +65,15 @@ _CLOSING = re.compile(
 _PARA_BREAK = re.compile(r"\n[ \t]*\n")
 _NON_SPACE = re.compile(r"\S")
 _SUBJECT_PREFIX = re.compile(r"^(?:(?:re|fw|fwd|aw|sv)[ \t]*(?:\[\d+\])?[ \t]*:[ \t]*)+", re.I)
+_ANGLED = re.compile(r"<[^>]*>")
+_ADDRESS = re.compile(r"\S+@\S+")
+_ORIGINAL_MESSAGE_ML = re.compile(ORIGINAL_MESSAGE.pattern, re.IGNORECASE | re.MULTILINE)
+_BLANK_AFTER = re.compile(r"\n[ \t]*\n")
+#: every match of SIGNOFF_INLINE starts after a sentence end: a cheap test first
+_INLINE_HINT = re.compile(r"[.!?][ \t]")
 _TAIL_PROSE_LIMIT = 1500
+#: characters at each end of a letter tried first (see ``_parse``)
+_PROBE = 400
 _HEAD_BLOCKS = 8
 _WRAPPER_KINDS = frozenset(
     {"contact", "role", "constituency", "signature", "date", "letterhead", "email_signature"}
@@ -160,12 +169,20 @@ def _line_start(text: str, pos: int) -> int:
     return text.rfind("\n", 0, pos) + 1
 
 
-def _parse(text: str, dayfirst: bool) -> Anatomy:
+def _parse(text: str, dayfirst: bool, *, probe: bool = True) -> Anatomy:
     n = len(text)
     b = _Builder(text, dayfirst)
     head_stop = n if n <= WINDOW else _line_end(text, WINDOW)
-    head_lines = split_lines(text, 0, head_stop)
-    body_start = _parse_head(head_lines, b)
+    # Most letters open with their salutation and close with their sign-off within a few
+    # hundred characters: try the lines near each end first, and split the whole window
+    # only when they do not settle the question (``probe=False``: never; same result).
+    body_start = -1
+    if probe and head_stop > 2 * _PROBE:
+        cut = text.find("\n", _PROBE, head_stop)
+        if cut >= 0:
+            body_start = _parse_head(split_lines(text, 0, cut), b, whole=False)
+    if body_start < 0:
+        body_start = _parse_head(split_lines(text, 0, head_stop), b)
 
     quote_pos = _quote_start(text, body_start)
     tail_from = max(body_start, quote_pos - WINDOW)
@@ -173,8 +190,14 @@ def _parse(text: str, dayfirst: bool) -> Anatomy:
         tail_from = _line_start(text, tail_from)
         if tail_from < body_start:
             tail_from = body_start
-    tail_lines = split_lines(text, tail_from, quote_pos)
-    body_end = _parse_tail(tail_lines, b, body_start, quote_pos)
+    body_end = -1
+    if probe and quote_pos - tail_from > 2 * _PROBE:
+        cut = text.rfind("\n", tail_from, quote_pos - _PROBE)
+        if cut >= 0:
+            lines = split_lines(text, cut + 1, quote_pos)
+            body_end = _parse_tail(lines, b, quote_pos, above=(tail_from, cut + 1))
+    if body_end < 0:
+        body_end = _parse_tail(split_lines(text, tail_from, quote_pos), b, quote_pos)
     if quote_pos < n:
         qa, qb = _trim(text, quote_pos, n)
         b.add("quoted_reply", qa, qb)
@@ -190,13 +213,24 @@ def _parse(text: str, dayfirst: bool) -> Anatomy:
 # --------------------------------------------------------------------------- head
 
 
-def _parse_head(lines: list[Line], b: _Builder) -> int:
-    """Record the head's parts and return where the body starts."""
+def _parse_head(lines: list[Line], b: _Builder, *, whole: bool = True) -> int:
+    """Record the head's parts and return where the body starts. With ``whole=False``
+    ``lines`` are only the first lines of the head: when they do not settle where the
+    body starts (no salutation among them), return -1 and record nothing."""
     i = 0
-    while i < len(lines) and lines[i].blank:
+    while i < len(lines) and not lines[i].text:
         i += 1
-    i = _email_headers(lines, i, b)
+    j, found = _header_block(lines, i)
+    if not whole and j >= len(lines):
+        return -1
+    accepted = _headers_accepted(found)
+    if accepted:
+        i = j
     sal = _find_salutation(lines, i)
+    if sal is None and not whole:
+        return -1
+    if accepted:
+        _email_headers(found, b)
     if sal is not None:
         k, m = sal
         _assign_head(lines[i:k], b)
@@ -210,21 +244,31 @@ def _parse_head(lines: list[Line], b: _Builder) -> int:
     if k < len(lines):
         return lines[k].start
     # everything in the head window was headers or wrapper (or blank)
-    return max((ln.end for ln in lines[:k] if not ln.blank), default=0)
+    return max((ln.end for ln in lines[:k] if ln.text), default=0)
 
 
-def _email_headers(lines: list[Line], i: int, b: _Builder) -> int:
+def _header_block(lines: list[Line], i: int) -> tuple[int, list[tuple[Line, re.Match[str]]]]:
+    """The header-like lines from ``i`` on, and the index of the first line after them."""
     j = i
     found: list[tuple[Line, re.Match[str]]] = []
-    while j < len(lines) and not lines[j].blank:
+    while j < len(lines) and lines[j].text:
         m = EMAIL_HEADER.match(lines[j].text)
         if m is None:
             break
         found.append((lines[j], m))
         j += 1
+    return j, found
+
+
+def _headers_accepted(found: list[tuple[Line, re.Match[str]]]) -> bool:
+    """Whether header-like lines are an email's headers (two or more, one a key header)."""
+    if len(found) < 2:
+        return False
     keys = {header_key(m.group("key")) for _, m in found}
-    if len(found) < 2 or not keys & _HEADER_KEYS_NEEDED:
-        return i
+    return bool(keys & _HEADER_KEYS_NEEDED)
+
+
+def _email_headers(found: list[tuple[Line, re.Match[str]]], b: _Builder) -> None:
     for ln, m in found:
         key = header_key(m.group("key"))
         value = m.group("value").strip()
@@ -237,12 +281,11 @@ def _email_headers(lines: list[Line], i: int, b: _Builder) -> int:
             b.header_date = parse_date(value, dayfirst=b.dayfirst)
         elif key == "subject" and value:
             b.subject = _SUBJECT_PREFIX.sub("", value).strip() or value
-    return j
 
 
 def _display_name(value: str) -> str | None:
-    v = re.sub(r"<[^>]*>", " ", value)
-    v = re.sub(r"\S+@\S+", " ", v).strip(" \t\"'()[],;")
+    v = _ANGLED.sub(" ", value)
+    v = _ADDRESS.sub(" ", v).strip(" \t\"'()[],;")
     if not v:
         return None
     if "," in v:  # "Heaton-Harris, Chris"
@@ -256,7 +299,7 @@ def _display_name(value: str) -> str | None:
 def _find_salutation(lines: list[Line], i: int) -> tuple[int, re.Match[str]] | None:
     for k in range(i, len(lines)):
         ln = lines[k]
-        if ln.blank:
+        if not ln.text:
             continue
         m = SALUTATION.match(ln.text)
         if m and (len(ln.text) <= 100 or m.group("punct")):
@@ -270,7 +313,7 @@ def _blocks(lines: list[Line], i: int, stop: int) -> list[list[int]]:
     blocks: list[list[int]] = []
     cur: list[int] = []
     for k in range(i, stop):
-        if lines[k].blank:
+        if not lines[k].text:
             if cur:
                 blocks.append(cur)
                 cur = []
@@ -350,14 +393,15 @@ def _quote_start(text: str, body_start: int) -> int:
     """Where a quoted reply tail begins ("On ... wrote:", an original-message rule, or a
     final run of ``>`` lines), or ``len(text)``."""
     n = len(text)
-    m = WROTE_LINE.search(text, body_start)
+    # cheap necessary conditions first: "wrote:", and a rule of "--" or "________"
+    m = WROTE_LINE.search(text, body_start) if text.find("wrote:", body_start) >= 0 else None
     best = m.start() if m else n
     if best == n:
-        m2 = re.compile(ORIGINAL_MESSAGE.pattern, re.IGNORECASE | re.MULTILINE).search(
-            text, max(body_start, n - WINDOW)
-        )
-        if m2:
-            best = m2.start()
+        lo = max(body_start, n - WINDOW)
+        if text.find("--", lo) >= 0 or text.find("________", lo) >= 0:
+            m2 = _ORIGINAL_MESSAGE_ML.search(text, lo)
+            if m2:
+                best = m2.start()
     # a final run of '>' lines
     lo = _line_start(text, max(body_start, min(best, n) - WINDOW))
     if ">" not in text[lo:best]:
@@ -367,7 +411,7 @@ def _quote_start(text: str, body_start: int) -> int:
     run = None
     while k > 0:
         ln = lines[k - 1]
-        if ln.blank:
+        if not ln.text:
             k -= 1
             continue
         if QUOTE_LINE.match(ln.text):
@@ -383,10 +427,21 @@ def _quote_start(text: str, body_start: int) -> int:
 def _signoff_at(ln: Line) -> tuple[int, int, str, str] | None:
     """(start, end, canonical phrase, rest) when the line holds a sign-off."""
     t = ln.text
+    got = _signoff_cached(t) if len(t) <= MAX_LINE else _signoff_in(t)
+    if got is None:
+        return None
+    s0, s1, phrase, rest = got
+    return ln.start + s0, ln.start + s1, phrase, rest
+
+
+def _signoff_in(t: str) -> tuple[int, int, str, str] | None:
+    """``_signoff_at`` for a line's text, offsets relative to the line."""
     m = SIGNOFF.match(t)
     start_off = 0
     if m is None:
-        m = SIGNOFF_INLINE.search(t) if len(t) <= 2 * MAX_LINE else None
+        if len(t) > 2 * MAX_LINE or _INLINE_HINT.search(t) is None:
+            return None
+        m = SIGNOFF_INLINE.search(t)
         if m is None:
             return None
         start_off = m.start("phrase")
@@ -398,36 +453,56 @@ def _signoff_at(ln: Line) -> tuple[int, int, str, str] | None:
         end = m.end("punct") if m.group("punct") else m.end("phrase")
     else:
         end = m.end()
-    return ln.start + start_off, ln.start + end, canonical_signoff(phrase), rest
+    return start_off, end, canonical_signoff(phrase), rest
 
 
-def _parse_tail(lines: list[Line], b: _Builder, body_start: int, quote_pos: int) -> int:
-    """Record the tail's parts and return where the body ends."""
+_signoff_cached = lru_cache(maxsize=4096)(_signoff_in)
+
+
+def _parse_tail(
+    lines: list[Line], b: _Builder, quote_pos: int, *, above: tuple[int, int] | None = None
+) -> int:
+    """Record the tail's parts and return where the body ends. ``above`` is the stretch
+    of the tail above ``lines`` when they are only its last lines: when they do not
+    settle where the body ends, return -1 and record nothing."""
     text = b.text
     area_end = len(lines)
     sig_at = None
-    for k in range(len(lines) - 1, -1, -1):
-        if EMAIL_SIG_MARKER.match(lines[k].text):
-            sig_at = k
-            break
+    if text.find("--", lines[0].start if lines else quote_pos, quote_pos) >= 0:
+        for k in range(len(lines) - 1, -1, -1):
+            if EMAIL_SIG_MARKER.match(lines[k].text):
+                sig_at = k
+                break
+    if sig_at is None and above is not None and text.find("--", *above) >= 0:
+        return -1  # a signature marker may lie above
     if sig_at is not None:
         area_end = sig_at
-        _email_signature(lines, sig_at, b)
 
     signoff = None
     prose = 0
+    settled = False
     for k in range(area_end - 1, -1, -1):
         ln = lines[k]
-        if ln.blank:
+        if not ln.text:
             continue
         so = _signoff_at(ln)
         if so is not None:
             signoff = (k, so)
+            settled = True
             break
         prose += len(ln.text)
         if prose > _TAIL_PROSE_LIMIT:
+            settled = True
             break
+    run = area_end
+    if signoff is None:
+        run, run_settled = _trailing_run(lines, area_end, b.dayfirst)
+        settled = settled and run_settled
+    if above is not None and not settled:
+        return -1
 
+    if sig_at is not None:
+        _email_signature(lines, sig_at, b)
     end = lines[sig_at].start if sig_at is not None else quote_pos
     if signoff is not None:
         k, (s0, s1, phrase, rest) = signoff
@@ -440,7 +515,6 @@ def _parse_tail(lines: list[Line], b: _Builder, body_start: int, quote_pos: int)
             b.add_line(nl_line, classify(rest, dayfirst=b.dayfirst), tail=True, rank=0)
         _name_block(lines[k + 1 : area_end], b, rank=0)
         return s0
-    run = _trailing_run(lines, area_end, b.dayfirst)
     if run < area_end:
         _name_block(lines[run:area_end], b, rank=1)
         return lines[run].start
@@ -452,7 +526,7 @@ def _email_signature(lines: list[Line], sig_at: int, b: _Builder) -> None:
     marker = lines[sig_at]
     b.add("email_signature", marker.start, max(marker.end, marker.start + 2))
     for ln in lines[sig_at + 1 :]:
-        if ln.blank:
+        if not ln.text:
             continue
         inf = classify(ln.text, dayfirst=b.dayfirst)
         if inf.kind in ("name", "role", "constituency", "contact", "date"):
@@ -462,13 +536,14 @@ def _email_signature(lines: list[Line], sig_at: int, b: _Builder) -> None:
     del text
 
 
-def _trailing_run(lines: list[Line], area_end: int, dayfirst: bool) -> int:
-    """Without a sign-off: the first line of the trailing name/role/contact block."""
+def _trailing_run(lines: list[Line], area_end: int, dayfirst: bool) -> tuple[int, bool]:
+    """Without a sign-off: the first line of the trailing name/role/contact block, and
+    whether a line above it ends the block (False: the block may go on above ``lines``)."""
     run = area_end
     below_included = False  # the line just below (same block) was included
     for k in range(area_end - 1, -1, -1):
         ln = lines[k]
-        if ln.blank:
+        if not ln.text:
             below_included = False
             continue
         inf = classify(ln.text, dayfirst=dayfirst)
@@ -480,21 +555,19 @@ def _trailing_run(lines: list[Line], area_end: int, dayfirst: bool) -> int:
         if inf.kind in ("name", "short") and below_included:
             run = k
             continue
-        break
-    return run
+        return run, True
+    return run, False
 
 
 def _name_block(lines: list[Line], b: _Builder, *, rank: int) -> None:
     """Classify the lines below the sign-off (or the trailing block)."""
     name_seen = False
-    infos = [(ln, classify(ln.text, dayfirst=b.dayfirst)) for ln in lines if not ln.blank]
-    names = [
-        (i, inf) for i, (_, inf) in enumerate(infos) if inf.kind == "name" and inf.name is not None
-    ]
-    chosen = _choose_name([inf for _, inf in names])
+    infos = [(ln, classify(ln.text, dayfirst=b.dayfirst)) for ln in lines if ln.text]
+    # by position: equal lines share one (cached) LineInfo, and only one is the name
+    chosen = _choose_name(infos)
     for i, (ln, inf) in enumerate(infos):
         if inf.kind == "name" and inf.name is not None:
-            if chosen is not None and inf is chosen:
+            if i == chosen:
                 b.add_line(ln, inf, tail=True, rank=rank)
                 name_seen = True
             else:
@@ -509,14 +582,16 @@ def _name_block(lines: list[Line], b: _Builder, *, rank: int) -> None:
             b.add_line(ln, inf, tail=True, rank=rank)
 
 
-def _choose_name(infos: list[LineInfo]) -> LineInfo | None:
-    best: LineInfo | None = None
+def _choose_name(infos: list[tuple[Line, LineInfo]]) -> int:
+    """The position of the name line that names the sender (-1 when there is none)."""
+    best = -1
     best_key: tuple[int, int] = (-1, -1)
-    for inf in infos:
-        assert inf.name is not None
+    for i, (_, inf) in enumerate(infos):
+        if inf.kind != "name" or inf.name is None:
+            continue
         key = (int(inf.name.strong), int(len(inf.name.name.split()) >= 2))
         if key > best_key:
-            best, best_key = inf, key
+            best, best_key = i, key
     return best
 
 
@@ -534,7 +609,7 @@ def _find_heading(text: str, start: int, end: int, b: _Builder) -> None:
         value = first[m.end() :].strip() or None
     else:
         nxt = text[le : min(end, le + 400)]
-        single = nxt.startswith("\n") and bool(re.match(r"\n[ \t]*\n", nxt))
+        single = nxt.startswith("\n") and bool(_BLANK_AFTER.match(nxt))
         words = len(first.split())
         if (
             single

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import TypeVar
 
 from rapidfuzz import fuzz, process
 
@@ -54,6 +55,9 @@ _MAX_BYTES = 50 * 1024 * 1024
 _NAME_MIN = 0.7
 _PLACE_MIN = 0.85
 _TIE_MARGIN = 0.05
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+_WORDS = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
 _COMMONS = re.compile(
     r"(?i)house[ \t]+of[ \t]+commons|member[ \t]+of[ \t]+parliament|parliament\.uk|sw1a[ \t]*0aa"
     r"|(?-i:\bM\.?P\b)"
@@ -62,7 +66,7 @@ _COMMONS = re.compile(
 
 def register_id_for(name: str, constituency: str, start_date: str) -> str:
     """The stable id of a register row: slug of name, constituency and start date."""
-    return "-".join(p for p in (slug(name), slug(constituency), start_date or "open") if p)
+    return "-".join([p for p in (slug(name), slug(constituency), start_date or "open") if p])
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,32 +117,77 @@ def _alias_from_sort_name(sort_name: str) -> str | None:
     return f"{first} {last.strip()}".strip() if first else None
 
 
+@dataclass(frozen=True, slots=True)
+class _Index:
+    """A register's look-up tables (member positions by surname and constituency key)."""
+
+    by_surname: dict[str, set[int]]
+    name_keys: list[tuple[tuple[str, ...], ...]]
+    by_place: dict[str, set[int]]
+    #: (first name key, constituency key) of each member: rows of one person share it
+    person: list[tuple[tuple[str, ...], str]]
+    surnames: list[str]
+    places: list[str]
+
+
+def _build_index(members: Sequence[Member]) -> _Index:
+    by_surname: dict[str, set[int]] = defaultdict(set)
+    name_keys: list[tuple[tuple[str, ...], ...]] = []
+    by_place: dict[str, set[int]] = defaultdict(set)
+    person: list[tuple[tuple[str, ...], str]] = []
+    for i, m in enumerate(members):
+        keys = tuple(dict.fromkeys(k for k in map(name_key, (m.name, *m.aliases)) if k))
+        name_keys.append(keys)
+        for k in keys:
+            by_surname[k[-1]].add(i)
+        pk = place_key(m.constituency)
+        if pk:
+            by_place[pk].add(i)
+        person.append((keys[0] if keys else (), pk))
+    return _Index(
+        dict(by_surname), name_keys, dict(by_place), person, list(by_surname), list(by_place)
+    )
+
+
+#: How many distinct names, constituencies and (name, constituency, date) a register
+#: remembers its answers for (form letters repeat their senders).
+_MEMO_SIZE = 4096
+#: answers about longer names and constituencies (hostile input) are not remembered
+_MEMO_CHARS = 400
+
+
+def _memo_size(key: tuple[str | None, ...]) -> int:
+    return sum(len(k) for k in key if k)
+
+
+def _remember(memo: dict[_K, _V], key: _K, value: _V) -> _V:
+    if len(memo) >= _MEMO_SIZE:
+        memo.clear()
+    memo[key] = value
+    return value
+
+
 class Register:
-    """Members of a legislature, indexed for fast matching by surname and constituency."""
+    """Members of a legislature, indexed for fast matching by surname and constituency.
+
+    The index is built on the first look-up (loading a register only to check it stays
+    cheap), and answers are remembered per name, constituency and date: a register is
+    immutable, so a look-up always gives the same answer."""
 
     def __init__(self, members: Sequence[Member], source: str = "") -> None:
         self.source = source
         self._members: tuple[Member, ...] = tuple(members)
-        self._by_surname: dict[str, set[int]] = defaultdict(set)
-        self._name_keys: list[tuple[tuple[str, ...], ...]] = []
-        self._by_place: dict[str, set[int]] = defaultdict(set)
-        self._by_full: dict[tuple[str, ...], set[int]] = defaultdict(set)
-        self._person: list[tuple[tuple[str, ...], str]] = []
-        for i, m in enumerate(self._members):
-            keys = tuple(dict.fromkeys(k for k in map(name_key, (m.name, *m.aliases)) if k))
-            self._name_keys.append(keys)
-            for k in keys:
-                self._by_surname[k[-1]].add(i)
-                self._by_full[k].add(i)
-                if len(k) >= 2:
-                    self._by_full[(k[0], k[-1])].add(i)
-            pk = place_key(m.constituency)
-            if pk:
-                self._by_place[pk].add(i)
-            self._person.append((keys[0] if keys else (), pk))
         self._by_id = {m.register_id: m for m in self._members}
-        self._surnames = list(self._by_surname)
-        self._places = list(self._by_place)
+        self._index_built: _Index | None = None
+        self._name_memo: dict[str, dict[int, float]] = {}
+        self._place_memo: dict[str, dict[int, float]] = {}
+        self._match_memo: dict[tuple[str | None, str | None, str | None], SenderMatch] = {}
+
+    def _index(self) -> _Index:
+        ix = self._index_built
+        if ix is None:
+            ix = self._index_built = _build_index(self._members)
+        return ix
 
     # ------------------------------------------------------------------ loading
 
@@ -253,25 +302,26 @@ class Register:
     def _name_candidates(self, key: tuple[str, ...]) -> dict[int, float]:
         if not key:
             return {}
+        ix = self._index()
         pools: dict[int, float] = {}
         surnames = [key[-1]]
         if len(key) >= 2:
             surnames.append(key[-2] + key[-1])
         hit = False
         for s in surnames:
-            for i in self._by_surname.get(s, ()):
+            for i in ix.by_surname.get(s, ()):
                 pools[i] = 1.0
                 hit = True
-        if not hit and len(key[-1]) >= 3 and self._surnames:
+        if not hit and len(key[-1]) >= 3 and ix.surnames:
             for s in surnames:
                 for cand, score, _ in process.extract(
-                    s, self._surnames, scorer=fuzz.ratio, score_cutoff=80, limit=5
+                    s, ix.surnames, scorer=fuzz.ratio, score_cutoff=80, limit=5
                 ):
-                    for i in self._by_surname[cand]:
+                    for i in ix.by_surname[cand]:
                         pools[i] = max(pools.get(i, 0.0), score / 100.0)
         out: dict[int, float] = {}
         for i in pools:
-            sc = max(name_score(key, mk) for mk in self._name_keys[i])
+            sc = max(name_score(key, mk) for mk in ix.name_keys[i])
             if sc >= _NAME_MIN:
                 out[i] = sc
         return out
@@ -280,21 +330,22 @@ class Register:
         key = place_key(place)
         if not key:
             return {}
-        if key in self._by_place:
-            return dict.fromkeys(self._by_place[key], 1.0)
+        ix = self._index()
+        if key in ix.by_place:
+            return dict.fromkeys(ix.by_place[key], 1.0)
         out: dict[int, float] = {}
-        if not self._places:
+        if not ix.places:
             return out
         for cand, score, _ in process.extract(
-            key, self._places, scorer=fuzz.ratio, score_cutoff=_PLACE_MIN * 100, limit=5
+            key, ix.places, scorer=fuzz.ratio, score_cutoff=_PLACE_MIN * 100, limit=5
         ):
-            for i in self._by_place[cand]:
+            for i in ix.by_place[cand]:
                 out[i] = max(out.get(i, 0.0), score / 100.0)
         if not out:
             for cand, score, _ in process.extract(
-                key, self._places, scorer=fuzz.token_set_ratio, score_cutoff=95, limit=20
+                key, ix.places, scorer=fuzz.token_set_ratio, score_cutoff=95, limit=20
             ):
-                for i in self._by_place[cand]:
+                for i in ix.by_place[cand]:
                     out[i] = max(out.get(i, 0.0), 0.85 * score / 100.0)
         return out
 
@@ -303,13 +354,14 @@ class Register:
         head = text[: min(anatomy.body_start, WINDOW)]
         tail = text[max(anatomy.body_end, len(text) - WINDOW) :]
         found: list[str] = []
+        by_place = self._index().by_place
         for chunk in (head, tail):
-            words = [fold_word(w) for w in re.findall(r"[^\W_]+(?:['’\-][^\W_]+)*", chunk)]
+            words = [fold_word(w) for w in _WORDS.findall(chunk)]
             words = [w for w in words if w not in ("and", "the")]
             for n in range(6, 0, -1):
                 for j in range(len(words) - n + 1):
                     k = " ".join(words[j : j + n])
-                    if k in self._by_place and k not in found:
+                    if k in by_place and k not in found:
                         found.append(k)
         return found
 
@@ -318,13 +370,22 @@ class Register:
         search of its wrapper when the parser found no name or constituency)."""
         name = anatomy.sender_name
         place = anatomy.constituency
-        key = name_key(name) if name else ()
-        nsc = self._name_candidates(key)
-        psc = self._place_candidates(place) if place else {}
+        memo_key = (name, place, anatomy.date)
+        memo = _memo_size(memo_key) <= _MEMO_CHARS
+        got = self._match_memo.get(memo_key) if memo else None
+        if got is not None:
+            return got
+        nsc = self._names_memo(name) if name else {}
+        psc = self._places_memo(place) if place else {}
+        if nsc or psc:  # the answer depends on the name, constituency and date only
+            found = _resolve(self, nsc, psc, bool(name), bool(place), anatomy.date)
+            return _remember(self._match_memo, memo_key, found) if memo else found
         scanned = False
-        if not nsc and not psc and text:
+        if text:
+            psc = {}
+            by_place = self._index().by_place
             for pk in self._scan_places(text, anatomy)[:3]:
-                for i in self._by_place[pk]:
+                for i in by_place[pk]:
                     psc[i] = 0.9
             scanned = bool(psc)
         if not nsc and not psc:
@@ -336,9 +397,23 @@ class Register:
             return SenderMatch(None, None, None, None, 0.0, "no sender name or constituency found")
         return _resolve(self, nsc, psc, bool(name), bool(place) or scanned, anatomy.date)
 
+    def _names_memo(self, name: str) -> dict[int, float]:
+        """``_name_candidates`` of a name as written (remembered; do not modify)."""
+        got = self._name_memo.get(name)
+        if got is None:
+            got = self._name_candidates(name_key(name))
+            if len(name) <= _MEMO_CHARS:
+                _remember(self._name_memo, name, got)
+        return got
 
-def _person(reg: Register, i: int) -> tuple[tuple[str, ...], str]:
-    return reg._person[i]
+    def _places_memo(self, place: str) -> dict[int, float]:
+        """``_place_candidates`` of a constituency as written (remembered; do not modify)."""
+        got = self._place_memo.get(place)
+        if got is None:
+            got = self._place_candidates(place)
+            if len(place) <= _MEMO_CHARS:
+                _remember(self._place_memo, place, got)
+        return got
 
 
 def _resolve(
@@ -374,9 +449,10 @@ def _resolve(
             date_note = f"dated {date}, outside every candidate's term"
             date_factor = 0.6
     # best score per person (same name and constituency)
+    person = reg._index().person
     persons: dict[tuple[tuple[str, ...], str], list[int]] = defaultdict(list)
     for i in cands:
-        persons[_person(reg, i)].append(i)
+        persons[person[i]].append(i)
     ranked = sorted(persons.items(), key=lambda kv: -max(scores[i] for i in kv[1]))
     best_rows = ranked[0][1]
     best = max(scores[i] for i in best_rows)
