@@ -7,10 +7,12 @@ cover the sender's own words.
 
 from __future__ import annotations
 
+import hashlib
 import random
 import re
-from dataclasses import dataclass
+from dataclasses import FrozenInstanceError, dataclass
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -28,8 +30,18 @@ from _engine_helpers import (
     reflow,
     wrap,
 )
-from formletter.diff import apply_diff, diff_letter, template_tokens, unique_spans_of
+from formletter import _diffcore
+from formletter.align import AlignParams, find_runs
+from formletter.diff import (
+    TemplateTokens,
+    apply_diff,
+    diff_letter,
+    template_tokens,
+    unique_spans_of,
+)
 from formletter.models import DiffOp, LetterDiff, Template, TemplateSegment
+from formletter.normalize import Tokens, tokenize
+from formletter.sketch import kgram_hashes, mix64
 from formletter.template import build_template
 
 #: words that occur in no template: wherever they are put, they are the sender's own
@@ -318,3 +330,257 @@ def test_applying_the_diff_rebuilds_the_body(source: str, todo: list[Edit], layo
     # every inserted or substituted fresh word is inside a unique span
     for m in _FRESH_RE.finditer(w.text):
         assert set(range(m.start(), m.end())) <= covered, (m.group(0), source, todo, layout)
+
+
+# -- speed without change: the fast paths give exactly the diffs of the plain algorithm ----
+#
+# ``diff_letter`` finds its shared blocks in one numpy pass (``_diffcore.find_blocks``)
+# instead of ``align.find_runs`` plus a greedy pick, labels gaps with slices, and builds
+# ops without intermediate objects. Its output must not change: the blocks are checked
+# against the plain definition, and a pinned corpus of diffs against a digest of the
+# output the plain algorithm gave.
+
+
+def reference_blocks(tt: TemplateTokens, lt: Tokens) -> list[tuple[int, int, int, int]]:
+    """The plain definition: runs of shared word 3-grams on one diagonal (no gap, at least
+    4 words, seeds repeated more than 16 times in the letter ignored), chosen longest
+    first without overlap on either side, in letter order."""
+    runs = find_runs(tt.tokens, lt, AlignParams(k=3, min_run=4, max_gap=0, max_repeat=16))
+    used_t = np.zeros(len(tt.tokens), dtype=bool)
+    used_l = np.zeros(len(lt), dtype=bool)
+    chosen = []
+    for r in runs:
+        if used_t[r.a0 : r.a1].any() or used_l[r.b0 : r.b1].any():
+            continue
+        used_t[r.a0 : r.a1] = True
+        used_l[r.b0 : r.b1] = True
+        chosen.append((r.a0, r.a1, r.b0, r.b1))
+    return sorted(chosen, key=lambda b: b[2])
+
+
+def words_template(words: list[str], slot: tuple[int, int] | None) -> Template:
+    """A template of ``words``; words ``slot[0]:slot[1]`` form a slot."""
+    if slot is None or slot[0] >= slot[1] or slot[1] > len(words):
+        return plain_template(" ".join(words))
+    parts = [
+        " ".join(words[: slot[0]]),
+        " ".join(words[slot[0] : slot[1]]),
+        " ".join(words[slot[1] :]),
+    ]
+    segments, pos = [], 0
+    for n, part in enumerate(parts):
+        text = part + (" " if n < 2 else "")
+        segments.append(
+            TemplateSegment("slot" if n == 1 else "text", text, pos, pos + len(text), 1, 0)
+        )
+        pos += len(text)
+    return Template("F", "".join(s.text for s in segments), tuple(segments), 1)
+
+
+#: few distinct words, so 3-grams repeat: many crossing runs, seeds with many places
+small_words = st.lists(st.sampled_from(["a", "b", "c", "dd", "the"]), max_size=90)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    template_words=small_words,
+    edits=st.lists(st.tuples(st.integers(0, 200), st.integers(0, 200), st.booleans()), max_size=6),
+    extra=small_words,
+    slot=st.none() | st.tuples(st.integers(0, 40), st.integers(0, 40)),
+)
+def test_blocks_are_the_greedy_pick_of_shared_runs(
+    template_words: list[str],
+    edits: list[tuple[int, int, bool]],
+    extra: list[str],
+    slot: tuple[int, int] | None,
+) -> None:
+    letter = list(template_words)
+    for a, b, move in edits:  # moved and dropped stretches, then foreign words
+        if not letter:
+            break
+        a, b = sorted((a % len(letter), b % len(letter)))
+        piece = letter[a : b + 1]
+        del letter[a : b + 1]
+        if move:
+            at = (a * 7 + b) % (len(letter) + 1)
+            letter[at:at] = piece
+    letter[len(letter) // 2 : len(letter) // 2] = extra
+    template = words_template(template_words, slot)
+    tt = template_tokens(template)
+    lt = tokenize(" ".join(letter))
+    assert _diffcore.find_blocks(tt, lt.ids) == reference_blocks(tt, lt)
+
+
+def test_blocks_of_a_letter_repeating_a_phrase_very_often() -> None:
+    # "x y z" 30 times: its seeds are ignored, only the words around them align
+    template = plain_template("alpha beta gamma delta " + "x y z " * 30 + "omega psi chi phi")
+    for letter in (template.text, "alpha beta gamma delta " + "x y z " * 5 + "omega psi chi phi"):
+        tt, lt = template_tokens(template), tokenize(letter)
+        assert _diffcore.find_blocks(tt, lt.ids) == reference_blocks(tt, lt)
+
+
+def test_blocks_of_a_letter_in_many_pieces() -> None:
+    # 5-word pieces of a long template, shuffled: dozens of blocks, most of them moved
+    words = [f"w{n}" for n in range(300)]
+    pieces = [words[n : n + 5] for n in range(0, 300, 5)]
+    random.Random(5).shuffle(pieces)
+    template = plain_template(" ".join(words))
+    letter = " ".join(w for p in pieces for w in p)
+    tt, lt = template_tokens(template), tokenize(letter)
+    blocks = _diffcore.find_blocks(tt, lt.ids)
+    assert len(blocks) > 40
+    assert blocks == reference_blocks(tt, lt)
+    d = diff_letter(template, "L", letter, 0, len(letter))
+    assert apply_diff(template.text, d.ops) == letter
+    assert {op.op for op in d.ops} <= {"equal", "minor", "moved"}
+
+
+@given(st.lists(st.integers(0, 2**64 - 1), max_size=40))
+def test_kgram_keys_are_the_sketch_hashes_before_mixing(values: list[int]) -> None:
+    ids = np.array(values, dtype=np.uint64)
+    assert mix64(_diffcore.kgram_keys(ids)).tolist() == kgram_hashes(ids, 3).tolist()
+
+
+def test_diff_ops_are_ordinary_diffops() -> None:
+    w = wrap(join(NHS).replace("committed", "dedicated", 1), SENDERS[0])
+    d = diff(T_NHS, w)
+    for op in d.ops:
+        again = DiffOp(op.op, op.t_start, op.t_end, op.l_start, op.l_end, op.text)
+        assert type(op) is DiffOp
+        assert op == again and hash(op) == hash(again) and repr(op) == repr(again)
+        with pytest.raises(FrozenInstanceError):
+            op.text = "x"  # type: ignore[misc]
+
+
+def slot_template(parts: list[str]) -> Template:
+    """A template from text pieces and ``{slot}`` markers."""
+    segments, pos = [], 0
+    for part in parts:
+        kind = "slot" if part.startswith("{") else "text"
+        segments.append(TemplateSegment(kind, part, pos, pos + len(part), 3, 0))
+        pos += len(part)
+    return Template("S", "".join(parts), tuple(segments), 3)
+
+
+GOLDEN_TEMPLATES = [
+    *(plain_template(join(paras)) for paras in TEMPLATES.values()),
+    slot_template(
+        [
+            "Thank you for contacting me about bus services in ",
+            "{constituency}",
+            ". I met the operators on ",
+            "{date}",
+            " and I will keep pressing for a reliable and affordable network. Yours sincerely, ",
+            "{name}",
+        ]
+    ),
+    # a paragraph twice: its 3-grams have two places
+    plain_template(join([*TEMPLATES["nhs"], TEMPLATES["nhs"][0]])),
+    plain_template(" ".join(["the cat sat on the mat"] * 12) + ". " + "the " * 40 + "end."),
+    plain_template("a b c"),
+    plain_template("one two three four"),
+    plain_template(""),
+]
+_EXTRA = "zephyr quokka the and of to a in is that for it as with".split()  # noqa: SIM905
+
+
+def _reflow(text: str, width: int) -> str:
+    lines, line = [], ""
+    for word in text.split(" "):
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    return "\n".join([*lines, line])
+
+
+def _noise(text: str, rng: random.Random) -> str:
+    swaps = {"l": "1", "o": "0", "m": "rn", "e": "c", "i": "l"}
+    out = []
+    for ch in text:
+        r = rng.random()
+        if r < 0.03 and ch in swaps:
+            out.append(swaps[ch])
+        elif r < 0.035 and ch.isalpha():
+            continue
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def golden_letter(n: int) -> tuple[Template, str, int, int]:
+    """Letter ``n`` of the pinned corpus: a template, and a text whose body is some edit
+    of it (or of another template) between a head and a tail."""
+    rng = random.Random(n)
+    template = rng.choice(GOLDEN_TEMPLATES)
+    source = rng.choice(GOLDEN_TEMPLATES) if rng.random() < 0.1 else template
+    paras = [p.split(" ") for p in source.text.split("\n\n")]
+    for _ in range(rng.randint(0, 10)):
+        i = rng.randrange(len(paras))
+        words = paras[i]
+        k = rng.random()
+        if k < 0.2:
+            words.insert(rng.randint(0, len(words)), rng.choice(_EXTRA))
+        elif k < 0.35 and len(words) > 1:
+            words.pop(rng.randrange(len(words)))
+        elif k < 0.5:
+            words[rng.randrange(len(words))] = rng.choice(_EXTRA)
+        elif k < 0.6:
+            paras.insert(rng.randint(0, len(paras)), paras.pop(i))
+        elif k < 0.67 and len(paras) > 1:
+            paras.pop(i)
+        elif k < 0.75:
+            paras.insert(rng.randint(0, len(paras)), rng.choice(PERSONAL).split(" "))
+        elif k < 0.82:
+            a = rng.randrange(len(words))
+            words[a:a] = words[a : a + rng.randint(3, 12)]
+        elif k < 0.87:
+            words[rng.randint(0, len(words)) : 0] = ["the"] * rng.randint(5, 25)
+        elif k < 0.94:
+            a, b = rng.randrange(len(words)), rng.randrange(len(words))
+            words[a], words[b] = words[b], words[a]
+        else:
+            j = rng.randrange(len(words))
+            words[j] = words[j].upper()
+    body = "\n\n".join(" ".join(p) for p in paras)
+    if rng.random() < 0.25:
+        body = _reflow(body, rng.randint(25, 70))
+    if rng.random() < 0.1:
+        body = body.replace("tion ", "-\ntion ")
+    if rng.random() < 0.25:
+        body = _noise(body, rng)
+    if rng.random() < 0.1:
+        body = body.replace(" ", "  ", 3).replace("\n", "\r\n", 2)
+    if rng.random() < 0.03:
+        body = ""
+    head = rng.choice(["", "Dear Sir,\n\n", "x"])
+    tail = rng.choice(["", "\n\nYours sincerely,\nA. Person", "."])
+    return template, head + body + tail, len(head), len(head) + len(body)
+
+
+#: sha256 of the reprs of the 300 diffs of the pinned corpus, as the plain algorithm (before
+#: the fast paths) made them. Change it only for an intended change of what a diff says.
+GOLDEN_DIGEST = "bc6c8eec66b6877d646b4c2b5083155aff0f53ad46c6163bfae625b22be5c15c"
+
+
+def test_pinned_corpus_diffs_are_unchanged() -> None:
+    digest = hashlib.sha256()
+    kinds: set[str] = set()
+    for n in range(300):
+        template, text, start, end = golden_letter(n)
+        d = diff_letter(template, f"L{n}", text, start, end)
+        assert apply_diff(template.text, d.ops) == text[start:end]
+        kinds.update(op.op for op in d.ops)
+        digest.update(repr(d).encode("utf-8"))
+    assert kinds == {"equal", "minor", "slot", "moved", "insert", "replace", "delete"}
+    assert digest.hexdigest() == GOLDEN_DIGEST
+
+
+def test_template_tokens_are_reusable() -> None:
+    # the same precomputed template words serve every letter (and give the same diff)
+    template, text, start, end = golden_letter(7)
+    tt = template_tokens(template)
+    once = diff_letter(template, "L", text, start, end)
+    for _ in range(2):
+        assert diff_letter(template, "L", text, start, end, ttoks=tt) == once
