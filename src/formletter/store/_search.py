@@ -23,6 +23,7 @@ from typing import Any
 
 __all__ = [
     "COUNT_CAP",
+    "DATE_PATTERN",
     "MATCH_CAP",
     "MAX_QUERY_CHARS",
     "PHRASE_CAP",
@@ -157,7 +158,9 @@ MATCH_CAP = 10_000
 PHRASE_CAP = 500
 
 #: a filter date: YYYY, YYYY-MM or YYYY-MM-DD
-_FILTER_DATE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
+#: a filter date: YYYY, YYYY-MM or YYYY-MM-DD
+DATE_PATTERN = r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$"
+_FILTER_DATE = re.compile(DATE_PATTERN)
 # a stored date the date filters can compare: YYYY, YYYY-MM or YYYY-MM-DD, then anything
 _STORED_DATE_SQL = (
     "(substr(l.date, 1, 10) GLOB '[0-9][0-9][0-9][0-9]'"

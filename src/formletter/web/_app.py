@@ -34,10 +34,10 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from formletter.errors import FormletterError, NotFoundError, StoreError
-from formletter.store import MEMBER_ORDERS, Store
+from formletter.store import MEMBER_ORDERS, LetterFilters, Store
 from formletter.web import _data
 from formletter.web._charts import month_histogram, party_bar, share_bar, span_bar
-from formletter.web._data import InvalidParameter, SearchFilters
+from formletter.web._data import InvalidParameter
 from formletter.web._fragments import anatomy_html, highlights_html, pct, template_html
 from formletter.web._match import MAX_UPLOAD_BYTES, UploadRejected, run_match, upload_text
 from formletter.web._openapi import openapi_document
@@ -331,13 +331,16 @@ class _Site:
         return self.render(request, "sender.html", data, title=f"Sender {name}")
 
     def search(self, request: Request) -> Response:
-        filters = SearchFilters(
-            family=_str_param(request, "family", 100),
-            party=_str_param(request, "party", 200),
-            sender=_str_param(request, "sender", 200),
-            date_from=_str_param(request, "date_from", 100),
-            date_to=_str_param(request, "date_to", 100),
-        )
+        try:
+            filters = LetterFilters(
+                family=_str_param(request, "family", 100),
+                party=_str_param(request, "party", 200),
+                sender=_str_param(request, "sender", 200),
+                date_from=_str_param(request, "date_from", 100),
+                date_to=_str_param(request, "date_to", 100),
+            )
+        except ValueError as exc:  # a malformed date
+            raise InvalidParameter(str(exc)) from exc
         q = _str_param(request, "q", 2000)
         data = _data.search_page(self.stores.get(), q, filters, _int_param(request, "page", 1))
         return self.render(request, "search.html", data, title="Search")

@@ -20,8 +20,6 @@ thousand letters and at a million:
 from __future__ import annotations
 
 import math
-import re
-from dataclasses import dataclass
 from typing import Any
 
 from formletter.errors import NotFoundError
@@ -32,14 +30,12 @@ from formletter.web._fragments import template_json
 from formletter.web._sidebyside import Row, align_rows, rows_json
 
 __all__ = [
-    "DATE_PATTERN",
     "LIST_SAMPLE",
     "MEMBER_PAGE",
     "PAGE_SIZE",
     "SENDER_FAMILIES",
     "SENDER_SAMPLE",
     "InvalidParameter",
-    "SearchFilters",
     "diff_json",
     "family_page",
     "family_profile",
@@ -62,9 +58,6 @@ SENDER_SAMPLE = 5_000
 LIST_SAMPLE = 300
 #: largest page number accepted
 MAX_PAGE = 100_000
-#: a filter date: YYYY, YYYY-MM or YYYY-MM-DD
-DATE_PATTERN = r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$"
-_DATE = re.compile(DATE_PATTERN)
 
 
 class InvalidParameter(ValueError):
@@ -262,43 +255,14 @@ def sender_page(
     }
 
 
-@dataclass(frozen=True, slots=True)
-class SearchFilters:
-    """The search page's filters, checked (InvalidParameter for a malformed date)."""
-
-    family: str = ""
-    party: str = ""
-    sender: str = ""
-    date_from: str = ""
-    date_to: str = ""
-
-    def __post_init__(self) -> None:
-        for name in ("date_from", "date_to"):
-            value = getattr(self, name)
-            if value and not _DATE.match(value):
-                raise InvalidParameter(f"{name} must look like YYYY, YYYY-MM or YYYY-MM-DD")
-
-    def active(self) -> bool:
-        return any((self.family, self.party, self.sender, self.date_from, self.date_to))
-
-    def for_store(self) -> LetterFilters:
-        return LetterFilters(
-            family=self.family,
-            party=self.party,
-            sender=self.sender,
-            date_from=self.date_from,
-            date_to=self.date_to,
-        )
-
-
 def search_page(
-    store: Store, q: str, filters: SearchFilters = SearchFilters(), page: int = 1
+    store: Store, q: str, filters: LetterFilters = LetterFilters(), page: int = 1
 ) -> dict[str, Any]:
     """A page of full-text hits (best first) with highlight pieces, optionally filtered;
     ``total_exact`` is False when ``total`` is only a lower bound."""
     check_page(page)
     offset = (page - 1) * PAGE_SIZE
-    found = store.search_page(q, filters.for_store(), limit=PAGE_SIZE, offset=offset)
+    found = store.search_page(q, filters, limit=PAGE_SIZE, offset=offset)
     total = int(found["total"])
     notes = []
     if found["newest"] and filters.active():

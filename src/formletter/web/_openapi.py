@@ -11,7 +11,8 @@ from typing import Any
 
 from formletter import __version__
 from formletter.store import MAX_QUERY_CHARS, MEMBER_ORDERS
-from formletter.web._data import DATE_PATTERN, MAX_PAGE
+from formletter.store._search import DATE_PATTERN
+from formletter.web._data import MAX_PAGE
 
 __all__ = ["openapi_document"]
 
