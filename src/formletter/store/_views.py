@@ -291,6 +291,30 @@ def members(
     return _member_rows(conn, member_ids(conn, fam, order, lim, off))
 
 
+def _sender_columns(body: str) -> str:
+    """A sender's aggregate columns over ``letters AS l`` joined to its memberships ``m``
+    and diffs ``d``; ``body`` is the SQL for a letter's body length. A diffed letter
+    counts its unique characters as its own, a letter in no family its whole body; a
+    family member without a diff is left out of both sums."""
+    return f"""max(l.register_id) AS register_id,
+       max(l.sender_name) AS sender_name,
+       max(l.party) AS party,
+       max(l.constituency) AS constituency,
+       count(DISTINCT m.family_id) AS families,
+       count(m.family_id) AS form_letters,
+       sum(CASE WHEN d.letter_id IS NOT NULL THEN d.unique_chars
+                WHEN m.letter_id IS NULL THEN {body} ELSE 0 END) AS own_chars,
+       sum(CASE WHEN d.letter_id IS NOT NULL OR m.letter_id IS NULL
+                THEN {body} ELSE 0 END) AS body_chars"""
+
+
+def _with_own_share(item: dict[str, Any]) -> dict[str, Any]:
+    """``item`` with ``own_share`` = own characters / body characters (None without a body)."""
+    body = item["body_chars"] or 0
+    item["own_share"] = (item["own_chars"] or 0) / body if body > 0 else None
+    return item
+
+
 def senders(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     """One row per sender (register id when matched, else the name read from the letter).
 
@@ -300,17 +324,8 @@ def senders(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     letter (the CLI's full list); pages use :func:`senders_page`."""
     sql = f"""
         SELECT coalesce(l.register_id, l.sender_name) AS sender_key,
-               max(l.register_id) AS register_id,
-               max(l.sender_name) AS sender_name,
-               max(l.party) AS party,
-               max(l.constituency) AS constituency,
                count(*) AS letters,
-               count(DISTINCT m.family_id) AS families,
-               count(m.family_id) AS form_letters,
-               sum(CASE WHEN d.letter_id IS NOT NULL THEN d.unique_chars
-                        WHEN m.letter_id IS NULL THEN {_BODY_CHARS} ELSE 0 END) AS own_chars,
-               sum(CASE WHEN d.letter_id IS NOT NULL OR m.letter_id IS NULL
-                        THEN {_BODY_CHARS} ELSE 0 END) AS body_chars
+               {_sender_columns(_BODY_CHARS)}
         FROM letters AS l
         LEFT JOIN memberships AS m ON m.letter_id = l.letter_id
         LEFT JOIN diffs AS d ON d.letter_id = l.letter_id
@@ -320,10 +335,7 @@ def senders(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     """
     out: list[dict[str, Any]] = []
     for row in conn.execute(sql):
-        item = dict(row)
-        body = item["body_chars"] or 0
-        item["own_share"] = (item["own_chars"] or 0) / body if body > 0 else None
-        out.append(item)
+        out.append(_with_own_share(dict(row)))
     return out
 
 
@@ -359,17 +371,8 @@ _SENDER_COUNT_ALL = (
 )
 
 _SENDER_SUMS = f"""
-SELECT max(l.register_id) AS register_id,
-       max(l.sender_name) AS sender_name,
-       max(l.party) AS party,
-       max(l.constituency) AS constituency,
-       count(*) AS sampled,
-       count(DISTINCT m.family_id) AS families,
-       count(m.family_id) AS form_letters,
-       sum(CASE WHEN d.letter_id IS NOT NULL THEN d.unique_chars
-                WHEN m.letter_id IS NULL THEN {_SENDER_BODY} ELSE 0 END) AS own_chars,
-       sum(CASE WHEN d.letter_id IS NOT NULL OR m.letter_id IS NULL
-                THEN {_SENDER_BODY} ELSE 0 END) AS body_chars
+SELECT count(*) AS sampled,
+       {_sender_columns(_SENDER_BODY)}
 FROM letters AS l INDEXED BY letters_sender_key
 LEFT JOIN memberships AS m INDEXED BY memberships_letter_family ON m.letter_id = l.letter_id
 LEFT JOIN diffs AS d INDEXED BY diffs_letter_own ON d.letter_id = l.letter_id
@@ -445,10 +448,7 @@ def sender_rows(
         if letters == 0:
             continue
         row = conn.execute(_SENDER_SUMS, (key, _threshold(letters, sample))).fetchone()
-        item: dict[str, Any] = {"sender_key": key, **dict(row), "letters": letters}
-        body = item["body_chars"] or 0
-        item["own_share"] = (item["own_chars"] or 0) / body if body > 0 else None
-        out.append(item)
+        out.append(_with_own_share({"sender_key": key, **dict(row), "letters": letters}))
     return out
 
 
