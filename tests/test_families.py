@@ -22,7 +22,7 @@ from _engine_helpers import (
     run_engine,
     wrap,
 )
-from formletter.families import UnionFind, components, family_id_for, pivot, subcomponents
+from formletter.families import UnionFind, components, family_id_for, pivot
 
 # -- union-find --------------------------------------------------------------------------
 
@@ -96,13 +96,6 @@ def test_components_match_a_reference_in_any_edge_order(
     shuffled = [(b, a) if rnd.random() < 0.5 else (a, b) for a, b in edges]
     rnd.shuffle(shuffled)
     assert components(n, shuffled) == got
-
-
-def test_subcomponents_keep_singletons_and_ignore_outside_edges() -> None:
-    members = [7, 2, 9, 4, 5]
-    edges = [(2, 4), (4, 1), (9, 8), (5, 7), (3, 6)]
-    assert subcomponents(members, edges) == [[2, 4], [5, 7], [9]]
-    assert subcomponents([], edges) == []
 
 
 @pytest.mark.parametrize(

@@ -2,10 +2,9 @@
 
 1. ``UnionFind`` joins letters along verified links (array-backed, path halving).
 2. ``components`` lists the connected groups, each sorted, in a canonical order.
-3. ``split_by_reference`` is the anti-chaining step: a family's members must each align
-   directly with the family's *reference* (its recovered template), not merely sit at the
-   end of a path of links. Members that do not are split off and clustered again on their
-   own. The engine runs this loop with the template layer supplying the reference.
+3. ``pivot`` picks a group's most central letter. The anti-chaining loop itself lives in
+   the engine (``build_families``): a family's members must each hold the template built
+   around the pivot, not merely sit at the end of a path of links.
 
 Family ids are derived from content (the smallest member id), so the same letters in any
 order give the same ids.
@@ -19,7 +18,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["UnionFind", "components", "family_id_for", "pivot", "subcomponents"]
+__all__ = ["UnionFind", "components", "family_id_for", "pivot"]
 
 
 class UnionFind:
@@ -71,21 +70,6 @@ def components(n: int, edges: Iterable[tuple[int, int]]) -> list[list[int]]:
     groups = [g.tolist() for g in np.split(order, cuts) if len(g) >= 2]
     groups.sort(key=lambda g: g[0])
     return groups
-
-
-def subcomponents(members: Sequence[int], edges: Iterable[tuple[int, int]]) -> list[list[int]]:
-    """Components of the subgraph induced on ``members`` (singletons included)."""
-    index = {m: i for i, m in enumerate(sorted(members))}
-    ordered = sorted(members)
-    uf = UnionFind(len(ordered))
-    for a, b in edges:
-        ia, ib = index.get(a), index.get(b)
-        if ia is not None and ib is not None:
-            uf.union(ia, ib)
-    groups: dict[int, list[int]] = {}
-    for i, m in enumerate(ordered):
-        groups.setdefault(uf.find(i), []).append(m)
-    return sorted(groups.values(), key=lambda g: g[0])
 
 
 def pivot(members: Sequence[int], weights: dict[int, float], lengths: Sequence[int]) -> int:
