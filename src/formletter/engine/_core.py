@@ -178,7 +178,8 @@ def analyze_bodies(
     total = len(pa)
     say("verify", 0, total)
     verified, new_links = _verify_spanning(
-        list(zip(pa, pb, strict=True)),
+        pairs.a,
+        pairs.b,
         lambda i: records[int(reps[i])].letter_id,
         lambda i: tokens[int(reps[i])],
         len(reps),
@@ -281,7 +282,8 @@ def analyze_bodies(
 
 
 def _verify_spanning(
-    queue: list[tuple[int, int]],
+    qa: npt.NDArray[np.int64],
+    qb: npt.NDArray[np.int64],
     id_of: Callable[[int], str],
     tokens_of: Callable[[int], Tokens],
     n: int,
@@ -301,8 +303,6 @@ def _verify_spanning(
     edges: list[tuple[int, int]] = []
     new_links: list[Link] = []
     done = 0
-    qa = np.fromiter((a for a, _ in queue), dtype=np.int64, count=len(queue))
-    qb = np.fromiter((b for _, b in queue), dtype=np.int64, count=len(queue))
     while len(qa):
         # pairs the verified links already connect need no alignment (one numpy pass)
         roots = uf.roots()
