@@ -9,6 +9,7 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -33,7 +34,7 @@ from _engine_helpers import (
 from formletter.anatomy import parse
 from formletter.diff import apply_diff, diff_letter
 from formletter.engine import Analysis, AnalysisParams, BodyRecord, analyze_bodies, local_mapper
-from formletter.engine._core import _Overlap
+from formletter.engine._core import _Overlap, _plan_round
 from formletter.evaluate import Prediction, load_truth, score
 from formletter.models import letter_id_for
 from formletter.normalize import tokenize
@@ -256,6 +257,48 @@ def test_the_overlap_test_passes_members_and_stops_strangers() -> None:
     # the k-gram arrays shrink to a small group, and grow back for members outside it
     assert overlap.near(template, [0], 0.15) == [True]
     assert overlap.near(template, [1, 2], 0.15) == [True, False]
+
+
+def _plan(pairs: list[tuple[int, int]], fails: dict[int, int], limit: int = 100) -> list[int]:
+    ra = np.array([a for a, _ in pairs], dtype=np.int64)
+    rb = np.array([b for _, b in pairs], dtype=np.int64)
+    key = np.minimum(ra, rb) * 10 + np.maximum(ra, rb)
+    return np.flatnonzero(_plan_round(ra, rb, key, fails, limit)).tolist()
+
+
+@pytest.mark.parametrize(
+    ("pairs", "fails", "limit", "want"),
+    [
+        # optimistic: (0, 2) waits, as (0, 1) and (1, 2) would already connect it
+        ([(0, 1), (1, 2), (0, 2)], {}, 100, [0, 1]),
+        # one pair per pair of components...
+        ([(0, 1), (0, 1), (0, 1), (2, 3)], {}, 100, [0, 3]),
+        # ...and 2**f of them once their pairs failed f times
+        ([(0, 1)] * 6 + [(2, 3)], {1: 2}, 100, [0, 1, 2, 3, 6]),
+        ([(0, 1)] * 6, {1: 9}, 100, [0, 1, 2, 3, 4, 5]),
+        # retries wait with their first pair when an earlier pair of the round covers it
+        ([(0, 2), (2, 1), (0, 1), (0, 1)], {1: 3}, 100, [0, 1]),
+        # at most `limit` pairs
+        ([(0, 1)] * 6, {1: 9}, 4, [0, 1, 2, 3]),
+    ],
+)
+def test_verify_rounds_are_planned(
+    pairs: list[tuple[int, int]], fails: dict[int, int], limit: int, want: list[int]
+) -> None:
+    assert _plan(pairs, fails, limit) == want
+
+
+@pytest.mark.parametrize("verify_round", [1, 3, 4096])
+def test_the_verify_plan_does_not_change_families(
+    small_corpus: list[BodyRecord], verify_round: int
+) -> None:
+    base = run_engine(small_corpus)
+    with local_mapper(1) as mapper:
+        got = analyze_bodies(
+            small_corpus, mapper=mapper, params=AnalysisParams(verify_round=verify_round)
+        )
+    assert got.families == base.families
+    assert sorted(got.memberships) == sorted(base.memberships)
 
 
 @settings(max_examples=8, deadline=None)

@@ -13,6 +13,7 @@ so a short letter wholly contained in a long one links to it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,7 +23,15 @@ from formletter.models import Link, Passage
 from formletter.normalize import Tokens
 from formletter.sketch import kgram_hashes
 
-__all__ = ["AlignParams", "Run", "find_runs", "is_link", "verify"]
+__all__ = [
+    "AlignParams",
+    "Run",
+    "find_runs",
+    "is_link",
+    "link_from_runs",
+    "runs_of_kgrams",
+    "verify",
+]
 
 I64 = npt.NDArray[np.int64]
 
@@ -76,11 +85,18 @@ def _seed_pairs(
 
 def find_runs(a: Tokens, b: Tokens, params: AlignParams = AlignParams()) -> list[Run]:
     """Maximal shared runs between two token streams (possibly crossing), longest first."""
-    k = params.k
-    if len(a) < k or len(b) < k:
+    if len(a) < params.k or len(b) < params.k:
         return []
-    sa = kgram_hashes(a.ids, k)
-    sb = kgram_hashes(b.ids, k)
+    k = params.k
+    return runs_of_kgrams(kgram_hashes(a.ids, k), kgram_hashes(b.ids, k), params)
+
+
+def runs_of_kgrams(
+    sa: npt.NDArray[np.uint64], sb: npt.NDArray[np.uint64], params: AlignParams = AlignParams()
+) -> list[Run]:
+    """:func:`find_runs` from the two texts' word k-gram hashes (``kgram_hashes(ids, k)``),
+    so a caller aligning one text against many hashes it once."""
+    k = params.k
     ia, jb = _seed_pairs(sa, sb, params.max_repeat)
     if len(ia) == 0:
         return []
@@ -134,7 +150,20 @@ def verify(
     with_passages: bool = True,
 ) -> Link:
     """Align two bodies and measure how much of each the shared passages cover."""
-    runs = find_runs(a, b, params)
+    return link_from_runs(a_id, a, b_id, b, find_runs(a, b, params), with_passages=with_passages)
+
+
+def link_from_runs(
+    a_id: str,
+    a: Tokens,
+    b_id: str,
+    b: Tokens,
+    runs: Sequence[Run],
+    *,
+    with_passages: bool = True,
+) -> Link:
+    """The link two bodies' shared runs (from :func:`find_runs`) make: coverage of each
+    side, and the passages with their character offsets."""
     na, nb = len(a), len(b)
     cov_a = _covered(na, [(r.a0, r.a1) for r in runs])
     cov_b = _covered(nb, [(r.b0, r.b1) for r in runs])

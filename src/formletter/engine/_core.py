@@ -6,7 +6,7 @@ Stages (each stage's unit of work is independent, so an engine may run it anywhe
 2. exact duplicates collapse: letters whose folded bodies are identical share one
    representative, which stands for all of them in stages 3-5.
 3. sketch + LSH candidates over representatives (``sketch``/``candidates``).
-4. ``verify_batch``: align candidate pairs, strongest first, skipping pairs already
+4. verify: align candidate pairs, strongest first, skipping pairs already
    connected by verified links (connectivity is all that components need).
 5. ``build_families``: per connected component, the anti-chaining loop: a template is
    built around the component's most central letter and its direct links; members that do
@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import numpy.typing as npt
 
-from formletter.align import AlignParams, is_link, verify
+from formletter.align import AlignParams, Run, is_link, link_from_runs, runs_of_kgrams, verify
 from formletter.candidates import LSHParams, candidate_pairs
 from formletter.diff import diff_letter, template_tokens
 from formletter.families import UnionFind, components, family_id_for, pivot
@@ -44,7 +44,6 @@ __all__ = [
     "analyze_bodies",
     "build_families",
     "tokenize_batch",
-    "verify_batch",
 ]
 
 #: ``mapper(fn, items)`` runs ``fn`` over ``items`` and yields results in order
@@ -116,12 +115,6 @@ class Analysis:
 def tokenize_batch(records: Sequence[BodyRecord]) -> list[Tokens]:
     """Tokens of each body."""
     return [tokenize(r.text, r.body_start, r.body_end) for r in records]
-
-
-def verify_batch(
-    items: Sequence[tuple[str, Tokens, str, Tokens]], params: AlignParams
-) -> list[Link]:
-    return [verify(a, ta, b, tb, params) for a, ta, b, tb in items]
 
 
 def _body_key(t: Tokens) -> bytes:
@@ -296,12 +289,16 @@ def _verify_spanning(
 
     Each round is planned optimistically (as if every planned pair will link), so a round
     holds no pair that an earlier pair of the same round would already connect; pairs that
-    assumption skipped come back next round if they are still unconnected. Only the
-    verified pairs that link are returned (as edges), with every newly computed link.
+    assumption skipped come back next round if they are still unconnected. Two components
+    whose pairs keep failing get twice as many of their pairs tried each round, so they
+    cost a few rounds, not one round per pair. The components found are the same whatever
+    the plan: every candidate pair is verified unless verified links already connect it.
+    Only the verified pairs that link are returned (as edges), with every new link.
     """
     uf = UnionFind(n)
     edges: list[tuple[int, int]] = []
     new_links: list[Link] = []
+    fails: dict[int, int] = {}
     done = 0
     while len(qa):
         # pairs the verified links already connect need no alignment (one numpy pass)
@@ -310,8 +307,12 @@ def _verify_spanning(
         open_ = ra != rb
         done += len(qa) - int(open_.sum())
         qa, qb, ra, rb = qa[open_], qb[open_], ra[open_], rb[open_]
-        take = _plan_round(ra.tolist(), rb.tolist(), params.verify_round)
+        if not len(qa):
+            break
+        key = np.minimum(ra, rb) * n + np.maximum(ra, rb)
+        take = _plan_round(ra, rb, key, fails, params.verify_round)
         todo = list(zip(qa[take].tolist(), qb[take].tolist(), strict=True))
+        keys = key[take].tolist()
         qa, qb = qa[~take], qb[~take]
         results: dict[tuple[int, int], Link] = {}
         need = []
@@ -321,29 +322,56 @@ def _verify_spanning(
                 results[(a, b)] = cached
             else:
                 need.append((a, b))
-        items = [(id_of(a), tokens_of(a), id_of(b), tokens_of(b)) for a, b in need]
-        got: list[Link] = []
-        for batch in mapper(_verify_job, [(chunk, params.align) for chunk in _chunks(items, 128)]):
-            got.extend(batch)  # type: ignore[arg-type]
-        for pair, link in zip(need, got, strict=True):
+        for pair, link in zip(
+            need, _verify_pairs(need, id_of, tokens_of, mapper, params), strict=True
+        ):
             results[pair] = link
             new_links.append(link)
-        for a, b in todo:
+        for (a, b), k in zip(todo, keys, strict=True):
             if is_link(results[(a, b)], params.align):
                 uf.union(a, b)
                 edges.append((a, b))
+            else:
+                fails[k] = fails.get(k, 0) + 1
         done += len(todo)
         tick(done)
     return edges, new_links
 
 
-def _plan_round(ra: list[int], rb: list[int], limit: int) -> npt.NDArray[np.bool_]:
-    """Which pairs (given by their current roots) to verify this round.
+def _plan_round(
+    ra: npt.NDArray[np.int64],
+    rb: npt.NDArray[np.int64],
+    key: npt.NDArray[np.int64],
+    fails: Mapping[int, int],
+    limit: int,
+) -> npt.NDArray[np.bool_]:
+    """Which open pairs (given by their current roots, in queue order) to verify this round.
 
     Planned optimistically, as if every planned pair will link: a pair that an earlier
-    planned pair would already connect waits for the next round. At most ``limit``.
+    planned pair would already connect waits for the next round. A pair of components
+    (``key``) whose pairs failed ``f`` times before gets up to ``2**f`` of its pairs tried
+    in one round. At most ``limit`` pairs in all.
     """
+    # each pair's rank among the open pairs of its key, in queue order (vectorised)
+    order = np.argsort(key, kind="stable")
+    ks = key[order]
+    first = np.ones(len(ks), dtype=bool)
+    first[1:] = ks[1:] != ks[:-1]
+    pos = np.arange(len(ks))
+    rank = np.empty(len(ks), dtype=np.int64)
+    rank[order] = pos - np.maximum.accumulate(np.where(first, pos, 0))
+    allow = np.ones(len(ks), dtype=np.int64)
+    if fails:
+        fk = np.fromiter(fails.keys(), dtype=np.int64, count=len(fails))
+        fv = np.fromiter(fails.values(), dtype=np.int64, count=len(fails))
+        srt = np.argsort(fk)
+        fk, fv = fk[srt], fv[srt]
+        at = np.minimum(np.searchsorted(fk, key), len(fk) - 1)
+        hit = fk[at] == key
+        allow[hit] = np.left_shift(1, np.minimum(fv[at[hit]], 16))
+    cand = np.flatnonzero(rank < allow)
     plan: dict[int, int] = {}
+    taken: dict[int, int] = {}
 
     def find(x: int) -> int:
         while x in plan:
@@ -352,20 +380,93 @@ def _plan_round(ra: list[int], rb: list[int], limit: int) -> npt.NDArray[np.bool
 
     take = np.zeros(len(ra), dtype=bool)
     planned = 0
-    for pos, (x0, y0) in enumerate(zip(ra, rb, strict=True)):
+    for i, x0, y0, k, r in zip(
+        cand.tolist(),
+        ra[cand].tolist(),
+        rb[cand].tolist(),
+        key[cand].tolist(),
+        rank[cand].tolist(),
+        strict=True,
+    ):
         if planned >= limit:
             break
-        x, y = find(x0), find(y0)
-        if x != y:
+        if r == 0:
+            x, y = find(x0), find(y0)
+            if x == y:
+                continue
             plan[max(x, y)] = min(x, y)
-            take[pos] = True
-            planned += 1
+        elif k not in taken:  # the key's first pair waits: so do its retries
+            continue
+        taken[k] = taken.get(k, 0) + 1
+        take[i] = True
+        planned += 1
     return take
 
 
-def _verify_job(arg: tuple[Sequence[tuple[str, Tokens, str, Tokens]], AlignParams]) -> list[Link]:
-    items, params = arg
-    return verify_batch(items, params)
+def _verify_pairs(
+    pairs: Sequence[tuple[int, int]],
+    id_of: Callable[[int], str],
+    tokens_of: Callable[[int], Tokens],
+    mapper: Mapper,
+    params: AnalysisParams,
+    chunk: int = 256,
+) -> list[Link]:
+    """Links of ``pairs`` (indices), aligned by ``mapper``'s workers. Workers get only the
+    word ids of the letters in their chunk; passages are put in character offsets here."""
+    jobs = []
+    for c in range(0, len(pairs), chunk):
+        part = pairs[c : c + chunk]
+        members = sorted({x for pair in part for x in pair})
+        at = {m: i for i, m in enumerate(members)}
+        ids = [tokens_of(m).ids for m in members]
+        offs = np.zeros(len(ids) + 1, dtype=np.int64)
+        np.cumsum([len(x) for x in ids], out=offs[1:])
+        flat = np.concatenate(ids) if ids else np.empty(0, dtype=np.uint64)
+        pa = np.array([at[a] for a, _ in part], dtype=np.int32)
+        pb = np.array([at[b] for _, b in part], dtype=np.int32)
+        jobs.append(((flat, offs, pa, pb), params.align))
+    out: list[Link] = []
+    c = 0
+    for got in mapper(_verify_job, jobs):
+        assert isinstance(got, list)
+        for runs in got:
+            a, b = pairs[c]
+            c += 1
+            out.append(
+                link_from_runs(
+                    id_of(a),
+                    tokens_of(a),
+                    id_of(b),
+                    tokens_of(b),
+                    [Run(*row) for row in runs.tolist()],
+                )
+            )
+    return out
+
+
+def _verify_job(
+    arg: tuple[
+        tuple[
+            npt.NDArray[np.uint64],
+            npt.NDArray[np.int64],
+            npt.NDArray[np.int32],
+            npt.NDArray[np.int32],
+        ],
+        AlignParams,
+    ],
+) -> list[npt.NDArray[np.int64]]:
+    """The shared runs of each pair of one chunk, as ``(a0, a1, b0, b1, matched)`` rows."""
+    (flat, offs, pa, pb), params = arg
+    hashes = [kgram_hashes(flat[offs[i] : offs[i + 1]], params.k) for i in range(len(offs) - 1)]
+    out = []
+    for x, y in zip(pa.tolist(), pb.tolist(), strict=True):
+        runs = runs_of_kgrams(hashes[x], hashes[y], params)
+        out.append(
+            np.array([(r.a0, r.a1, r.b0, r.b1, r.matched) for r in runs], dtype=np.int64).reshape(
+                -1, 5
+            )
+        )
+    return out
 
 
 def _member(r: BodyRecord, weight: int = 1) -> MemberText:
