@@ -78,7 +78,7 @@ class AnalysisParams:
     #: a member is diffed against a template only when at least this share of its word
     #: k-grams, or of the template's, occur in the other (a cheap bound: holding a
     #: template needs half of one side aligned)
-    prefilter: float = 0.15
+    prefilter: float = 0.25
 
 
 @dataclass(frozen=True, slots=True)
