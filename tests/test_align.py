@@ -29,9 +29,10 @@ from _engine_helpers import (
     reflow,
     wrap,
 )
-from formletter.align import AlignParams, find_runs, is_link, verify
+from formletter.align import AlignParams, could_link, coverage_bound, find_runs, is_link, verify
 from formletter.models import Link
 from formletter.normalize import Tokens, normalize_text, tokenize
+from formletter.sketch import kgram_hashes
 
 Para = list[str]
 
@@ -232,3 +233,40 @@ def test_verify_is_symmetric(name: str, edit: str, seed: int, other: str) -> Non
         (p.b_start, p.b_end, p.a_start, p.a_end) for p in ba.passages
     )
     assert 0.0 <= ab.a_coverage <= 1.0 and 0.0 <= ab.b_coverage <= 1.0
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    name=st.sampled_from(list(TEMPLATES)),
+    edit=st.sampled_from(list(EDITS)),
+    seed=st.integers(0, 10_000),
+    other=st.sampled_from(list(TEMPLATES)),
+    params=st.sampled_from(
+        [AlignParams(), AlignParams(k=2, max_gap=1), AlignParams(k=5, max_gap=9)]
+    ),
+)
+def test_the_coverage_bound_is_never_below_the_coverage(
+    name: str, edit: str, seed: int, other: str, params: AlignParams
+) -> None:
+    """The bound lets verify skip pairs, so it must hold for every pair: related (edited,
+    mixed with another template) or not."""
+    rng = random.Random(seed)
+    a = toks(wrap(join(TEMPLATES[name]), SENDERS[0]))
+    b = toks(wrap(EDITS[edit][0](TEMPLATES[name], rng) + "\n\n" + TEMPLATES[other][0], SENDERS[4]))
+    c = toks(wrap(join(TEMPLATES[other]), SENDERS[1]))
+    for x, y in ((a, b), (b, a), (a, c), (b, c)):
+        link = verify("X", x, "Y", y, params)
+        bound_x, bound_y = coverage_bound(
+            kgram_hashes(x.ids, params.k), kgram_hashes(y.ids, params.k), len(x), len(y), params
+        )
+        assert round(link.a_coverage * len(x)) <= bound_x <= len(x)
+        assert round(link.b_coverage * len(y)) <= bound_y <= len(y)
+        if is_link(link, params):
+            assert could_link(bound_x, bound_y, len(x), len(y), params)
+
+
+def test_the_coverage_bound_rules_out_a_shared_stock_phrase() -> None:
+    a = toks(wrap(join(TEMPLATES["nhs"]), SENDERS[0]))
+    b = toks(wrap(join(TEMPLATES["climate"]), SENDERS[1]))
+    bound = coverage_bound(kgram_hashes(a.ids, 3), kgram_hashes(b.ids, 3), len(a), len(b))
+    assert not could_link(*bound, len(a), len(b))

@@ -26,6 +26,8 @@ from formletter.sketch import kgram_hashes
 __all__ = [
     "AlignParams",
     "Run",
+    "could_link",
+    "coverage_bound",
     "find_runs",
     "is_link",
     "link_from_runs",
@@ -130,14 +132,59 @@ def runs_of_kgrams(
     return runs
 
 
-def _covered(n: int, spans: list[tuple[int, int]]) -> int:
-    if not spans:
+def coverage_bound(
+    sa: npt.NDArray[np.uint64],
+    sb: npt.NDArray[np.uint64],
+    na: int,
+    nb: int,
+    params: AlignParams = AlignParams(),
+    *,
+    sorted_a: npt.NDArray[np.uint64] | None = None,
+    sorted_b: npt.NDArray[np.uint64] | None = None,
+) -> tuple[int, int]:
+    """Upper bounds on the words of A and of B that the shared runs can cover, from the
+    k-gram hashes alone (``sorted_*``: the same hashes sorted, when the caller has them).
+
+    A run's span on one side runs from its first seed to its last seed plus ``k``, and its
+    seeds are at most ``max_gap + 1`` words apart; so every covered word lies within
+    ``w = max(k, max_gap + 1)`` words after a position whose k-gram occurs in the other
+    text. The bound is the size of that union: cheap, and never below the true coverage,
+    so a pair it rules out (:func:`could_link`) needs no alignment.
+    """
+    w = max(params.k, params.max_gap + 1)
+    sb_sorted = np.sort(sb) if sorted_b is None else sorted_b
+    sa_sorted = np.sort(sa) if sorted_a is None else sorted_a
+    return _reach(sa, sb_sorted, na, w), _reach(sb, sa_sorted, nb, w)
+
+
+def _reach(x: npt.NDArray[np.uint64], ys: npt.NDArray[np.uint64], n: int, w: int) -> int:
+    if not len(x) or not len(ys):
         return 0
-    mark = np.zeros(n + 1, dtype=np.int64)
-    for s, e in spans:
-        mark[s] += 1
-        mark[e] -= 1
-    return int(np.count_nonzero(np.cumsum(mark)[:n]))
+    pos = np.minimum(np.searchsorted(ys, x), len(ys) - 1)
+    p = np.flatnonzero(ys[pos] == x)
+    if not len(p):
+        return 0
+    return min(n, int(np.minimum(np.diff(p), w).sum()) + w)
+
+
+def could_link(
+    cov_a: int, cov_b: int, na: int, nb: int, params: AlignParams = AlignParams()
+) -> bool:
+    """Whether coverages of (at most) ``cov_a`` and ``cov_b`` words could pass :func:`is_link`."""
+    score = max(cov_a / na if na else 0.0, cov_b / nb if nb else 0.0)
+    return score >= params.min_containment and min(cov_a, cov_b) >= params.min_shared
+
+
+def _covered(n: int, spans: list[tuple[int, int]]) -> int:
+    """Words of ``0:n`` inside at least one span (runs are few: a plain interval merge)."""
+    total = 0
+    end = 0
+    for s, e in sorted(spans):
+        s, e = max(s, end, 0), min(e, n)
+        if e > s:
+            total += e - s
+            end = e
+    return total
 
 
 def verify(

@@ -25,7 +25,16 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import numpy.typing as npt
 
-from formletter.align import AlignParams, Run, is_link, link_from_runs, runs_of_kgrams, verify
+from formletter.align import (
+    AlignParams,
+    Run,
+    could_link,
+    coverage_bound,
+    is_link,
+    link_from_runs,
+    runs_of_kgrams,
+    verify,
+)
 from formletter.candidates import LSHParams, candidate_pairs
 from formletter.diff import diff_letter, template_tokens
 from formletter.families import UnionFind, components, family_id_for, pivot
@@ -293,7 +302,8 @@ def _verify_spanning(
     whose pairs keep failing get twice as many of their pairs tried each round, so they
     cost a few rounds, not one round per pair. The components found are the same whatever
     the plan: every candidate pair is verified unless verified links already connect it.
-    Only the verified pairs that link are returned (as edges), with every new link.
+    Only the verified pairs that link are returned (as edges), with the link of every
+    pair aligned here (a pair its coverage bound rules out is not aligned, nor kept).
     """
     uf = UnionFind(n)
     edges: list[tuple[int, int]] = []
@@ -314,7 +324,7 @@ def _verify_spanning(
         todo = list(zip(qa[take].tolist(), qb[take].tolist(), strict=True))
         keys = key[take].tolist()
         qa, qb = qa[~take], qb[~take]
-        results: dict[tuple[int, int], Link] = {}
+        results: dict[tuple[int, int], Link | None] = {}
         need = []
         for a, b in todo:
             cached = known.get((id_of(a), id_of(b)))
@@ -326,9 +336,11 @@ def _verify_spanning(
             need, _verify_pairs(need, id_of, tokens_of, mapper, params), strict=True
         ):
             results[pair] = link
-            new_links.append(link)
+            if link is not None:
+                new_links.append(link)
         for (a, b), k in zip(todo, keys, strict=True):
-            if is_link(results[(a, b)], params.align):
+            got = results[(a, b)]
+            if got is not None and is_link(got, params.align):
                 uf.union(a, b)
                 edges.append((a, b))
             else:
@@ -410,8 +422,9 @@ def _verify_pairs(
     mapper: Mapper,
     params: AnalysisParams,
     chunk: int = 256,
-) -> list[Link]:
-    """Links of ``pairs`` (indices), aligned by ``mapper``'s workers. Workers get only the
+) -> list[Link | None]:
+    """Links of ``pairs`` (indices), aligned by ``mapper``'s workers; None for a pair that
+    cannot link (its coverage bound says so, without an alignment). Workers get only the
     word ids of the letters in their chunk; passages are put in character offsets here."""
     jobs = []
     for c in range(0, len(pairs), chunk):
@@ -425,13 +438,16 @@ def _verify_pairs(
         pa = np.array([at[a] for a, _ in part], dtype=np.int32)
         pb = np.array([at[b] for _, b in part], dtype=np.int32)
         jobs.append(((flat, offs, pa, pb), params.align))
-    out: list[Link] = []
+    out: list[Link | None] = []
     c = 0
     for got in mapper(_verify_job, jobs):
         assert isinstance(got, list)
         for runs in got:
             a, b = pairs[c]
             c += 1
+            if runs is None:
+                out.append(None)
+                continue
             out.append(
                 link_from_runs(
                     id_of(a),
@@ -454,12 +470,27 @@ def _verify_job(
         ],
         AlignParams,
     ],
-) -> list[npt.NDArray[np.int64]]:
-    """The shared runs of each pair of one chunk, as ``(a0, a1, b0, b1, matched)`` rows."""
+) -> list[npt.NDArray[np.int64] | None]:
+    """The shared runs of each pair of one chunk, as ``(a0, a1, b0, b1, matched)`` rows;
+    None for a pair whose coverage bound already rules out a link (no alignment run)."""
     (flat, offs, pa, pb), params = arg
-    hashes = [kgram_hashes(flat[offs[i] : offs[i + 1]], params.k) for i in range(len(offs) - 1)]
-    out = []
+    sizes = np.diff(offs).tolist()
+    hashes = [kgram_hashes(flat[offs[i] : offs[i + 1]], params.k) for i in range(len(sizes))]
+    ordered = [np.sort(h) for h in hashes]
+    out: list[npt.NDArray[np.int64] | None] = []
     for x, y in zip(pa.tolist(), pb.tolist(), strict=True):
+        bound = coverage_bound(
+            hashes[x],
+            hashes[y],
+            sizes[x],
+            sizes[y],
+            params,
+            sorted_a=ordered[x],
+            sorted_b=ordered[y],
+        )
+        if not could_link(*bound, sizes[x], sizes[y], params):
+            out.append(None)
+            continue
         runs = runs_of_kgrams(hashes[x], hashes[y], params)
         out.append(
             np.array([(r.a0, r.a1, r.b0, r.b1, r.matched) for r in runs], dtype=np.int64).reshape(
