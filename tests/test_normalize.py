@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import pickle
 import random
 
 import numpy as np
@@ -233,3 +234,14 @@ def test_sentence_spans_cover_every_visible_character(text: str, data: st.DataOb
         prev = e
     visible = {i for i in range(start, end) if not text[i].isspace()}
     assert visible <= covered
+
+
+@settings(max_examples=50, deadline=None)
+@given(text=st.text())
+def test_tokens_survive_pickling(text: str) -> None:
+    """Tokens travel to worker processes as one joined string of words."""
+    toks = tokenize(text)
+    back = pickle.loads(pickle.dumps(toks))
+    assert back.words == toks.words
+    for got, want in ((back.ids, toks.ids), (back.starts, toks.starts), (back.ends, toks.ends)):
+        assert got.dtype == want.dtype and got.tolist() == want.tolist()

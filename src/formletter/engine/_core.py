@@ -835,17 +835,22 @@ def _recount_support(template: Template, diffs: Sequence[LetterDiff]) -> Templat
     for seg in template.segments:
         s0, s1 = sentences.get(seg.sentence, (seg.start, seg.end))
         sentences[seg.sentence] = (min(s0, seg.start), max(s1, seg.end))
-    counts = dict.fromkeys(sentences, 0)
+    keys = list(sentences)
+    lo = np.array([sentences[k][0] for k in keys], dtype=np.int64)
+    hi = np.array([sentences[k][1] for k in keys], dtype=np.int64)
+    real = hi > lo
+    total = np.zeros(len(keys), dtype=np.int64)
+    n = len(template.text)
     for d in diffs:
-        carried = np.zeros(len(template.text) + 1, dtype=np.int64)
+        carried = np.zeros(n + 1, dtype=np.int64)
         for op in d.ops:
             if op.op in ("equal", "minor", "slot", "moved") and op.t_end > op.t_start:
                 carried[op.t_start] += 1
                 carried[op.t_end] -= 1
-        covered = np.cumsum(carried)[: len(template.text)] > 0
-        for s, (a, b) in sentences.items():
-            if b > a and covered[a:b].mean() >= 0.5:
-                counts[s] += 1
+        # characters of each sentence the diff carries, by prefix sums (mean >= 0.5)
+        covered = np.concatenate([[0], np.cumsum(np.cumsum(carried)[:n] > 0)])
+        total += real & (2 * (covered[hi] - covered[lo]) >= hi - lo)
+    counts = dict(zip(keys, total.tolist(), strict=True))
     segs = tuple(
         TemplateSegment(g.kind, g.text, g.start, g.end, counts[g.sentence], g.sentence, g.examples)
         for g in template.segments
