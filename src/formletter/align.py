@@ -31,6 +31,7 @@ __all__ = [
     "find_runs",
     "is_link",
     "link_from_runs",
+    "run_coverage",
     "runs_of_kgrams",
     "verify",
 ]
@@ -175,6 +176,11 @@ def could_link(
     return score >= params.min_containment and min(cov_a, cov_b) >= params.min_shared
 
 
+def run_coverage(runs: Sequence[Run], na: int, nb: int) -> tuple[int, int]:
+    """Words of A (of ``na``) and of B (of ``nb``) inside at least one run."""
+    return _covered(na, [(r.a0, r.a1) for r in runs]), _covered(nb, [(r.b0, r.b1) for r in runs])
+
+
 def _covered(n: int, spans: list[tuple[int, int]]) -> int:
     """Words of ``0:n`` inside at least one span (runs are few: a plain interval merge)."""
     total = 0
@@ -212,8 +218,7 @@ def link_from_runs(
     """The link two bodies' shared runs (from :func:`find_runs`) make: coverage of each
     side, and the passages with their character offsets."""
     na, nb = len(a), len(b)
-    cov_a = _covered(na, [(r.a0, r.a1) for r in runs])
-    cov_b = _covered(nb, [(r.b0, r.b1) for r in runs])
+    cov_a, cov_b = run_coverage(runs, na, nb)
     passages: tuple[Passage, ...] = ()
     if with_passages and runs:
         passages = tuple(

@@ -54,6 +54,8 @@ ENGINES = ("local", "dask")
 #: bump when the engine's output changes for the same input, to force a re-analysis
 _ENGINE_VERSION = "1"
 _ANATOMY_BATCH = 500
+#: anatomy batches sent to the workers at a time (each is stored as soon as it is back)
+_ANATOMY_FLUSH = 16
 #: files stored per transaction while reading, at most, and seconds a batch stays open
 _COMMIT_FILES = 200
 _COMMIT_SECONDS = 2.0
@@ -256,22 +258,21 @@ def refresh_anatomy(
     batches: list[list[tuple[str, str]]] = []
 
     def flush(chunks: list[list[tuple[str, str]]]) -> None:
+        # each chunk is stored as soon as it is back, while the workers parse the next
         nonlocal done
         jobs = [([t for _, t in c], options.dayfirst, options.register) for c in chunks]
-        items: list[tuple[str, Anatomy, SenderMatch | None]] = []
         for chunk, parsed in zip(chunks, mapper(_parse_job, jobs), strict=True):
             assert isinstance(parsed, list)
-            items.extend((lid, a, m) for (lid, _), (a, m) in zip(chunk, parsed, strict=True))
-        store.set_anatomies(items)
-        done += len(items)
-        say("anatomy", done, total)
+            store.set_anatomies((lid, a, m) for (lid, _), (a, m) in zip(chunk, parsed, strict=True))
+            done += len(chunk)
+            say("anatomy", done, total)
 
     for letter in store.iter_letters(without_anatomy=not everything):
         pending.append((letter.letter_id, letter.text))
         if len(pending) >= _ANATOMY_BATCH:
             batches.append(pending)
             pending = []
-            if len(batches) >= 8:
+            if len(batches) >= _ANATOMY_FLUSH:
                 flush(batches)
                 batches = []
     if pending:

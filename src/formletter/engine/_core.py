@@ -32,6 +32,7 @@ from formletter.align import (
     coverage_bound,
     is_link,
     link_from_runs,
+    run_coverage,
     runs_of_kgrams,
     verify,
 )
@@ -425,7 +426,8 @@ def _verify_pairs(
 ) -> list[Link | None]:
     """Links of ``pairs`` (indices), aligned by ``mapper``'s workers; None for a pair that
     cannot link (its coverage bound says so, without an alignment). Workers get only the
-    word ids of the letters in their chunk; passages are put in character offsets here."""
+    word ids of the letters in their chunk; a link's passages are put in character offsets
+    here (a pair that is aligned but does not link keeps its coverage, not its passages)."""
     jobs = []
     for c in range(0, len(pairs), chunk):
         part = pairs[c : c + chunk]
@@ -442,11 +444,16 @@ def _verify_pairs(
     c = 0
     for got in mapper(_verify_job, jobs):
         assert isinstance(got, list)
-        for runs in got:
+        for res in got:
             a, b = pairs[c]
             c += 1
-            if runs is None:
+            if res is None:
                 out.append(None)
+                continue
+            cov_a, cov_b, runs = res
+            if runs is None:  # aligned, but not a link: its coverage is all that is kept
+                na, nb = len(tokens_of(a)), len(tokens_of(b))
+                out.append(Link(id_of(a), id_of(b), cov_a / na, cov_b / nb, min(cov_a, cov_b)))
                 continue
             out.append(
                 link_from_runs(
@@ -470,33 +477,31 @@ def _verify_job(
         ],
         AlignParams,
     ],
-) -> list[npt.NDArray[np.int64] | None]:
-    """The shared runs of each pair of one chunk, as ``(a0, a1, b0, b1, matched)`` rows;
-    None for a pair whose coverage bound already rules out a link (no alignment run)."""
+) -> list[tuple[int, int, npt.NDArray[np.int64] | None] | None]:
+    """Each pair of one chunk aligned: ``(covered words of A, of B, runs)``, the runs as
+    ``(a0, a1, b0, b1, matched)`` rows for a link only (None otherwise); None for a pair
+    whose coverage bound already rules out a link (no alignment run)."""
     (flat, offs, pa, pb), params = arg
     sizes = np.diff(offs).tolist()
     hashes = [kgram_hashes(flat[offs[i] : offs[i + 1]], params.k) for i in range(len(sizes))]
     ordered = [np.sort(h) for h in hashes]
-    out: list[npt.NDArray[np.int64] | None] = []
+    out: list[tuple[int, int, npt.NDArray[np.int64] | None] | None] = []
     for x, y in zip(pa.tolist(), pb.tolist(), strict=True):
+        na, nb = sizes[x], sizes[y]
         bound = coverage_bound(
-            hashes[x],
-            hashes[y],
-            sizes[x],
-            sizes[y],
-            params,
-            sorted_a=ordered[x],
-            sorted_b=ordered[y],
+            hashes[x], hashes[y], na, nb, params, sorted_a=ordered[x], sorted_b=ordered[y]
         )
-        if not could_link(*bound, sizes[x], sizes[y], params):
+        if not could_link(*bound, na, nb, params):
             out.append(None)
             continue
         runs = runs_of_kgrams(hashes[x], hashes[y], params)
-        out.append(
-            np.array([(r.a0, r.a1, r.b0, r.b1, r.matched) for r in runs], dtype=np.int64).reshape(
-                -1, 5
-            )
-        )
+        cov_a, cov_b = run_coverage(runs, na, nb)
+        rows = None
+        if could_link(cov_a, cov_b, na, nb, params):
+            rows = np.array(
+                [(r.a0, r.a1, r.b0, r.b1, r.matched) for r in runs], dtype=np.int64
+            ).reshape(-1, 5)
+        out.append((cov_a, cov_b, rows))
     return out
 
 
