@@ -1,29 +1,36 @@
-"""Tests for formletter.export: columns, values, CSV safety, streaming."""
+"""Tests for formletter.export: columns, values, CSV safety, streaming, Parquet shards,
+and the ``export`` command."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import sys
 import tempfile
 import types
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
+from formletter.cli import app
+from formletter.errors import FormletterError, MissingDependencyError
 from formletter.export import (
     EXPORT_COLUMNS,
     FORMULA_PREFIXES,
+    ParquetExport,
     csv_cell,
     escape_cell,
     export_columns,
     export_rows,
     unescape_cell,
     write_export,
+    write_parquet,
 )
 from formletter.models import (
     Anatomy,
@@ -255,3 +262,220 @@ def test_csv_round_trip_of_arbitrary_text(text: str, value: str) -> None:
     assert unescape_cell(row["meta_note"]) == value
     assert unescape_cell(row["source"]) == "in.txt"
     assert all(not cell.startswith(FORMULA_PREFIXES) for cell in row.values())
+
+
+# --------------------------------------------------------------------------- Parquet
+
+
+def _pq() -> Any:
+    pytest.importorskip("pyarrow")
+    return pytest.importorskip("pyarrow.parquet")
+
+
+def _read_back(paths: Sequence[Path]) -> list[dict[str, Any]]:
+    pq = _pq()
+    rows: list[dict[str, Any]] = []
+    for path in paths:
+        rows.extend(pq.read_table(str(path)).to_pylist())
+    return rows
+
+
+def _files(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+def test_parquet_round_trips_to_the_export_records(
+    store: Store, letters: dict[str, Letter], tmp_path: Path
+) -> None:
+    dest = tmp_path / "out" / "letters.parquet"
+    done = write_parquet(store, dest)
+    assert done == ParquetExport(3, (dest,))
+    assert _files(dest.parent) == ["letters.parquet"]
+    rows = _read_back(done.shards)
+    assert rows == list(export_rows(store))
+    by_id = {r["letter_id"]: r for r in rows}
+    [[s, e]] = by_id[letters["edited"].letter_id]["unique_spans"]
+    assert letters["edited"].text[s:e] == OWN
+    lone = by_id[letters["lone"].letter_id]
+    assert lone["unique_spans"] is None and lone["similarity"] is None
+    assert lone["family_size"] == 0 and lone["meta_row"] is None
+
+
+def test_parquet_schema(store: Store, letters: dict[str, Letter], tmp_path: Path) -> None:
+    pa = pytest.importorskip("pyarrow")
+    (path,) = write_parquet(store, tmp_path / "x.parquet").shards
+    schema = _pq().read_schema(str(path))
+    assert schema.names == export_columns(store)
+    types = {f.name: f.type for f in schema}
+    assert types["unique_spans"] == pa.list_(pa.list_(pa.int64()))
+    assert types["family_size"] == pa.int64()
+    for col in ("similarity", "template_coverage", "match_confidence", "ocr_confidence"):
+        assert types[col] == pa.float64()
+    for col in ("letter_id", "source", "unique_text", "sender_name", "date", "meta_batch"):
+        assert types[col] == pa.string()
+    assert not schema.field("letter_id").nullable and schema.field("family_id").nullable
+    assert schema.metadata[b"formletter_version"]
+
+
+def test_parquet_shards_at_shard_rows_in_row_groups(store: Store, tmp_path: Path) -> None:
+    many = [Letter.from_text(f"letter number {i}", f"{i}.txt") for i in range(1203)]
+    store.record_source(SourceResult("bulk", "1" * 64, 1, tuple(many)))
+    folder = tmp_path / "shards"
+    done = write_parquet(store, folder, shard_rows=500, row_group_rows=200)
+    names = [f"part-{i:05d}-of-00003.parquet" for i in range(3)]
+    assert done.rows == 1203 and [p.name for p in done.shards] == names
+    assert _files(folder) == names
+    pq = _pq()
+    sizes = []
+    for path in done.shards:
+        meta = pq.ParquetFile(str(path)).metadata
+        sizes.append([meta.row_group(g).num_rows for g in range(meta.num_row_groups)])
+    assert sizes == [[200, 200, 100], [200, 200, 100], [200, 3]]
+    ids = [r["letter_id"] for r in _read_back(done.shards)]
+    assert ids == sorted(lt.letter_id for lt in many)
+
+
+def test_parquet_file_destination_shards_beside_it_and_replaces_old_shards(
+    store: Store, letters: dict[str, Letter], tmp_path: Path
+) -> None:
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    dest = folder / "out.parquet"
+    (folder / "notes.txt").write_text("keep me", encoding="utf-8")
+    (folder / "out-extra.parquet").write_bytes(b"not ours")
+    write_parquet(store, dest)
+    assert dest.is_file()
+    done = write_parquet(store, dest, shard_rows=1)
+    shards = [f"out-{i:05d}-of-00003.parquet" for i in range(3)]
+    assert [p.name for p in done.shards] == shards
+    assert _files(folder) == sorted(["notes.txt", "out-extra.parquet", *shards])
+    assert _read_back(done.shards) == list(export_rows(store))
+    again = write_parquet(store, dest, shard_rows=2)
+    assert [p.name for p in again.shards] == [f"out-{i:05d}-of-00002.parquet" for i in range(2)]
+    assert _files(folder) == sorted(
+        ["notes.txt", "out-extra.parquet", *(p.name for p in again.shards)]
+    )
+    write_parquet(store, dest)
+    assert _files(folder) == ["notes.txt", "out-extra.parquet", "out.parquet"]
+    assert (folder / "out-extra.parquet").read_bytes() == b"not ours"
+
+
+def test_parquet_of_an_empty_store_is_one_shard_with_the_schema(
+    store: Store, tmp_path: Path
+) -> None:
+    done = write_parquet(store, tmp_path / "none")
+    assert done.rows == 0
+    (path,) = done.shards
+    assert path.name == "part-00000-of-00001.parquet"
+    table = _pq().read_table(str(path))
+    assert table.num_rows == 0 and table.schema.names == list(EXPORT_COLUMNS)
+
+
+def test_parquet_refusals(store: Store, letters: dict[str, Letter], tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        write_parquet(store, tmp_path / "x", shard_rows=0)
+    with pytest.raises(ValueError, match="parquet is binary"):
+        write_export(store, "parquet", io.StringIO())
+    blocker = tmp_path / "taken"
+    blocker.write_text("a file, not a folder", encoding="utf-8")
+    with pytest.raises(FormletterError, match="cannot write the Parquet export"):
+        write_parquet(store, blocker)
+    with pytest.raises(FormletterError, match="cannot write the Parquet export"):
+        write_parquet(store, blocker / "inside.parquet")
+    assert [n for n in _files(tmp_path) if not n.startswith("x.db")] == ["taken"]
+
+
+def test_parquet_failed_export_leaves_no_temporary_files(
+    store: Store, letters: dict[str, Letter], tmp_path: Path
+) -> None:
+    folder = tmp_path / "out"
+    (folder / "part-00001-of-00002.parquet").mkdir(parents=True)  # cannot be replaced
+    with pytest.raises(FormletterError, match="cannot write the Parquet export"):
+        write_parquet(store, folder, shard_rows=2)
+    assert [p.name for p in folder.iterdir()] == ["part-00001-of-00002.parquet"]
+    done = write_parquet(store, folder)
+    assert _files(folder) == ["part-00000-of-00001.parquet", "part-00001-of-00002.parquet"]
+    assert done.rows == 3
+
+
+def test_parquet_without_pyarrow(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for module in ("pyarrow", "pyarrow.parquet"):
+        monkeypatch.setitem(sys.modules, module, None)
+    with pytest.raises(MissingDependencyError, match=r"pip install 'formletter\[parquet\]'"):
+        write_parquet(store, tmp_path / "x.parquet")
+    assert not (tmp_path / "x.parquet").exists()
+
+
+@settings(max_examples=25, deadline=None)
+@given(text=st.text(min_size=1, max_size=200), value=st.text(max_size=40))
+def test_parquet_round_trip_of_arbitrary_text(text: str, value: str) -> None:
+    letter = Letter.from_text(text, "in.txt", (("note", value),))
+    with tempfile.TemporaryDirectory() as d, open_store(Path(d) / "h.db") as s:
+        s.record_source(_src(letter))
+        s.set_anatomy(letter.letter_id, Anatomy(0, len(text), heading=text, closing=value), None)
+        (path,) = write_parquet(s, Path(d) / "h.parquet").shards
+        [row] = _read_back([path])
+        assert row == next(export_rows(s))
+    assert (row["heading"], row["closing"], row["meta_note"]) == (text, value, value)
+
+
+# --------------------------------------------------------------------------- CLI
+
+runner = CliRunner()
+
+
+def _cli(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    path = tmp_path / "cli.db"
+    with open_store(path) as s:
+        build(s)
+    return path
+
+
+def test_cli_export_parquet_shards(db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "pq"
+    code, output = _cli(
+        "export", "--db", str(db), "-f", "parquet", "-o", str(out), "--shard-rows", "2"
+    )
+    assert code == 0, output
+    assert "Wrote 3 letters to 2 Parquet files in" in " ".join(output.split())
+    assert _files(out) == ["part-00000-of-00002.parquet", "part-00001-of-00002.parquet"]
+    with open_store(db, readonly=True) as s:
+        assert _read_back(sorted(out.iterdir())) == list(export_rows(s))
+    code, output = _cli(
+        "export", "--db", str(db), "--format", "parquet", "-o", str(tmp_path / "a.parquet")
+    )
+    assert code == 0, output
+    assert "Wrote 3 letters to" in output and "files" not in output
+    assert len(_read_back([tmp_path / "a.parquet"])) == 3
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (("-f", "parquet"), 1, "parquet is binary"),
+        (("-f", "jsonl", "--shard-rows", "5"), 1, "--shard-rows applies only to --format parquet"),
+        (("-f", "parquet", "-o", "x", "--shard-rows", "0"), 2, "--shard-rows"),
+        (("-f", "xml"), 1, "choose one of: csv, jsonl, parquet"),
+    ],
+)
+def test_cli_export_parquet_refusals(
+    db: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    args: tuple[str, ...],
+    code: int,
+    message: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    got, output = _cli("export", "--db", str(db), *args)
+    assert got == code
+    assert message in " ".join(output.split())
+    assert not (tmp_path / "x").exists()

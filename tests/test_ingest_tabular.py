@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import sys
+from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -200,3 +205,251 @@ def test_attachments_are_not_read_twice_and_their_change_rereads(tmp_path: Path)
     assert again[1].sha256 != first_hash
     assert "A changed attachment." in again[1].letters[0].text
     assert again[0].sha256 == results[0].sha256
+
+
+# ----------------------------------------------------------------- Parquet
+
+
+def _pa() -> Any:
+    return pytest.importorskip("pyarrow")
+
+
+def _pq() -> Any:
+    _pa()
+    return pytest.importorskip("pyarrow.parquet")
+
+
+def write_parquet(
+    rows: list[dict[str, Any]], path: Path, *, row_group_size: int | None = None, **kw: Any
+) -> Path:
+    """Rows as a Parquet file (columns from the first row; None is null)."""
+    table = _pa().Table.from_pylist(rows)
+    _pq().write_table(table, str(path), row_group_size=row_group_size, **kw)
+    return path
+
+
+def test_parquet_rows_become_letters(tmp_path: Path) -> None:
+    path = write_parquet(_rows(), tmp_path / "comments.parquet")
+    options = IngestOptions(id_column="comment id", meta_columns=("State",))
+    result = read_file(path, options)
+    assert [x.source for x in result.letters] == [f"{path}#1", f"{path}#3", f"{path}#4"]
+    first = result.letters[0]
+    assert first.text == LETTER_A
+    assert first.letter_id == letter_id_for(LETTER_A, "C-1")
+    assert dict(first.meta) == {"format": "parquet", "row": "1", "id": "C-1", "State": "OR"}
+    assert result.letters[0].letter_id != result.letters[2].letter_id
+    assert [(f.source, f.reason) for f in result.failures] == [
+        (f"{path}#2", "empty text in column 'Comment'")
+    ]
+
+
+def test_parquet_null_rows_are_reported_not_skipped(tmp_path: Path) -> None:
+    rows: list[dict[str, Any]] = [
+        {"id": None, "text": None},
+        {"id": "b", "text": "Dear Sir, hello."},
+        {"id": None, "text": None},
+    ]
+    path = write_parquet(rows, tmp_path / "n.parquet")
+    result = read_file(path, IngestOptions(id_column="id"))
+    assert [x.source for x in result.letters] == [f"{path}#2"]
+    assert [f.source for f in result.failures] == [f"{path}#1", f"{path}#3"]
+
+
+def test_parquet_multi_row_group_file_numbers_rows_over_the_whole_file(tmp_path: Path) -> None:
+    n = 1000
+    rows = [{"key": f"k{i}", "body": f"Letter number {i}.", "wide": "w" * 50} for i in range(n)]
+    path = write_parquet(rows, tmp_path / "many.parquet", row_group_size=97)
+    assert _pq().ParquetFile(str(path)).metadata.num_row_groups == 11
+    result = read_file(path, IngestOptions(id_column="key"))
+    assert result.failures == ()
+    assert [x.source for x in result.letters] == [f"{path}#{i + 1}" for i in range(n)]
+    assert [x.text for x in result.letters] == [r["body"] for r in rows]
+    assert [dict(x.meta)["id"] for x in result.letters] == [r["key"] for r in rows]
+
+
+def test_parquet_only_the_columns_used_are_decoded(tmp_path: Path) -> None:
+    # The unused column would decode past the limit; the text column does not.
+    rows = [{"text": f"Letter {i}.", "blob": f"{i}" + "x" * 20_000} for i in range(60)]
+    path = write_parquet(rows, tmp_path / "wide.parquet", compression="zstd")
+    assert path.stat().st_size < 2**20 // 2
+    options = IngestOptions(max_archive_bytes=2**20)
+    result = read_file(path, options)
+    assert result.failures == () and len(result.letters) == 60
+    # With the wide column read, the file's metadata already says it is too big:
+    # refused before anything is decoded.
+    refused = read_file(path, IngestOptions(meta_columns=("blob",), max_archive_bytes=2**20))
+    assert refused.letters == ()
+    (failure,) = refused.failures
+    assert failure.source == str(path)
+    assert failure.reason.startswith("Parquet: refused: the columns read expand to 1.")
+    assert failure.reason.endswith("MiB, over the 1.0 MiB limit")
+
+
+def test_parquet_read_in_batches_stops_at_the_expansion_limit(tmp_path: Path) -> None:
+    # One value repeated: dictionary-encoded it is tiny on disk and in the file's own
+    # size metadata, but it expands to 1 KB a row. Batches of 256 rows are checked
+    # before they are expanded: the rows of the batches within the limit are kept.
+    rows = [{"text": "y" * 1000} for _ in range(2000)]
+    path = write_parquet(rows, tmp_path / "bomb.parquet", compression="zstd")
+    assert path.stat().st_size < 20_000
+    result = read_file(path, IngestOptions(max_archive_bytes=800_000))
+    assert [x.source for x in result.letters] == [f"{path}#{i}" for i in range(1, 769)]
+    (failure,) = result.failures
+    assert failure.source == str(path)
+    assert failure.reason.startswith("Parquet: refused: the columns read expand to at least")
+    assert failure.reason.endswith("(read stopped after row 768)")
+
+
+def _damaged_second_row_group(path: Path) -> Path:
+    rows = [{"id": f"r{i}", "text": f"letter number {i}"} for i in range(300)]
+    write_parquet(rows, path, row_group_size=100, compression="none", use_dictionary=False)
+    meta = _pq().ParquetFile(str(path)).metadata
+    assert meta.num_row_groups == 3
+    data = bytearray(path.read_bytes())
+    offset = meta.row_group(1).column(1).data_page_offset
+    data[offset : offset + 40] = b"\xff" * 40
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_parquet_damaged_row_group_is_one_failure_and_the_rest_is_read(tmp_path: Path) -> None:
+    path = _damaged_second_row_group(tmp_path / "damaged.parquet")
+    result = read_file(path, IngestOptions(id_column="id"))
+    expected = [*range(1, 101), *range(201, 301)]
+    assert [x.source for x in result.letters] == [f"{path}#{i}" for i in expected]
+    (failure,) = result.failures
+    assert failure.source == str(path)
+    assert failure.reason.startswith(
+        "corrupt Parquet file: row group 2 of 3 could not be read (rows 101-200): "
+    )
+    assert failure.reason.isprintable()
+
+
+@pytest.mark.parametrize(
+    ("name", "damage"),
+    [
+        ("truncated", lambda data: data[: len(data) // 2]),
+        ("no footer", lambda data: data[:-8]),
+        ("bad footer length", lambda data: data[:-8] + b"\xff\xff\xff\x7fPAR1"),
+        ("magic only", lambda data: b"PAR1PAR1"),
+        ("empty", lambda data: b""),
+    ],
+)
+def test_corrupt_parquet_is_one_failure_and_the_batch_goes_on(
+    tmp_path: Path, name: str, damage: Callable[[bytes], bytes]
+) -> None:
+    good = write_parquet(_rows(), tmp_path / "a-shard.parquet")
+    bad = tmp_path / "b-shard.parquet"
+    bad.write_bytes(damage(good.read_bytes()))
+    (tmp_path / "c-note.txt").write_text("Dear Sir, a plain letter.", encoding="utf-8")
+    results = {r.path: r for r in read_inputs([tmp_path], IngestOptions())}
+    assert [x.source for x in results[str(good)].letters] == [
+        f"{good}#1",
+        f"{good}#3",
+        f"{good}#4",
+    ]
+    assert len(results[str(tmp_path / "c-note.txt")].letters) == 1
+    broken = results[str(bad)]
+    assert broken.letters == ()
+    (failure,) = broken.failures
+    assert failure.source == str(bad)
+    assert failure.reason.startswith(("corrupt Parquet file", "empty file")), failure.reason
+
+
+def test_folder_of_parquet_shards(tmp_path: Path) -> None:
+    shards = tmp_path / "shards"
+    shards.mkdir()
+    for i in range(3):
+        rows = [{"id": f"{i}-{j}", "text": f"Shard {i} letter {j}."} for j in range(4)]
+        write_parquet(rows, shards / f"part-{i:05d}.parquet")
+    results = list(read_inputs([shards], IngestOptions(id_column="id")))
+    assert [Path(r.path).name for r in results] == [f"part-{i:05d}.parquet" for i in range(3)]
+    sources = [x.source for r in results for x in r.letters]
+    assert sources == [
+        f"{shards / f'part-{i:05d}.parquet'}#{j}" for i in range(3) for j in range(1, 5)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        (7, "7"),
+        (2.0, "2"),
+        (2.5, "2.5"),
+        (True, "true"),
+        (dt.date(2019, 1, 2), "2019-01-02"),
+        (dt.datetime(2019, 1, 2, 3, 4, 5), "2019-01-02T03:04:05"),
+        (Decimal("1.50"), "1.50"),
+        (["a", "b"], '["a", "b"]'),
+        ({"k": 1}, '{"k": 1}'),
+        ("line\r\nbreak", "line\nbreak"),
+        (b"caf\xc3\xa9", "café"),
+        (None, ""),
+    ],
+)
+def test_parquet_cells_as_text(tmp_path: Path, value: object, cell: str) -> None:
+    rows: list[dict[str, Any]] = [{"text": "Dear Sir, hello.", "v": value}, {"text": "Second."}]
+    path = write_parquet(rows, tmp_path / "t.parquet")
+    first, _ = read_file(path, IngestOptions(meta_columns=("v",))).letters
+    assert dict(first.meta)["v"] == cell
+
+
+def test_parquet_binary_cell_is_a_row_failure(tmp_path: Path) -> None:
+    rows = [{"text": b"\x00\x01\x02 binary", "n": 1}, {"text": b"Plain bytes text.", "n": 2}]
+    path = write_parquet(rows, tmp_path / "b.parquet")
+    result = read_file(path, IngestOptions())
+    assert [x.text for x in result.letters] == ["Plain bytes text."]
+    (failure,) = result.failures
+    assert failure.source == f"{path}#1"
+    assert failure.reason.startswith("column 'text': not text")
+
+
+def test_parquet_missing_column_names_the_columns(tmp_path: Path) -> None:
+    path = write_parquet(_rows(), tmp_path / "c.parquet")
+    (failure,) = read_file(path, IngestOptions(text_column="letter_body")).failures
+    assert failure.source == str(path)
+    assert "'letter_body'" in failure.reason and "'Comment ID'" in failure.reason
+
+
+def test_parquet_without_rows(tmp_path: Path) -> None:
+    schema = _pa().schema([("text", _pa().string())])
+    path = tmp_path / "empty.parquet"
+    _pq().write_table(schema.empty_table(), str(path))
+    (failure,) = read_file(path, IngestOptions()).failures
+    assert failure.reason == "no data rows"
+
+
+def test_parquet_found_by_content_without_extension(tmp_path: Path) -> None:
+    path = tmp_path / "shard-00000"
+    write_parquet(_rows(), tmp_path / "x.parquet").rename(path)
+    letters = read_file(path, IngestOptions()).letters
+    assert [x.source for x in letters] == [f"{path}#1", f"{path}#3", f"{path}#4"]
+    assert dict(letters[0].meta)["format"] == "parquet"
+
+
+def test_parquet_rows_with_attachments(tmp_path: Path) -> None:
+    write_text_pdf("I attach my full letter about the wetlands rule.", tmp_path / "att1.pdf")
+    rows: list[dict[str, Any]] = [
+        {"Document ID": "EPA-0001", "Comment": "See attached", "Attachment Files": "x/att1.pdf"},
+        {"Document ID": "EPA-0002", "Comment": LETTER_B, "Attachment Files": None},
+    ]
+    path = write_parquet(rows, tmp_path / "export.parquet")
+    results = list(read_inputs([tmp_path], IngestOptions(id_column="Document ID")))
+    # the attachment is read as part of its row, not on its own
+    assert [r.path for r in results] == [str(path)]
+    first, second = results[0].letters
+    assert first.text == "See attached\n\nI attach my full letter about the wetlands rule."
+    assert dict(first.meta)["attachments"] == "att1.pdf"
+    assert second.text == LETTER_B
+
+
+def test_parquet_without_pyarrow_says_how_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_parquet(_rows(), tmp_path / "c.parquet")
+    for module in ("pyarrow", "pyarrow.parquet", "pyarrow.compute"):
+        monkeypatch.setitem(sys.modules, module, None)
+    (failure,) = read_file(path, IngestOptions()).failures
+    assert failure.reason == (
+        "reading .parquet needs the 'pyarrow' package: pip install 'formletter[parquet]'"
+    )

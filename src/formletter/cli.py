@@ -133,7 +133,7 @@ def analyze(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders of letters.")],
     db: DbOpt = DEFAULT_DB,
     text_column: Annotated[
-        str | None, typer.Option(help="CSV/JSONL/XLSX column holding the letter text.")
+        str | None, typer.Option(help="CSV/JSONL/XLSX/Parquet column holding the letter text.")
     ] = None,
     id_column: Annotated[str | None, typer.Option(help="Column holding a record id.")] = None,
     meta_column: Annotated[
@@ -424,14 +424,38 @@ def show(
 @_domain_errors
 def export(
     db: DbOpt = DEFAULT_DB,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="jsonl or csv.")] = "jsonl",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write.")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="jsonl, csv or parquet.")] = "jsonl",
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="File to write (parquet: a .parquet file or a folder)."
+        ),
+    ] = None,
+    shard_rows: Annotated[
+        int | None,
+        typer.Option("--shard-rows", min=1, help="Parquet: most rows per file [default: 100000]."),
+    ] = None,
 ) -> None:
     """One row per letter: family, similarity, own words and their offsets, sender."""
-    from formletter.export import EXPORT_FORMATS, write_export
+    from formletter.export import EXPORT_FORMATS, PARQUET_SHARD_ROWS, write_export, write_parquet
 
     if fmt not in EXPORT_FORMATS:
         raise FormletterError(f"unknown format {fmt!r}; choose one of: {', '.join(EXPORT_FORMATS)}")
+    if fmt == "parquet":
+        if output is None:
+            raise FormletterError(
+                "parquet is binary, not for the terminal: give a file or folder with -o"
+            )
+        with _reading(db) as store:
+            done = write_parquet(store, output, shard_rows=shard_rows or PARQUET_SHARD_ROWS)
+        if len(done.shards) == 1:
+            err.print(f"Wrote {done.rows} letters to {done.shards[0]}")
+        else:
+            where = done.shards[0].parent
+            err.print(f"Wrote {done.rows} letters to {len(done.shards)} Parquet files in {where}")
+        return
+    if shard_rows is not None:
+        raise FormletterError("--shard-rows applies only to --format parquet")
     with _reading(db) as store:
         if output is None:
             n = write_export(store, fmt, sys.stdout)

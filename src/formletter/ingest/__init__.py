@@ -1,6 +1,6 @@
 """Reading letters from the files people actually have.
 
-Text (any encoding), CSV/JSONL/XLSX (one letter per row, regulations.gov attachments),
+Text (any encoding), CSV/JSONL/XLSX/Parquet (one letter per row, regulations.gov attachments),
 email (.eml, mbox), HTML, Word, PDF (text layer, OCR for scanned pages), images (OCR)
 and zip archives of any of these. Every letter keeps its provenance (``Letter.source``
 and ``Letter.meta``); every problem becomes a :class:`~formletter.models.Failure` with a

@@ -116,6 +116,8 @@ def detect_format(source: Source) -> tuple[str, str | None]:
         if b"xl/" in source.data[:65536]:
             return "table", "xlsx"
         return "zip", None
+    if head.startswith(b"PAR1"):
+        return "table", "parquet"
     if ext in _UNSUPPORTED:
         return "unsupported", None
     stripped = head.lstrip().lower()

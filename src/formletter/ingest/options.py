@@ -21,7 +21,7 @@ class IngestOptions:
     worker processes (``0`` or less: one per CPU).
     """
 
-    #: CSV/JSONL/XLSX column holding the letter text; auto-detected when None
+    #: CSV/JSONL/XLSX/Parquet column holding the letter text; auto-detected when None
     text_column: str | None = None
     #: column whose value keys the letter id (``letter_id_for(text, key)``) and meta ``id``
     id_column: str | None = None

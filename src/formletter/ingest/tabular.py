@@ -1,9 +1,16 @@
-"""Spreadsheets of letters: CSV/TSV, JSONL (and JSON arrays), XLSX.
+"""Spreadsheets of letters: CSV/TSV, JSONL (and JSON arrays), XLSX, Parquet.
 
 One letter per data row. The text column is given or found among
 :data:`~formletter.ingest.options.TABULAR_TEXT_COLUMNS`; the id column keys the letter id;
 meta columns are copied into ``Letter.meta``. A row's source is ``path#ROW`` with ROW the
-1-based data row (the header is not counted; for JSONL, the line number).
+1-based data row (the header is not counted; for JSONL, the line number; for Parquet,
+the row over the whole file, across row groups).
+
+Parquet (needs pyarrow, the ``dask`` extra) is decoded one record batch at a time, and
+only the columns used (text, id, meta, attachments) are decoded; everything the columns
+decode to counts against ``max_archive_bytes``, as the expansion of an XLSX does. A
+corrupt file is one failure (the rows read before the damage are kept); every row with
+no text is a failure of that row (Parquet has no blank lines to skip).
 
 regulations.gov-style exports list attachment file names in a column (``Attachment
 Files``/``attachments``); an attachment found in the same folder is read with the
@@ -17,11 +24,13 @@ import datetime as dt
 import io
 import json
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
 
-from formletter.errors import EmptyInputError, InputError
-from formletter.ingest._common import Output, Source
+from formletter.errors import EmptyInputError, InputError, MissingDependencyError
+from formletter.ingest._common import Output, Source, human_bytes
 from formletter.ingest._zipsafe import check_container
 from formletter.ingest.options import TABULAR_TEXT_COLUMNS, IngestOptions
 from formletter.ingest.text import decode_bytes
@@ -33,20 +42,28 @@ __all__ = [
     "read_table",
 ]
 
-TABULAR_EXTENSIONS: frozenset[str] = frozenset({"csv", "tsv", "jsonl", "ndjson", "json", "xlsx"})
+TABULAR_EXTENSIONS: frozenset[str] = frozenset(
+    {"csv", "tsv", "jsonl", "ndjson", "json", "xlsx", "parquet"}
+)
 #: columns that list a row's attachment file names (case-insensitive)
 ATTACHMENT_COLUMNS: tuple[str, ...] = ("attachment files", "attachments", "attachment")
 _DOCUMENT_ID_COLUMNS = ("document id", "documentid", "document_id")
 _DELIMITERS = (",", ";", "\t", "|")
+#: rows decoded per Parquet record batch (small: one batch is in memory at a time)
+_PARQUET_BATCH_ROWS = 256
+
+#: (row number, values) or (row number, reason the row could not be parsed)
+_Row = tuple[int, dict[str, str] | str]
 
 
 @dataclass
 class _Table:
     columns: list[str]
-    #: (row number, values) or (row number, reason the row could not be parsed)
-    rows: list[tuple[int, dict[str, str] | str]] = field(default_factory=list)
+    rows: list[_Row] | _ParquetRows = field(default_factory=list)
     #: a problem that stopped parsing part-way (rows before it are kept)
     error: str | None = None
+    #: rows with every cell empty are blank lines, skipped (not for Parquet)
+    skip_blank: bool = True
 
 
 # --------------------------------------------------------------------------- parsing
@@ -68,8 +85,15 @@ def _cell(value: object) -> str:
         return str(int(value))
     if isinstance(value, (dt.datetime, dt.date, dt.time)):
         return value.isoformat()
-    if isinstance(value, (int, float)):
+    if isinstance(value, (int, float, Decimal)):
         return str(value)
+    if isinstance(value, bytes):
+        if not value:
+            return ""
+        try:
+            return decode_bytes(value).text
+        except InputError as exc:
+            raise InputError(f"not text ({exc.reason})") from None
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 
@@ -90,7 +114,8 @@ def _parse_csv(data: bytes, ext: str) -> _Table:
     if csv.field_size_limit() < len(text) + 1:
         csv.field_size_limit(len(text) + 1)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    table = _Table(columns=[])
+    found: list[_Row] = []
+    table = _Table(columns=[], rows=found)
     try:
         header = next(reader, None)
         if header is None:
@@ -101,26 +126,27 @@ def _parse_csv(data: bytes, ext: str) -> _Table:
             for col, value in zip(table.columns, row, strict=False):
                 if not values[col]:
                     values[col] = value
-            table.rows.append((number, values))
+            found.append((number, values))
     except csv.Error as exc:
         table.error = f"malformed CSV near line {reader.line_num}: {exc}"
     return table
 
 
 def _records_table(records: Iterable[tuple[int, object]]) -> _Table:
-    table = _Table(columns=[])
+    found: list[_Row] = []
+    table = _Table(columns=[], rows=found)
     seen: dict[str, None] = {}
     for number, record in records:
         if isinstance(record, _BadRecord):
-            table.rows.append((number, record.reason))
+            found.append((number, record.reason))
             continue
         if not isinstance(record, dict):
-            table.rows.append((number, f"record is a JSON {type(record).__name__}, not an object"))
+            found.append((number, f"record is a JSON {type(record).__name__}, not an object"))
             continue
         values = {str(k).strip(): _cell(v) for k, v in record.items()}
         for key in values:
             seen.setdefault(key, None)
-        table.rows.append((number, values))
+        found.append((number, values))
     table.columns = list(seen)
     return table
 
@@ -168,7 +194,8 @@ def _parse_xlsx(data: bytes, options: IngestOptions) -> _Table:
     workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
         sheet = workbook.worksheets[0] if workbook.worksheets else None
-        table = _Table(columns=[])
+        found: list[_Row] = []
+        table = _Table(columns=[], rows=found)
         if sheet is None:
             raise EmptyInputError("workbook has no sheets")
         rows = sheet.iter_rows(values_only=True)
@@ -181,10 +208,206 @@ def _parse_xlsx(data: bytes, options: IngestOptions) -> _Table:
             for col, value in zip(table.columns, row, strict=False):
                 if not values[col]:
                     values[col] = _cell(value)
-            table.rows.append((number, values))
+            found.append((number, values))
         return table
     finally:
         workbook.close()
+
+
+def _short(exc: BaseException) -> str:
+    """An exception's message on one printable line of at most 200 characters."""
+    text = "".join(ch if ch.isprintable() else " " for ch in str(exc))
+    msg = " ".join(text.split()) or type(exc).__name__
+    return msg if len(msg) <= 200 else msg[:197] + "..."
+
+
+def _pyarrow() -> tuple[Any, Any, Any]:
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise MissingDependencyError("reading .parquet", "parquet", "pyarrow") from None
+    return pa, pc, pq
+
+
+def _is_text_type(pa: Any, kind: Any) -> bool:
+    return bool(
+        pa.types.is_string(kind)
+        or pa.types.is_large_string(kind)
+        or pa.types.is_binary(kind)
+        or pa.types.is_large_binary(kind)
+    )
+
+
+class _Refused(Exception):
+    """A Parquet file expands past the limit (the message says how far)."""
+
+
+def _damage_report(damaged: list[tuple[int, int, int, str]], groups: int) -> str:
+    if len(damaged) == 1:
+        which = f"row group {damaged[0][0] + 1} of {groups}"
+    else:
+        which = f"{len(damaged)} of {groups} row groups"
+    rows = ", ".join(f"{a}-{b}" if b > a else str(a) for _, a, b, _ in damaged)
+    return f"corrupt Parquet file: {which} could not be read (rows {rows}): {damaged[0][3]}"
+
+
+class _ParquetRows:
+    """The rows of a Parquet file, decoded one record batch at a time (never the whole
+    table). Only the columns kept by :meth:`narrow` are decoded. Text columns are read
+    dictionary-encoded, so their size is checked before a repeated value is expanded."""
+
+    def __init__(self, file: Any, raw: list[str], header: list[str], limit: int) -> None:
+        self._file = file
+        self._raw = raw
+        self._header = header
+        self._limit = limit
+        self._keep: frozenset[str] | None = None
+        self._used = 0
+        self.table: _Table | None = None
+
+    def __len__(self) -> int:
+        return max(0, int(self._file.metadata.num_rows))
+
+    def narrow(self, columns: Iterable[str]) -> None:
+        """Decode only these (header) columns."""
+        self._keep = frozenset(columns)
+
+    def _selection(self) -> tuple[list[str] | None, dict[str, str]]:
+        """The raw column names to read (None: all) and raw name -> header name."""
+        pairs = [
+            (raw, head)
+            for raw, head in zip(self._raw, self._header, strict=True)
+            if self._keep is None or head in self._keep
+        ]
+        names = {raw: head for raw, head in reversed(pairs)}
+        return (None if self._keep is None else list(dict.fromkeys(names))), names
+
+    def _planned_bytes(self, read: list[str] | None) -> int:
+        """What the column chunks read say they expand to (the file's own metadata)."""
+        meta = self._file.metadata
+        total = 0
+        for group in range(meta.num_row_groups):
+            row_group = meta.row_group(group)
+            for index in range(row_group.num_columns):
+                chunk = row_group.column(index)
+                path = str(chunk.path_in_schema)
+                if read is None or any(path == r or path.startswith(r + ".") for r in read):
+                    total += max(0, int(chunk.total_uncompressed_size))
+        return total
+
+    def _refusal(self, size: int, number: int | None) -> str:
+        """Why reading stops: the columns read expand to ``size`` bytes (at least, once
+        ``number`` rows were read)."""
+        amount = human_bytes(size) if number is None else f"at least {human_bytes(size)}"
+        where = "" if number is None else f" (read stopped after row {number})"
+        return (
+            f"Parquet: refused: the columns read expand to {amount}, "
+            f"over the {human_bytes(self._limit)} limit{where}"
+        )
+
+    def __iter__(self) -> Iterator[_Row]:
+        read, names = self._selection()
+        try:
+            meta = self._file.metadata
+            groups = int(meta.num_row_groups)
+            planned = self._planned_bytes(read)
+        except Exception as exc:
+            self._stop(f"corrupt Parquet file: {_short(exc)}")
+            return
+        if planned > self._limit:
+            self._stop(self._refusal(planned, None))
+            return
+        self._used = 0
+        #: (row group, first row not read, its last row, why)
+        damaged: list[tuple[int, int, int, str]] = []
+        start = 0
+        for group in range(groups):
+            number = start
+            size = 0
+            try:
+                size = max(0, int(meta.row_group(group).num_rows))
+                for number, values in self._group_rows(group, start, read, names):
+                    yield number, values
+            except _Refused as exc:
+                self._stop(str(exc))
+                return
+            except MemoryError:
+                self._stop(f"Parquet: out of memory (read stopped after row {number})")
+                return
+            except Exception as exc:
+                damaged.append((group, number + 1, max(start + size, number + 1), _short(exc)))
+            start = max(start + size, number)
+        if damaged:
+            self._stop(_damage_report(damaged, groups))
+
+    def _group_rows(
+        self, group: int, start: int, read: list[str] | None, names: dict[str, str]
+    ) -> Iterator[_Row]:
+        """The rows of one row group, numbered after ``start``, a batch at a time."""
+        pa, pc, _ = _pyarrow()
+        number = start
+        batches = self._file.iter_batches(
+            batch_size=_PARQUET_BATCH_ROWS, row_groups=[group], columns=read, use_threads=False
+        )
+        for batch in batches:
+            cols = [
+                (names[name], column)
+                for name, column in zip(batch.schema.names, batch.columns, strict=True)
+                if name in names
+            ]
+            if not cols:
+                raise InputError("no column could be decoded")
+            self._used += sum(_decoded_size(pa, pc, column) for _, column in cols)
+            if self._used > self._limit:
+                raise _Refused(self._refusal(self._used, number))
+            header = [head for head, _ in cols]
+            values = [column.to_pylist() for _, column in cols]
+            for cells in zip(*values, strict=True):
+                number += 1
+                yield number, _parquet_row(header, cells)
+
+    def _stop(self, reason: str) -> None:
+        if self.table is not None:
+            self.table.error = reason
+
+
+def _decoded_size(pa: Any, pc: Any, column: Any) -> int:
+    """Bytes a column of one batch takes once every value is expanded."""
+    if pa.types.is_dictionary(column.type) and _is_text_type(pa, column.type.value_type):
+        lengths = pc.take(pc.binary_length(column.dictionary), column.indices)
+        return int(pc.sum(lengths).as_py() or 0) + int(column.indices.nbytes)
+    return int(column.nbytes)
+
+
+def _parquet_row(header: list[str], cells: Sequence[object]) -> dict[str, str] | str:
+    values = dict.fromkeys(header, "")
+    for col, value in zip(header, cells, strict=True):
+        if values[col]:
+            continue
+        try:
+            values[col] = _cell(value)
+        except InputError as exc:
+            return f"column {col!r}: {exc.reason}"
+    return values
+
+
+def _parse_parquet(data: bytes, options: IngestOptions) -> _Table:
+    pa, _, pq = _pyarrow()
+    try:
+        probe = pq.ParquetFile(pa.BufferReader(data))
+        schema = probe.schema_arrow
+        text_like = [f.name for f in schema if _is_text_type(pa, f.type)]
+        file = pq.ParquetFile(pa.BufferReader(data), read_dictionary=text_like or None)
+        raw = [str(name) for name in schema.names]
+    except Exception as exc:
+        raise InputError(f"corrupt Parquet file: {_short(exc)}") from None
+    header = _header(raw)
+    rows = _ParquetRows(file, raw, header, options.max_archive_bytes)
+    table = _Table(columns=header, rows=rows, skip_blank=False)
+    rows.table = table
+    return table
 
 
 def _parse(source: Source, options: IngestOptions, kind: str | None) -> _Table:
@@ -195,6 +418,8 @@ def _parse(source: Source, options: IngestOptions, kind: str | None) -> _Table:
         return _parse_json(source.data)
     if ext == "xlsx":
         return _parse_xlsx(source.data, options)
+    if ext == "parquet":
+        return _parse_parquet(source.data, options)
     return _parse_csv(source.data, ext)
 
 
@@ -232,6 +457,12 @@ class _Columns:
     meta: tuple[str, ...]
     attachments: str | None
     document_id: str | None
+
+    @property
+    def used(self) -> tuple[str, ...]:
+        """Every column a letter is built from."""
+        named = (self.text, self.id, *self.meta, self.attachments, self.document_id)
+        return tuple(dict.fromkeys(c for c in named if c is not None))
 
 
 def _resolve(columns: Sequence[str], options: IngestOptions) -> _Columns | str:
@@ -299,6 +530,8 @@ def attachment_candidates(
     cols = _resolve(table.columns, options)
     if isinstance(cols, str) or cols.attachments is None:
         return []
+    if isinstance(table.rows, _ParquetRows):
+        table.rows.narrow(c for c in (cols.attachments, cols.document_id) if c is not None)
     groups: list[tuple[str, ...]] = []
     for _, values in table.rows:
         if isinstance(values, dict):
@@ -354,8 +587,8 @@ def _read_attachments(
 def read_table(
     source: Source, options: IngestOptions, out: Output, kind: str | None = None
 ) -> None:
-    """One letter per row of a CSV/TSV/JSONL/JSON/XLSX source (``kind`` overrides the
-    file extension)."""
+    """One letter per row of a CSV/TSV/JSONL/JSON/XLSX/Parquet source (``kind``
+    overrides the file extension)."""
     table = _parse(source, options, kind)
     fmt = kind or source.ext
     fmt = {"ndjson": "jsonl", "tsv": "csv"}.get(fmt, fmt)
@@ -366,13 +599,15 @@ def read_table(
         if not table.rows and table.error is None and table.columns:
             raise EmptyInputError("no data rows")
         raise InputError(cols)
+    if isinstance(table.rows, _ParquetRows):
+        table.rows.narrow(cols.used)
     emitted = 0
     for number, values in table.rows:
         row_source = f"{source.name}#{number}"
         if isinstance(values, str):
             out.fail(row_source, values)
             continue
-        if not any(v.strip() for v in values.values()):
+        if table.skip_blank and not any(v.strip() for v in values.values()):
             continue
         emitted += 1
         _row_letter(source, options, out, cols, number, values, fmt)
