@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 
 from _engine_helpers import TEMPLATES, hyphenate_lines, join, ocr_noise, reflow
 from formletter.normalize import (
+    _WORD,
+    _WORD_NO_UNDERSCORE,
     fold_word,
     hash_words,
     normalize_text,
@@ -245,3 +247,18 @@ def test_tokens_survive_pickling(text: str) -> None:
     assert back.words == toks.words
     for got, want in ((back.ids, toks.ids), (back.starts, toks.starts), (back.ends, toks.ends)):
         assert got.dtype == want.dtype and got.tolist() == want.tolist()
+
+
+_PIECES = ["ab", " ", "_", "-", "'", "’", "\u00ad", "\n", "\t", ".", "é", "\u0301", "1", "ǅ"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.lists(st.sampled_from(_PIECES) | st.characters(), max_size=40).map("".join))
+def test_the_fast_word_pattern_finds_the_same_words(text: str) -> None:
+    """Text without underscores is tokenised by a faster pattern: it must find the same
+    words (with an underscore the reference pattern is used)."""
+    want = [(m.start(), m.end()) for m in _WORD.finditer(text)]
+    if "_" not in text:
+        assert [(m.start(), m.end()) for m in _WORD_NO_UNDERSCORE.finditer(text)] == want
+    toks = tokenize(text)
+    assert list(zip(toks.starts.tolist(), toks.ends.tolist(), strict=True)) == want
