@@ -16,7 +16,10 @@
     │   └── SchemaVersionError      the database was written by a newer formletter
     ├── NotFoundError               no letter / family / sender with that id
     ├── RegisterError               a register CSV is malformed (points at the row)
-    └── EvaluationError             a truth file does not fit the database
+    ├── EvaluationError             a truth file does not fit the database
+    └── EngineError                 an engine could not run the analysis
+        └── DaskEngineError         the Dask cluster failed (workers keep dying, lost scheduler)
+            └── SchedulerUnreachableError  no Dask scheduler answered at the address
 
 Library code raises these; it never calls ``sys.exit`` or prints.
 """
@@ -25,8 +28,10 @@ from __future__ import annotations
 
 __all__ = [
     "BinaryInputError",
+    "DaskEngineError",
     "DecodeError",
     "EmptyInputError",
+    "EngineError",
     "EvaluationError",
     "FormletterError",
     "InputError",
@@ -34,6 +39,7 @@ __all__ = [
     "NotFoundError",
     "ParseTimeoutError",
     "RegisterError",
+    "SchedulerUnreachableError",
     "SchemaVersionError",
     "StoreError",
     "TooLargeError",
@@ -125,3 +131,19 @@ class RegisterError(FormletterError):
 
 class EvaluationError(FormletterError):
     """The truth file and the analysed database cannot be compared."""
+
+
+class EngineError(FormletterError):
+    """An engine could not run the analysis (the input was fine)."""
+
+
+class DaskEngineError(EngineError):
+    """The Dask cluster could not run the analysis (workers keep dying, lost scheduler...)."""
+
+
+class SchedulerUnreachableError(DaskEngineError):
+    """No Dask scheduler answered at the given address in time."""
+
+    def __init__(self, address: str, reason: str) -> None:
+        self.address = address
+        super().__init__(f"no Dask scheduler at {address!r}: {reason}")

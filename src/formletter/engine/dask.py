@@ -40,7 +40,11 @@ from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING, Any
 
 from formletter.engine._dask_batch import Batch, pack, plan_batches, run_batch
-from formletter.errors import FormletterError, MissingDependencyError
+from formletter.errors import (
+    DaskEngineError,
+    MissingDependencyError,
+    SchedulerUnreachableError,
+)
 
 if TYPE_CHECKING:
     from distributed import Client, Future
@@ -86,18 +90,6 @@ def _threshold(value: object) -> int:
     if isinstance(value, str):
         return int(parse_bytes(value))
     return int(value) if isinstance(value, int | float) else 0
-
-
-class DaskEngineError(FormletterError):
-    """The Dask cluster could not run the analysis (workers keep dying, lost scheduler...)."""
-
-
-class SchedulerUnreachableError(DaskEngineError):
-    """No Dask scheduler answered at the given address in time."""
-
-    def __init__(self, address: str, reason: str) -> None:
-        self.address = address
-        super().__init__(f"no Dask scheduler at {address!r}: {reason}")
 
 
 def _formletter_version() -> str:
