@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 import signal
+import threading
 import time
 from pathlib import Path
 
@@ -174,4 +175,72 @@ def test_a_parser_past_its_time_limit_is_killed_and_the_run_goes_on(tmp_path: Pa
     assert slow.failures[0].reason == "timed out: parsing took longer than 2 s"
     assert fast.letters[0].text == "Quick letter."
     time.sleep(0.2)
+    assert _children() <= before
+
+
+# ------------------------------------------------------------------ reading ahead in a thread
+
+
+@pytest.mark.parametrize("ahead", [1, 3, 50])
+def test_reading_ahead_gives_the_same_results_and_progress(tmp_path: Path, ahead: int) -> None:
+    _letters(tmp_path, 30)
+    (tmp_path / "z.html").write_text("<p>Dear Sir, a page read by a worker.</p>")
+    (tmp_path / "bad-empty.txt").write_bytes(b"")
+    options = IngestOptions(jobs=2)
+    skipped = {str(tmp_path / f"letter-{i:03}.txt") for i in range(0, 30, 4)}
+    calls: list[tuple[str, str]] = []
+
+    def skip(path: str, sha: str) -> bool:
+        calls.append((path, threading.current_thread().name))
+        return path in skipped
+
+    def run(ahead: int) -> tuple[list[SourceResult], list[SourceResult | None], set[int]]:
+        seen: list[SourceResult | None] = []
+        threads: set[int] = set()
+
+        def progress(result: SourceResult | None) -> None:
+            seen.append(result)
+            threads.add(threading.get_ident())
+
+        got = list(read_inputs([tmp_path], options, skip=skip, progress=progress, ahead=ahead))
+        return got, seen, threads
+
+    plain, plain_seen, _ = run(0)
+    calls.clear()
+    got, seen, threads = run(ahead)
+    assert got == plain and seen == plain_seen
+    assert len(got) == 32 - len(skipped) and seen.count(None) == len(skipped)
+    assert threads == {threading.get_ident()}  # progress is told on the caller's thread
+    assert {name for _, name in calls} == {"formletter-read-ahead"}  # skip asked there
+
+
+def test_an_error_while_reading_ahead_reaches_the_caller(tmp_path: Path) -> None:
+    _letters(tmp_path, 10)
+
+    def skip(path: str, sha: str) -> bool:
+        if path.endswith("letter-005.txt"):
+            raise RuntimeError("the store went away")
+        return False
+
+    got: list[SourceResult] = []
+    with pytest.raises(RuntimeError, match="went away"):
+        got.extend(read_inputs([tmp_path], IngestOptions(), skip=skip, ahead=2))
+    assert [Path(r.path).name for r in got] == [f"letter-{i:03}.txt" for i in range(5)]
+
+
+def test_closing_a_read_ahead_stops_its_thread_and_workers(tmp_path: Path) -> None:
+    for i in range(30):
+        (tmp_path / f"{i:02}.html").write_text(f"<p>Letter number {i}.</p>")
+    before = _children()
+    threads = threading.active_count()
+    results = read_inputs([tmp_path], IngestOptions(jobs=2), ahead=2)
+    assert next(results).path.endswith("00.html")
+    assert threading.active_count() == threads + 1
+    results.close()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and (
+        threading.active_count() > threads or _children() - before
+    ):
+        time.sleep(0.05)
+    assert threading.active_count() == threads
     assert _children() <= before

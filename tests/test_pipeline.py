@@ -11,11 +11,19 @@ from typing import Any
 
 import pytest
 
+from formletter import pipeline
+from formletter.engine import local_mapper
 from formletter.evaluate import format_scores
 from formletter.export import export_rows
-from formletter.ingest import IngestOptions, render
-from formletter.pipeline import AnalyzeOptions, analyze, evaluate_store
-from formletter.store import open_store
+from formletter.ingest import IngestOptions, read_file, render
+from formletter.pipeline import (
+    AnalyzeOptions,
+    analyze,
+    evaluate_store,
+    parse_letters,
+    refresh_anatomy,
+)
+from formletter.store import Store, open_store
 from formletter.synth import generate
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
@@ -210,6 +218,125 @@ def test_killed_run_leaves_the_previous_state(tmp_path: Path) -> None:
         summary = analyze(store, [folder])
     assert summary.analysed and summary.files_read == 0
     assert _rows(db)[next(iter(set(_rows(db)) - set(before)))]["family_size"] == 3
+
+
+# the read and anatomy stages store in batches: the outcome must be what storing one file
+# and one letter at a time gives
+
+_TABLES = {
+    "letters": "SELECT letter_id, source, text, meta, ocr_confidence, body_start, body_end,"
+    " date, salutation, heading, closing, sender_name, sender_role, constituency, party,"
+    " register_id, match_confidence, match_reason FROM letters ORDER BY letter_id",
+    "parts": 'SELECT letter_id, seq, kind, start, "end", value FROM parts ORDER BY 1, 2',
+    "sources": "SELECT path, sha256, size, status, letters FROM sources ORDER BY path",
+    "source_letters": "SELECT path, letter_id FROM source_letters ORDER BY 1, 2",
+    "failures": "SELECT source, reason, path FROM failures ORDER BY failure_id",
+}
+
+
+def _tables(db: Path) -> dict[str, list[tuple[Any, ...]]]:
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return {name: [tuple(r) for r in conn.execute(sql)] for name, sql in _TABLES.items()}
+    finally:
+        conn.close()
+
+
+def _one_at_a_time(folder: Path, db: Path) -> None:
+    """The reference: each file stored alone, each letter's anatomy stored alone."""
+    with open_store(db) as store:
+        for path in sorted(p for p in folder.iterdir() if p.is_file()):
+            store.record_source(read_file(path, IngestOptions()))
+        for letter in list(store.iter_letters()):
+            ((anatomy, match),) = parse_letters([letter.text])
+            store.set_anatomy(letter.letter_id, anatomy, match)
+
+
+def _mixed_corpus(tmp_path: Path, letters: int) -> Path:
+    generate(tmp_path / "c", letters=letters, seed=77)
+    folder = tmp_path / "c" / "letters"
+    first = sorted(folder.glob("*.txt"))[0]
+    shutil.copy(first, folder / "zz-copy-of-the-first.txt")  # one letter, two files
+    (folder / "zz-empty.txt").write_bytes(b"")
+    (folder / "zz-binary.txt").write_bytes(bytes(range(256)) * 8)
+    return folder
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_batched_stages_store_what_one_at_a_time_stores(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int
+) -> None:
+    folder = _mixed_corpus(tmp_path, 120)
+    # small batches, so that a small corpus takes many of them (and rounds, and commits)
+    monkeypatch.setattr(pipeline, "_COMMIT_FILES_FIRST", 5)
+    monkeypatch.setattr(pipeline, "_COMMIT_FILES", 17)
+    monkeypatch.setattr(pipeline, "_ANATOMY_BATCH", 7)
+    monkeypatch.setattr(pipeline, "_ANATOMY_ROUND", 3)
+    monkeypatch.setattr(pipeline, "_ANATOMY_COMMIT", 2)
+    batched, single = tmp_path / "batched.db", tmp_path / "single.db"
+    with open_store(batched) as store:
+        summary = analyze(store, [folder], AnalyzeOptions(jobs=jobs))
+    assert summary.files_read == 123 and summary.files_failed == 2
+    assert summary.letters_added == summary.letters == 120  # the copy adds no letter
+    _one_at_a_time(folder, single)
+    assert _tables(batched) == _tables(single)
+
+
+def test_anatomy_committed_in_batches_survives_a_kill(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = _mixed_corpus(tmp_path, 60)
+    monkeypatch.setattr(pipeline, "_ANATOMY_BATCH", 5)
+    monkeypatch.setattr(pipeline, "_ANATOMY_ROUND", 2)
+    monkeypatch.setattr(pipeline, "_ANATOMY_COMMIT", 2)
+    db = tmp_path / "x.db"
+
+    class Boom(Exception):
+        pass
+
+    def explode(stage: str, done: int, total: int | None) -> None:
+        if stage == "anatomy" and done >= 30:
+            raise Boom
+
+    options = AnalyzeOptions()
+    with open_store(db) as store:
+        store.record_sources([read_file(p, IngestOptions()) for p in sorted(folder.iterdir())])
+        with local_mapper(1) as mapper, pytest.raises(Boom):
+            refresh_anatomy(store, options, mapper=mapper, progress=explode)
+        total = store.letter_count()
+        left = sum(1 for _ in store.letter_texts(without_anatomy=True))
+        assert total == 60 and 0 < left <= total - 20  # whole commits of 2 x 5 letters kept
+        with local_mapper(1) as mapper:
+            assert refresh_anatomy(store, options, mapper=mapper) == total  # a first full run
+            assert refresh_anatomy(store, options, mapper=mapper) == 0
+    _one_at_a_time(folder, tmp_path / "single.db")
+    assert _tables(db) == _tables(tmp_path / "single.db")
+
+
+def test_a_database_in_memory_is_read_without_the_reading_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = _mixed_corpus(tmp_path, 40)
+    monkeypatch.chdir(tmp_path)  # ":memory:" must not become a file
+    store = Store.open(":memory:")
+    try:
+        first = analyze(store, [folder])
+        again = analyze(store, [folder])
+        assert (first.files_read, first.letters_added) == (43, 40)
+        assert (again.files_read, again.files_skipped) == (0, 43)
+    finally:
+        store.close()
+    assert list(tmp_path.glob("*memory*")) == []
+
+
+def test_parse_job_sends_back_the_rows_set_anatomies_writes() -> None:
+    texts = [p.read_text(encoding="utf-8") for p in SEED_FILES]
+    ids = ["La", "Lb"]
+    rows = pipeline._parse_job((ids, texts, True, None))
+    items = [(lid, a, m) for lid, (a, m) in zip(ids, parse_letters(texts), strict=True)]
+    assert rows == Store.anatomy_rows(items)
+    assert [r[-1] for r in rows.letters] == ids
+    assert {r[0] for r in rows.parts} == set(ids)
 
 
 def test_every_format_of_a_seed_joins_the_family(tmp_path: Path) -> None:

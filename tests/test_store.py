@@ -404,6 +404,48 @@ def test_set_anatomies_in_bulk(store: Store) -> None:
     assert {r["sender_key"] for r in store.senders()} == {"S"}
 
 
+def test_set_anatomy_rows_equals_set_anatomies(db: Path, tmp_path: Path) -> None:
+    letters = [Letter.from_text(f"rows letter {i}", f"{i}.txt") for i in range(12)]
+    match = SenderMatch("R9", "Reg Name", "Regtown", "Green", 0.8, "name")
+    items = [
+        (
+            lt.letter_id,
+            Anatomy(0, 4, (Part("body", 0, 4), Part("name", 5, 6, "bad \udcff")), sender_name="S"),
+            match if i % 2 else None,
+        )
+        for i, lt in enumerate(letters)
+    ]
+    with open_store(db) as a, open_store(tmp_path / "b.db") as b:
+        for s in (a, b):
+            s.record_source(source("rows", *letters))
+        assert a.set_anatomies(items) == 12
+        rows = Store.anatomy_rows(items)
+        assert (
+            b.set_anatomy_rows([Store.anatomy_rows(items[:5]), Store.anatomy_rows(items[5:])]) == 12
+        )
+        assert len(rows.letters) == 12 and len(rows.parts) == 24
+        assert [a.letter_row(lt.letter_id) for lt in letters] == [
+            b.letter_row(lt.letter_id) for lt in letters
+        ]
+        assert a.letter_row(letters[1].letter_id)["sender_name"] == "Reg Name"  # the register's
+        assert b.letter_row(letters[0].letter_id)["parts"][1]["value"] == "bad \ufffd"
+        # an unknown id: nothing of the call is kept
+        other = Store.anatomy_rows([(letters[0].letter_id, Anatomy(1, 2), None)])
+        with pytest.raises(NotFoundError, match="Lnope"):
+            b.set_anatomy_rows([other, Store.anatomy_rows([("Lnope", Anatomy(1, 2), None)])])
+        assert b.letter_row(letters[0].letter_id)["body_start"] == 0
+
+
+def test_letter_texts_stream_like_iter_letters(store: Store) -> None:
+    letters = [Letter.from_text(f"text number {i}", f"{i}.txt") for i in range(7)]
+    store.record_source(source("t", *letters))
+    store.set_anatomy(letters[3].letter_id, Anatomy(0, 4), None)
+    for without in (False, True):
+        want = [(lt.letter_id, lt.text) for lt in store.iter_letters(without_anatomy=without)]
+        assert list(store.letter_texts(batch=2, without_anatomy=without)) == want
+    assert len(list(store.letter_texts(without_anatomy=True))) == 6
+
+
 def test_second_writer_waits_then_reports_busy(db: Path) -> None:
     with open_store(db) as a, open_store(db, timeout=0.2) as b, open_store(db, readonly=True) as r:
         with a.transaction():
@@ -575,6 +617,196 @@ def test_failures_recorded_then_cleared(store: Store) -> None:
     assert store.failures() == []
     assert store.source_seen("x.pdf", "9" * 64)
     assert store.stats()["failures"] == 0
+
+
+# record_sources: a batch must leave exactly what record_source one file at a time leaves
+
+
+def _stored(store: Store) -> dict[str, list[tuple[Any, ...]]]:
+    """The tables record_source writes, without timestamps and without row ids (kept in
+    order: a batch may reuse the rowid of a row it deleted, where one by one would not)."""
+    queries = {
+        "sources": "SELECT path, sha256, size, status, letters, run_id FROM sources ORDER BY path",
+        "letters": "SELECT letter_id, source, text, meta, ocr_confidence, run_id, body_start"
+        " FROM letters ORDER BY rowid",
+        "source_letters": "SELECT path, letter_id FROM source_letters ORDER BY path, letter_id",
+        "failures": "SELECT source, reason, path, run_id FROM failures ORDER BY failure_id",
+        "parts": 'SELECT letter_id, seq, kind, start, "end", value FROM parts'
+        " ORDER BY letter_id, seq",
+        "fts": "SELECT rowid FROM letters_fts WHERE letters_fts MATCH 'letter' ORDER BY rowid",
+    }
+    out = {name: [tuple(r) for r in store._conn.execute(sql)] for name, sql in queries.items()}
+    out["fts"] = [(len(out["fts"]),)]
+    with store.transaction():
+        store._conn.execute("INSERT INTO letters_fts (letters_fts) VALUES ('integrity-check')")
+    return out
+
+
+def _file(path: str, texts: Any = (), failures: Any = (), sha: str = "0") -> SourceResult:
+    from formletter.models import Failure
+
+    letters = tuple(Letter.from_text(f"letter {t}", path) for t in texts)
+    return SourceResult(path, sha * 64, 10, letters, tuple(Failure(s, r) for s, r in failures))
+
+
+def _both_ways(batches: list[list[SourceResult]]) -> tuple[Store, Store, list[int], list[int]]:
+    """Two fresh stores, one fed batch by batch, the other file by file."""
+    d = Path(tempfile.mkdtemp())
+    batched, single = Store.open(d / "batched.db"), Store.open(d / "single.db")
+    got: list[int] = []
+    want: list[int] = []
+    for batch in batches:
+        run_a, run_b = batched.begin_run("x"), single.begin_run("x")
+        got.append(batched.record_sources(batch, run_a))
+        with single.transaction():
+            want.append(sum(single.record_source(r, run_b) for r in batch))
+        # anatomies, so that a letter dropped and read again shows (it loses its parts)
+        for s in (batched, single):
+            for letter in s.iter_letters(without_anatomy=True):
+                s.set_anatomy(letter.letter_id, Anatomy(0, 1, (Part("body", 0, 1),)), None)
+    return batched, single, got, want
+
+
+_BATCH_CASES: dict[str, list[list[SourceResult]]] = {
+    "new files, a letter in two of them": [
+        [_file("a", [1, 2]), _file("b", [2, 3]), _file("c", [4])],
+    ],
+    "a changed file drops a letter only it held": [
+        [_file("a", [1, 2]), _file("b", [3])],
+        [_file("a", [2], sha="1"), _file("b", [3, 4], sha="1")],
+    ],
+    "a letter moves to a file later in the same batch": [
+        [_file("a", [1, 2])],
+        [_file("a", [2], sha="1"), _file("b", [1])],
+    ],
+    "a letter moves to a file earlier in the same batch": [
+        [_file("b", [1, 2])],
+        [_file("a", [2]), _file("b", [1], sha="1")],
+    ],
+    "a letter two files held is dropped by both": [
+        [_file("a", [1, 5]), _file("b", [1, 6])],
+        [_file("a", [5], sha="1"), _file("b", [6], sha="1")],
+    ],
+    "failures replaced, then cleared by a good read": [
+        [_file("a", failures=[("a", "broken")]), _file("b", [1], [("b!x", "bad member")])],
+        [_file("a", [2], sha="1"), _file("b", [1], [("b!y", "other")], sha="1")],
+    ],
+    "a failure named after another file of the batch": [
+        [_file("b", failures=[("b", "old")])],
+        [_file("a", [1], [("b", "attachment b unreadable")]), _file("b", [2], sha="1")],
+        [_file("b", [2], [("a", "names a")], sha="2"), _file("a", [1], sha="2")],
+    ],
+    "the same path twice in a batch": [
+        [_file("a", [1]), _file("a", [2], sha="1"), _file("b", [1])],
+    ],
+    "an empty file list and a re-read changing nothing": [
+        [],
+        [_file("a", [1, 2])],
+        [_file("a", [1, 2])],
+    ],
+}
+
+
+@pytest.mark.parametrize("batches", list(_BATCH_CASES.values()), ids=list(_BATCH_CASES))
+def test_record_sources_equals_record_source_one_by_one(
+    batches: list[list[SourceResult]],
+) -> None:
+    batched, single = None, None
+    try:
+        batched, single, got, want = _both_ways(batches)
+        assert got == want
+        assert _stored(batched) == _stored(single)
+    finally:
+        for s in (batched, single):
+            if s is not None:
+                s.close()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    batches=st.lists(
+        st.lists(
+            st.builds(
+                _file,
+                st.sampled_from(["a", "b", "c"]),
+                st.lists(st.integers(0, 5), max_size=3),
+                st.lists(
+                    st.tuples(st.sampled_from(["a", "b", "c", "a!1"]), st.sampled_from("xy")),
+                    max_size=2,
+                ),
+                st.sampled_from("012"),
+            ),
+            max_size=4,
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_any_batches_store_what_one_by_one_stores(batches: list[list[SourceResult]]) -> None:
+    batched, single, got, want = _both_ways(batches)
+    try:
+        assert got == want
+        assert _stored(batched) == _stored(single)
+    finally:
+        batched.close()
+        single.close()
+
+
+def test_record_sources_splits_statements_at_the_parameter_limit(store: Store) -> None:
+    results = [_file(f"f{i:02}", [i, i + 100], [(f"f{i:02}!x", "bad")]) for i in range(30)]
+    store._conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 20)  # 2 letters per statement
+    assert store.record_sources(results, None) == 60
+    assert store.letter_count() == 60 and len(store.failures()) == 30
+    assert [f["path"] for f in store.failures()] == [f"f{i:02}" for i in range(30)]
+    assert store.search_count("letter") == 60
+    # the same as an unlimited store
+    with tempfile.TemporaryDirectory() as d, open_store(Path(d) / "x.db") as other:
+        other.record_sources(results, None)
+        assert _stored(other) == _stored(store)
+
+
+def test_record_sources_is_one_transaction(store: Store) -> None:
+    good = _file("a", [1])
+    clash = SourceResult("b", "0" * 64, 1, (Letter("Lsame", "b", "x"), Letter("Lsame", "b", "y")))
+    store.record_sources([good], None)
+    with pytest.raises(StoreError):  # a broken row (text NULL) fails the whole batch
+        store.record_sources([_file("c", [9]), SourceResult("d", None, 1)], None)  # type: ignore[arg-type]
+    assert store.letter_ids() == [good.letters[0].letter_id]
+    assert store.record_sources([clash], None) == 1  # a repeated id within a file: kept once
+    assert store.get_letter("Lsame").text == "x"
+
+
+def test_snapshot_reads_one_state_while_another_connection_writes(store: Store, db: Path) -> None:
+    store.record_sources([_file("a", [1], sha="1")], None)
+    with open_store(db, readonly=True) as ro:
+        with ro.snapshot():
+            assert ro.source_seen("a", "1" * 64) and ro.letter_count() == 1
+            store.record_sources([_file("b", [2], sha="2")], None)  # the writer goes on
+            assert not ro.source_seen("b", "2" * 64) and ro.letter_count() == 1
+        assert ro.source_seen("b", "2" * 64) and ro.letter_count() == 2
+
+
+def test_bulk_load_restores_the_settings(store: Store, db: Path) -> None:
+    conn = store._conn
+    before = [
+        conn.execute(f"PRAGMA {p}").fetchone()[0] for p in ("cache_size", "wal_autocheckpoint")
+    ]
+    with store.bulk_load(cache_mib=32, checkpoint_pages=5000):
+        assert conn.execute("PRAGMA cache_size").fetchone()[0] == -32 * 1024
+        assert conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 5000
+        assert conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL, unchanged
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        store.record_sources([_file("a", [1])], None)
+    after = [
+        conn.execute(f"PRAGMA {p}").fetchone()[0] for p in ("cache_size", "wal_autocheckpoint")
+    ]
+    assert after == before
+    with (
+        open_store(db, readonly=True) as ro,
+        pytest.raises(StoreError, match="read-only"),
+        ro.bulk_load(),
+    ):
+        pass
 
 
 def test_letters_round_trip_exactly(store: Store) -> None:

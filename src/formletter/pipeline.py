@@ -18,9 +18,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import ExitStack, closing, contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,7 +33,7 @@ from formletter.errors import EvaluationError, FormletterError, MissingDependenc
 from formletter.evaluate import TRUTH_FIELDS, Prediction, Scores, load_truth, match_sources, score
 from formletter.ingest import IngestOptions, read_inputs
 from formletter.models import Anatomy, Failure, RunSummary, SenderMatch, SourceResult
-from formletter.store import Store
+from formletter.store import AnatomyRows, Store
 
 __all__ = [
     "ENGINES",
@@ -54,11 +56,20 @@ ENGINES = ("local", "dask")
 #: bump when the engine's output changes for the same input, to force a re-analysis
 _ENGINE_VERSION = "1"
 _ANATOMY_BATCH = 500
-#: anatomy batches sent to the workers at a time (each is stored as soon as it is back)
-_ANATOMY_FLUSH = 16
-#: files stored per transaction while reading, at most, and seconds a batch stays open
-_COMMIT_FILES = 200
+#: anatomy batches sent to the workers at a time (two such rounds are kept in flight)
+_ANATOMY_ROUND = 8
+#: parsed anatomy batches stored per transaction
+_ANATOMY_COMMIT = 4
+#: a batch of files read is stored (one transaction) once it holds this many files (the
+#: first batch; each next one twice as many, up to the second number), or this many
+#: characters of letters, or has been read for this many seconds
+_COMMIT_FILES_FIRST = 100
+_COMMIT_FILES = 500
+_COMMIT_CHARS = 32 * 2**20
 _COMMIT_SECONDS = 2.0
+#: files asked about in one read snapshot at most, and its seconds at most
+_SEEN_PER_SNAPSHOT = 500
+_SEEN_SECONDS = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,29 +192,95 @@ def _read(
     ingest = options.ingest
     inputs = [Path(p) for p in paths]
 
-    def known(path: str, sha256: str) -> bool:
-        return store.source_seen(path, sha256, retry_failed=options.retry_failed)
-
-    results = read_inputs(inputs, ingest, skip=known, progress=tick)
-    while True:
-        # files are committed in small batches (one savepoint each): a kill loses at most
-        # the files of the open batch, which the next run simply reads again
-        deadline = time.monotonic() + _COMMIT_SECONDS
-        with store.transaction():
-            for n, result in enumerate(results, start=1):
-                read += 1
-                added += store.record_source(result, run)
+    size = _COMMIT_FILES_FIRST
+    with ExitStack() as stack:
+        # files are read in a thread while this one stores those read before (SQLite
+        # lets go of the GIL); that thread asks which files were read before through a
+        # connection of its own
+        known = _SeenBefore(store, options.retry_failed)
+        stack.callback(known.close)
+        ahead = _COMMIT_FILES if known.threaded else 0
+        results = read_inputs(inputs, ingest, skip=known, progress=tick, ahead=ahead)
+        stack.enter_context(closing(results))
+        stack.enter_context(store.bulk_load())
+        while True:
+            # files are stored in small batches (one transaction each): a kill loses at
+            # most the files of the open batch, which the next run simply reads again.
+            # The first batches are the smallest, so that the first files are kept soon;
+            # later ones are larger, as each commit merges the full-text index a bit
+            deadline = time.monotonic() + _COMMIT_SECONDS
+            batch: list[SourceResult] = []
+            chars = 0
+            for result in results:
+                batch.append(result)
+                chars += sum(len(letter.text) for letter in result.letters)
                 if result.failures:
                     failures.extend(result.failures)
                     if not result.letters:
                         failed += 1
                     say("failures", len(failures), None)
-                if n >= _COMMIT_FILES or time.monotonic() > deadline:
+                if len(batch) >= size or chars >= _COMMIT_CHARS or time.monotonic() > deadline:
                     break
-            else:
+            if not batch:
                 break
+            read += len(batch)
+            added += store.record_sources(batch, run)
+            size = min(_COMMIT_FILES, size * 2)
     say("read", seen, seen)
     return read, skipped, failed, added, failures
+
+
+class _SeenBefore:
+    """``skip`` for :func:`read_inputs`: whether the store holds a file with this hash.
+
+    Asked from the reading thread, through a read-only connection of its own, in read
+    snapshots of a few hundred questions (one read transaction per question costs more
+    than the question). A database that lives only in memory has no second connection:
+    then the store itself is asked, and the files are read in this thread."""
+
+    def __init__(self, store: Store, retry_failed: bool) -> None:
+        self._retry_failed = retry_failed
+        self._own: Store | None = None
+        if store.path.is_file():
+            with suppress(FormletterError):
+                self._own = Store.open(store.path, readonly=True)
+        self._store = self._own or store
+        self._lock = threading.Lock()
+        self._snapshot: ExitStack | None = None
+        self._asked = 0
+        self._since = 0.0
+
+    @property
+    def threaded(self) -> bool:
+        """Whether it may be asked from another thread than the store's."""
+        return self._own is not None
+
+    def __call__(self, path: str, sha256: str) -> bool:
+        with self._lock:
+            if self._own is not None and (
+                self._snapshot is None
+                or self._asked >= _SEEN_PER_SNAPSHOT
+                or time.monotonic() - self._since > _SEEN_SECONDS
+            ):
+                self._end_snapshot()
+                self._snapshot = ExitStack()
+                self._snapshot.enter_context(self._own.snapshot())
+                self._asked, self._since = 0, time.monotonic()
+            self._asked += 1
+            return self._store.source_seen(path, sha256, retry_failed=self._retry_failed)
+
+    def _end_snapshot(self) -> None:
+        if self._snapshot is not None:
+            self._snapshot.close()
+            self._snapshot = None
+
+    def close(self) -> None:
+        """Close the own connection (waiting for a question being asked, if any); a
+        question asked after this fails with StoreError."""
+        with self._lock:
+            if self._own is not None:
+                self._end_snapshot()
+                self._own.close()
 
 
 def _anatomy_key(options: AnalyzeOptions) -> str:
@@ -227,16 +304,16 @@ def parse_letters(
 _REGISTERS: dict[str, Register] = {}
 
 
-def _parse_job(
-    arg: tuple[Sequence[str], bool, str | None],
-) -> list[tuple[Anatomy, SenderMatch | None]]:
-    texts, dayfirst, register_path = arg
+def _parse_job(arg: tuple[Sequence[str], Sequence[str], bool, str | None]) -> AnatomyRows:
+    """Parse one batch in a worker: the rows to store (plain tuples, cheap to send back)."""
+    ids, texts, dayfirst, register_path = arg
     register = None
     if register_path:
         register = _REGISTERS.get(register_path)
         if register is None:
             register = _REGISTERS[register_path] = Register.load(register_path)
-    return parse_letters(texts, dayfirst=dayfirst, register=register)
+    parsed = parse_letters(texts, dayfirst=dayfirst, register=register)
+    return Store.anatomy_rows((lid, a, m) for lid, (a, m) in zip(ids, parsed, strict=True))
 
 
 def refresh_anatomy(
@@ -254,31 +331,56 @@ def refresh_anatomy(
     total = store.letter_count()
     done = 0
     say("anatomy", 0, total)
-    pending: list[tuple[str, str]] = []
-    batches: list[list[tuple[str, str]]] = []
 
-    def flush(chunks: list[list[tuple[str, str]]]) -> None:
-        # each chunk is stored as soon as it is back, while the workers parse the next
+    def rounds() -> Iterator[list[tuple[list[str], list[str]]]]:
+        """Batches of ``(ids, texts)``, a round of them at a time."""
+        ids: list[str] = []
+        texts: list[str] = []
+        batches: list[tuple[list[str], list[str]]] = []
+        for lid, text in store.letter_texts(without_anatomy=not everything):
+            ids.append(lid)
+            texts.append(text)
+            if len(ids) >= _ANATOMY_BATCH:
+                batches.append((ids, texts))
+                ids, texts = [], []
+                if len(batches) >= _ANATOMY_ROUND:
+                    yield batches
+                    batches = []
+        if ids:
+            batches.append((ids, texts))
+        if batches:
+            yield batches
+
+    parsed: list[AnatomyRows] = []
+
+    def write() -> None:
+        # a transaction per few batches: a kill loses at most those, parsed again next run
+        store.set_anatomy_rows(parsed)
+        parsed.clear()
+
+    def collect(results: Iterable[object]) -> None:
         nonlocal done
-        jobs = [([t for _, t in c], options.dayfirst, options.register) for c in chunks]
-        for chunk, parsed in zip(chunks, mapper(_parse_job, jobs), strict=True):
-            assert isinstance(parsed, list)
-            store.set_anatomies((lid, a, m) for (lid, _), (a, m) in zip(chunk, parsed, strict=True))
-            done += len(chunk)
+        for rows in results:
+            assert isinstance(rows, AnatomyRows)
+            parsed.append(rows)
+            done += len(rows.letters)
+            if len(parsed) >= _ANATOMY_COMMIT:
+                write()
             say("anatomy", done, total)
 
-    for letter in store.iter_letters(without_anatomy=not everything):
-        pending.append((letter.letter_id, letter.text))
-        if len(pending) >= _ANATOMY_BATCH:
-            batches.append(pending)
-            pending = []
-            if len(batches) >= _ANATOMY_FLUSH:
-                flush(batches)
-                batches = []
-    if pending:
-        batches.append(pending)
-    if batches:
-        flush(batches)
+    # two rounds in flight: the workers parse the next round while this process reads
+    # the texts of the one after and stores the results of the last
+    in_flight: deque[Iterable[object]] = deque()
+    with store.bulk_load():
+        for batches in rounds():
+            jobs = [(ids, texts, options.dayfirst, options.register) for ids, texts in batches]
+            in_flight.append(mapper(_parse_job, jobs))
+            if len(in_flight) > 1:
+                collect(in_flight.popleft())
+        while in_flight:
+            collect(in_flight.popleft())
+        if parsed:
+            write()
     store.set_setting("anatomy_params", key)
     say("anatomy", total, total)
     return done

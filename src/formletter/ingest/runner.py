@@ -6,10 +6,14 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import queue
 import stat
-from collections.abc import Callable, Iterator, Sequence
+import threading
+import time
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from formletter.errors import InputError, ParseTimeoutError
 from formletter.ingest._common import Source
@@ -56,6 +60,15 @@ def _scan_task(task: _Task) -> list[str]:
                 break
     return found
 
+
+#: read-ahead: results handed over together at most, and seconds the first of them waits
+#: for the others (checked as each comes), and between checks for a stop while the
+#: queue is full
+_HANDOVER_MAX = 32
+_HANDOVER_WAIT = 0.05
+_HANDOVER_POLL = 0.1
+#: seconds a closed read-ahead waits for its thread (which otherwise ends on its own)
+_JOIN_SECONDS = 2.0
 
 _INLINE_SUFFIXES = frozenset({".txt", ".md", ".text"})
 _INLINE_MAX_BYTES = 256 * 1024
@@ -119,7 +132,8 @@ def read_inputs(
     *,
     skip: Callable[[str, str], bool] | None = None,
     progress: Callable[[SourceResult | None], None] | None = None,
-) -> Iterator[SourceResult]:
+    ahead: int = 0,
+) -> Generator[SourceResult, None, None]:
     """Read every file under ``paths`` (see :func:`discover`), one result per file.
 
     Small plain-text files (``.txt``/``.md`` up to 256 KiB) are read right here, since
@@ -132,10 +146,106 @@ def read_inputs(
     (past that: a failure, and the worker is killed). ``progress(result)`` is called for
     each result as it is yielded.
 
+    With ``ahead`` > 0 all this runs in a background thread, at most ``ahead`` results
+    ahead of the caller, so that what the caller does with a result (storing it, in
+    SQLite, which lets go of the GIL) overlaps the reading of the next files. ``skip`` is
+    then called from that thread; ``progress`` still from the caller's, in the same
+    order. Closing the iterator early stops the thread after the file it is on.
+
     Files that a spreadsheet in the same folder names as attachments are read as part of
     its rows, not on their own; the spreadsheet's hash then covers them too, so changing
     an attachment re-reads the spreadsheet.
     """
+    if ahead > 0:
+        return _read_ahead(paths, options, skip, progress, ahead)
+    return _read_inputs(paths, options, skip, progress)
+
+
+class _Stopped(Exception):
+    """The caller closed a read-ahead: its thread stops reading."""
+
+
+def _read_ahead(
+    paths: Sequence[str | Path],
+    options: IngestOptions,
+    skip: Callable[[str, str], bool] | None,
+    progress: Callable[[SourceResult | None], None] | None,
+    ahead: int,
+) -> Generator[SourceResult, None, None]:
+    """:func:`read_inputs` in a thread, handing results (None for a file skipped) over a
+    bounded queue, a few at a time (one hand-over per file would cost more than a skip)."""
+    handover: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=max(1, ahead // _HANDOVER_MAX))
+    stop = threading.Event()
+
+    def put(kind: str, value: object) -> bool:
+        while not stop.is_set():
+            try:
+                handover.put((kind, value), timeout=_HANDOVER_POLL)
+            except queue.Full:
+                continue
+            return True
+        return False
+
+    def produce() -> None:
+        chunk: list[SourceResult | None] = []
+        since = 0.0
+
+        def add(item: SourceResult | None) -> bool:
+            nonlocal chunk, since
+            if stop.is_set():
+                return False
+            if not chunk:
+                since = time.monotonic()
+            chunk.append(item)
+            if len(chunk) < _HANDOVER_MAX and time.monotonic() - since < _HANDOVER_WAIT:
+                return True
+            ready, chunk = chunk, []
+            return put("items", ready)
+
+        def skipped(result: SourceResult | None) -> None:
+            if result is None and not add(None):
+                raise _Stopped  # closed while only skipping: no result would tell
+
+        results = _read_inputs(paths, options, skip, skipped)
+        try:
+            for result in results:
+                if not add(result):
+                    return
+            if put("items", chunk):
+                put("end", None)
+        except _Stopped:
+            pass
+        except BaseException as exc:  # handed to the caller, raised there
+            if put("items", chunk):
+                put("error", exc)
+        finally:
+            results.close()
+
+    thread = threading.Thread(target=produce, name="formletter-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, value = handover.get()
+            if kind == "error":
+                raise value
+            if kind == "end":
+                return
+            for item in value:
+                if progress is not None:
+                    progress(item)
+                if item is not None:
+                    yield item
+    finally:
+        stop.set()
+        thread.join(_JOIN_SECONDS)
+
+
+def _read_inputs(
+    paths: Sequence[str | Path],
+    options: IngestOptions,
+    skip: Callable[[str, str], bool] | None,
+    progress: Callable[[SourceResult | None], None] | None,
+) -> Generator[SourceResult, None, None]:
     files = list(discover(paths))
     plan = _plan_attachments(files, options)
     consumed = {a for attachments in plan.values() for a in attachments}
@@ -159,7 +269,7 @@ def read_inputs(
         name = str(task.path)
         if outcome.value is not None:
             result = outcome.value
-            if task.sha256:
+            if task.sha256 and result.sha256 != task.sha256:
                 result = dataclasses.replace(result, sha256=task.sha256)
         else:
             if outcome.problem == "timeout":

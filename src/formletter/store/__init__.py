@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from formletter.store._analysis import Membership, template_signature
+from formletter.store._codec import AnatomyRows
 from formletter.store._schema import MIGRATIONS, SCHEMA_VERSION
 from formletter.store._search import MATCH_CAP, MAX_QUERY_CHARS, LetterFilters
 from formletter.store._store import RUN_STATUSES, Store
@@ -44,6 +45,7 @@ __all__ = [
     "MIGRATIONS",
     "RUN_STATUSES",
     "SCHEMA_VERSION",
+    "AnatomyRows",
     "LetterFilters",
     "Membership",
     "Store",

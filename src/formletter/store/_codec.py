@@ -10,13 +10,25 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from formletter.models import DiffOp, LetterDiff, Part, Template, TemplateSegment
+from formletter.models import (
+    Anatomy,
+    DiffOp,
+    LetterDiff,
+    Part,
+    SenderMatch,
+    Template,
+    TemplateSegment,
+)
 
 __all__ = [
     "OP_KINDS",
+    "AnatomyRows",
+    "anatomy_row",
+    "anatomy_rows",
     "clean",
     "clean_opt",
     "dump_examples",
@@ -183,3 +195,53 @@ def rows_to_template(
 
 def part_row(letter_id: str, seq: int, part: Part) -> tuple[object, ...]:
     return (letter_id, seq, part.kind, part.start, part.end, clean_opt(part.value))
+
+
+@dataclass(frozen=True, slots=True)
+class AnatomyRows:
+    """Letters' anatomies as the rows :meth:`Store.set_anatomy_rows` writes: cheap to
+    build in a worker process and to send back (plain tuples, no model objects)."""
+
+    #: ``UPDATE letters`` values, ``letter_id`` last (see :func:`anatomy_row`)
+    letters: list[tuple[object, ...]]
+    #: ``parts`` rows ``(letter_id, seq, kind, start, end, value)``, by letter then seq
+    parts: list[tuple[object, ...]]
+
+
+def anatomy_row(letter_id: str, anatomy: Anatomy, match: SenderMatch | None) -> tuple[object, ...]:
+    """The ``letters`` column values stored for one letter's anatomy and sender match:
+    ``body_start, body_end, date, salutation, heading, closing, sender_name, sender_role,
+    constituency, party, register_id, match_confidence, match_reason`` then ``letter_id``.
+
+    When the match found the sender in the register (``register_id`` set), the register's
+    name and constituency replace the ones read from the letter."""
+    name, const = anatomy.sender_name, anatomy.constituency
+    if match is not None and match.register_id is not None:
+        name = match.name or name
+        const = match.constituency or const
+    return (
+        anatomy.body_start,
+        anatomy.body_end,
+        clean_opt(anatomy.date),
+        clean_opt(anatomy.salutation),
+        clean_opt(anatomy.heading),
+        clean_opt(anatomy.closing),
+        clean_opt(name),
+        clean_opt(anatomy.sender_role),
+        clean_opt(const),
+        clean_opt(match.party) if match else None,
+        clean_opt(match.register_id) if match else None,
+        match.confidence if match else None,
+        clean_opt(match.reason) if match else None,
+        letter_id,
+    )
+
+
+def anatomy_rows(items: Iterable[tuple[str, Anatomy, SenderMatch | None]]) -> AnatomyRows:
+    """The rows of ``(letter_id, anatomy, match)`` items, in their order."""
+    letters: list[tuple[object, ...]] = []
+    parts: list[tuple[object, ...]] = []
+    for letter_id, anatomy, match in items:
+        letters.append(anatomy_row(letter_id, anatomy, match))
+        parts.extend(part_row(letter_id, seq, part) for seq, part in enumerate(anatomy.parts))
+    return AnatomyRows(letters, parts)

@@ -18,6 +18,7 @@ store can serve a thread pool; do not share one store between threads that write
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -44,13 +45,13 @@ from formletter.models import (
 )
 from formletter.store import _analysis, _search, _views
 from formletter.store._codec import (
+    AnatomyRows,
+    anatomy_rows,
     clean,
-    clean_opt,
     dump_meta,
     load_meta,
     meta_dict,
     now_iso,
-    part_row,
     row_to_diff,
     rows_to_template,
 )
@@ -66,6 +67,14 @@ _R = TypeVar("_R")
 
 _LETTER_COLS = "letter_id, source, text, meta, ocr_confidence"
 _ANATOMY_BATCH = 500
+#: bound parameters per ``IN (...)`` query at most (fewer when SQLite allows fewer)
+_PARAMS_PER_QUERY = 500
+#: rows per multi-row ``INSERT ... VALUES`` at most (fewer when SQLite allows fewer
+#: bound parameters)
+_ROWS_PER_INSERT = 5000
+#: :meth:`Store.bulk_load`: page cache (MiB) and pages between WAL checkpoints
+_BULK_CACHE_MIB = 64
+_BULK_CHECKPOINT_PAGES = 10_000
 
 
 def _db(fn: Callable[Concatenate[Store, _P], _R]) -> Callable[Concatenate[Store, _P], _R]:
@@ -81,28 +90,33 @@ def _db(fn: Callable[Concatenate[Store, _P], _R]) -> Callable[Concatenate[Store,
     return wrapper
 
 
-def _anatomy_row(letter_id: str, anatomy: Anatomy, match: SenderMatch | None) -> tuple[object, ...]:
-    """The ``letters`` column values :meth:`Store.set_anatomies` writes for one letter."""
-    name, const = anatomy.sender_name, anatomy.constituency
-    if match is not None and match.register_id is not None:
-        name = match.name or name
-        const = match.constituency or const
-    return (
-        anatomy.body_start,
-        anatomy.body_end,
-        clean_opt(anatomy.date),
-        clean_opt(anatomy.salutation),
-        clean_opt(anatomy.heading),
-        clean_opt(anatomy.closing),
-        clean_opt(name),
-        clean_opt(anatomy.sender_role),
-        clean_opt(const),
-        clean_opt(match.party) if match else None,
-        clean_opt(match.register_id) if match else None,
-        match.confidence if match else None,
-        clean_opt(match.reason) if match else None,
-        letter_id,
-    )
+def _cache_kib(conn: sqlite3.Connection, cache_size: int) -> int:
+    """A ``PRAGMA cache_size`` value in KiB (negative values are KiB, positive pages)."""
+    if cache_size < 0:
+        return -cache_size
+    page = int(conn.execute("PRAGMA page_size").fetchone()[0])
+    return cache_size * page // 1024
+
+
+def _independent(items: Sequence[tuple[str, SourceResult]], old: Mapping[str, set[str]]) -> bool:
+    """Whether the files of a batch leave each other's rows alone, so storing them with
+    one statement per table gives what storing them one by one would: no path twice, no
+    letter one file drops while another adds it, and no failure named after another
+    file of the batch (that file's earlier failures are cleared by path or by source)."""
+    paths = {path for path, _ in items}
+    if len(paths) != len(items):
+        return False
+    new_ids: dict[str, set[str]] = {}
+    for path, result in items:
+        new_ids[path] = {letter.letter_id for letter in result.letters}
+        for f in result.failures:
+            name = clean(f.source)
+            if name != path and name in paths:
+                return False
+    if not old:
+        return True
+    added = set().union(*new_ids.values())
+    return not any((held - new_ids[path]) & added for path, held in old.items())
 
 
 def _normalised_link(link: Link) -> Link:
@@ -341,7 +355,52 @@ class Store:
         row = self._conn.execute(sql, (clean(path), sha256)).fetchone()
         return row is not None
 
-    @_db
+    @contextmanager
+    def snapshot(self) -> Iterator[Store]:
+        """A read transaction: every read inside sees the same committed state, and many
+        small reads cost less than each in a transaction of its own. Works on a read-only
+        store; hold it briefly (the WAL file cannot be restarted while a snapshot is
+        open), and write nothing through this store meanwhile."""
+        conn = self._conn
+        try:
+            conn.execute("BEGIN DEFERRED")
+        except sqlite3.Error as exc:
+            raise self._error(exc) from exc
+        try:
+            yield self
+        finally:
+            with contextlib.suppress(sqlite3.Error):
+                if conn.in_transaction:
+                    conn.execute("COMMIT")
+
+    @contextmanager
+    def bulk_load(
+        self, cache_mib: int = _BULK_CACHE_MIB, checkpoint_pages: int = _BULK_CHECKPOINT_PAGES
+    ) -> Iterator[Store]:
+        """Settings for writing many rows, restored on exit: a page cache of at least
+        ``cache_mib`` MiB and a WAL checkpoint every ``checkpoint_pages`` pages at most
+        often (a page rewritten by several transactions is copied back once). Durability
+        is unchanged (same journal, same ``synchronous``, same transactions); only the
+        WAL file grows larger between checkpoints."""
+        self._writable()
+        conn = self._conn
+        try:
+            cache = int(conn.execute("PRAGMA cache_size").fetchone()[0])
+            pages = int(conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
+            want = -max(1, int(cache_mib)) * 1024  # negative: KiB
+            if _cache_kib(conn, cache) < -want:
+                conn.execute(f"PRAGMA cache_size = {want}")
+            if 0 < pages < checkpoint_pages:
+                conn.execute(f"PRAGMA wal_autocheckpoint = {int(checkpoint_pages)}")
+        except sqlite3.Error as exc:
+            raise self._error(exc) from exc
+        try:
+            yield self
+        finally:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute(f"PRAGMA cache_size = {cache}")
+                conn.execute(f"PRAGMA wal_autocheckpoint = {pages}")
+
     def record_source(self, result: SourceResult, run_id: int | None = None) -> int:
         """Store what reading one file gave; returns how many letters were new.
 
@@ -350,69 +409,135 @@ class Store:
         already stored is kept as it was), replaces the file's earlier failures with the
         new ones, and drops letters the file held before but no longer holds (a changed
         file), unless another file still holds them."""
-        conn = self._conn
-        path = clean(result.path)
-        status = "failed" if result.failures and not result.letters else "ok"
-        new_ids = {letter.letter_id for letter in result.letters}
-        at = now_iso()
+        return self.record_sources((result,), run_id)
+
+    @_db
+    def record_sources(self, results: Iterable[SourceResult], run_id: int | None = None) -> int:
+        """Store what reading several files gave, in one transaction; returns how many
+        letters were new. The outcome is exactly that of :meth:`record_source` called for
+        each result in order, but with a few statements for the whole batch. (When the
+        files of a batch touch each other's rows, as when one drops a letter another
+        adds, or a path comes twice, they are stored one by one, in order.)"""
+        items = [(clean(r.path), r) for r in results]
+        if not items:
+            return 0
         with self.transaction():
-            old_ids = {
-                r[0]
-                for r in conn.execute(
-                    "SELECT letter_id FROM source_letters WHERE path = ?", (path,)
+            old = self._held_letters([path for path, _ in items])
+            if _independent(items, old):
+                return self._write_sources(items, old, run_id)
+            return sum(
+                self._write_sources([item], self._held_letters([item[0]]), run_id) for item in items
+            )
+
+    def _held_letters(self, paths: Sequence[str]) -> dict[str, set[str]]:
+        """The letter ids ``source_letters`` gives each of ``paths`` (only those with any)."""
+        held: dict[str, set[str]] = {}
+        per = min(_PARAMS_PER_QUERY, self._param_limit())
+        for start in range(0, len(paths), per):
+            chunk = paths[start : start + per]
+            marks = ",".join("?" * len(chunk))
+            for path, lid in self._conn.execute(
+                f"SELECT path, letter_id FROM source_letters WHERE path IN ({marks})", chunk
+            ):
+                held.setdefault(path, set()).add(lid)
+        return held
+
+    def _write_sources(
+        self,
+        items: Sequence[tuple[str, SourceResult]],
+        old: Mapping[str, set[str]],
+        run_id: int | None,
+    ) -> int:
+        """The writes of :meth:`record_sources` for files that do not touch each other's
+        rows (so each statement can run for the whole batch at once)."""
+        conn = self._conn
+        at = now_iso()
+        sources: list[tuple[object, ...]] = []
+        stale: list[tuple[str, str]] = []
+        letters: list[tuple[object, ...]] = []
+        holders: list[tuple[str, str]] = []
+        failures: list[tuple[object, ...]] = []
+        for path, result in items:
+            new_ids = {letter.letter_id for letter in result.letters}
+            status = "failed" if result.failures and not result.letters else "ok"
+            sources.append((path, result.sha256, result.size, status, len(new_ids), run_id, at))
+            stale.extend((path, lid) for lid in sorted(old.get(path, set()) - new_ids))
+            letters.extend(
+                (
+                    letter.letter_id,
+                    clean(letter.source),
+                    clean(letter.text),
+                    dump_meta(letter.meta),
+                    letter.ocr_confidence,
+                    run_id,
+                    at,
                 )
-            }
+                for letter in result.letters
+            )
+            holders.extend((path, lid) for lid in sorted(new_ids))
+            failures.extend(
+                (clean(f.source), clean(f.reason), path, run_id, at) for f in result.failures
+            )
+        self._insert_many(
+            "INSERT INTO sources (path, sha256, size, status, letters, run_id, read_at)",
+            sources,
+            " ON CONFLICT (path) DO UPDATE SET sha256 = excluded.sha256, size = excluded.size,"
+            " status = excluded.status, letters = excluded.letters, run_id = excluded.run_id,"
+            " read_at = excluded.read_at",
+        )
+        if stale:
+            self._drop_stale(stale)
+        # ONE statement for many letters: SQLite 3.40's FTS5 writes its pending terms out
+        # as a new segment at every statement that fires its trigger, so one row at a
+        # time would mean a tiny segment per letter and endless merging
+        added = self._insert_many(
+            "INSERT OR IGNORE INTO letters (letter_id, source, text, meta, ocr_confidence,"
+            " run_id, added_at)",
+            letters,
+        )
+        self._insert_many("INSERT OR IGNORE INTO source_letters (path, letter_id)", holders)
+        paths = [path for path, _ in items]
+        per = max(1, min(_PARAMS_PER_QUERY, self._param_limit()) // 2)
+        for start in range(0, len(paths), per):
+            chunk = paths[start : start + per]
+            marks = ",".join("?" * len(chunk))
             conn.execute(
-                "INSERT INTO sources (path, sha256, size, status, letters, run_id, read_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (path) DO UPDATE SET"
-                " sha256 = excluded.sha256, size = excluded.size, status = excluded.status,"
-                " letters = excluded.letters, run_id = excluded.run_id, read_at = excluded.read_at",
-                (path, result.sha256, result.size, status, len(new_ids), run_id, at),
+                f"DELETE FROM failures WHERE path IN ({marks}) OR source IN ({marks})",
+                chunk + chunk,
             )
-            stale = sorted(old_ids - new_ids)
-            if stale:
-                self._drop_stale(path, stale)
-            cur = conn.executemany(
-                "INSERT OR IGNORE INTO letters (letter_id, source, text, meta, ocr_confidence,"
-                " run_id, added_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        letter.letter_id,
-                        clean(letter.source),
-                        clean(letter.text),
-                        dump_meta(letter.meta),
-                        letter.ocr_confidence,
-                        run_id,
-                        at,
-                    )
-                    for letter in result.letters
-                ],
-            )
-            added = max(0, cur.rowcount)  # sqlite3_changes: trigger writes not counted
-            conn.executemany(
-                "INSERT OR IGNORE INTO source_letters (path, letter_id) VALUES (?, ?)",
-                [(path, lid) for lid in sorted(new_ids)],
-            )
-            conn.execute("DELETE FROM failures WHERE path = ? OR source = ?", (path, path))
-            if result.failures:
-                conn.executemany(
-                    "INSERT INTO failures (source, reason, path, run_id, at)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    [(clean(f.source), clean(f.reason), path, run_id, at) for f in result.failures],
-                )
+        self._insert_many("INSERT INTO failures (source, reason, path, run_id, at)", failures)
         return added
 
-    def _drop_stale(self, path: str, stale: list[str]) -> None:
-        """Forget that ``path`` holds ``stale`` letters; delete those no file holds now
-        (their parts, links, memberships and diffs go with them by cascade)."""
-        self._conn.executemany(
-            "DELETE FROM source_letters WHERE path = ? AND letter_id = ?",
-            [(path, lid) for lid in stale],
-        )
+    def _param_limit(self) -> int:
+        """How many ``?`` one statement may bind on this connection."""
+        return max(1, self._conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
+
+    def _insert_many(self, head: str, rows: Sequence[tuple[object, ...]], tail: str = "") -> int:
+        """Run ``head VALUES (...), (...) ... tail`` over ``rows`` in order, as few
+        statements as SQLite's limit on bound parameters allows (one statement costs one
+        trip through the VM for many rows); returns how many rows were changed (not
+        counting the writes of triggers)."""
+        if not rows:
+            return 0
+        width = len(rows[0])
+        per = max(1, min(_ROWS_PER_INSERT, self._param_limit() // width))
+        marks = "(" + ",".join("?" * width) + ")"
+        changed = 0
+        for start in range(0, len(rows), per):
+            chunk = rows[start : start + per]
+            sql = f"{head} VALUES {','.join([marks] * len(chunk))}{tail}"
+            cur = self._conn.execute(sql, [value for row in chunk for value in row])
+            changed += max(0, cur.rowcount)
+        return changed
+
+    def _drop_stale(self, stale: Sequence[tuple[str, str]]) -> None:
+        """Forget that each ``(path, letter_id)`` of ``stale`` holds; delete the letters no
+        file holds now (their parts, links, memberships and diffs go with them by cascade)."""
+        self._conn.executemany("DELETE FROM source_letters WHERE path = ? AND letter_id = ?", stale)
         self._conn.executemany(
             "DELETE FROM letters WHERE letter_id = ? AND NOT EXISTS"
             " (SELECT 1 FROM source_letters WHERE letter_id = ?)",
-            [(lid, lid) for lid in stale],
+            [(lid, lid) for _, lid in stale],
         )
 
     @_db
@@ -443,48 +568,57 @@ class Store:
         ``constituency``; otherwise the ones read from the letter. The raw name stays
         available as the ``name`` part. An unknown letter id raises NotFoundError and
         nothing is stored."""
-        conn = self._conn
         n = 0
         with self.transaction():
             batch: list[tuple[str, Anatomy, SenderMatch | None]] = []
             for item in items:
                 batch.append(item)
                 if len(batch) >= _ANATOMY_BATCH:
-                    n += self._write_anatomies(conn, batch)
+                    n += self._write_anatomies(anatomy_rows(batch))
                     batch = []
             if batch:
-                n += self._write_anatomies(conn, batch)
+                n += self._write_anatomies(anatomy_rows(batch))
         return n
 
     @staticmethod
-    def _write_anatomies(
-        conn: sqlite3.Connection, batch: list[tuple[str, Anatomy, SenderMatch | None]]
-    ) -> int:
+    def anatomy_rows(items: Iterable[tuple[str, Anatomy, SenderMatch | None]]) -> AnatomyRows:
+        """The rows :meth:`set_anatomy_rows` writes for ``(letter_id, anatomy, match)``
+        items. Needs no database: worker processes build them and send back only tuples."""
+        return anatomy_rows(items)
+
+    @_db
+    def set_anatomy_rows(self, batches: Iterable[AnatomyRows]) -> int:
+        """:meth:`set_anatomies` for rows already built by :meth:`anatomy_rows` (each
+        batch's letters distinct), all in one transaction; returns how many letters were
+        updated."""
+        n = 0
+        with self.transaction():
+            for rows in batches:
+                n += self._write_anatomies(rows)
+        return n
+
+    def _write_anatomies(self, rows: AnatomyRows) -> int:
+        conn = self._conn
+        ids = [(row[-1],) for row in rows.letters]
         cur = conn.executemany(
             "UPDATE letters SET body_start = ?, body_end = ?, date = ?, salutation = ?,"
             " heading = ?, closing = ?, sender_name = ?, sender_role = ?, constituency = ?,"
             " party = ?, register_id = ?, match_confidence = ?, match_reason = ?"
             " WHERE letter_id = ?",
-            [_anatomy_row(lid, anatomy, match) for lid, anatomy, match in batch],
+            rows.letters,
         )
-        if cur.rowcount != len(batch):
-            for lid, _, _ in batch:
+        if cur.rowcount != len(ids):
+            for (lid,) in ids:
                 if (
                     conn.execute("SELECT 1 FROM letters WHERE letter_id = ?", (lid,)).fetchone()
                     is None
                 ):
-                    raise NotFoundError("letter", lid)
-        conn.executemany("DELETE FROM parts WHERE letter_id = ?", [(lid,) for lid, _, _ in batch])
-        conn.executemany(
-            'INSERT INTO parts (letter_id, seq, kind, start, "end", value)'
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                part_row(lid, seq, part)
-                for lid, anatomy, _ in batch
-                for seq, part in enumerate(anatomy.parts)
-            ],
+                    raise NotFoundError("letter", str(lid))
+        conn.executemany("DELETE FROM parts WHERE letter_id = ?", ids)
+        self._insert_many(
+            'INSERT INTO parts (letter_id, seq, kind, start, "end", value)', rows.parts
         )
-        return len(batch)
+        return len(ids)
 
     @_db
     def setting(self, key: str) -> str | None:
@@ -581,6 +715,19 @@ class Store:
         )
         for row in self._pages(sql, batch):
             yield self._letter(row)
+
+    def letter_texts(
+        self, batch: int = 1000, *, without_anatomy: bool = False
+    ) -> Iterator[tuple[str, str]]:
+        """Stream ``(letter_id, text)`` like :meth:`iter_letters` streams letters (same
+        order and filter), without building :class:`Letter` objects."""
+        where = " AND body_start IS NULL" if without_anatomy else ""
+        sql = (
+            f"SELECT letter_id, text FROM letters WHERE letter_id > ?{where}"
+            " ORDER BY letter_id LIMIT ?"
+        )
+        for row in self._pages(sql, batch):
+            yield row[0], row[1]
 
     def letter_bodies(self, batch: int = 1000) -> Iterator[tuple[str, str, int, int]]:
         """Stream ``(letter_id, text, body_start, body_end)`` sorted by id; a letter
