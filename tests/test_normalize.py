@@ -262,3 +262,21 @@ def test_the_fast_word_pattern_finds_the_same_words(text: str) -> None:
         assert [(m.start(), m.end()) for m in _WORD_NO_UNDERSCORE.finditer(text)] == want
     toks = tokenize(text)
     assert list(zip(toks.starts.tolist(), toks.ends.tolist(), strict=True)) == want
+
+
+def test_tokenize_same_when_word_cache_overflows(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the raw-word cache is emptied when full: tokens must not depend on what it holds
+    import formletter.normalize as normalize
+
+    text = " ".join(f"w{i} Rn-\n ode l0{i % 7}" for i in range(40))
+    want = tokenize(text)
+    monkeypatch.setattr(normalize, "_RAW_MAX", 5)
+    normalize._RAW_FOLD.clear()
+    normalize._RAW_ID.clear()
+    for _ in range(2):
+        got = tokenize(text)
+        assert got.words == want.words
+        assert np.array_equal(got.ids, want.ids)
+        assert np.array_equal(got.starts, want.starts)
+        assert np.array_equal(got.ends, want.ends)
+    assert len(normalize._RAW_FOLD) <= 5 + len(want)

@@ -108,31 +108,49 @@ def _unpickle_tokens(
     return Tokens(tuple(words.split(" ")) if len(ids) else (), ids, starts, ends)
 
 
-_RAW_CACHE: dict[str, tuple[str, int]] = {}
+#: raw word -> (folded form, id): the folded forms and ids of the words seen so far
+_RAW_FOLD: dict[str, str] = {}
+_RAW_ID: dict[str, int] = {}
+_RAW_MAX = 2_000_000
+_START = re.Match.start
+_END = re.Match.end
+_GROUP = re.Match.group
 
 
-def _lookup(raw: str) -> tuple[str, int]:
-    got = _RAW_CACHE.get(raw)
-    if got is None:
-        folded = fold_word(raw)
-        got = (folded, _word_hash(folded))
-        if len(_RAW_CACHE) < 2_000_000:
-            _RAW_CACHE[raw] = got
-    return got
+def _learn(raws: Sequence[str]) -> None:
+    """Fold and hash the words of ``raws`` not seen before (a bounded cache: emptied when
+    it would outgrow its size, before any of ``raws`` is added, so all of them are in it)."""
+    if len(_RAW_FOLD) + len(raws) > _RAW_MAX:
+        _RAW_FOLD.clear()
+        _RAW_ID.clear()
+    for raw in raws:
+        if raw not in _RAW_FOLD:
+            folded = fold_word(raw)
+            _RAW_FOLD[raw] = folded
+            _RAW_ID[raw] = _word_hash(folded)
 
 
 def tokenize(text: str, start: int = 0, end: int | None = None) -> Tokens:
     """Tokenise ``text[start:end]``; offsets index ``text`` itself."""
     end = len(text) if end is None else end
     word = _WORD if text.find("_", start, end) >= 0 else _WORD_NO_UNDERSCORE
+    # C-level maps over the matches, not a Python frame per word: letters run to
+    # millions of words, and most words are already in the cache
     matches = list(word.finditer(text, start, end))
-    looked = [_lookup(m.group(0)) for m in matches]
+    raws = list(map(_GROUP, matches))
+    words = tuple(map(_RAW_FOLD.get, raws))
+    if None in words:
+        _learn(raws)
+        words = tuple(map(_RAW_FOLD.__getitem__, raws))
+        ids = np.fromiter(map(_RAW_ID.__getitem__, raws), dtype=np.uint64, count=len(raws))
+    else:
+        ids = np.fromiter(map(_RAW_ID.get, raws), dtype=np.uint64, count=len(raws))
     n = len(matches)
     return Tokens(
-        tuple(w for w, _ in looked),
-        np.fromiter((h for _, h in looked), dtype=np.uint64, count=n),
-        np.fromiter((m.start() for m in matches), dtype=np.int64, count=n),
-        np.fromiter((m.end() for m in matches), dtype=np.int64, count=n),
+        words,  # type: ignore[arg-type]
+        ids,
+        np.fromiter(map(_START, matches), dtype=np.int64, count=n),
+        np.fromiter(map(_END, matches), dtype=np.int64, count=n),
     )
 
 
