@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from formletter import pipeline
+from formletter.anatomy import Register
 from formletter.engine import local_mapper
 from formletter.evaluate import format_scores
 from formletter.export import export_rows
@@ -25,6 +26,8 @@ from formletter.pipeline import (
 )
 from formletter.store import Store, open_store
 from formletter.synth import generate
+
+_BUNDLED_REGISTER = Path(pipeline.__file__).parent / "data" / "uk_commons_2005_2019.csv"
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 SEED_FILES = sorted(SEEDS.glob("*.txt"))
@@ -337,6 +340,27 @@ def test_parse_job_sends_back_the_rows_set_anatomies_writes() -> None:
     assert rows == Store.anatomy_rows(items)
     assert [r[-1] for r in rows.letters] == ids
     assert {r[0] for r in rows.parts} == set(ids)
+
+
+def test_parse_job_carries_the_register_not_its_path(tmp_path: Path) -> None:
+    # a Dask worker on another machine cannot open the driver's --register file: the
+    # job carries its contents, and a worker that never saw the file matches with it
+    texts = [p.read_text(encoding="utf-8") for p in SEED_FILES]
+    bundled = Register.load(_BUNDLED_REGISTER)
+    reg = tmp_path / "register.csv"
+    reg.write_bytes(_BUNDLED_REGISTER.read_bytes())
+    shipped = pipeline._ship_register(str(reg))
+    assert shipped is not None
+    reg.unlink()  # gone from the "driver" too: the job must not need it
+    pipeline._REGISTERS.clear()  # a fresh worker
+    rows = pipeline._parse_job((["La", "Lb"], texts, True, shipped))
+    items = [
+        (lid, a, m)
+        for lid, (a, m) in zip(["La", "Lb"], parse_letters(texts, register=bundled), strict=True)
+    ]
+    assert rows == Store.anatomy_rows(items)
+    assert any(m is not None for _, _, m in items)  # the register did match a sender
+    assert len(shipped[1]) < len(_BUNDLED_REGISTER.read_bytes()) / 2
 
 
 def test_every_format_of_a_seed_joins_the_family(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ import json
 import os
 import threading
 import time
+import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, closing, contextmanager, suppress
@@ -301,18 +302,45 @@ def parse_letters(
     return out
 
 
+#: a register as sent to the anatomy workers: (sha256 of the CSV, zlib of it, its path)
+_ShippedRegister = tuple[str, bytes, str]
+#: registers the workers of this process built, by digest (a few: one per run at most)
 _REGISTERS: dict[str, Register] = {}
 
 
-def _parse_job(arg: tuple[Sequence[str], Sequence[str], bool, str | None]) -> AnatomyRows:
-    """Parse one batch in a worker: the rows to store (plain tuples, cheap to send back)."""
-    ids, texts, dayfirst, register_path = arg
-    register = None
-    if register_path:
-        register = _REGISTERS.get(register_path)
-        if register is None:
-            register = _REGISTERS[register_path] = Register.load(register_path)
-    parsed = parse_letters(texts, dayfirst=dayfirst, register=register)
+def _ship_register(path: str | None) -> _ShippedRegister | None:
+    """The register's contents, for the workers: a worker on another machine (Dask) need
+    not see the file, and a file changed during the run cannot give two registers."""
+    if not path:
+        return None
+    register = Register.load(path)  # the checks (size, encoding, rows) in one place
+    data = Path(path).read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    _REGISTERS[digest] = register
+    return digest, zlib.compress(data, 6), register.source
+
+
+def _shipped(shipped: _ShippedRegister | None) -> Register | None:
+    if shipped is None:
+        return None
+    digest, packed, source = shipped
+    register = _REGISTERS.get(digest)
+    if register is None:
+        text = zlib.decompress(packed).decode("utf-8-sig")
+        if len(_REGISTERS) >= 4:
+            _REGISTERS.clear()
+        register = _REGISTERS[digest] = Register.from_csv_text(text, source=source)
+    return register
+
+
+def _parse_job(
+    arg: tuple[Sequence[str], Sequence[str], bool, _ShippedRegister | None],
+) -> AnatomyRows:
+    """Parse one batch in a worker: the rows to store (plain tuples, cheap to send back).
+    The register travels inside the job, compressed (~30 KB for a Commons-sized one), and
+    is parsed once per worker process."""
+    ids, texts, dayfirst, shipped = arg
+    parsed = parse_letters(texts, dayfirst=dayfirst, register=_shipped(shipped))
     return Store.anatomy_rows((lid, a, m) for lid, (a, m) in zip(ids, parsed, strict=True))
 
 
@@ -331,6 +359,7 @@ def refresh_anatomy(
     total = store.letter_count()
     done = 0
     say("anatomy", 0, total)
+    shipped = _ship_register(options.register)
 
     def rounds() -> Iterator[list[tuple[list[str], list[str]]]]:
         """Batches of ``(ids, texts)``, a round of them at a time."""
@@ -373,7 +402,7 @@ def refresh_anatomy(
     in_flight: deque[Iterable[object]] = deque()
     with store.bulk_load():
         for batches in rounds():
-            jobs = [(ids, texts, options.dayfirst, options.register) for ids, texts in batches]
+            jobs = [(ids, texts, options.dayfirst, shipped) for ids, texts in batches]
             in_flight.append(mapper(_parse_job, jobs))
             if len(in_flight) > 1:
                 collect(in_flight.popleft())
