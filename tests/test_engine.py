@@ -34,13 +34,8 @@ from _engine_helpers import (
 from formletter.anatomy import parse
 from formletter.diff import apply_diff, diff_letter
 from formletter.engine import Analysis, AnalysisParams, BodyRecord, analyze_bodies, local_mapper
-from formletter.engine._core import (
-    _isin_u64,
-    _Overlap,
-    _pack_diffs,
-    _plan_round,
-    _unpack_diffs,
-)
+from formletter.engine._core import _plan_round
+from formletter.engine._families import _isin_u64, _Overlap, _pack_diffs, _unpack_diffs
 from formletter.evaluate import Prediction, load_truth, score
 from formletter.models import letter_id_for
 from formletter.normalize import tokenize

@@ -33,8 +33,8 @@ from distributed import get_worker
 import formletter.engine.dask as dask_engine
 from _engine_helpers import SEEDS_DIR, parsed_record
 from formletter.engine import Analysis, BodyRecord, analyze_bodies, local_mapper
-from formletter.engine._core import _families_job
 from formletter.engine._dask_batch import estimate_size, plan_batches
+from formletter.engine._families import _families_job
 from formletter.engine.dask import (
     DaskEngineError,
     DaskMapper,
