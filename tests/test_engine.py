@@ -35,9 +35,9 @@ from formletter.anatomy import parse
 from formletter.diff import apply_diff, diff_letter
 from formletter.engine import Analysis, AnalysisParams, BodyRecord, analyze_bodies, local_mapper
 from formletter.engine._core import _plan_round
-from formletter.engine._families import _isin_u64, _Overlap, _pack_diffs, _unpack_diffs
+from formletter.engine._families import _carry, _isin_u64, _Overlap, _pack_diffs, _unpack_diffs
 from formletter.evaluate import Prediction, load_truth, score
-from formletter.models import letter_id_for
+from formletter.models import DiffOp, LetterDiff, letter_id_for
 from formletter.normalize import tokenize
 from formletter.synth import generate
 from formletter.template import MemberText, build_template
@@ -274,6 +274,56 @@ def test_hash_membership_is_isin(values: list[int], keys: list[int], low_bits: i
         k = np.unique(k << np.uint64(16 * low_bits))
         v = np.concatenate([v, k[::2], k + np.uint64(1)])
     assert _isin_u64(v, k).tolist() == np.isin(v, k).tolist()
+
+
+_KINDS = ["equal", "minor", "slot", "moved", "insert", "replace", "delete"]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.integers(0, 40),
+    st.lists(
+        st.lists(st.tuples(st.sampled_from(_KINDS), st.integers(0, 40), st.integers(0, 40))),
+        max_size=6,
+    ),
+    st.lists(st.tuples(st.integers(0, 40), st.integers(0, 40)), max_size=5),
+)
+def test_carry_counts_carried_characters(
+    n: int, ops: list[list[tuple[str, int, int]]], spans: list[tuple[int, int]]
+) -> None:
+    """Against a character-by-character count: a span is carried when at least half its
+    characters lie under carried ops (overlapping ops count once)."""
+    diffs = [
+        LetterDiff(
+            "l",
+            "f",
+            0,
+            0,
+            tuple(DiffOp(k, min(a, n), min(b, n), 0, 0) for k, a, b in d),
+            0,
+            0,
+            (),
+            "",
+        )
+        for d in ops
+    ]
+    lo = np.array([min(a, b, n) for a, b in spans], dtype=np.int64)
+    hi = np.array([min(max(a, b), n) for a, b in spans], dtype=np.int64)
+    want = []
+    for d in diffs:
+        under = set()
+        for op in d.ops:
+            if op.op in ("equal", "minor", "slot", "moved"):
+                under |= set(range(op.t_start, op.t_end))
+        want.append(
+            [
+                h > x and 2 * len(under & set(range(x, h))) >= h - x
+                for x, h in zip(lo, hi, strict=True)
+            ]
+        )
+    got = _carry(n, lo, hi, diffs)
+    assert got.shape == (len(diffs), len(spans))
+    assert got.tolist() == want
 
 
 def test_packed_diffs_come_back_equal() -> None:

@@ -10,6 +10,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from itertools import chain
+from operator import attrgetter
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
@@ -23,6 +26,7 @@ from formletter.engine._types import (
     DiffMany,
     FamilyOutcome,
     Mapper,
+    Screen,
 )
 from formletter.families import UnionFind, family_id_for, pivot
 from formletter.models import Family, LetterDiff, Link, Template, TemplateSegment
@@ -92,30 +96,33 @@ _PackedFamily = tuple[str, tuple[str, ...], Template | None, list[_PackedDiff]]
 _PackedOutcome = tuple[list[_PackedFamily], tuple[tuple[str, str, float, float], ...]]
 
 
+def _pack_diff(d: LetterDiff) -> _PackedDiff:
+    """A diff as plain tuples, to send between processes (``_unpack_diff`` inverts it)."""
+    return (
+        d.letter_id,
+        d.family_id,
+        d.body_start,
+        d.body_end,
+        [(o.op, o.t_start, o.t_end, o.l_start, o.l_end, o.text) for o in d.ops],
+        d.similarity,
+        d.coverage,
+        d.unique_spans,
+        d.unique_text,
+        d.template_coverage,
+    )
+
+
+def _unpack_diff(row: _PackedDiff) -> LetterDiff:
+    lid, fid, b0, b1, ops, sim, cov, spans, uniq, tcov = row
+    return LetterDiff(lid, fid, b0, b1, _diff_ops(ops), sim, cov, spans, uniq, tcov)
+
+
 def _pack_diffs(diffs: Iterable[LetterDiff]) -> list[_PackedDiff]:
-    """Diffs as plain tuples, to send between processes (``_unpack_diffs`` inverts it)."""
-    return [
-        (
-            d.letter_id,
-            d.family_id,
-            d.body_start,
-            d.body_end,
-            [(o.op, o.t_start, o.t_end, o.l_start, o.l_end, o.text) for o in d.ops],
-            d.similarity,
-            d.coverage,
-            d.unique_spans,
-            d.unique_text,
-            d.template_coverage,
-        )
-        for d in diffs
-    ]
+    return [_pack_diff(d) for d in diffs]
 
 
 def _unpack_diffs(rows: Iterable[_PackedDiff]) -> list[LetterDiff]:
-    return [
-        LetterDiff(lid, fid, b0, b1, _diff_ops(ops), sim, cov, spans, uniq, tcov)
-        for lid, fid, b0, b1, ops, sim, cov, spans, uniq, tcov in rows
-    ]
+    return [_unpack_diff(r) for r in rows]
 
 
 def _families_job(job: ComponentJob) -> _PackedOutcome:
@@ -136,35 +143,55 @@ def _unpack_outcome(packed: _PackedOutcome) -> FamilyOutcome:
 
 
 def diff_items(
-    template: Template, items: Sequence[tuple[BodyRecord, Tokens | None]]
-) -> list[LetterDiff]:
+    template: Template,
+    items: Sequence[tuple[BodyRecord, Tokens | None]],
+    screen: Screen | None = None,
+) -> list[LetterDiff | None]:
     """Each letter's diff against ``template``, in order (the local ``DiffMany``)."""
     tt = template_tokens(template)
-    return [
-        diff_letter(template, r.letter_id, r.text, r.body_start, r.body_end, ttoks=tt, ltoks=t)
-        for r, t in items
-    ]
+    out: list[LetterDiff | None] = []
+    for i, (r, t) in enumerate(items):
+        d = diff_letter(template, r.letter_id, r.text, r.body_start, r.body_end, ttoks=tt, ltoks=t)
+        if screen is not None and screen[1][i]:
+            assert t is not None
+            if not _holds(d, len(t), screen[0]):
+                out.append(None)
+                continue
+        out.append(d)
+    return out
 
 
 def _diff_job(
-    arg: tuple[Template, Sequence[tuple[BodyRecord, Tokens | None]]],
-) -> list[_PackedDiff]:
-    return _pack_diffs(diff_items(*arg))
+    arg: tuple[Template, Sequence[tuple[BodyRecord, Tokens | None]], Screen | None],
+) -> list[_PackedDiff | None]:
+    return [None if d is None else _pack_diff(d) for d in diff_items(*arg)]
 
 
 def spread_diffs(mapper: Mapper, chunk: int = 64) -> DiffMany:
-    """A ``DiffMany`` that sends chunks of ``chunk`` letters to ``mapper``'s workers."""
+    """A ``DiffMany`` that sends chunks of ``chunk`` letters to ``mapper``'s workers
+    (the screen is applied there: a dropped letter's diff never travels back)."""
 
     def run(
-        template: Template, items: Sequence[tuple[BodyRecord, Tokens | None]]
-    ) -> list[LetterDiff]:
+        template: Template,
+        items: Sequence[tuple[BodyRecord, Tokens | None]],
+        screen: Screen | None = None,
+    ) -> list[LetterDiff | None]:
         if len(items) <= chunk:
-            return diff_items(template, items)
-        out: list[LetterDiff] = []
+            return diff_items(template, items, screen)
+        out: list[LetterDiff | None] = []
         for got in mapper(
-            _diff_job, [(template, items[i : i + chunk]) for i in range(0, len(items), chunk)]
+            _diff_job,
+            [
+                (
+                    template,
+                    items[i : i + chunk],
+                    None if screen is None else (screen[0], screen[1][i : i + chunk]),
+                )
+                for i in range(0, len(items), chunk)
+            ],
         ):
-            out.extend(_unpack_diffs(got))  # type: ignore[arg-type]
+            rows = cast(list[_PackedDiff | None], got)
+            out.extend(None if row is None else _unpack_diff(row) for row in rows)
         return out
 
     return run
@@ -240,8 +267,14 @@ def build_families(job: ComponentJob, diff_many: DiffMany = diff_items) -> Famil
         in_star = set(star)
         near = overlap.near(template, group, params.prefilter)
         to_diff = [m for m, ok in zip(group, near, strict=True) if ok or m in in_star]
-        got = diff_many(template, [(recs[m], toks[m]) for m in to_diff])
-        diffs: dict[int, LetterDiff] = dict(zip(to_diff, got, strict=True))
+        # members outside the star are kept only if their diff holds the template: one
+        # that does not is dropped where it is diffed, its diff never used
+        got = diff_many(
+            template,
+            [(recs[m], toks[m]) for m in to_diff],
+            (params.align, [m not in in_star for m in to_diff]),
+        )
+        diffs = {m: d for m, d in zip(to_diff, got, strict=True) if d is not None}
         for m in group:
             d = diffs.get(m)
             holds = d is not None and _holds(d, len(toks[m]), params.align)
@@ -321,26 +354,56 @@ class _Overlap:
         return [bool(x) for x in ok]
 
 
-def _carried(template: Template, diffs: Sequence[LetterDiff]) -> npt.NDArray[np.bool_]:
-    """(members, sentences): whether each member's diff carries most of each sentence."""
+#: op kinds whose template characters a letter carries
+_CARRIES = frozenset(("equal", "minor", "slot", "moved"))
+_KIND, _T_START, _T_END = attrgetter("op"), attrgetter("t_start"), attrgetter("t_end")
+
+
+def _carry(
+    n: int, lo: npt.NDArray[np.int64], hi: npt.NDArray[np.int64], diffs: Sequence[LetterDiff]
+) -> npt.NDArray[np.bool_]:
+    """(diffs, spans): whether each diff carries at least half the characters of each
+    non-empty template span ``lo:hi`` (``n``: the template's length). Diffs go in batches,
+    each a (batch, n) grid of prefix sums over their carried characters."""
+    out = np.zeros((len(diffs), len(lo)), dtype=bool)
+    real = hi > lo
+    step = max(1, (1 << 20) // (n + 1))
+    for b0 in range(0, len(diffs), step):
+        batch = diffs[b0 : b0 + step]
+        ops = list(chain.from_iterable(d.ops for d in batch))
+        rows = np.repeat(np.arange(len(batch), dtype=np.int64), [len(d.ops) for d in batch])
+        t0 = np.fromiter(map(_T_START, ops), dtype=np.int64, count=len(ops))
+        t1 = np.fromiter(map(_T_END, ops), dtype=np.int64, count=len(ops))
+        kind = np.fromiter(map(_CARRIES.__contains__, map(_KIND, ops)), dtype=bool, count=len(ops))
+        take = kind & (t1 > t0)
+        base = rows[take] * (n + 1)
+        size = len(batch) * (n + 1)
+        marks = np.bincount(base + t0[take], minlength=size) - np.bincount(
+            base + t1[take], minlength=size
+        )
+        inside = np.cumsum(marks.reshape(len(batch), n + 1)[:, :n], axis=1) > 0
+        covered = np.zeros((len(batch), n + 1), dtype=np.int64)
+        np.cumsum(inside, axis=1, out=covered[:, 1:])
+        out[b0 : b0 + len(batch)] = real & (2 * (covered[:, hi] - covered[:, lo]) >= hi - lo)
+    return out
+
+
+def _sentence_spans(template: Template) -> dict[int, tuple[int, int]]:
+    """Each template sentence's character span, over all its segments."""
     spans: dict[int, tuple[int, int]] = {}
     for seg in template.segments:
         s0, s1 = spans.get(seg.sentence, (seg.start, seg.end))
         spans[seg.sentence] = (min(s0, seg.start), max(s1, seg.end))
+    return spans
+
+
+def _carried(template: Template, diffs: Sequence[LetterDiff]) -> npt.NDArray[np.bool_]:
+    """(members, sentences): whether each member's diff carries most of each sentence."""
+    spans = _sentence_spans(template)
     order = sorted(spans)
     lo = np.array([spans[k][0] for k in order], dtype=np.int64)
     hi = np.array([spans[k][1] for k in order], dtype=np.int64)
-    out = np.zeros((len(diffs), len(order)), dtype=bool)
-    n = len(template.text)
-    for i, d in enumerate(diffs):
-        marks = np.zeros(n + 1, dtype=np.int64)
-        for op in d.ops:
-            if op.op in ("equal", "minor", "slot", "moved") and op.t_end > op.t_start:
-                marks[op.t_start] += 1
-                marks[op.t_end] -= 1
-        covered = np.concatenate([[0], np.cumsum(np.cumsum(marks)[:n] > 0)])
-        out[i] = (hi > lo) & (2 * (covered[hi] - covered[lo]) >= hi - lo)
-    return out
+    return _carry(len(template.text), lo, hi, diffs)
 
 
 def _split_union(
@@ -459,6 +522,7 @@ class _Finisher:
         for (r, _), key in zip(ordered, keys, strict=True):
             src = source[key]
             d = computed[src] if isinstance(src, int) else by_id[src]
+            assert d is not None  # nothing screened here
             if d.body_start != r.body_start:
                 d = _moved(d, r.body_start - d.body_start)
             if d.letter_id != r.letter_id or d.family_id != fid:
@@ -484,25 +548,11 @@ def _moved(d: LetterDiff, delta: int) -> LetterDiff:
 
 def _recount_support(template: Template, diffs: Sequence[LetterDiff]) -> Template:
     """Per-sentence support over every member: members whose diff carries most of it."""
-    sentences: dict[int, tuple[int, int]] = {}
-    for seg in template.segments:
-        s0, s1 = sentences.get(seg.sentence, (seg.start, seg.end))
-        sentences[seg.sentence] = (min(s0, seg.start), max(s1, seg.end))
+    sentences = _sentence_spans(template)
     keys = list(sentences)
     lo = np.array([sentences[k][0] for k in keys], dtype=np.int64)
     hi = np.array([sentences[k][1] for k in keys], dtype=np.int64)
-    real = hi > lo
-    total = np.zeros(len(keys), dtype=np.int64)
-    n = len(template.text)
-    for d in diffs:
-        carried = np.zeros(n + 1, dtype=np.int64)
-        for op in d.ops:
-            if op.op in ("equal", "minor", "slot", "moved") and op.t_end > op.t_start:
-                carried[op.t_start] += 1
-                carried[op.t_end] -= 1
-        # characters of each sentence the diff carries, by prefix sums (mean >= 0.5)
-        covered = np.concatenate([[0], np.cumsum(np.cumsum(carried)[:n] > 0)])
-        total += real & (2 * (covered[hi] - covered[lo]) >= hi - lo)
+    total = _carry(len(template.text), lo, hi, diffs).sum(axis=0, dtype=np.int64)
     counts = dict(zip(keys, total.tolist(), strict=True))
     segs = tuple(
         TemplateSegment(g.kind, g.text, g.start, g.end, counts[g.sentence], g.sentence, g.examples)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from formletter.align import AlignParams
 from formletter.candidates import LSHParams
@@ -19,12 +20,28 @@ __all__ = [
     "FamilyOutcome",
     "Mapper",
     "Progress",
+    "Screen",
 ]
 
 #: ``mapper(fn, items)`` runs ``fn`` over ``items`` and yields results in order
 Mapper = Callable[[Callable[..., object], Sequence[object]], Iterable[object]]
-#: ``diff_many(template, [(record, tokens or None), ...])``: each letter's diff, in order
-DiffMany = Callable[[Template, Sequence[tuple["BodyRecord", Tokens | None]]], list[LetterDiff]]
+#: ``(params, flags)``: a letter flagged True whose diff does not hold the template (the
+#: link test with the template as the other letter) comes back as None, not as its diff
+Screen = tuple[AlignParams, Sequence[bool]]
+
+
+class DiffMany(Protocol):
+    """``diff_many(template, [(record, tokens or None), ...], screen)``: each letter's
+    diff, in order (None for a letter the screen drops; tokens are given for those)."""
+
+    def __call__(
+        self,
+        template: Template,
+        items: Sequence[tuple[BodyRecord, Tokens | None]],
+        screen: Screen | None = None,
+    ) -> list[LetterDiff | None]: ...
+
+
 Progress = Callable[[str, int, int], None]
 
 
