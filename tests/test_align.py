@@ -6,6 +6,7 @@ still links; one shared sentence or stock phrase does not; passages index both o
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Callable
 
@@ -41,12 +42,14 @@ from formletter.align import (
     find_runs,
     is_link,
     kgram_table,
+    kgram_table_of,
     pair_bounds,
     pair_runs,
     run_coverage,
     runs_coverage,
     runs_of_kgrams,
     sorted_kgrams,
+    sub_table,
     verify,
 )
 from formletter.models import Link
@@ -404,6 +407,30 @@ def test_sorted_kgrams_are_the_kgram_hashes_sorted() -> None:
     assert (kgram_hashes(ids, 3)[pos] == hashes).all()
     assert sorted(pos.tolist()) == list(range(len(ids) - 2))
     assert len(sorted_kgrams(ids[:2], 3)[0]) == 0
+
+
+@pytest.mark.parametrize("k", [1, 3])
+def test_a_table_of_texts_and_a_table_of_some_of_them(k: int) -> None:
+    """kgram_table_of hashes and sorts many texts at once; sub_table takes some of them, in
+    any order: both hold what kgram_table of each text's sorted_kgrams holds."""
+    texts = [tokenize(join(TEMPLATES[n])).ids for n in TEMPLATES]
+    texts[1:1] = [tokenize("").ids, tokenize("Yes.").ids, tokenize("Yes, please.").ids]
+
+    def same(got: KgramTable, ids: list[npt.NDArray[np.uint64]]) -> None:
+        want = kgram_table([sorted_kgrams(x, k) for x in ids], [len(x) for x in ids])
+        assert got.offs.tolist() == want.offs.tolist()
+        assert got.words.tolist() == want.words.tolist()
+        assert got.hashes.tolist() == want.hashes.tolist()
+        for s, e in itertools.pairwise(got.offs.tolist()):  # equal hashes: any position order
+            assert sorted(zip(got.hashes[s:e].tolist(), got.pos[s:e].tolist(), strict=True)) == (
+                sorted(zip(want.hashes[s:e].tolist(), want.pos[s:e].tolist(), strict=True))
+            )
+
+    table = kgram_table_of(texts, k)
+    same(table, texts)
+    pick = [3, 0, 1, 3, len(texts) - 1]
+    same(sub_table(table, np.array(pick, dtype=np.int64)), [texts[i] for i in pick])
+    same(sub_table(table, np.array([], dtype=np.int64)), [])
 
 
 @settings(max_examples=60, deadline=None)

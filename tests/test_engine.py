@@ -31,11 +31,11 @@ from _engine_helpers import (
     run_engine,
     wrap,
 )
-from formletter.align import could_link, coverage_bound, is_link, verify
+from formletter.align import could_link, coverage_bound, is_link, kgram_table_of, verify
 from formletter.anatomy import parse
 from formletter.diff import apply_diff, diff_letter
 from formletter.engine import Analysis, AnalysisParams, BodyRecord, analyze_bodies, local_mapper
-from formletter.engine._core import _KgramCache, _Overlap, _plan_round, _verify_pairs
+from formletter.engine._core import _Overlap, _plan_round, _verify_pairs
 from formletter.evaluate import Prediction, load_truth, score
 from formletter.models import letter_id_for
 from formletter.normalize import tokenize
@@ -331,17 +331,10 @@ def test_pairs_verified_in_chunks_are_what_verify_gives(small_corpus: list[BodyR
     toks.append(tokenize(join(TEMPLATES["climate"])))
     pairs = [(a, b) for a in range(len(toks)) for b in range(a + 1, len(toks))]
     params = AnalysisParams()
+    qa, qb = np.array([a for a, _ in pairs]), np.array([b for _, b in pairs])
+    kgrams = kgram_table_of([t.ids for t in toks], params.align.k)
     with local_mapper(2) as mapper:
-        got = _verify_pairs(
-            np.array([a for a, _ in pairs]),
-            np.array([b for _, b in pairs]),
-            str,
-            toks.__getitem__,
-            mapper,
-            params,
-            _KgramCache(toks.__getitem__, params.align.k),
-            chunk=50,
-        )
+        got = _verify_pairs(qa, qb, qa, qb, str, toks.__getitem__, mapper, params, kgrams, chunk=50)
     kinds = set()
     for (a, b), link in zip(pairs, got, strict=True):
         want = verify(str(a), toks[a], str(b), toks[b])

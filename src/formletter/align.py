@@ -13,6 +13,7 @@ so a short letter wholly contained in a long one links to it.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -21,7 +22,7 @@ import numpy.typing as npt
 
 from formletter.models import Link, Passage
 from formletter.normalize import Tokens
-from formletter.sketch import kgram_hashes
+from formletter.sketch import kgram_hashes, kgram_hashes_many
 
 __all__ = [
     "AlignParams",
@@ -35,6 +36,7 @@ __all__ = [
     "find_runs",
     "is_link",
     "kgram_table",
+    "kgram_table_of",
     "link_from_runs",
     "pair_bounds",
     "pair_runs",
@@ -42,6 +44,7 @@ __all__ = [
     "runs_coverage",
     "runs_of_kgrams",
     "sorted_kgrams",
+    "sub_table",
     "verify",
 ]
 
@@ -278,9 +281,9 @@ _SEEN_MASK = np.uint64((1 << _SEEN_BITS) - 1)
 
 def sorted_kgrams(ids: U64, k: int) -> tuple[U64, I32]:
     """A text's word k-gram hashes (``kgram_hashes(ids, k)``) sorted, and the position in
-    the text of each (equal hashes in text order)."""
+    the text of each."""
     h = kgram_hashes(ids, k)
-    order = np.argsort(h, kind="stable")
+    order = np.argsort(h)
     return h[order], order.astype(np.int32)
 
 
@@ -308,6 +311,30 @@ def kgram_table(parts: Sequence[tuple[U64, I32]], words: Sequence[int]) -> Kgram
     else:
         hashes, pos = np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.int32)
     return KgramTable(hashes, pos, offs, np.asarray(words, dtype=np.int64))
+
+
+def kgram_table_of(bodies: Sequence[U64], k: int) -> KgramTable:
+    """The table of texts of word ids ``bodies``: :func:`kgram_table` of their
+    :func:`sorted_kgrams` (hashed in one pass)."""
+    flat, offs = kgram_hashes_many(bodies, k)
+    hashes = np.empty_like(flat)
+    pos = np.empty(len(flat), dtype=np.int32)
+    bounds = offs.tolist()
+    for s, e in itertools.pairwise(bounds):
+        part = flat[s:e]
+        order = np.argsort(part)
+        hashes[s:e] = part[order]
+        pos[s:e] = order
+    return KgramTable(hashes, pos, offs, np.array([len(b) for b in bodies], dtype=np.int64))
+
+
+def sub_table(t: KgramTable, texts: I64) -> KgramTable:
+    """The table of ``t``'s texts ``texts``, in that order (one gather, however many)."""
+    lens = t.offs[texts + 1] - t.offs[texts]
+    offs = np.zeros(len(texts) + 1, dtype=np.int64)
+    np.cumsum(lens, out=offs[1:])
+    at = _ranges(t.offs[texts], lens)
+    return KgramTable(t.hashes[at], t.pos[at], offs, t.words[texts])
 
 
 def _ranges(starts: I64, lens: I64) -> I64:

@@ -30,8 +30,8 @@ from formletter.align import (
     KgramTable,
     align_pairs,
     is_link,
-    kgram_table,
-    sorted_kgrams,
+    kgram_table_of,
+    sub_table,
     verify,
 )
 from formletter.candidates import LSHParams, candidate_pairs
@@ -305,7 +305,11 @@ def _verify_spanning(
     pair aligned here (a pair its coverage bound rules out is not aligned, nor kept).
     """
     uf = UnionFind(n)
-    kgrams = _KgramCache(tokens_of, params.align.k)
+    # each letter's sorted k-gram hashes, made once (a letter is in many pairs)
+    letters = np.unique(np.concatenate([qa, qb])).tolist()
+    kgrams = kgram_table_of([tokens_of(i).ids for i in letters], params.align.k)
+    slot = np.full(n, -1, dtype=np.int64)
+    slot[letters] = np.arange(len(letters), dtype=np.int64)
     edges: list[tuple[int, int]] = []
     new_links: list[Link] = []
     fails: dict[int, int] = {}
@@ -330,7 +334,7 @@ def _verify_spanning(
         if known and len(need) < len(todo):
             at = np.array(need, dtype=np.int64)
             ta, tb = ta[at], tb[at]
-        fresh = _verify_pairs(ta, tb, id_of, tokens_of, mapper, params, kgrams)
+        fresh = _verify_pairs(slot[ta], slot[tb], ta, tb, id_of, tokens_of, mapper, params, kgrams)
         new_links.extend(link for link in fresh if link is not None)
         if known:
             for i, link in zip(need, fresh, strict=True):
@@ -362,24 +366,28 @@ def _plan_round(
     (``key``) whose pairs failed ``f`` times before gets up to ``2**f`` of its pairs tried
     in one round. At most ``limit`` pairs in all.
     """
-    # each pair's rank among the open pairs of its key, in queue order (vectorised)
+    # each pair's rank among the open pairs of its key, in queue order, and whether the
+    # rank is allowed (vectorised, in key order: the keys' failures are looked up sorted)
     order = np.argsort(key, kind="stable")
     ks = key[order]
     first = np.ones(len(ks), dtype=bool)
     first[1:] = ks[1:] != ks[:-1]
     pos = np.arange(len(ks))
-    rank = np.empty(len(ks), dtype=np.int64)
-    rank[order] = pos - np.maximum.accumulate(np.where(first, pos, 0))
-    allow = np.ones(len(ks), dtype=np.int64)
+    rank_s = pos - np.maximum.accumulate(np.where(first, pos, 0))
+    ok_s = rank_s == 0
     if fails:
         fk = np.fromiter(fails.keys(), dtype=np.int64, count=len(fails))
         fv = np.fromiter(fails.values(), dtype=np.int64, count=len(fails))
         srt = np.argsort(fk)
         fk, fv = fk[srt], fv[srt]
-        at = np.minimum(np.searchsorted(fk, key), len(fk) - 1)
-        hit = fk[at] == key
-        allow[hit] = np.left_shift(1, np.minimum(fv[at[hit]], 16))
-    cand = np.flatnonzero(rank < allow)
+        at = np.minimum(np.searchsorted(fk, ks), len(fk) - 1)
+        hit = np.flatnonzero(fk[at] == ks)
+        ok_s[hit] = rank_s[hit] < np.left_shift(1, np.minimum(fv[at[hit]], 16))
+    rank = np.empty(len(ks), dtype=np.int64)
+    rank[order] = rank_s
+    ok = np.empty(len(ks), dtype=bool)
+    ok[order] = ok_s
+    cand = np.flatnonzero(ok)
     plan: dict[int, int] = {}
     taken: dict[int, int] = {}
 
@@ -417,51 +425,31 @@ def _rows(
         yield from zip(part.tolist(), *(c[part].tolist() for c in cols), strict=True)
 
 
-class _KgramCache:
-    """Each letter's sorted k-gram hashes and word count, made once (a letter is in many
-    pairs) and dropped with the verify stage."""
-
-    def __init__(self, tokens_of: Callable[[int], Tokens], k: int) -> None:
-        self._tokens_of = tokens_of
-        self._k = k
-        self._got: dict[int, tuple[tuple[npt.NDArray[np.uint64], npt.NDArray[np.int32]], int]] = {}
-
-    def table(self, members: Sequence[int]) -> KgramTable:
-        """The :class:`KgramTable` of ``members``, in that order."""
-        parts = []
-        words = []
-        for m in members:
-            got = self._got.get(m)
-            if got is None:
-                ids = self._tokens_of(m).ids
-                got = self._got[m] = (sorted_kgrams(ids, self._k), len(ids))
-            parts.append(got[0])
-            words.append(got[1])
-        return kgram_table(parts, words)
-
-
 def _verify_pairs(
+    sa: npt.NDArray[np.int64],
+    sb: npt.NDArray[np.int64],
     qa: npt.NDArray[np.int64],
     qb: npt.NDArray[np.int64],
     id_of: Callable[[int], str],
     tokens_of: Callable[[int], Tokens],
     mapper: Mapper,
     params: AnalysisParams,
-    kgrams: _KgramCache,
+    kgrams: KgramTable,
     chunk: int = 256,
 ) -> list[Link | None]:
-    """Links of the pairs ``(qa[i], qb[i])`` (indices), aligned by ``mapper``'s workers; None
-    for a pair that cannot link (its coverage bound says so, without an alignment). Workers
-    get only the sorted k-gram hashes of the letters in their chunk; a link's passages are
-    put in character offsets here (a pair that is aligned but does not link keeps its
-    coverage, not its passages)."""
+    """Links of the pairs ``(qa[i], qb[i])`` (indices; ``sa``, ``sb``: their texts in
+    ``kgrams``), aligned by ``mapper``'s workers; None for a pair that cannot link (its
+    coverage bound says so, without an alignment). Workers get only the sorted k-gram
+    hashes of the letters in their chunk; a link's passages are put in character offsets
+    here (a pair that is aligned but does not link keeps its coverage, not its passages)."""
     jobs = []
-    for c in range(0, len(qa), chunk):
-        pa, pb = qa[c : c + chunk], qb[c : c + chunk]
+    for c in range(0, len(sa), chunk):
+        pa, pb = sa[c : c + chunk], sb[c : c + chunk]
         members, local = np.unique(np.concatenate([pa, pb]), return_inverse=True)
-        table = kgrams.table(members.tolist())
         local = local.astype(np.int64)
-        jobs.append(((table, local[: len(pa)], local[len(pa) :]), params.align))
+        jobs.append(
+            ((sub_table(kgrams, members), local[: len(pa)], local[len(pa) :]), params.align)
+        )
     out: list[Link | None] = []
     c = 0
     for got in mapper(_verify_job, jobs):
