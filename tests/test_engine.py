@@ -31,11 +31,11 @@ from _engine_helpers import (
     run_engine,
     wrap,
 )
-from formletter.align import could_link, coverage_bound, is_link, kgram_table_of, verify
+from formletter.align import could_link, coverage_bound, is_link, verify
 from formletter.anatomy import parse
 from formletter.diff import apply_diff, diff_letter
 from formletter.engine import Analysis, AnalysisParams, BodyRecord, analyze_bodies, local_mapper
-from formletter.engine._core import _Overlap, _plan_round, _verify_pairs
+from formletter.engine._core import _Kgrams, _Overlap, _plan_round, _verify_pairs
 from formletter.evaluate import Prediction, load_truth, score
 from formletter.models import letter_id_for
 from formletter.normalize import tokenize
@@ -332,9 +332,9 @@ def test_pairs_verified_in_chunks_are_what_verify_gives(small_corpus: list[BodyR
     pairs = [(a, b) for a in range(len(toks)) for b in range(a + 1, len(toks))]
     params = AnalysisParams()
     qa, qb = np.array([a for a, _ in pairs]), np.array([b for _, b in pairs])
-    kgrams = kgram_table_of([t.ids for t in toks], params.align.k)
+    kgrams = _Kgrams.of(np.arange(len(toks)), toks.__getitem__, len(toks), params.align.k)
     with local_mapper(2) as mapper:
-        got = _verify_pairs(qa, qb, qa, qb, str, toks.__getitem__, mapper, params, kgrams, chunk=50)
+        got = _verify_pairs(qa, qb, str, toks.__getitem__, mapper, params, kgrams, chunk=50)
     kinds = set()
     for (a, b), link in zip(pairs, got, strict=True):
         want = verify(str(a), toks[a], str(b), toks[b])
@@ -362,6 +362,17 @@ def test_known_links_are_reused(small_corpus: list[BodyRecord]) -> None:
     assert again.families == first.families
     assert again.links == ()  # nothing had to be verified again
     assert again.stats["verified_pairs"] == 0
+
+
+def test_some_known_links_are_reused(small_corpus: list[BodyRecord]) -> None:
+    """Known links stand in for their pairs; the other pairs of a round are still verified
+    (together), and the result is the same."""
+    first = run_engine(small_corpus)
+    known = {(x.a, x.b): x for x in first.links[::2]}
+    with local_mapper(1) as mapper:
+        again = analyze_bodies(small_corpus, mapper=mapper, known_links=known)
+    assert again.families == first.families
+    assert again.links == tuple(x for x in first.links if (x.a, x.b) not in known)
 
 
 def test_progress_is_reported_per_stage(small_corpus: list[BodyRecord]) -> None:

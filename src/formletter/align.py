@@ -9,6 +9,10 @@ than ``min_run`` words are ignored: a stock phrase is not evidence of a shared t
 A pair is a family *link* when the shared passages cover at least ``min_containment``
 of the shorter body and at least ``min_shared`` words. Containment (not Jaccard) is used
 so a short letter wholly contained in a long one links to it.
+
+The engine verifies pairs by the thousand: :func:`align_pairs` gives, for a whole chunk
+of pairs over a :class:`KgramTable`, exactly what :func:`coverage_bound`,
+:func:`runs_of_kgrams` and :func:`run_coverage` give each pair, in a few numpy passes.
 """
 
 from __future__ import annotations

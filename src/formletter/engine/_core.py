@@ -306,10 +306,7 @@ def _verify_spanning(
     """
     uf = UnionFind(n)
     # each letter's sorted k-gram hashes, made once (a letter is in many pairs)
-    letters = np.unique(np.concatenate([qa, qb])).tolist()
-    kgrams = kgram_table_of([tokens_of(i).ids for i in letters], params.align.k)
-    slot = np.full(n, -1, dtype=np.int64)
-    slot[letters] = np.arange(len(letters), dtype=np.int64)
+    kgrams = _Kgrams.of(np.unique(np.concatenate([qa, qb])), tokens_of, n, params.align.k)
     edges: list[tuple[int, int]] = []
     new_links: list[Link] = []
     fails: dict[int, int] = {}
@@ -329,18 +326,15 @@ def _verify_spanning(
         todo = list(zip(ta.tolist(), tb.tolist(), strict=True))
         keys = key[take].tolist()
         qa, qb = qa[~take], qb[~take]
-        got: list[Link | None] = [known.get((id_of(a), id_of(b))) for a, b in todo] if known else []
-        need = [i for i, link in enumerate(got) if link is None] if known else []
-        if known and len(need) < len(todo):
-            at = np.array(need, dtype=np.int64)
-            ta, tb = ta[at], tb[at]
-        fresh = _verify_pairs(slot[ta], slot[tb], ta, tb, id_of, tokens_of, mapper, params, kgrams)
-        new_links.extend(link for link in fresh if link is not None)
         if known:
-            for i, link in zip(need, fresh, strict=True):
+            got = [known.get((id_of(a), id_of(b))) for a, b in todo]
+            need = np.array([i for i, link in enumerate(got) if link is None], dtype=np.int64)
+            fresh = _verify_pairs(ta[need], tb[need], id_of, tokens_of, mapper, params, kgrams)
+            for i, link in zip(need.tolist(), fresh, strict=True):
                 got[i] = link
         else:
-            got = fresh
+            got = fresh = _verify_pairs(ta, tb, id_of, tokens_of, mapper, params, kgrams)
+        new_links.extend(link for link in fresh if link is not None)
         for (a, b), k, link in zip(todo, keys, got, strict=True):
             if link is not None and is_link(link, params.align):
                 uf.union(a, b)
@@ -425,31 +419,46 @@ def _rows(
         yield from zip(part.tolist(), *(c[part].tolist() for c in cols), strict=True)
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class _Kgrams:
+    """The sorted k-gram hashes of some letters (``table``; letter ``i`` is its text
+    ``slot[i]``), made once for the verify stage."""
+
+    table: KgramTable
+    slot: npt.NDArray[np.int64]
+
+    @classmethod
+    def of(
+        cls, letters: npt.NDArray[np.int64], tokens_of: Callable[[int], Tokens], n: int, k: int
+    ) -> _Kgrams:
+        slot = np.full(n, -1, dtype=np.int64)
+        slot[letters] = np.arange(len(letters), dtype=np.int64)
+        return cls(kgram_table_of([tokens_of(i).ids for i in letters.tolist()], k), slot)
+
+
 def _verify_pairs(
-    sa: npt.NDArray[np.int64],
-    sb: npt.NDArray[np.int64],
     qa: npt.NDArray[np.int64],
     qb: npt.NDArray[np.int64],
     id_of: Callable[[int], str],
     tokens_of: Callable[[int], Tokens],
     mapper: Mapper,
     params: AnalysisParams,
-    kgrams: KgramTable,
+    kgrams: _Kgrams,
     chunk: int = 256,
 ) -> list[Link | None]:
-    """Links of the pairs ``(qa[i], qb[i])`` (indices; ``sa``, ``sb``: their texts in
-    ``kgrams``), aligned by ``mapper``'s workers; None for a pair that cannot link (its
-    coverage bound says so, without an alignment). Workers get only the sorted k-gram
-    hashes of the letters in their chunk; a link's passages are put in character offsets
-    here (a pair that is aligned but does not link keeps its coverage, not its passages)."""
+    """Links of the pairs ``(qa[i], qb[i])`` (indices), aligned by ``mapper``'s workers;
+    None for a pair that cannot link (its coverage bound says so, without an alignment).
+    Workers get only the sorted k-gram hashes of the letters in their chunk; a link's
+    passages are put in character offsets here (a pair that is aligned but does not link
+    keeps its coverage, not its passages)."""
     jobs = []
+    sa, sb = kgrams.slot[qa], kgrams.slot[qb]
     for c in range(0, len(sa), chunk):
         pa, pb = sa[c : c + chunk], sb[c : c + chunk]
         members, local = np.unique(np.concatenate([pa, pb]), return_inverse=True)
         local = local.astype(np.int64)
-        jobs.append(
-            ((sub_table(kgrams, members), local[: len(pa)], local[len(pa) :]), params.align)
-        )
+        table = sub_table(kgrams.table, members)
+        jobs.append(((table, local[: len(pa)], local[len(pa) :]), params.align))
     out: list[Link | None] = []
     c = 0
     for got in mapper(_verify_job, jobs):
