@@ -400,6 +400,32 @@ def test_many_pairs_at_once_on_real_letters(seed: int) -> None:
         assert (cov_a[i] / len(x), cov_b[i] / len(y)) == (link.a_coverage, link.b_coverage)
 
 
+def test_many_pairs_at_once_in_a_table_of_many_texts() -> None:
+    """A table of 70,000 texts (most of them empty) keeps its lookup filter small: pairs of
+    its last texts still get what each pair gives."""
+    bodies = [toks(wrap(join(TEMPLATES[n][:2]), SENDERS[0])).ids for n in ("nhs", "climate")]
+    bodies.append(tokenize(join([TEMPLATES["nhs"][0], TEMPLATES["climate"][1]])).ids)
+    real = kgram_table_of(bodies, 3)
+    empty = 70_000
+    table = KgramTable(
+        real.hashes,
+        real.pos,
+        np.concatenate([np.zeros(empty, dtype=np.int64), real.offs]),
+        np.concatenate([np.zeros(empty, dtype=np.int64), real.words]),
+    )
+    pairs = [(a, b) for a in range(3) for b in range(3)]
+    pa = np.array([empty + a for a, _ in pairs], dtype=np.int64)
+    pb = np.array([empty + b for _, b in pairs], dtype=np.int64)
+    bound_a, bound_b = pair_bounds(table, pa, pb)
+    cov_a, cov_b = runs_coverage(pair_runs(table, pa, pb), len(pairs))
+    for i, (a, b) in enumerate(pairs):
+        x, y = bodies[a], bodies[b]
+        hx, hy = kgram_hashes(x, 3), kgram_hashes(y, 3)
+        assert (bound_a[i], bound_b[i]) == coverage_bound(hx, hy, len(x), len(y))
+        assert (cov_a[i], cov_b[i]) == run_coverage(runs_of_kgrams(hx, hy), len(x), len(y))
+    assert cov_a[2] > 0 and cov_a[5] > 0  # the mixed letter shares with both
+
+
 def test_sorted_kgrams_are_the_kgram_hashes_sorted() -> None:
     ids = tokenize(join(TEMPLATES["nhs"] * 2)).ids
     hashes, pos = sorted_kgrams(ids, 3)

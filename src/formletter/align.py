@@ -277,10 +277,9 @@ def is_link(link: Link, params: AlignParams = AlignParams()) -> bool:
 _KEY_SHIFT = np.uint64(40)
 _HASH_DROP = np.uint64(24)
 _MAX_TEXTS = 1 << 24
-#: a (text, hash) pair is looked up only if the text has a hash with the same low bits
+#: a (text, hash) pair is looked up only if the text has a hash with the same low 12 bits
+#: (fewer for a table of many texts: the filter holds at most 2**24 flags)
 _SEEN_BITS = 12
-_SEEN_SHIFT = np.uint64(_SEEN_BITS)
-_SEEN_MASK = np.uint64((1 << _SEEN_BITS) - 1)
 
 
 def sorted_kgrams(ids: U64, k: int) -> tuple[U64, I32]:
@@ -305,8 +304,6 @@ class KgramTable:
 
 def kgram_table(parts: Sequence[tuple[U64, I32]], words: Sequence[int]) -> KgramTable:
     """The table of texts whose :func:`sorted_kgrams` are ``parts`` (``words`` long)."""
-    if len(parts) >= _MAX_TEXTS:
-        raise ValueError(f"a KgramTable holds fewer than {_MAX_TEXTS} texts")
     offs = np.zeros(len(parts) + 1, dtype=np.int64)
     np.cumsum([len(h) for h, _ in parts], out=offs[1:])
     if parts:
@@ -350,15 +347,33 @@ def _ranges(starts: I64, lens: I64) -> I64:
     return np.repeat(starts - skip, lens) + np.arange(total, dtype=np.int64)
 
 
-def _keys(t: KgramTable) -> tuple[U64, npt.NDArray[np.bool_]]:
-    """Every hash's lookup key (sorted: see ``_KEY_SHIFT``), and a filter that rules out most
-    absent (text, hash) pairs: ``seen[text << _SEEN_BITS | hash & _SEEN_MASK]``."""
-    text = np.repeat(np.arange(len(t.offs) - 1, dtype=np.uint64), np.diff(t.offs))
-    seen = np.zeros((len(t.offs) - 1) << _SEEN_BITS, dtype=bool)
-    seen[(text << _SEEN_SHIFT) | (t.hashes & _SEEN_MASK)] = True
+@dataclass(frozen=True, slots=True)
+class _Keys:
+    """A table made searchable: every hash's lookup key (sorted: see ``_KEY_SHIFT``), and
+    a filter that rules out most absent (text, hash) pairs (see ``maybe``)."""
+
+    key: U64
+    seen: npt.NDArray[np.bool_]
+    shift: np.uint64
+    mask: np.uint64
+
+    def maybe(self, text: U64, hashes: U64) -> npt.NDArray[np.bool_]:
+        """False where text ``text`` surely lacks hash ``hashes``, elementwise."""
+        return self.seen[(text << self.shift) | (hashes & self.mask)]
+
+
+def _keys(t: KgramTable) -> _Keys:
+    ntexts = len(t.offs) - 1
+    if ntexts >= _MAX_TEXTS:
+        raise ValueError(f"a KgramTable to search holds fewer than {_MAX_TEXTS} texts")
+    bits = max(0, min(_SEEN_BITS, 24 - ntexts.bit_length()))
+    shift, mask = np.uint64(bits), np.uint64((1 << bits) - 1)
+    text = np.repeat(np.arange(ntexts, dtype=np.uint64), np.diff(t.offs))
+    seen = np.zeros(ntexts << bits, dtype=bool)
+    seen[(text << shift) | (t.hashes & mask)] = True
     text <<= _KEY_SHIFT
     text |= t.hashes >> _HASH_DROP
-    return text, seen
+    return _Keys(text, seen, shift, mask)
 
 
 def _find(t: KgramTable, key: U64, at: I64, target: U64) -> tuple[I64, npt.NDArray[np.bool_]]:
@@ -435,10 +450,10 @@ def _queries(t: KgramTable, pa: I64, pb: I64) -> _Queries:
     lo = np.zeros(len(at), dtype=np.int64)
     hit = np.zeros(len(at), dtype=bool)
     if len(at):
-        key, seen = _keys(t)
+        keys = _keys(t)
         target = dst[seg].astype(np.uint64)
-        maybe = np.flatnonzero(seen[(target << _SEEN_SHIFT) | (t.hashes[at] & _SEEN_MASK)])
-        lo[maybe], hit[maybe] = _find(t, key, at[maybe], target[maybe])
+        maybe = np.flatnonzero(keys.maybe(target, t.hashes[at]))
+        lo[maybe], hit[maybe] = _find(t, keys.key, at[maybe], target[maybe])
     cnt = np.zeros(len(at), dtype=np.int64)
     e = np.flatnonzero(hit)
     cnt[e] = _run_end(t.hashes, lo[e], t.offs[dst[seg[e]] + 1]) - lo[e]
