@@ -24,7 +24,7 @@ import statistics
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -299,7 +299,8 @@ def _slotted(
         last: list[int] = []  # modal positions the previous replace filled
         last_start = 0
         pending: int | None = None  # start of inserted words just before a replace
-        for tag, a0, a1, b0, b1 in Levenshtein.opcodes(modal_words, list(toks.words)).as_list():
+        steps = Levenshtein.opcodes(modal_words, list(toks.words)).as_list()
+        for tag, a0, a1, b0, b1 in cast(list[tuple[str, int, int, int, int]], steps):
             if tag == "equal":
                 at[a0:a1] = range(b0, b1)
                 last, pending = [], None
