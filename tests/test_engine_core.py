@@ -1,5 +1,5 @@
-"""The engine's tokenize-and-sketch step: per-batch sketches joined over representatives
-equal one sketch over the representatives (what the LSH stage used to get)."""
+"""Engine internals: per-batch sketches joined over representatives
+equal one sketch over the representatives; the garbage-collector thresholds."""
 
 from __future__ import annotations
 
@@ -44,3 +44,21 @@ def test_no_batches_give_an_empty_sketch() -> None:
     got = _rep_sketch([], [], np.empty(0, dtype=np.int64), 8)
     assert got.signatures.shape == (0, 8)
     assert len(got.owner) == 0
+
+
+def test_few_collections_raises_thresholds_and_restores_them() -> None:
+    import gc
+
+    from formletter.engine._core import GC_THRESHOLDS, few_collections
+
+    before = gc.get_threshold()
+    with few_collections():
+        inside = gc.get_threshold()
+        assert all(i >= t for i, t in zip(inside, GC_THRESHOLDS, strict=True))
+    assert gc.get_threshold() == before
+    try:
+        with few_collections():
+            raise KeyError("boom")
+    except KeyError:
+        pass
+    assert gc.get_threshold() == before
