@@ -2,10 +2,11 @@
 
 Stages (each stage's unit of work is independent, so an engine may run it anywhere):
 
-1. ``tokenize_batch``: fold and hash every body (per batch of letters).
+1. ``tokenize_sketch_batch``: fold and hash every body, and MinHash it (per batch of
+   letters).
 2. exact duplicates collapse: letters whose folded bodies are identical share one
    representative, which stands for all of them in stages 3-5.
-3. sketch + LSH candidates over representatives (``sketch``/``candidates``).
+3. LSH candidates over representatives (``candidates``).
 4. verify: align candidate pairs, strongest first, skipping pairs already
    connected by verified links (connectivity is all that components need).
 5. ``build_families``: per connected component, the anti-chaining loop: a template is
@@ -18,8 +19,10 @@ Stages (each stage's unit of work is independent, so an engine may run it anywhe
 
 from __future__ import annotations
 
+import gc
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -39,7 +42,7 @@ from formletter.diff import diff_letter, template_tokens
 from formletter.families import UnionFind, components, family_id_for, pivot
 from formletter.models import Family, LetterDiff, Link, Passage, Template, TemplateSegment
 from formletter.normalize import Tokens, tokenize
-from formletter.sketch import kgram_hashes, sketch_bodies
+from formletter.sketch import ChunkSketch, kgram_hashes, sketch_bodies
 from formletter.template import MemberText, build_template
 
 __all__ = [
@@ -52,6 +55,7 @@ __all__ = [
     "analyze_bodies",
     "build_families",
     "tokenize_batch",
+    "tokenize_sketch_batch",
 ]
 
 #: ``mapper(fn, items)`` runs ``fn`` over ``items`` and yields results in order
@@ -125,6 +129,29 @@ def tokenize_batch(records: Sequence[BodyRecord]) -> list[Tokens]:
     return [tokenize(r.text, r.body_start, r.body_end) for r in records]
 
 
+def tokenize_sketch_batch(
+    arg: tuple[Sequence[BodyRecord], int],
+) -> tuple[list[Tokens], ChunkSketch]:
+    """Tokens of each body, and the MinHash sketch of the batch (``num_perm`` hashes;
+    owners index the batch). Sketches are per letter, so the workers make them."""
+    records, num_perm = arg
+    tokens = tokenize_batch(records)
+    return tokens, sketch_bodies([t.ids for t in tokens], num_perm=num_perm)
+
+
+def _rep_sketch(
+    parts: Sequence[ChunkSketch], starts: Sequence[int], reps: npt.NDArray[np.int64], num_perm: int
+) -> ChunkSketch:
+    """The batches' sketches joined, kept to the representatives' chunks, owners renumbered
+    to the representatives' order: the same as ``sketch_bodies`` over the representatives."""
+    if not parts:
+        return ChunkSketch(np.empty((0, num_perm), dtype=np.uint32), np.empty(0, dtype=np.int64))
+    sigs = np.concatenate([p.signatures for p in parts])
+    owner = np.concatenate([p.owner + s for p, s in zip(parts, starts, strict=True)])
+    keep = np.isin(owner, reps)
+    return ChunkSketch(sigs[keep], np.searchsorted(reps, owner[keep]).astype(np.int64))
+
+
 def _body_key(t: Tokens) -> bytes:
     return hashlib.blake2b(t.ids.tobytes(), digest_size=16).digest()
 
@@ -142,6 +169,26 @@ def _chunks(seq: Sequence[object], size: int) -> list[Sequence[object]]:
     return [seq[i : i + size] for i in range(0, len(seq), size)]
 
 
+#: garbage-collector thresholds while the engine runs (see :func:`few_collections`)
+GC_THRESHOLDS = (50_000, 50, 50)
+
+
+@contextmanager
+def few_collections() -> Iterator[None]:
+    """Run with the cyclic garbage collector mostly idle, then restore its thresholds.
+
+    The engine allocates millions of small acyclic objects (tokens, diff ops) that
+    reference counting frees; with the default thresholds CPython still ran 17 full
+    collections over the growing heap at 20k letters, finding nothing (7% of the CPU).
+    Collection still happens, just far less often, so a cycle made elsewhere is freed."""
+    old = gc.get_threshold()
+    gc.set_threshold(*(max(a, b) for a, b in zip(old, GC_THRESHOLDS, strict=True)))
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+
+
 def analyze_bodies(
     records: Sequence[BodyRecord],
     *,
@@ -151,16 +198,36 @@ def analyze_bodies(
     progress: Progress | None = None,
 ) -> Analysis:
     """Families, templates and diffs for ``records`` (any order: the result is the same)."""
+    with few_collections():
+        return _analyze_bodies(records, mapper, params, known_links, progress)
+
+
+def _analyze_bodies(
+    records: Sequence[BodyRecord],
+    mapper: Mapper,
+    params: AnalysisParams,
+    known_links: Mapping[tuple[str, str], Link] | None,
+    progress: Progress | None,
+) -> Analysis:
     say = progress or (lambda stage, done, total: None)
     records = sorted(records, key=lambda r: r.letter_id)
     n = len(records)
     known = dict(known_links or {})
 
-    # 1. tokenize
+    # 1. tokenize and sketch (in the workers; the sketch is over every letter, and only
+    #    the representatives' part of it is kept)
     say("tokenize", 0, n)
     tokens: list[Tokens] = []
-    for batch in mapper(tokenize_batch, _chunks(records, 500)):
-        tokens.extend(batch)  # type: ignore[arg-type]
+    parts: list[ChunkSketch] = []
+    starts: list[int] = []
+    num_perm = params.lsh.num_perm
+    batches = [(chunk, num_perm) for chunk in _chunks(records, 500)]
+    for got in mapper(tokenize_sketch_batch, batches):
+        assert isinstance(got, tuple)
+        batch, part = got
+        starts.append(len(tokens))
+        tokens.extend(batch)
+        parts.append(part)
         say("tokenize", len(tokens), n)
 
     # 2. exact duplicates
@@ -168,9 +235,10 @@ def analyze_bodies(
     reps = np.flatnonzero(rep == np.arange(n))
     local = {int(g): i for i, g in enumerate(reps)}
 
-    # 3. sketch + candidates over representatives
+    # 3. candidates over representatives
     say("candidates", 0, len(reps))
-    sketch = sketch_bodies([tokens[int(g)].ids for g in reps], num_perm=params.lsh.num_perm)
+    sketch = _rep_sketch(parts, starts, reps, num_perm)
+    del parts
     pairs = candidate_pairs(sketch, params.lsh)
     say("candidates", len(reps), len(reps))
 
