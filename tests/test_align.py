@@ -6,9 +6,12 @@ still links; one shared sentence or stock phrase does not; passages index both o
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Callable
 
+import numpy as np
+import numpy.typing as npt
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -29,7 +32,26 @@ from _engine_helpers import (
     reflow,
     wrap,
 )
-from formletter.align import AlignParams, could_link, coverage_bound, find_runs, is_link, verify
+from formletter.align import (
+    AlignParams,
+    KgramTable,
+    _sort_seeds,
+    could_link,
+    could_link_many,
+    coverage_bound,
+    find_runs,
+    is_link,
+    kgram_table,
+    kgram_table_of,
+    pair_bounds,
+    pair_runs,
+    run_coverage,
+    runs_coverage,
+    runs_of_kgrams,
+    sorted_kgrams,
+    sub_table,
+    verify,
+)
 from formletter.models import Link
 from formletter.normalize import Tokens, normalize_text, tokenize
 from formletter.sketch import kgram_hashes
@@ -270,3 +292,185 @@ def test_the_coverage_bound_rules_out_a_shared_stock_phrase() -> None:
     b = toks(wrap(join(TEMPLATES["climate"]), SENDERS[1]))
     bound = coverage_bound(kgram_hashes(a.ids, 3), kgram_hashes(b.ids, 3), len(a), len(b))
     assert not could_link(*bound, len(a), len(b))
+
+
+# -- many pairs at once: the vectorised functions against the one-pair ones ---------------
+
+_rng = np.random.default_rng(7)
+_BASE = _rng.integers(0, 2**63, size=6, dtype=np.int64).astype(np.uint64)
+#: hash values; each base value comes with values equal to it above the low 24 bits (a
+#: KgramTable looks hashes up by their top 40 bits and filters them by their low 12, and
+#: must still tell these apart)
+POOL = np.concatenate(
+    [_BASE, _BASE ^ np.uint64(1), _BASE ^ np.uint64(1 << 13), _BASE ^ np.uint64(0xABCDE)]
+)
+
+
+@st.composite
+def hash_texts(draw: st.DrawFn) -> list[npt.NDArray[np.uint64]]:
+    """A few "k-gram hash" sequences, mostly pieces of one base sequence with some values
+    changed (so they share long runs, crossing and repeated ones too)."""
+    base = draw(st.lists(st.integers(0, len(POOL) - 1), min_size=10, max_size=60))
+    texts = []
+    for _ in range(draw(st.integers(1, 5))):
+        lo = draw(st.integers(0, len(base)))
+        hi = draw(st.integers(lo, len(base)))
+        text = base[lo:hi]
+        for _ in range(draw(st.integers(0, 3))):
+            if text:
+                at = draw(st.integers(0, len(text) - 1))
+                text[at] = draw(st.integers(0, len(POOL) - 1))
+        text = draw(st.lists(st.integers(0, len(POOL) - 1), max_size=8)) + text
+        texts.append(POOL[np.array(text, dtype=np.int64)])
+    return texts
+
+
+MANY_PARAMS = [
+    AlignParams(),
+    AlignParams(k=2, min_run=3, max_gap=1, max_repeat=2, min_shared=4),
+    AlignParams(k=1, min_run=2, max_gap=3, max_repeat=1, min_shared=2, min_containment=0.3),
+]
+
+
+def _table_of(texts: list[npt.NDArray[np.uint64]], k: int) -> KgramTable:
+    parts = []
+    for h in texts:
+        order = np.argsort(h, kind="stable")
+        parts.append((h[order], order.astype(np.int32)))
+    return kgram_table(parts, [len(h) + k - 1 if len(h) else 0 for h in texts])
+
+
+@settings(max_examples=150, deadline=None)
+@given(texts=hash_texts(), data=st.data(), params=st.sampled_from(MANY_PARAMS))
+def test_many_pairs_at_once_give_what_each_pair_gives(
+    texts: list[npt.NDArray[np.uint64]], data: st.DataObject, params: AlignParams
+) -> None:
+    n = len(texts)
+    pairs = data.draw(
+        st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), min_size=1, max_size=8)
+    )
+    words = [len(h) + params.k - 1 if len(h) else 0 for h in texts]
+    table = _table_of(texts, params.k)
+    pa = np.array([a for a, _ in pairs], dtype=np.int64)
+    pb = np.array([b for _, b in pairs], dtype=np.int64)
+    bound_a, bound_b = pair_bounds(table, pa, pb, params)
+    runs = pair_runs(table, pa, pb, params)
+    cov_a, cov_b = runs_coverage(runs, len(pairs))
+    rows = list(
+        zip(
+            *(x.tolist() for x in (runs.pair, runs.a0, runs.a1, runs.b0, runs.b1, runs.matched)),
+            strict=True,
+        )
+    )
+    assert rows == sorted(rows, key=lambda r: (r[0], r[1], r[3]))  # by pair, a0, b0
+    for i, (a, b) in enumerate(pairs):
+        na, nb = words[a], words[b]
+        assert (bound_a[i], bound_b[i]) == coverage_bound(texts[a], texts[b], na, nb, params)
+        want = runs_of_kgrams(texts[a], texts[b], params)
+        got = sorted(r[1:] for r in rows if r[0] == i)
+        assert got == sorted((r.a0, r.a1, r.b0, r.b1, r.matched) for r in want)
+        assert (cov_a[i], cov_b[i]) == run_coverage(want, na, nb)
+    many = could_link_many(bound_a, bound_b, np.array(words)[pa], np.array(words)[pb], params)
+    for i, (a, b) in enumerate(pairs):
+        assert many[i] == could_link(int(bound_a[i]), int(bound_b[i]), words[a], words[b], params)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_many_pairs_at_once_on_real_letters(seed: int) -> None:
+    rng = random.Random(seed)
+    names = list(TEMPLATES)
+    bodies = []
+    for _ in range(6):
+        name = rng.choice(names)
+        edit = rng.choice(list(EDITS))
+        bodies.append(toks(wrap(EDITS[edit][0](TEMPLATES[name], rng), rng.choice(SENDERS))))
+    params = AlignParams()
+    table = kgram_table([sorted_kgrams(t.ids, params.k) for t in bodies], [len(t) for t in bodies])
+    pairs = [(a, b) for a in range(6) for b in range(6) if a != b]
+    pa = np.array([a for a, _ in pairs], dtype=np.int64)
+    pb = np.array([b for _, b in pairs], dtype=np.int64)
+    bound_a, bound_b = pair_bounds(table, pa, pb, params)
+    runs = pair_runs(table, pa, pb, params)
+    cov_a, cov_b = runs_coverage(runs, len(pairs))
+    for i, (a, b) in enumerate(pairs):
+        x, y = bodies[a], bodies[b]
+        hx, hy = kgram_hashes(x.ids, params.k), kgram_hashes(y.ids, params.k)
+        assert (bound_a[i], bound_b[i]) == coverage_bound(hx, hy, len(x), len(y), params)
+        link = verify("A", x, "B", y, params)
+        assert (cov_a[i] / len(x), cov_b[i] / len(y)) == (link.a_coverage, link.b_coverage)
+
+
+def test_many_pairs_at_once_in_a_table_of_many_texts() -> None:
+    """A table of 70,000 texts (most of them empty) keeps its lookup filter small: pairs of
+    its last texts still get what each pair gives."""
+    bodies = [toks(wrap(join(TEMPLATES[n][:2]), SENDERS[0])).ids for n in ("nhs", "climate")]
+    bodies.append(tokenize(join([TEMPLATES["nhs"][0], TEMPLATES["climate"][1]])).ids)
+    real = kgram_table_of(bodies, 3)
+    empty = 70_000
+    table = KgramTable(
+        real.hashes,
+        real.pos,
+        np.concatenate([np.zeros(empty, dtype=np.int64), real.offs]),
+        np.concatenate([np.zeros(empty, dtype=np.int64), real.words]),
+    )
+    pairs = [(a, b) for a in range(3) for b in range(3)]
+    pa = np.array([empty + a for a, _ in pairs], dtype=np.int64)
+    pb = np.array([empty + b for _, b in pairs], dtype=np.int64)
+    bound_a, bound_b = pair_bounds(table, pa, pb)
+    cov_a, cov_b = runs_coverage(pair_runs(table, pa, pb), len(pairs))
+    for i, (a, b) in enumerate(pairs):
+        x, y = bodies[a], bodies[b]
+        hx, hy = kgram_hashes(x, 3), kgram_hashes(y, 3)
+        assert (bound_a[i], bound_b[i]) == coverage_bound(hx, hy, len(x), len(y))
+        assert (cov_a[i], cov_b[i]) == run_coverage(runs_of_kgrams(hx, hy), len(x), len(y))
+    assert cov_a[2] > 0 and cov_a[5] > 0  # the mixed letter shares with both
+
+
+def test_sorted_kgrams_are_the_kgram_hashes_sorted() -> None:
+    ids = tokenize(join(TEMPLATES["nhs"] * 2)).ids
+    hashes, pos = sorted_kgrams(ids, 3)
+    assert hashes.tolist() == sorted(kgram_hashes(ids, 3).tolist())
+    assert (kgram_hashes(ids, 3)[pos] == hashes).all()
+    assert sorted(pos.tolist()) == list(range(len(ids) - 2))
+    assert len(sorted_kgrams(ids[:2], 3)[0]) == 0
+
+
+@pytest.mark.parametrize("k", [1, 3])
+def test_a_table_of_texts_and_a_table_of_some_of_them(k: int) -> None:
+    """kgram_table_of hashes and sorts many texts at once; sub_table takes some of them, in
+    any order: both hold what kgram_table of each text's sorted_kgrams holds."""
+    texts = [tokenize(join(TEMPLATES[n])).ids for n in TEMPLATES]
+    texts[1:1] = [tokenize("").ids, tokenize("Yes.").ids, tokenize("Yes, please.").ids]
+
+    def same(got: KgramTable, ids: list[npt.NDArray[np.uint64]]) -> None:
+        want = kgram_table([sorted_kgrams(x, k) for x in ids], [len(x) for x in ids])
+        assert got.offs.tolist() == want.offs.tolist()
+        assert got.words.tolist() == want.words.tolist()
+        assert got.hashes.tolist() == want.hashes.tolist()
+        for s, e in itertools.pairwise(got.offs.tolist()):  # equal hashes: any position order
+            assert sorted(zip(got.hashes[s:e].tolist(), got.pos[s:e].tolist(), strict=True)) == (
+                sorted(zip(want.hashes[s:e].tolist(), want.pos[s:e].tolist(), strict=True))
+            )
+
+    table = kgram_table_of(texts, k)
+    same(table, texts)
+    pick = [3, 0, 1, 3, len(texts) - 1]
+    same(sub_table(table, np.array(pick, dtype=np.int64)), [texts[i] for i in pick])
+    same(sub_table(table, np.array([], dtype=np.int64)), [])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    triples=st.sets(
+        st.tuples(st.integers(0, 5), st.integers(-40, 40), st.integers(0, 40)), min_size=1
+    ),
+    n=st.sampled_from([41, 1000, 2**30]),
+)
+def test_seeds_sort_by_pair_diagonal_and_position(
+    triples: set[tuple[int, int, int]], n: int
+) -> None:
+    sp, diag, ia = (np.array(x, dtype=np.int64) for x in zip(*sorted(triples), strict=True))
+    shuffle = np.random.default_rng(len(triples)).permutation(len(sp))
+    order = np.argsort(sp[shuffle], kind="stable")  # pairs ascending, the rest shuffled
+    got = _sort_seeds(sp[shuffle][order], diag[shuffle][order], ia[shuffle][order], n)
+    assert [x.tolist() for x in got] == [sp.tolist(), diag.tolist(), ia.tolist()]

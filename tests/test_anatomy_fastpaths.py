@@ -8,14 +8,26 @@ the pattern it guards matches, and the answers must not depend on what was cache
 
 from __future__ import annotations
 
+import pickle
 import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from formletter.anatomy import _keys, _lines, _patterns, dates, find_dates, names, parse, parser
+from formletter.anatomy import (
+    _keys,
+    _lines,
+    _patterns,
+    _tail,
+    dates,
+    find_dates,
+    names,
+    parse,
+    parser,
+)
 from formletter.anatomy.parser import _parse
+from formletter.models import Part
 
 # ------------------------------------------------------------------ hints before patterns
 
@@ -118,7 +130,7 @@ _HINTS: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
     ("member-for", _patterns.MEMBER_FOR, _patterns.MEMBER_FOR_HINT),
     ("contact-chars", _patterns.CONTACT_TOKEN, _lines._TOKEN_CHARS),
     ("contact-hint", _patterns.CONTACT_TOKEN, _lines._TOKEN_HINT),
-    ("signoff-inline", _patterns.SIGNOFF_INLINE, parser._INLINE_HINT),
+    ("signoff-inline", _patterns.SIGNOFF_INLINE, _tail.INLINE_HINT),
     ("original-message", parser._ORIGINAL_MESSAGE_ML, re.compile("--|________")),
     ("wrote", _patterns.WROTE_LINE, re.compile("wrote:")),
 ]
@@ -189,7 +201,7 @@ def test_results_do_not_depend_on_the_cache() -> None:
     )
     warm = parse(text)
     _lines._classify_line.cache_clear()
-    parser._signoff_cached.cache_clear()
+    _tail.signoff_cached.cache_clear()
     assert parse(text) == warm
     assert parse(text) == warm
 
@@ -295,3 +307,79 @@ def test_signature_marker_above_the_lines_tried_first() -> None:
 )
 def test_slug(text: str, want: str) -> None:
     assert _keys.slug(text) == want
+
+
+# ------------------------------------------------------------------ lines split on demand
+
+_LINE_TEXT = st.text(alphabet="ab -\t\n\r\x0b\u2028\u00a0_", max_size=40)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_LINE_TEXT, st.data())
+def test_forward_and_backward_lines_equal_split_lines(text: str, data: st.DataObject) -> None:
+    lo = data.draw(st.integers(0, len(text)))
+    hi = data.draw(st.integers(lo, len(text)))
+    want = _lines.split_lines(text, lo, hi)
+    fwd = _lines.Forward(text, lo, hi)
+    assert fwd.get(len(want)) is None
+    assert fwd.all() == want
+    fwd2 = _lines.Forward(text, lo, hi)
+    assert [fwd2.get(i) for i in range(len(want))] == want
+    back = _tail.Backward(text, lo, hi)
+    assert [back.get(r) for r in range(len(want))] == want[::-1]
+    assert back.get(len(want)) is None
+    assert back.span(0, len(want)) == want
+
+
+@given(
+    st.text(max_size=8),
+    st.integers(-5, 5),
+    st.integers(-5, 5),
+    st.one_of(st.none(), st.text(max_size=8)),
+)
+def test_make_part_is_a_part(kind: str, start: int, end: int, value: str | None) -> None:
+    made = _lines.make_part(kind, start, end, value)
+    want = Part(kind, start, end, value)
+    assert type(made) is Part
+    assert made == want and hash(made) == hash(want) and repr(made) == repr(want)
+    assert pickle.loads(pickle.dumps(made)) == want
+
+
+_RULES = st.lists(
+    st.sampled_from(
+        [
+            "--",
+            "-- Original Message --",
+            "-----Forwarded Message-----",
+            "________",
+            "__",
+            " ",
+            "\t",
+            "\n",
+            "x",
+            "original message",
+            "-",
+            "_" * 8 + " ",
+            "\n  ",
+        ]
+    ),
+    max_size=12,
+).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_RULES, st.data())
+def test_original_message_is_the_multiline_search(text: str, data: st.DataObject) -> None:
+    lo = data.draw(st.integers(0, len(text)))
+    m = parser._ORIGINAL_MESSAGE_ML.search(text, lo)
+    assert parser._original_message(text, lo) == (m.start() if m else len(text))
+
+
+def test_tail_without_sign_off_reads_the_trailing_block() -> None:
+    text = (
+        "Dear Sir,\n\n" + _SENTENCE * 30 + "\n\nJane Smith MP\nMember of Parliament for Bath\n"
+        "Tel: 020 7219 7048\n"
+    )
+    a = _parse(text, True)
+    assert a == _parse(text, True, probe=False)
+    assert a.sender_name == "Jane Smith" and a.constituency == "Bath" and a.closing is None

@@ -229,6 +229,23 @@ def test_template_tokens_mask_slots() -> None:
     assert len(set(tt.tokens.ids[tt.slot_of >= 0].tolist())) == 3
 
 
+def test_template_tokens_are_shared_by_templates_alike_and_only_by_them() -> None:
+    t = build_template("F", bus_family())
+    tt = template_tokens(t)
+    # the same text and slots under another family id: the same tokens, not recomputed
+    assert template_tokens(Template("G", t.text, t.segments, t.sample_size)) is tt
+    # the same text without slots: its own tokens, slot words matching as plain words
+    plain = Template("F", t.text, (TemplateSegment("text", t.text, 0, len(t.text), 1, 0),), 1)
+    pt = template_tokens(plain)
+    assert pt is not tt and not (pt.slot_of >= 0).any()
+    assert pt.tokens.words == tt.tokens.words
+    assert template_tokens(plain) is pt
+    for many in range(40):  # the cache stays bounded and gives what a fresh call gives
+        other = Template("F", f"{many} {t.text}", t.segments, t.sample_size)
+        assert template_tokens(other).tokens.words[1:] == tt.tokens.words
+    assert np.array_equal(template_tokens(t).tokens.ids, tt.tokens.ids)
+
+
 # -- unique_spans_of / apply_diff --------------------------------------------------------
 
 

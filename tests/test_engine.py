@@ -31,14 +31,16 @@ from _engine_helpers import (
     run_engine,
     wrap,
 )
+from formletter.align import could_link, coverage_bound, is_link, verify
 from formletter.anatomy import parse
 from formletter.diff import apply_diff, diff_letter
 from formletter.engine import Analysis, AnalysisParams, BodyRecord, analyze_bodies, local_mapper
-from formletter.engine._core import _plan_round
+from formletter.engine._core import _Kgrams, _plan_round, _verify_pairs
 from formletter.engine._families import _carry, _isin_u64, _Overlap, _pack_diffs, _unpack_diffs
 from formletter.evaluate import Prediction, load_truth, score
 from formletter.models import DiffOp, LetterDiff, letter_id_for
 from formletter.normalize import tokenize
+from formletter.sketch import kgram_hashes
 from formletter.synth import generate
 from formletter.template import MemberText, build_template
 
@@ -396,6 +398,43 @@ def test_families_do_not_depend_on_input_order(
     assert sorted(got.memberships) == sorted(base.memberships)
 
 
+def test_pairs_verified_in_chunks_are_what_verify_gives(small_corpus: list[BodyRecord]) -> None:
+    """Pairs are aligned many at a time in the workers; each pair's link is still the one
+    ``verify`` gives it alone (a pair that does not link keeps no passages), and a pair is
+    left unaligned (None) only when its coverage bound rules out a link."""
+    toks = [tokenize(r.text, r.body_start, r.body_end) for r in small_corpus[:30]]
+    toks.append(tokenize(join([TEMPLATES["nhs"][0], TEMPLATES["climate"][1]])))
+    toks.append(tokenize(join([TEMPLATES["nhs"][0], TEMPLATES["schools"][2]])))
+    toks.append(tokenize("Too short."))
+    # the climate letter in shuffled 6-word pieces: many shared 3-grams, no 8-word run
+    words = join(TEMPLATES["climate"]).split()
+    pieces = [words[i : i + 6] for i in range(0, len(words), 6)]
+    random.Random(3).shuffle(pieces)
+    toks.append(tokenize(" ".join(w for p in pieces for w in p)))
+    toks.append(tokenize(join(TEMPLATES["climate"])))
+    pairs = [(a, b) for a in range(len(toks)) for b in range(a + 1, len(toks))]
+    params = AnalysisParams()
+    qa, qb = np.array([a for a, _ in pairs]), np.array([b for _, b in pairs])
+    kgrams = _Kgrams.of(np.arange(len(toks)), toks.__getitem__, len(toks), params.align.k)
+    with local_mapper(2) as mapper:
+        got = _verify_pairs(qa, qb, str, toks.__getitem__, mapper, params, kgrams, chunk=50)
+    kinds = set()
+    for (a, b), link in zip(pairs, got, strict=True):
+        want = verify(str(a), toks[a], str(b), toks[b])
+        if link is None:
+            hx, hy = kgram_hashes(toks[a].ids, 3), kgram_hashes(toks[b].ids, 3)
+            bound = coverage_bound(hx, hy, len(toks[a]), len(toks[b]))
+            assert not could_link(*bound, len(toks[a]), len(toks[b]))
+            kinds.add("ruled out")
+        elif is_link(want):
+            assert link == want
+            kinds.add("link")
+        else:
+            assert link == replace(want, passages=())
+            kinds.add("aligned")
+    assert kinds == {"ruled out", "link", "aligned"}
+
+
 def test_known_links_are_reused(small_corpus: list[BodyRecord]) -> None:
     first = run_engine(small_corpus)
     assert first.links
@@ -406,6 +445,17 @@ def test_known_links_are_reused(small_corpus: list[BodyRecord]) -> None:
     assert again.families == first.families
     assert again.links == ()  # nothing had to be verified again
     assert again.stats["verified_pairs"] == 0
+
+
+def test_some_known_links_are_reused(small_corpus: list[BodyRecord]) -> None:
+    """Known links stand in for their pairs; the other pairs of a round are still verified
+    (together), and the result is the same."""
+    first = run_engine(small_corpus)
+    known = {(x.a, x.b): x for x in first.links[::2]}
+    with local_mapper(1) as mapper:
+        again = analyze_bodies(small_corpus, mapper=mapper, known_links=known)
+    assert again.families == first.families
+    assert again.links == tuple(x for x in first.links if (x.a, x.b) not in known)
 
 
 def test_progress_is_reported_per_stage(small_corpus: list[BodyRecord]) -> None:

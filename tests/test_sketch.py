@@ -16,6 +16,7 @@ from formletter.sketch import (
     DEFAULT_NUM_PERM,
     chunk_bounds,
     kgram_hashes,
+    kgram_hashes_many,
     minhash_chunks,
     mix64,
     sketch_bodies,
@@ -55,6 +56,21 @@ def test_kgram_hashes_depend_on_the_window_only() -> None:
     assert h[0] == h[4]  # 5 6 7 at two places
     assert h[0] != h[8]  # 7 6 5: order matters
     assert len(set(h)) == len(h) - 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    lens=st.lists(st.integers(0, 12), max_size=8),
+    k=st.integers(1, 4),
+    seed=st.integers(0, 1000),
+)
+def test_kgram_hashes_of_many_texts_at_once(lens: list[int], k: int, seed: int) -> None:
+    bodies = [random_ids(seed + i, n, vocab=5) for i, n in enumerate(lens)]
+    hashes, offs = kgram_hashes_many(bodies, k)
+    assert hashes.dtype == np.uint64 and offs.tolist()[0] == 0 and len(offs) == len(bodies) + 1
+    for i, ids in enumerate(bodies):
+        assert hashes[offs[i] : offs[i + 1]].tolist() == kgram_hashes(ids, k).tolist()
+    assert offs[-1] == len(hashes)
 
 
 # -- chunk_bounds ------------------------------------------------------------------------

@@ -925,6 +925,11 @@ def test_links_round_trip_and_normalise(store: Store) -> None:
     # overwriting replaces the passages
     store.add_links([Link(lo, hi, 0.1, 0.2, 1, (Passage(0, 1, 0, 1, 1),))])
     assert store.known_links()[(lo, hi)].passages == (Passage(0, 1, 0, 1, 1),)
+    # the same pair twice in one batch (once flipped): the last one given wins
+    first = Link(lo, hi, 0.3, 0.3, 4, (Passage(0, 2, 0, 2, 2),))
+    last = Link(hi, lo, 0.9, 0.8, 7, (Passage(5, 6, 7, 8, 1),))
+    assert store.add_links([first, last]) == 1
+    assert store.known_links()[(lo, hi)] == Link(lo, hi, 0.8, 0.9, 7, (Passage(7, 8, 5, 6, 1),))
     with pytest.raises(ValueError):
         store.add_links([Link(lo, lo, 1, 1, 1)])
 

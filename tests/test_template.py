@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from _engine_helpers import (
     DATES,
@@ -20,7 +23,14 @@ from _engine_helpers import (
     run_engine,
 )
 from formletter.models import Template, letter_id_for
-from formletter.template import MemberText, build_template, sample_members, support_threshold
+from formletter.normalize import normalize_text, sentence_spans, tokenize
+from formletter.template import (
+    MemberText,
+    build_template,
+    sample_members,
+    span_words,
+    support_threshold,
+)
 
 
 def sentence_support(t: Template) -> dict[str, int]:
@@ -187,3 +197,38 @@ def test_engine_recounts_support_over_every_member() -> None:
         "I, {name}, will keep": 9,
     }
     assert [s.text for s in t.slots] == ["{constituency}", "{date}", "{name}"]
+
+
+# -- sentence words from the body's tokens -------------------------------------------------
+
+_PIECES = st.sampled_from(
+    [
+        *("Dear", "MP", "inter-", "national", "don't", "O'Neil", "rn", "5ea", "_x", "café"),
+        *("well-", ".", "!", "?", ".'", '."', ")", ",", " ", "  ", "\n", "\n\n", "\n \n"),
+        *("-\n", "\t"),
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PIECES, max_size=40), st.integers(0, 6), st.integers(0, 6))
+def test_span_words_are_each_sentences_own_tokens(pieces: list[str], lo: int, hi: int) -> None:
+    text = "".join(pieces)
+    start, end = min(lo, len(text)), max(min(lo, len(text)), len(text) - hi)
+    toks = tokenize(text, start, end)
+    spans = sentence_spans(text, start, end)
+    got = span_words(toks, spans)
+    assert len(got) == len(spans)
+    for (s, e), (w0, w1) in zip(spans, got, strict=True):
+        own = tokenize(text, s, e)
+        assert toks.words[w0:w1] == own.words
+        assert np.array_equal(toks.starts[w0:w1], own.starts)
+        assert np.array_equal(toks.ends[w0:w1], own.ends)
+        assert " ".join(toks.words[w0:w1]) == normalize_text(text[s:e])
+    assert span_words(toks, []) == []
+
+
+def test_member_tokens_given_or_not_build_the_same_template() -> None:
+    members = bus_family()
+    given_toks = [replace(m, tokens=tokenize(m.text, m.body_start, m.body_end)) for m in members]
+    assert build_template("F", given_toks) == build_template("F", members)

@@ -89,6 +89,8 @@ class TemplateTokens:
     iota_array: array[int] = field(init=False, repr=False)
     #: the slot words, as a number whose byte ``j`` (little-endian) is 1 for a slot word
     slot_bits: int = field(init=False, repr=False)
+    #: the same as bytes: byte ``j`` is 1 for a slot word
+    slot_mask: bytes = field(init=False, repr=False)
     #: the seeds: distinct word 3-gram keys (sorted); the same with the last repeated, so
     #: that a key past the last seed looks up a seed it does not equal
     seeds: U64 = field(init=False, repr=False)
@@ -129,7 +131,8 @@ class TemplateTokens:
         setattr_(self, "starts", toks.starts.tolist())
         setattr_(self, "ends", toks.ends.tolist())
         setattr_(self, "id_bytes", toks.ids.tobytes())
-        setattr_(self, "slot_bits", int.from_bytes((self.slot_of >= 0).tobytes(), "little"))
+        setattr_(self, "slot_mask", (self.slot_of >= 0).tobytes())
+        setattr_(self, "slot_bits", int.from_bytes(self.slot_mask, "little"))
         setattr_(self, "iota_array", array("q", range(len(toks))))
         setattr_(self, "seeds", ordered[new])
         setattr_(self, "seeds_ext", np.append(ordered[new], ordered[-1:]))
@@ -412,6 +415,13 @@ def _point(w: Words, l_sel: Sequence[int], t_sel: Sequence[int], label: int, use
             t_used[j] = 1
 
 
+def _slot_words(tt: TemplateTokens, t_idx: Sequence[int]) -> int:
+    """How many of the template words ``t_idx`` are slot words."""
+    if isinstance(t_idx, range) and t_idx.step == 1:
+        return tt.slot_mask.count(1, t_idx.start, t_idx.stop)
+    return sum(map(tt.slot_mask.__getitem__, t_idx))
+
+
 def _label_gap(t_idx: Sequence[int], l_idx: Sequence[int], w: Words) -> None:
     """Label letter words in one gap between anchors against the template words there.
 
@@ -429,7 +439,7 @@ def _label_gap(t_idx: Sequence[int], l_idx: Sequence[int], w: Words) -> None:
         steps = [("replace", 0, 1, 0, 1)]
     else:
         steps = edit_steps(tids, lids)
-    fixed = sum(1 for j in t_idx if slot_of[j] < 0) if has_slots else len(t_idx)
+    fixed = len(t_idx) - _slot_words(tt, t_idx) if has_slots else len(t_idx)
     at_most = 0  # words that may match: in equal steps, and small replaces (noisy copies)
     for tag, ts, te, ls, le in steps:
         if tag == "equal" or (tag == "replace" and te - ts == le - ls <= 3):

@@ -18,8 +18,10 @@ ops. A template's words are prepared once (:func:`template_tokens`) for all its 
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import fields
+from itertools import repeat
 
 import numpy as np
 
@@ -55,8 +57,29 @@ _KIND = {EQUAL: "equal", SLOT: "slot", MOVED: "moved", INSERT: "insert", REPLACE
 _UNIQUE = frozenset((INSERT, REPLACE))
 
 
+#: recent templates' tokens: a template is diffed in several batches (its family's
+#: members, then again under its family id) and its k-grams are looked up in between
+_RECENT: dict[tuple[str, tuple[tuple[int, int, int], ...]], TemplateTokens] = {}
+_RECENT_MAX = 32
+
+
 def template_tokens(template: Template) -> TemplateTokens:
-    """Tokenise a template; words inside a slot get ids that match nothing."""
+    """Tokenise a template; words inside a slot get ids that match nothing. (The result
+    depends only on the text and the slots, and is shared by the calls that ask again.)"""
+    key = (
+        template.text,
+        tuple((n, s.start, s.end) for n, s in enumerate(template.segments) if s.kind == "slot"),
+    )
+    got = _RECENT.get(key)
+    if got is None:
+        got = _template_tokens(template)
+        if len(_RECENT) >= _RECENT_MAX:
+            del _RECENT[next(iter(_RECENT))]
+        _RECENT[key] = got
+    return got
+
+
+def _template_tokens(template: Template) -> TemplateTokens:
     toks = tokenize(template.text)
     slot_of = np.full(len(toks), -1, dtype=np.int64)
     ids = toks.ids.copy()
@@ -204,7 +227,11 @@ def _body_ops(
         # the run itself
         j0, j1 = tmap[i0], tmap[i1 - 1]
         if kind == EQUAL:
-            _char_ops(ttext, ts_[j0], te_[j1], text, s, e, ops)
+            t0, t1 = ts_[j0], te_[j1]
+            if t1 - t0 == e - s and ttext.startswith(text[s:e], t0):  # as in the template
+                add("equal", t0, t1, s, e, "")
+            else:
+                _char_ops(ttext, t0, t1, text, s, e, ops)
         elif kind == MOVED:
             add("moved", ts_[j0], te_[j1], s, e, text[s:e])
         elif kind == SLOT and j0 >= 0 and slot_of[j0] >= 0:
@@ -283,16 +310,12 @@ def _op_builder() -> Callable[[list[_Op]], tuple[DiffOp, ...]]:
     s_op, s_ts, s_te, s_ls, s_le, s_text = (d.__set__ for d in slots)  # type: ignore[union-attr]
 
     def build(ops: list[_Op]) -> tuple[DiffOp, ...]:
-        out = []
-        for kind, ts, te, ls, le, text in ops:
-            d = new(DiffOp)
-            s_op(d, kind)
-            s_ts(d, ts)
-            s_te(d, te)
-            s_ls(d, ls)
-            s_le(d, le)
-            s_text(d, text)
-            out.append(d)
+        # one C-level pass per field (``map``), not a Python frame step per op
+        out = list(map(new, repeat(DiffOp, len(ops))))
+        for setter, column in zip(
+            (s_op, s_ts, s_te, s_ls, s_le, s_text), zip(*ops, strict=True), strict=False
+        ):
+            deque(map(setter, out, column), 0)
         return tuple(out)
 
     return build

@@ -22,6 +22,7 @@ __all__ = [
     "ChunkSketch",
     "chunk_bounds",
     "kgram_hashes",
+    "kgram_hashes_many",
     "minhash_chunks",
     "mix64",
     "sketch_bodies",
@@ -57,6 +58,25 @@ def kgram_hashes(ids: U64, k: int) -> U64:
     for j in range(1, k):
         h = h * _PRIME + ids[j : n + j]
     return mix64(h)
+
+
+def kgram_hashes_many(bodies: Sequence[U64], k: int) -> tuple[U64, npt.NDArray[np.int64]]:
+    """:func:`kgram_hashes` of many texts in one vectorised pass: the hashes, text after
+    text, and where each text's begin (``offs``, one longer than ``bodies``)."""
+    lens = np.array([len(b) for b in bodies], dtype=np.int64)
+    counts = np.maximum(lens - k + 1, 0)
+    offs = np.zeros(len(bodies) + 1, dtype=np.int64)
+    np.cumsum(counts, out=offs[1:])
+    if not offs[-1]:
+        return np.empty(0, dtype=np.uint64), offs
+    ids = np.concatenate(bodies).astype(np.uint64, copy=False)
+    # every window of the texts laid end to end; those across two texts are dropped
+    n = len(ids) - k + 1
+    h = ids[:n].copy()
+    for j in range(1, k):
+        h = h * _PRIME + ids[j : n + j]
+    keep = np.repeat(np.cumsum(lens) - lens - offs[:-1], counts) + np.arange(offs[-1])
+    return mix64(h[keep]), offs
 
 
 def chunk_bounds(

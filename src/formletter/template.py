@@ -21,20 +21,30 @@ from __future__ import annotations
 import math
 import re
 import statistics
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Literal, cast
 
+import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
 from formletter.models import Template, TemplateSegment
-from formletter.normalize import normalize_text, sentence_spans, tokenize
+from formletter.normalize import Tokens, normalize_text, sentence_spans, tokenize
 
 _Piece = tuple[Literal["text", "slot"], str, tuple[str, ...]]
+#: how a carrier writes a sentence's words: its text, word starts and ends, the word it
+#: keeps at each modal position (-1: none) and the fillers it puts at others
+_Written = tuple[str, list[int], list[int], list[int], dict[int, str]]
 
-__all__ = ["MemberText", "build_template", "sample_members", "support_threshold"]
+__all__ = [
+    "MemberText",
+    "build_template",
+    "sample_members",
+    "span_words",
+    "support_threshold",
+]
 
 _WRAP_HYPHEN = re.compile(r"-[ \t]*\r?\n[ \t]*")
 _SPACE = re.compile(r"\s+")
@@ -54,6 +64,8 @@ class MemberText:
     hints: Mapping[str, str] | None = None
     #: how many letters this text stands for (exact duplicates collapsed into it)
     weight: int = 1
+    #: ``tokenize(text, body_start, body_end)``, when the caller has it already
+    tokens: Tokens | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(slots=True)
@@ -64,6 +76,10 @@ class _Sentence:
     key: str
     rel: float
     para_after: bool
+    #: its words: ``body.slice(w0, w1)`` of the member's body tokens
+    body: Tokens
+    w0: int
+    w1: int
 
 
 def support_threshold(n: int) -> int:
@@ -76,13 +92,15 @@ def support_threshold(n: int) -> int:
 
 def sample_members(members: Sequence[MemberText], pivot: int, max_sample: int) -> list[int]:
     """A bounded, deterministic sample of distinct body variants, the pivot first."""
-    return list(_weighted_sample(members, pivot, max_sample))
+    return list(_weighted_sample(members, pivot, max_sample, {}))
 
 
-def _weighted_sample(members: Sequence[MemberText], pivot: int, max_sample: int) -> dict[int, int]:
+def _weighted_sample(
+    members: Sequence[MemberText], pivot: int, max_sample: int, toks: dict[int, Tokens]
+) -> dict[int, int]:
     """The sample (in order) with how many letters each variant stands for: its own weight
     (the engine collapses exact copies into one member) plus that of the same-text members
-    met while sampling."""
+    met while sampling. The body tokens of the sampled members are left in ``toks``."""
     first: dict[str, int] = {}
     weight: dict[int, int] = {}
     rest = sorted(
@@ -90,13 +108,15 @@ def _weighted_sample(members: Sequence[MemberText], pivot: int, max_sample: int)
     )
     for i in [pivot, *rest]:
         m = members[i]
-        key = normalize_text(m.text[m.body_start : m.body_end])
+        t = m.tokens if m.tokens is not None else tokenize(m.text, m.body_start, m.body_end)
+        key = " ".join(t.words)  # normalize_text of the body
         got = first.get(key)
         if got is not None:
             weight[got] += max(1, m.weight)
             continue
         first[key] = i
         weight[i] = max(1, m.weight)
+        toks[i] = t
         if len(weight) >= max_sample:
             break
     return weight
@@ -106,16 +126,30 @@ def _clean(raw: str) -> str:
     return _SPACE.sub(" ", _WRAP_HYPHEN.sub("", raw)).strip()
 
 
-def _sentences(idx: int, m: MemberText) -> list[_Sentence]:
+def span_words(toks: Tokens, spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """For each span ``(s, e)`` of the tokenised text, the tokens ``w0:w1`` starting in it.
+
+    For sentence spans, these are the tokens of the sentence alone: no word runs across a
+    sentence break (a word holds no ``.!?`` and no blank line), so ``tokenize`` of a
+    sentence finds the same words as ``tokenize`` of its whole text."""
+    if not spans:
+        return []
+    bounds = np.searchsorted(toks.starts, np.array(spans, dtype=np.int64).ravel()).tolist()
+    return list(zip(bounds[0::2], bounds[1::2], strict=True))
+
+
+def _sentences(idx: int, m: MemberText, toks: Tokens) -> list[_Sentence]:
     spans = sentence_spans(m.text, m.body_start, m.body_end)
+    words = toks.words
     out: list[_Sentence] = []
-    for n, (s, e) in enumerate(spans):
-        key = normalize_text(m.text[s:e])
-        if not key:
+    last = max(1, len(spans) - 1)
+    for n, ((s, e), (w0, w1)) in enumerate(zip(spans, span_words(toks, spans), strict=True)):
+        if w1 <= w0:  # no words: normalize_text of the sentence is empty
             continue
+        key = " ".join(words[w0:w1])  # normalize_text of the sentence
         nxt = spans[n + 1][0] if n + 1 < len(spans) else m.body_end
         para = "\n\n" in m.text[e:nxt].replace("\r", "") or n + 1 == len(spans)
-        out.append(_Sentence(idx, s, e, key, n / max(1, len(spans) - 1), para))
+        out.append(_Sentence(idx, s, e, key, n / last, para, toks, w0, w1))
     return out
 
 
@@ -142,8 +176,7 @@ def _modal_raw(carrier: tuple[MemberText, _Sentence] | None, run: list[int]) -> 
     """The words at positions ``run`` of a modal-wording sentence, as written."""
     assert carrier is not None
     m, s = carrier
-    toks = tokenize(m.text, s.start, s.end)
-    return _clean(m.text[int(toks.starts[run[0]]) : int(toks.ends[run[-1]])])
+    return _clean(m.text[int(s.body.starts[s.w0 + run[0]]) : int(s.body.ends[s.w0 + run[-1]])])
 
 
 def _slot_name(values: list[str], hints: list[Mapping[str, str] | None], used: Counter[str]) -> str:
@@ -151,8 +184,8 @@ def _slot_name(values: list[str], hints: list[Mapping[str, str] | None], used: C
     for v, h in zip(values, hints, strict=True):
         if not h:
             continue
-        for field, label in (("constituency", "constituency"), ("sender_name", "name")):
-            hv = h.get(field)
+        for key, label in (("constituency", "constituency"), ("sender_name", "name")):
+            hv = h.get(key)
             if hv and fuzz.partial_ratio(v.casefold(), hv.casefold()) >= 85:
                 names[label] += 1
     if names and names.most_common(1)[0][1] * 2 >= len(values):
@@ -175,9 +208,10 @@ def build_template(
     max_sample: int = 60,
 ) -> Template:
     """The consensus template of ``members`` (see the module docstring)."""
-    weight = _weighted_sample(members, pivot, max_sample)
+    toks: dict[int, Tokens] = {}
+    weight = _weighted_sample(members, pivot, max_sample, toks)
     sample = list(weight)
-    sentences = [s for i in sample for s in _sentences(i, members[i])]
+    sentences = [s for i in sample for s in _sentences(i, members[i], toks[i])]
     groups = _group(sentences)
 
     def carried(g: list[_Sentence]) -> int:
@@ -200,10 +234,13 @@ def build_template(
         for s in g:
             keys[s.key] += weight[s.member]
         modal_key = min(keys.items(), key=lambda kv: (-kv[1], kv[0]))[0]
-        raws: Counter[str] = Counter()
+        as_written: Counter[str] = Counter()  # many members write it alike: clean each once
         for s in g:
             if s.key == modal_key:
-                raws[_clean(members[s.member].text[s.start : s.end])] += weight[s.member]
+                as_written[members[s.member].text[s.start : s.end]] += weight[s.member]
+        raws: Counter[str] = Counter()
+        for raw, n in as_written.items():
+            raws[_clean(raw)] += n
         display = min(raws.items(), key=lambda kv: (-kv[1], kv[0]))[0]
         pieces = _slotted(display, modal_key, g, members, used)
         for kind, piece, examples in pieces:
@@ -238,56 +275,70 @@ def _slotted(
     modal_words = list(dtoks.words)
     if len(modal_words) != len(modal_key.split()):
         return plain
-    values: dict[int, list[str]] = defaultdict(list)  # folded: what counts as different
-    shown: dict[int, list[str | None]] = defaultdict(list)  # as written (None: modal words)
+    n_words = len(modal_words)
+    # per carrier: each modal position's value, folded (what counts as different), and
+    # how to show it as written (None: a carrier of the modal words)
+    rows: list[list[str]] = []
+    written: list[_Written | None] = []
     hints: list[Mapping[str, str] | None] = []
     modal_carriers: list[tuple[MemberText, _Sentence] | None] = []
     for s in carriers.values():
         m = members[s.member]
         hints.append(m.hints)
         if s.key == modal_key:  # the same words: nothing to fill
-            for i, w in enumerate(modal_words):
-                values[i].append(w)
-                shown[i].append(None)
+            rows.append(modal_words)
+            written.append(None)
             modal_carriers.append((m, s))
             continue
         modal_carriers.append(None)
-        toks = tokenize(m.text, s.start, s.end)
-        filled: dict[int, str] = dict(enumerate(modal_words))
+        toks = s.body.slice(s.w0, s.w1)
+        starts, ends = toks.starts.tolist(), toks.ends.tolist()
+        filled = list(modal_words)
+        at = [-1] * n_words  # the carrier's word at each modal position it keeps
         raw_of: dict[int, str] = {}
         last: list[int] = []  # modal positions the previous replace filled
         last_start = 0
         pending: int | None = None  # start of inserted words just before a replace
-        for op in Levenshtein.opcodes(modal_words, list(toks.words)):
-            a, b = op.dest_start, op.dest_end
-            if op.tag == "equal":
-                for k in range(op.src_end - op.src_start):
-                    w0, w1 = int(toks.starts[a + k]), int(toks.ends[a + k])
-                    raw_of[op.src_start + k] = m.text[w0:w1]
+        steps = Levenshtein.opcodes(modal_words, list(toks.words)).as_list()
+        for tag, a0, a1, b0, b1 in cast(list[tuple[str, int, int, int, int]], steps):
+            if tag == "equal":
+                at[a0:a1] = range(b0, b1)
                 last, pending = [], None
                 continue
-            if op.tag == "replace":
-                start = pending if pending is not None else int(toks.starts[a])
-                last, last_start, pending = list(range(op.src_start, op.src_end)), start, None
-            elif op.tag == "insert" and not last:
-                pending = int(toks.starts[a])
+            if tag == "replace":
+                start = pending if pending is not None else starts[b0]
+                last, last_start, pending = list(range(a0, a1)), start, None
+            elif tag == "insert" and not last:
+                pending = starts[b0]
                 continue
-            elif not (op.tag == "insert" and last):
+            elif not (tag == "insert" and last):
                 last, pending = [], None
                 continue
             # a filler longer than the modal one ("Harrowfield North" for "Eastwick") comes
             # as a replace then an insert: one value
-            raw = _clean(m.text[last_start : int(toks.ends[b - 1])])
+            raw = _clean(m.text[last_start : ends[b1 - 1]])
+            value = "\x00" + normalize_text(raw)
             for i in last:
-                filled[i] = "\x00" + normalize_text(raw)
+                filled[i] = value
                 raw_of[i] = raw
-        for i, w in filled.items():
-            values[i].append(w)
-            shown[i].append(raw_of.get(i, w))
+        rows.append(filled)
+        written.append((m.text, starts, ends, at, raw_of))
     need = max(3, math.ceil(0.5 * len(carriers)))
-    slot_pos = [i for i in range(len(modal_words)) if len(set(values[i])) >= need]
+    slot_pos = [i for i, col in enumerate(zip(*rows, strict=True)) if len(set(col)) >= need]
     if not slot_pos or len(slot_pos) > len(modal_words) // 2:
         return plain
+
+    def shown(c: _Written | None, i: int) -> str | None:
+        """Modal position ``i`` as carrier ``c`` writes it."""
+        if c is None:
+            return None
+        text, starts, ends, at, raw_of = c
+        got = raw_of.get(i)
+        if got is not None:
+            return got
+        j = at[i]
+        return text[starts[j] : ends[j]] if j >= 0 else modal_words[i]
+
     runs: list[list[int]] = []
     for i in slot_pos:
         if runs and i == runs[-1][-1] + 1:
@@ -301,7 +352,7 @@ def _slotted(
         s1 = int(dtoks.ends[run[-1]])
         vals = [
             v if v is not None else _modal_raw(c, run)
-            for v, c in zip(shown[run[0]], modal_carriers, strict=True)
+            for v, c in zip((shown(c, run[0]) for c in written), modal_carriers, strict=True)
         ]
         name = _slot_name(vals, hints, used)
         if s0 > cursor:

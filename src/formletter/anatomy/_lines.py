@@ -9,11 +9,14 @@ is the parser's business.
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
+from ..models import Part
 from ._patterns import (
     BLANKISH,
     CONSTITUENCY_LINE,
@@ -32,7 +35,16 @@ from ._patterns import (
 from .dates import find_dates
 from .names import NameLine, canonical_role, clean_place, read_name_line
 
-__all__ = ["MAX_LINE", "Line", "LineInfo", "SubPart", "classify", "split_lines"]
+__all__ = [
+    "MAX_LINE",
+    "Forward",
+    "Line",
+    "LineInfo",
+    "SubPart",
+    "classify",
+    "make_part",
+    "split_lines",
+]
 
 #: Lines longer than this are prose, never wrapper.
 MAX_LINE = 160
@@ -69,6 +81,73 @@ def split_lines(text: str, start: int, end: int) -> list[Line]:
             append(new(Line, (pos, pos, "")))
         pos += len(raw) + 1
     return out
+
+
+class Forward:
+    """The lines of ``text[lo:hi]``, equal to ``split_lines(text, lo, hi)``, each split
+    when it is first asked for: ``get(i)`` is line ``i``, or None past the last."""
+
+    __slots__ = ("_hi", "_pos", "_text", "lines")
+
+    def __init__(self, text: str, lo: int, hi: int) -> None:
+        self._text = text
+        self._hi = hi
+        self._pos = lo  # where the next line starts; past ``hi``: none left
+        #: the lines split so far
+        self.lines: list[Line] = []
+
+    def get(self, i: int) -> Line | None:
+        lines = self.lines
+        if i < len(lines):
+            return lines[i]
+        text, hi = self._text, self._hi
+        new = tuple.__new__
+        while len(lines) <= i:
+            pos = self._pos
+            if pos > hi:
+                return None
+            nl = text.find("\n", pos, hi)
+            e = nl if nl >= 0 else hi
+            raw = text[pos:e]
+            seg = raw.strip()
+            if seg:
+                a = pos if raw[0] == seg[0] else pos + raw.find(seg)
+                lines.append(new(Line, (a, a + len(seg), seg)))
+            else:
+                lines.append(new(Line, (pos, pos, "")))
+            self._pos = e + 1
+        return lines[i]
+
+    def all(self) -> list[Line]:
+        """Every line."""
+        while self.get(len(self.lines)) is not None:
+            pass
+        return self.lines
+
+
+def _part_maker() -> Callable[[str, int, int, str | None], Part]:
+    """``Part`` itself, or an equal maker that fills its slots directly: a frozen
+    dataclass's ``__init__`` sets each field through ``object.__setattr__``, and a parse
+    makes a dozen parts, so this halves their cost. Only for the exact fields below."""
+    names = tuple(f.name for f in dataclasses.fields(Part))
+    if names != ("kind", "start", "end", "value") or hasattr(Part, "__post_init__"):
+        return Part  # pragma: no cover - Part changed: take the safe way
+    set_kind, set_start, set_end, set_value = (Part.__dict__[n].__set__ for n in names)
+    new: Any = object.__new__
+
+    def make(kind: str, start: int, end: int, value: str | None) -> Part:
+        p: Part = new(Part)
+        set_kind(p, kind)
+        set_start(p, start)
+        set_end(p, end)
+        set_value(p, value)
+        return p
+
+    return make
+
+
+#: ``make_part(kind, start, end, value) == Part(kind, start, end, value)``, twice as fast
+make_part = _part_maker()
 
 
 @dataclass(frozen=True, slots=True)

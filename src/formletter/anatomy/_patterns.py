@@ -11,6 +11,7 @@ and contain no nested unbounded repetition, so they cannot backtrack catastrophi
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
@@ -215,6 +216,7 @@ EMAIL_HEADER = re.compile(
 _HEADER_CANON = {normalize_text(k): k.lower() for k in _HEADER_KEYS}
 
 
+@lru_cache(maxsize=1024)
 def header_key(matched: str) -> str:
     """The lower-case canonical name of a matched header key ("Frorn" -> "from")."""
     key = normalize_text(matched)

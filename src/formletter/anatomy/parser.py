@@ -29,24 +29,21 @@ Decisions worth knowing:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from functools import lru_cache
 
 from ..models import Anatomy, Part
-from ._lines import MAX_LINE, Line, LineInfo, classify, split_lines
+from ._builder import WRAPPER_KINDS, Builder, NameCand
+from ._lines import MAX_LINE, Forward, Line, classify, split_lines
 from ._patterns import (
     EMAIL_HEADER,
-    EMAIL_SIG_MARKER,
     HEADING_PREFIX,
     ORIGINAL_MESSAGE,
     QUOTE_LINE,
     SALUTATION,
-    SIGNOFF,
-    SIGNOFF_INLINE,
     WROTE_LINE,
-    canonical_signoff,
     header_key,
 )
+from ._tail import parse_tail
 from .dates import parse_date
 from .names import clean_name, read_name_line
 
@@ -69,73 +66,9 @@ _ANGLED = re.compile(r"<[^>]*>")
 _ADDRESS = re.compile(r"\S+@\S+")
 _ORIGINAL_MESSAGE_ML = re.compile(ORIGINAL_MESSAGE.pattern, re.IGNORECASE | re.MULTILINE)
 _BLANK_AFTER = re.compile(r"\n[ \t]*\n")
-#: every match of SIGNOFF_INLINE starts after a sentence end: a cheap test first
-_INLINE_HINT = re.compile(r"[.!?][ \t]")
-_TAIL_PROSE_LIMIT = 1500
-#: characters at each end of a letter tried first (see ``_parse``)
-_PROBE = 400
+#: a line that may be an ORIGINAL_MESSAGE rule: after a newline, blanks, "--" or "__"
+_RULE_LINE = re.compile(r"\n[ \t]*(?:--|__)")
 _HEAD_BLOCKS = 8
-_WRAPPER_KINDS = frozenset(
-    {"contact", "role", "constituency", "signature", "date", "letterhead", "email_signature"}
-)
-
-
-@dataclass(slots=True)
-class _NameCand:
-    name: str
-    strong: bool
-    tokens: int
-    rank: int  # 0 = below the sign-off, 1 = trailing block, 2 = letterhead, 3 = header/sig note
-
-
-@dataclass(slots=True)
-class _Builder:
-    text: str
-    dayfirst: bool
-    parts: list[Part] = field(default_factory=list)
-    names: list[_NameCand] = field(default_factory=list)
-    head_dates: list[tuple[str, bool]] = field(default_factory=list)
-    tail_dates: list[str] = field(default_factory=list)
-    header_date: str | None = None
-    head_roles: list[str] = field(default_factory=list)
-    tail_roles: list[str] = field(default_factory=list)
-    head_places: list[str] = field(default_factory=list)
-    tail_places: list[str] = field(default_factory=list)
-    salutation: str | None = None
-    heading: str | None = None
-    subject: str | None = None
-    closing: str | None = None
-    signature_names: list[str] = field(default_factory=list)
-
-    def add(self, kind: str, start: int, end: int, value: str | None = None) -> None:
-        if end > start:
-            self.parts.append(Part(kind, start, end, value))
-
-    def add_line(self, ln: Line, info: LineInfo, *, tail: bool, rank: int, kind: str = "") -> None:
-        """Record a classified line's parts; ``kind`` overrides a plain line's kind."""
-        if kind and kind not in ("name",):
-            self.add(kind, ln.start, ln.end)
-            return
-        for sp in info.subparts:
-            self.add(sp.kind, ln.start + sp.start, ln.start + sp.end, sp.value)
-            if sp.value is None:
-                continue
-            if sp.kind == "role":
-                (self.tail_roles if tail else self.head_roles).append(sp.value)
-            elif sp.kind == "constituency":
-                (self.tail_places if tail else self.head_places).append(sp.value)
-            elif sp.kind == "date":
-                if tail:
-                    self.tail_dates.append(sp.value)
-                else:
-                    self.head_dates.append((sp.value, info.exact))
-            elif sp.kind == "signature":
-                self.signature_names.append(sp.value)
-        if info.kind == "name" and info.name is not None:
-            nl = info.name
-            self.names.append(_NameCand(nl.name, nl.strong, len(nl.name.split()), rank))
-            if nl.role:
-                (self.tail_roles if tail else self.head_roles).append(nl.role)
 
 
 def parse(text: str, *, dayfirst: bool = True) -> Anatomy:
@@ -171,18 +104,15 @@ def _line_start(text: str, pos: int) -> int:
 
 def _parse(text: str, dayfirst: bool, *, probe: bool = True) -> Anatomy:
     n = len(text)
-    b = _Builder(text, dayfirst)
+    b = Builder(text, dayfirst)
     head_stop = n if n <= WINDOW else _line_end(text, WINDOW)
-    # Most letters open with their salutation and close with their sign-off within a few
-    # hundred characters: try the lines near each end first, and split the whole window
-    # only when they do not settle the question (``probe=False``: never; same result).
-    body_start = -1
-    if probe and head_stop > 2 * _PROBE:
-        cut = text.find("\n", _PROBE, head_stop)
-        if cut >= 0:
-            body_start = _parse_head(split_lines(text, 0, cut), b, whole=False)
-    if body_start < 0:
-        body_start = _parse_head(split_lines(text, 0, head_stop), b)
+    # Lines are split as the parse asks for them: most letters open with their salutation
+    # and close with their sign-off, and the body between is never split. ``probe=False``
+    # splits every line of the window first (the long way round; same result).
+    head = Forward(text, 0, head_stop)
+    if not probe:
+        head.all()
+    body_start = _parse_head(head, b)
 
     quote_pos = _quote_start(text, body_start)
     tail_from = max(body_start, quote_pos - WINDOW)
@@ -190,14 +120,7 @@ def _parse(text: str, dayfirst: bool, *, probe: bool = True) -> Anatomy:
         tail_from = _line_start(text, tail_from)
         if tail_from < body_start:
             tail_from = body_start
-    body_end = -1
-    if probe and quote_pos - tail_from > 2 * _PROBE:
-        cut = text.rfind("\n", tail_from, quote_pos - _PROBE)
-        if cut >= 0:
-            lines = split_lines(text, cut + 1, quote_pos)
-            body_end = _parse_tail(lines, b, quote_pos, above=(tail_from, cut + 1))
-    if body_end < 0:
-        body_end = _parse_tail(split_lines(text, tail_from, quote_pos), b, quote_pos)
+    body_end = parse_tail(b, tail_from, quote_pos, eager=not probe)
     if quote_pos < n:
         qa, qb = _trim(text, quote_pos, n)
         b.add("quoted_reply", qa, qb)
@@ -213,49 +136,45 @@ def _parse(text: str, dayfirst: bool, *, probe: bool = True) -> Anatomy:
 # --------------------------------------------------------------------------- head
 
 
-def _parse_head(lines: list[Line], b: _Builder, *, whole: bool = True) -> int:
-    """Record the head's parts and return where the body starts. With ``whole=False``
-    ``lines`` are only the first lines of the head: when they do not settle where the
-    body starts (no salutation among them), return -1 and record nothing."""
+def _parse_head(lines: Forward, b: Builder) -> int:
+    """Record the head's parts and return where the body starts."""
+    get = lines.get
     i = 0
-    while i < len(lines) and not lines[i].text:
+    while (ln := get(i)) is not None and not ln.text:
         i += 1
     j, found = _header_block(lines, i)
-    if not whole and j >= len(lines):
-        return -1
     accepted = _headers_accepted(found)
     if accepted:
         i = j
     sal = _find_salutation(lines, i)
-    if sal is None and not whole:
-        return -1
     if accepted:
         _email_headers(found, b)
     if sal is not None:
         k, m = sal
-        _assign_head(lines[i:k], b)
-        ln = lines[k]
+        _assign_head(lines.lines[i:k], b)
+        ln = lines.lines[k]
         end = ln.start + m.end("punct") if m.group("punct") else ln.start + m.end("text")
         b.add("salutation", ln.start, end, m.group("text").strip())
         b.salutation = m.group("text").strip()
         return end
-    k = _wrapper_blocks(lines, i, b.dayfirst)
-    _assign_head(lines[i:k], b)
-    if k < len(lines):
-        return lines[k].start
+    every = lines.all()
+    k = _wrapper_blocks(every, i, b.dayfirst)
+    _assign_head(every[i:k], b)
+    if k < len(every):
+        return every[k].start
     # everything in the head window was headers or wrapper (or blank)
-    return max((ln.end for ln in lines[:k] if ln.text), default=0)
+    return max((ln.end for ln in every[:k] if ln.text), default=0)
 
 
-def _header_block(lines: list[Line], i: int) -> tuple[int, list[tuple[Line, re.Match[str]]]]:
+def _header_block(lines: Forward, i: int) -> tuple[int, list[tuple[Line, re.Match[str]]]]:
     """The header-like lines from ``i`` on, and the index of the first line after them."""
     j = i
     found: list[tuple[Line, re.Match[str]]] = []
-    while j < len(lines) and lines[j].text:
-        m = EMAIL_HEADER.match(lines[j].text)
+    while (ln := lines.get(j)) is not None and ln.text:
+        m = EMAIL_HEADER.match(ln.text)
         if m is None:
             break
-        found.append((lines[j], m))
+        found.append((ln, m))
         j += 1
     return j, found
 
@@ -268,7 +187,7 @@ def _headers_accepted(found: list[tuple[Line, re.Match[str]]]) -> bool:
     return bool(keys & _HEADER_KEYS_NEEDED)
 
 
-def _email_headers(found: list[tuple[Line, re.Match[str]]], b: _Builder) -> None:
+def _email_headers(found: list[tuple[Line, re.Match[str]]], b: Builder) -> None:
     for ln, m in found:
         key = header_key(m.group("key"))
         value = m.group("value").strip()
@@ -276,7 +195,7 @@ def _email_headers(found: list[tuple[Line, re.Match[str]]], b: _Builder) -> None
         if key in ("from", "name", "submitted by", "comment from") and value:
             name = _display_name(value)
             if name:
-                b.names.append(_NameCand(name, False, len(name.split()), 3))
+                b.names.append(NameCand(name, False, len(name.split()), 3))
         elif key in ("date", "sent") and value and b.header_date is None:
             b.header_date = parse_date(value, dayfirst=b.dayfirst)
         elif key == "subject" and value:
@@ -284,6 +203,11 @@ def _email_headers(found: list[tuple[Line, re.Match[str]]], b: _Builder) -> None
 
 
 def _display_name(value: str) -> str | None:
+    """The name in a ``From:`` value (remembered: a sender writes many letters)."""
+    return _display_name_cached(value) if len(value) <= MAX_LINE else _read_display_name(value)
+
+
+def _read_display_name(value: str) -> str | None:
     v = _ANGLED.sub(" ", value)
     v = _ADDRESS.sub(" ", v).strip(" \t\"'()[],;")
     if not v:
@@ -296,16 +220,19 @@ def _display_name(value: str) -> str | None:
     return nl.name if nl else None
 
 
-def _find_salutation(lines: list[Line], i: int) -> tuple[int, re.Match[str]] | None:
-    for k in range(i, len(lines)):
-        ln = lines[k]
-        if not ln.text:
-            continue
-        m = SALUTATION.match(ln.text)
-        if m and (len(ln.text) <= 100 or m.group("punct")):
-            return k, m
-        if len(ln.text) > MAX_LINE:
-            return None
+_display_name_cached = lru_cache(maxsize=4096)(_read_display_name)
+
+
+def _find_salutation(lines: Forward, i: int) -> tuple[int, re.Match[str]] | None:
+    k = i
+    while (ln := lines.get(k)) is not None:
+        if ln.text:
+            m = SALUTATION.match(ln.text)
+            if m and (len(ln.text) <= 100 or m.group("punct")):
+                return k, m
+            if len(ln.text) > MAX_LINE:
+                return None
+        k += 1
     return None
 
 
@@ -341,7 +268,7 @@ def _wrapper_blocks(lines: list[Line], i: int, dayfirst: bool) -> int:
             break
         if "prose" in kinds:
             break
-        strong = set(kinds) & _WRAPPER_KINDS or any(
+        strong = set(kinds) & WRAPPER_KINDS or any(
             inf.kind == "name" and inf.name is not None and inf.name.strong for inf in infos
         )
         if strong:
@@ -351,7 +278,7 @@ def _wrapper_blocks(lines: list[Line], i: int, dayfirst: bool) -> int:
     return blocks[last][-1] + 1
 
 
-def _assign_head(lines: list[Line], b: _Builder) -> None:
+def _assign_head(lines: list[Line], b: Builder) -> None:
     blocks = _blocks(lines, 0, len(lines))
     seen_date = False
     for bi, blk in enumerate(blocks):
@@ -399,9 +326,7 @@ def _quote_start(text: str, body_start: int) -> int:
     if best == n:
         lo = max(body_start, n - WINDOW)
         if text.find("--", lo) >= 0 or text.find("________", lo) >= 0:
-            m2 = _ORIGINAL_MESSAGE_ML.search(text, lo)
-            if m2:
-                best = m2.start()
+            best = _original_message(text, lo)
     # a final run of '>' lines
     lo = _line_start(text, max(body_start, min(best, n) - WINDOW))
     if ">" not in text[lo:best]:
@@ -424,181 +349,21 @@ def _quote_start(text: str, body_start: int) -> int:
     return best
 
 
-def _signoff_at(ln: Line) -> tuple[int, int, str, str] | None:
-    """(start, end, canonical phrase, rest) when the line holds a sign-off."""
-    t = ln.text
-    got = _signoff_cached(t) if len(t) <= MAX_LINE else _signoff_in(t)
-    if got is None:
-        return None
-    s0, s1, phrase, rest = got
-    return ln.start + s0, ln.start + s1, phrase, rest
-
-
-def _signoff_in(t: str) -> tuple[int, int, str, str] | None:
-    """``_signoff_at`` for a line's text, offsets relative to the line."""
-    m = SIGNOFF.match(t)
-    start_off = 0
-    if m is None:
-        if len(t) > 2 * MAX_LINE or _INLINE_HINT.search(t) is None:
-            return None
-        m = SIGNOFF_INLINE.search(t)
-        if m is None:
-            return None
-        start_off = m.start("phrase")
-    phrase = m.group("phrase") if m.group("phrase") is not None else m.group("weak")
-    rest = (m.groupdict().get("rest") or "").strip()
-    if rest and read_name_line(rest) is None:
-        return None
-    if m.group("phrase") is not None:
-        end = m.end("punct") if m.group("punct") else m.end("phrase")
-    else:
-        end = m.end()
-    return start_off, end, canonical_signoff(phrase), rest
-
-
-_signoff_cached = lru_cache(maxsize=4096)(_signoff_in)
-
-
-def _parse_tail(
-    lines: list[Line], b: _Builder, quote_pos: int, *, above: tuple[int, int] | None = None
-) -> int:
-    """Record the tail's parts and return where the body ends. ``above`` is the stretch
-    of the tail above ``lines`` when they are only its last lines: when they do not
-    settle where the body ends, return -1 and record nothing."""
-    text = b.text
-    area_end = len(lines)
-    sig_at = None
-    if text.find("--", lines[0].start if lines else quote_pos, quote_pos) >= 0:
-        for k in range(len(lines) - 1, -1, -1):
-            if EMAIL_SIG_MARKER.match(lines[k].text):
-                sig_at = k
-                break
-    if sig_at is None and above is not None and text.find("--", *above) >= 0:
-        return -1  # a signature marker may lie above
-    if sig_at is not None:
-        area_end = sig_at
-
-    signoff = None
-    prose = 0
-    settled = False
-    for k in range(area_end - 1, -1, -1):
-        ln = lines[k]
-        if not ln.text:
-            continue
-        so = _signoff_at(ln)
-        if so is not None:
-            signoff = (k, so)
-            settled = True
-            break
-        prose += len(ln.text)
-        if prose > _TAIL_PROSE_LIMIT:
-            settled = True
-            break
-    run = area_end
-    if signoff is None:
-        run, run_settled = _trailing_run(lines, area_end, b.dayfirst)
-        settled = settled and run_settled
-    if above is not None and not settled:
-        return -1
-
-    if sig_at is not None:
-        _email_signature(lines, sig_at, b)
-    end = lines[sig_at].start if sig_at is not None else quote_pos
-    if signoff is not None:
-        k, (s0, s1, phrase, rest) = signoff
-        b.add("signoff", s0, s1, phrase)
-        b.closing = phrase
-        if rest:
-            ln = lines[k]
-            off = text.index(rest, s1, ln.end + 1)
-            nl_line = Line(off, off + len(rest), rest)
-            b.add_line(nl_line, classify(rest, dayfirst=b.dayfirst), tail=True, rank=0)
-        _name_block(lines[k + 1 : area_end], b, rank=0)
-        return s0
-    if run < area_end:
-        _name_block(lines[run:area_end], b, rank=1)
-        return lines[run].start
-    return end
-
-
-def _email_signature(lines: list[Line], sig_at: int, b: _Builder) -> None:
-    text = b.text
-    marker = lines[sig_at]
-    b.add("email_signature", marker.start, max(marker.end, marker.start + 2))
-    for ln in lines[sig_at + 1 :]:
-        if not ln.text:
-            continue
-        inf = classify(ln.text, dayfirst=b.dayfirst)
-        if inf.kind in ("name", "role", "constituency", "contact", "date"):
-            b.add_line(ln, inf, tail=True, rank=1)
-        else:
-            b.add("email_signature", ln.start, ln.end)
-    del text
-
-
-def _trailing_run(lines: list[Line], area_end: int, dayfirst: bool) -> tuple[int, bool]:
-    """Without a sign-off: the first line of the trailing name/role/contact block, and
-    whether a line above it ends the block (False: the block may go on above ``lines``)."""
-    run = area_end
-    below_included = False  # the line just below (same block) was included
-    for k in range(area_end - 1, -1, -1):
-        ln = lines[k]
-        if not ln.text:
-            below_included = False
-            continue
-        inf = classify(ln.text, dayfirst=dayfirst)
-        strong_name = inf.kind == "name" and inf.name is not None and inf.name.strong
-        if inf.kind in _WRAPPER_KINDS or strong_name:
-            run = k
-            below_included = True
-            continue
-        if inf.kind in ("name", "short") and below_included:
-            run = k
-            continue
-        return run, True
-    return run, False
-
-
-def _name_block(lines: list[Line], b: _Builder, *, rank: int) -> None:
-    """Classify the lines below the sign-off (or the trailing block)."""
-    name_seen = False
-    infos = [(ln, classify(ln.text, dayfirst=b.dayfirst)) for ln in lines if ln.text]
-    # by position: equal lines share one (cached) LineInfo, and only one is the name
-    chosen = _choose_name(infos)
-    for i, (ln, inf) in enumerate(infos):
-        if inf.kind == "name" and inf.name is not None:
-            if i == chosen:
-                b.add_line(ln, inf, tail=True, rank=rank)
-                name_seen = True
-            else:
-                b.add("signature", ln.start, ln.end, inf.name.name)
-        elif inf.kind in ("prose", "heading"):
-            continue
-        elif inf.kind == "short":
-            b.add("signature" if not name_seen and i == 0 else "contact", ln.start, ln.end)
-        elif inf.kind == "letterhead":
-            b.add("contact", ln.start, ln.end)
-        else:
-            b.add_line(ln, inf, tail=True, rank=rank)
-
-
-def _choose_name(infos: list[tuple[Line, LineInfo]]) -> int:
-    """The position of the name line that names the sender (-1 when there is none)."""
-    best = -1
-    best_key: tuple[int, int] = (-1, -1)
-    for i, (_, inf) in enumerate(infos):
-        if inf.kind != "name" or inf.name is None:
-            continue
-        key = (int(inf.name.strong), int(len(inf.name.name.split()) >= 2))
-        if key > best_key:
-            best, best_key = i, key
-    return best
+def _original_message(text: str, lo: int) -> int:
+    """``_ORIGINAL_MESSAGE_ML.search(text, lo)``'s start, or ``len(text)``. That search
+    tries every position; this matches only at the line starts followed by a rule."""
+    if (lo == 0 or text[lo - 1] == "\n") and _ORIGINAL_MESSAGE_ML.match(text, lo):
+        return lo
+    for m in _RULE_LINE.finditer(text, lo):
+        if _ORIGINAL_MESSAGE_ML.match(text, m.start() + 1):
+            return m.start() + 1
+    return len(text)
 
 
 # --------------------------------------------------------------------------- body
 
 
-def _find_heading(text: str, start: int, end: int, b: _Builder) -> None:
+def _find_heading(text: str, start: int, end: int, b: Builder) -> None:
     le = min(_line_end(text, start), end)
     first = text[start:le].rstrip()
     if not first or len(first) > MAX_LINE:
@@ -626,7 +391,7 @@ def _find_heading(text: str, start: int, end: int, b: _Builder) -> None:
     b.heading = value
 
 
-def _find_closing(text: str, start: int, end: int, b: _Builder) -> None:
+def _find_closing(text: str, start: int, end: int, b: Builder) -> None:
     lo = max(start, end - 400)
     last = None
     for m in _PARA_BREAK.finditer(text, lo, end):
@@ -642,11 +407,11 @@ def _find_closing(text: str, start: int, end: int, b: _Builder) -> None:
 # --------------------------------------------------------------------------- result
 
 
-def _pick_name(b: _Builder) -> str | None:
+def _pick_name(b: Builder) -> str | None:
     """A name line with an honorific/post-nominal beats a bare one wherever it is; then
     two words beat one; then the name block beats the letterhead beats the headers."""
 
-    def quality(c: _NameCand) -> int:
+    def quality(c: NameCand) -> int:
         return 2 if c.strong else (1 if c.tokens >= 2 else 0)
 
     for c in sorted(b.names, key=lambda c: (-quality(c), c.rank)):
@@ -664,7 +429,7 @@ def _first(items: list[str]) -> str | None:
     return items[0] if items else None
 
 
-def _assemble(b: _Builder, body_start: int, body_end: int) -> Anatomy:
+def _assemble(b: Builder, body_start: int, body_end: int) -> Anatomy:
     exact = [d for d, ok in b.head_dates if ok]
     dates = exact or [d for d, _ in b.head_dates]
     date = _first(dates) or b.header_date or _first(b.tail_dates)

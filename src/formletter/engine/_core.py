@@ -2,10 +2,11 @@
 
 Stages (each stage's unit of work is independent, so an engine may run it anywhere):
 
-1. ``tokenize_batch``: fold and hash every body (per batch of letters).
+1. ``tokenize_sketch_batch``: fold and hash every body, and MinHash it (per batch of
+   letters).
 2. exact duplicates collapse: letters whose folded bodies are identical share one
    representative, which stands for all of them in stages 3-5.
-3. sketch + LSH candidates over representatives (``sketch``/``candidates``).
+3. LSH candidates over representatives (``candidates``).
 4. verify: align candidate pairs, strongest first, skipping pairs already
    connected by verified links (connectivity is all that components need).
 5. ``build_families`` (in ``_families``): per connected component, the anti-chaining
@@ -18,21 +19,22 @@ Stages (each stage's unit of work is independent, so an engine may run it anywhe
 
 from __future__ import annotations
 
+import gc
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
 from formletter.align import (
     AlignParams,
-    Run,
-    could_link,
-    coverage_bound,
+    KgramTable,
+    align_pairs,
     is_link,
-    link_from_runs,
-    run_coverage,
-    runs_of_kgrams,
+    kgram_table_of,
+    sub_table,
 )
 from formletter.candidates import candidate_pairs
 from formletter.engine._families import _run_components, build_families
@@ -46,9 +48,9 @@ from formletter.engine._types import (
     Progress,
 )
 from formletter.families import UnionFind, components
-from formletter.models import Family, Link
+from formletter.models import Family, Link, Passage
 from formletter.normalize import Tokens, tokenize
-from formletter.sketch import kgram_hashes, sketch_bodies
+from formletter.sketch import ChunkSketch, sketch_bodies
 
 __all__ = [
     "Analysis",
@@ -60,12 +62,36 @@ __all__ = [
     "analyze_bodies",
     "build_families",
     "tokenize_batch",
+    "tokenize_sketch_batch",
 ]
 
 
 def tokenize_batch(records: Sequence[BodyRecord]) -> list[Tokens]:
     """Tokens of each body."""
     return [tokenize(r.text, r.body_start, r.body_end) for r in records]
+
+
+def tokenize_sketch_batch(
+    arg: tuple[Sequence[BodyRecord], int],
+) -> tuple[list[Tokens], ChunkSketch]:
+    """Tokens of each body, and the MinHash sketch of the batch (``num_perm`` hashes;
+    owners index the batch). Sketches are per letter, so the workers make them."""
+    records, num_perm = arg
+    tokens = tokenize_batch(records)
+    return tokens, sketch_bodies([t.ids for t in tokens], num_perm=num_perm)
+
+
+def _rep_sketch(
+    parts: Sequence[ChunkSketch], starts: Sequence[int], reps: npt.NDArray[np.int64], num_perm: int
+) -> ChunkSketch:
+    """The batches' sketches joined, kept to the representatives' chunks, owners renumbered
+    to the representatives' order: the same as ``sketch_bodies`` over the representatives."""
+    if not parts:
+        return ChunkSketch(np.empty((0, num_perm), dtype=np.uint32), np.empty(0, dtype=np.int64))
+    sigs = np.concatenate([p.signatures for p in parts])
+    owner = np.concatenate([p.owner + s for p, s in zip(parts, starts, strict=True)])
+    keep = np.isin(owner, reps)
+    return ChunkSketch(sigs[keep], np.searchsorted(reps, owner[keep]).astype(np.int64))
 
 
 def _body_key(t: Tokens) -> bytes:
@@ -85,6 +111,26 @@ def _chunks(seq: Sequence[object], size: int) -> list[Sequence[object]]:
     return [seq[i : i + size] for i in range(0, len(seq), size)]
 
 
+#: garbage-collector thresholds while the engine runs (see :func:`few_collections`)
+GC_THRESHOLDS = (50_000, 50, 50)
+
+
+@contextmanager
+def few_collections() -> Iterator[None]:
+    """Run with the cyclic garbage collector mostly idle, then restore its thresholds.
+
+    The engine allocates millions of small acyclic objects (tokens, diff ops) that
+    reference counting frees; with the default thresholds CPython still ran 17 full
+    collections over the growing heap at 20k letters, finding nothing (7% of the CPU).
+    Collection still happens, just far less often, so a cycle made elsewhere is freed."""
+    old = gc.get_threshold()
+    gc.set_threshold(*(max(a, b) for a, b in zip(old, GC_THRESHOLDS, strict=True)))
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+
+
 def analyze_bodies(
     records: Sequence[BodyRecord],
     *,
@@ -94,16 +140,36 @@ def analyze_bodies(
     progress: Progress | None = None,
 ) -> Analysis:
     """Families, templates and diffs for ``records`` (any order: the result is the same)."""
+    with few_collections():
+        return _analyze_bodies(records, mapper, params, known_links, progress)
+
+
+def _analyze_bodies(
+    records: Sequence[BodyRecord],
+    mapper: Mapper,
+    params: AnalysisParams,
+    known_links: Mapping[tuple[str, str], Link] | None,
+    progress: Progress | None,
+) -> Analysis:
     say = progress or (lambda stage, done, total: None)
     records = sorted(records, key=lambda r: r.letter_id)
     n = len(records)
     known = dict(known_links or {})
 
-    # 1. tokenize
+    # 1. tokenize and sketch (in the workers; the sketch is over every letter, and only
+    #    the representatives' part of it is kept)
     say("tokenize", 0, n)
     tokens: list[Tokens] = []
-    for batch in mapper(tokenize_batch, _chunks(records, 500)):
-        tokens.extend(batch)  # type: ignore[arg-type]
+    parts: list[ChunkSketch] = []
+    starts: list[int] = []
+    num_perm = params.lsh.num_perm
+    batches = [(chunk, num_perm) for chunk in _chunks(records, 500)]
+    for got in mapper(tokenize_sketch_batch, batches):
+        assert isinstance(got, tuple)
+        batch, part = got
+        starts.append(len(tokens))
+        tokens.extend(batch)
+        parts.append(part)
         say("tokenize", len(tokens), n)
 
     # 2. exact duplicates
@@ -111,9 +177,10 @@ def analyze_bodies(
     reps = np.flatnonzero(rep == np.arange(n))
     local = {int(g): i for i, g in enumerate(reps)}
 
-    # 3. sketch + candidates over representatives
+    # 3. candidates over representatives
     say("candidates", 0, len(reps))
-    sketch = sketch_bodies([tokens[int(g)].ids for g in reps], num_perm=params.lsh.num_perm)
+    sketch = _rep_sketch(parts, starts, reps, num_perm)
+    del parts
     pairs = candidate_pairs(sketch, params.lsh)
     say("candidates", len(reps), len(reps))
 
@@ -224,6 +291,8 @@ def _verify_spanning(
     pair aligned here (a pair its coverage bound rules out is not aligned, nor kept).
     """
     uf = UnionFind(n)
+    # each letter's sorted k-gram hashes, made once (a letter is in many pairs)
+    kgrams = _Kgrams.of(np.unique(np.concatenate([qa, qb])), tokens_of, n, params.align.k)
     edges: list[tuple[int, int]] = []
     new_links: list[Link] = []
     fails: dict[int, int] = {}
@@ -239,26 +308,21 @@ def _verify_spanning(
             break
         key = np.minimum(ra, rb) * n + np.maximum(ra, rb)
         take = _plan_round(ra, rb, key, fails, params.verify_round)
-        todo = list(zip(qa[take].tolist(), qb[take].tolist(), strict=True))
+        ta, tb = qa[take], qb[take]
+        todo = list(zip(ta.tolist(), tb.tolist(), strict=True))
         keys = key[take].tolist()
         qa, qb = qa[~take], qb[~take]
-        results: dict[tuple[int, int], Link | None] = {}
-        need = []
-        for a, b in todo:
-            cached = known.get((id_of(a), id_of(b)))
-            if cached is not None:
-                results[(a, b)] = cached
-            else:
-                need.append((a, b))
-        for pair, link in zip(
-            need, _verify_pairs(need, id_of, tokens_of, mapper, params), strict=True
-        ):
-            results[pair] = link
-            if link is not None:
-                new_links.append(link)
-        for (a, b), k in zip(todo, keys, strict=True):
-            got = results[(a, b)]
-            if got is not None and is_link(got, params.align):
+        if known:
+            got = [known.get((id_of(a), id_of(b))) for a, b in todo]
+            need = np.array([i for i, link in enumerate(got) if link is None], dtype=np.int64)
+            fresh = _verify_pairs(ta[need], tb[need], id_of, tokens_of, mapper, params, kgrams)
+            for i, link in zip(need.tolist(), fresh, strict=True):
+                got[i] = link
+        else:
+            got = fresh = _verify_pairs(ta, tb, id_of, tokens_of, mapper, params, kgrams)
+        new_links.extend(link for link in fresh if link is not None)
+        for (a, b), k, link in zip(todo, keys, got, strict=True):
+            if link is not None and is_link(link, params.align):
                 uf.union(a, b)
                 edges.append((a, b))
             else:
@@ -282,24 +346,28 @@ def _plan_round(
     (``key``) whose pairs failed ``f`` times before gets up to ``2**f`` of its pairs tried
     in one round. At most ``limit`` pairs in all.
     """
-    # each pair's rank among the open pairs of its key, in queue order (vectorised)
+    # each pair's rank among the open pairs of its key, in queue order, and whether the
+    # rank is allowed (vectorised, in key order: the keys' failures are looked up sorted)
     order = np.argsort(key, kind="stable")
     ks = key[order]
     first = np.ones(len(ks), dtype=bool)
     first[1:] = ks[1:] != ks[:-1]
     pos = np.arange(len(ks))
-    rank = np.empty(len(ks), dtype=np.int64)
-    rank[order] = pos - np.maximum.accumulate(np.where(first, pos, 0))
-    allow = np.ones(len(ks), dtype=np.int64)
+    rank_s = pos - np.maximum.accumulate(np.where(first, pos, 0))
+    ok_s = rank_s == 0
     if fails:
         fk = np.fromiter(fails.keys(), dtype=np.int64, count=len(fails))
         fv = np.fromiter(fails.values(), dtype=np.int64, count=len(fails))
         srt = np.argsort(fk)
         fk, fv = fk[srt], fv[srt]
-        at = np.minimum(np.searchsorted(fk, key), len(fk) - 1)
-        hit = fk[at] == key
-        allow[hit] = np.left_shift(1, np.minimum(fv[at[hit]], 16))
-    cand = np.flatnonzero(rank < allow)
+        at = np.minimum(np.searchsorted(fk, ks), len(fk) - 1)
+        hit = np.flatnonzero(fk[at] == ks)
+        ok_s[hit] = rank_s[hit] < np.left_shift(1, np.minimum(fv[at[hit]], 16))
+    rank = np.empty(len(ks), dtype=np.int64)
+    rank[order] = rank_s
+    ok = np.empty(len(ks), dtype=bool)
+    ok[order] = ok_s
+    cand = np.flatnonzero(ok)
     plan: dict[int, int] = {}
     taken: dict[int, int] = {}
 
@@ -310,14 +378,7 @@ def _plan_round(
 
     take = np.zeros(len(ra), dtype=bool)
     planned = 0
-    for i, x0, y0, k, r in zip(
-        cand.tolist(),
-        ra[cand].tolist(),
-        rb[cand].tolist(),
-        key[cand].tolist(),
-        rank[cand].tolist(),
-        strict=True,
-    ):
+    for i, x0, y0, k, r in _rows(cand, (ra, rb, key, rank), 2 * limit):
         if planned >= limit:
             break
         if r == 0:
@@ -333,90 +394,99 @@ def _plan_round(
     return take
 
 
+def _rows(
+    at: npt.NDArray[np.int64], cols: Sequence[npt.NDArray[np.int64]], block: int
+) -> Iterator[tuple[int, ...]]:
+    """``zip(at, *(c[at] for c in cols))`` as Python ints, made ``block`` rows at a time (so a
+    loop that stops early does not convert every row)."""
+    block = max(block, 1)
+    for s in range(0, len(at), block):
+        part = at[s : s + block]
+        yield from zip(part.tolist(), *(c[part].tolist() for c in cols), strict=True)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Kgrams:
+    """The sorted k-gram hashes of some letters (``table``; letter ``i`` is its text
+    ``slot[i]``), made once for the verify stage."""
+
+    table: KgramTable
+    slot: npt.NDArray[np.int64]
+
+    @classmethod
+    def of(
+        cls, letters: npt.NDArray[np.int64], tokens_of: Callable[[int], Tokens], n: int, k: int
+    ) -> _Kgrams:
+        slot = np.full(n, -1, dtype=np.int64)
+        slot[letters] = np.arange(len(letters), dtype=np.int64)
+        return cls(kgram_table_of([tokens_of(i).ids for i in letters.tolist()], k), slot)
+
+
 def _verify_pairs(
-    pairs: Sequence[tuple[int, int]],
+    qa: npt.NDArray[np.int64],
+    qb: npt.NDArray[np.int64],
     id_of: Callable[[int], str],
     tokens_of: Callable[[int], Tokens],
     mapper: Mapper,
     params: AnalysisParams,
+    kgrams: _Kgrams,
     chunk: int = 256,
 ) -> list[Link | None]:
-    """Links of ``pairs`` (indices), aligned by ``mapper``'s workers; None for a pair that
-    cannot link (its coverage bound says so, without an alignment). Workers get only the
-    word ids of the letters in their chunk; a link's passages are put in character offsets
-    here (a pair that is aligned but does not link keeps its coverage, not its passages)."""
+    """Links of the pairs ``(qa[i], qb[i])`` (indices), aligned by ``mapper``'s workers;
+    None for a pair that cannot link (its coverage bound says so, without an alignment).
+    Workers get only the sorted k-gram hashes of the letters in their chunk; a link's
+    passages are put in character offsets here (a pair that is aligned but does not link
+    keeps its coverage, not its passages)."""
     jobs = []
-    for c in range(0, len(pairs), chunk):
-        part = pairs[c : c + chunk]
-        members = sorted({x for pair in part for x in pair})
-        at = {m: i for i, m in enumerate(members)}
-        ids = [tokens_of(m).ids for m in members]
-        offs = np.zeros(len(ids) + 1, dtype=np.int64)
-        np.cumsum([len(x) for x in ids], out=offs[1:])
-        flat = np.concatenate(ids) if ids else np.empty(0, dtype=np.uint64)
-        pa = np.array([at[a] for a, _ in part], dtype=np.int32)
-        pb = np.array([at[b] for _, b in part], dtype=np.int32)
-        jobs.append(((flat, offs, pa, pb), params.align))
+    sa, sb = kgrams.slot[qa], kgrams.slot[qb]
+    for c in range(0, len(sa), chunk):
+        pa, pb = sa[c : c + chunk], sb[c : c + chunk]
+        members, local = np.unique(np.concatenate([pa, pb]), return_inverse=True)
+        local = local.astype(np.int64)
+        table = sub_table(kgrams.table, members)
+        jobs.append(((table, local[: len(pa)], local[len(pa) :]), params.align))
     out: list[Link | None] = []
     c = 0
     for got in mapper(_verify_job, jobs):
-        assert isinstance(got, list)
-        for res in got:
-            a, b = pairs[c]
-            c += 1
-            if res is None:
+        assert isinstance(got, tuple)
+        cov_a, cov_b, runs = got
+        n_part = len(cov_a)
+        part = zip(qa[c : c + n_part].tolist(), qb[c : c + n_part].tolist(), strict=True)
+        c += n_part
+        # each link's runs: runs are ordered by pair, a0, b0 (the passages' order)
+        bounds = np.searchsorted(runs[:, 0], np.arange(n_part + 1)).tolist()
+        for i, ((a, b), ca, cb) in enumerate(
+            zip(part, cov_a.tolist(), cov_b.tolist(), strict=True)
+        ):
+            if ca < 0:
                 out.append(None)
                 continue
-            cov_a, cov_b, runs = res
-            if runs is None:  # aligned, but not a link: its coverage is all that is kept
-                na, nb = len(tokens_of(a)), len(tokens_of(b))
-                out.append(Link(id_of(a), id_of(b), cov_a / na, cov_b / nb, min(cov_a, cov_b)))
-                continue
-            out.append(
-                link_from_runs(
-                    id_of(a),
-                    tokens_of(a),
-                    id_of(b),
-                    tokens_of(b),
-                    [Run(*row) for row in runs.tolist()],
+            ta, tb = tokens_of(a), tokens_of(b)
+            passages: tuple[Passage, ...] = ()
+            if bounds[i + 1] > bounds[i]:
+                r = runs[bounds[i] : bounds[i + 1]]
+                passages = tuple(
+                    Passage(*row)
+                    for row in zip(
+                        ta.starts[r[:, 1]].tolist(),
+                        ta.ends[r[:, 2] - 1].tolist(),
+                        tb.starts[r[:, 3]].tolist(),
+                        tb.ends[r[:, 4] - 1].tolist(),
+                        (r[:, 2] - r[:, 1]).tolist(),
+                        strict=True,
+                    )
                 )
-            )
+            out.append(Link(id_of(a), id_of(b), ca / len(ta), cb / len(tb), min(ca, cb), passages))
     return out
 
 
 def _verify_job(
-    arg: tuple[
-        tuple[
-            npt.NDArray[np.uint64],
-            npt.NDArray[np.int64],
-            npt.NDArray[np.int32],
-            npt.NDArray[np.int32],
-        ],
-        AlignParams,
-    ],
-) -> list[tuple[int, int, npt.NDArray[np.int64] | None] | None]:
-    """Each pair of one chunk aligned: ``(covered words of A, of B, runs)``, the runs as
-    ``(a0, a1, b0, b1, matched)`` rows for a link only (None otherwise); None for a pair
-    whose coverage bound already rules out a link (no alignment run)."""
-    (flat, offs, pa, pb), params = arg
-    sizes = np.diff(offs).tolist()
-    hashes = [kgram_hashes(flat[offs[i] : offs[i + 1]], params.k) for i in range(len(sizes))]
-    ordered = [np.sort(h) for h in hashes]
-    out: list[tuple[int, int, npt.NDArray[np.int64] | None] | None] = []
-    for x, y in zip(pa.tolist(), pb.tolist(), strict=True):
-        na, nb = sizes[x], sizes[y]
-        bound = coverage_bound(
-            hashes[x], hashes[y], na, nb, params, sorted_a=ordered[x], sorted_b=ordered[y]
-        )
-        if not could_link(*bound, na, nb, params):
-            out.append(None)
-            continue
-        runs = runs_of_kgrams(hashes[x], hashes[y], params)
-        cov_a, cov_b = run_coverage(runs, na, nb)
-        rows = None
-        if could_link(cov_a, cov_b, na, nb, params):
-            rows = np.array(
-                [(r.a0, r.a1, r.b0, r.b1, r.matched) for r in runs], dtype=np.int64
-            ).reshape(-1, 5)
-        out.append((cov_a, cov_b, rows))
-    return out
+    arg: tuple[tuple[KgramTable, npt.NDArray[np.int64], npt.NDArray[np.int64]], AlignParams],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Each pair of one chunk aligned: the covered words of A and of B (-1 for a pair whose
+    coverage bound already rules out a link: no alignment run), and the runs of the pairs
+    that link, as ``(pair, a0, a1, b0, b1)`` rows ordered by pair, ``a0``, ``b0``."""
+    (table, pa, pb), params = arg
+    cov_a, cov_b, runs = align_pairs(table, pa, pb, params)
+    rows = np.stack([runs.pair, runs.a0, runs.a1, runs.b0, runs.b1], axis=1)
+    return cov_a, cov_b, rows

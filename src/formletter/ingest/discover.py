@@ -46,6 +46,9 @@ def discover(paths: Sequence[str | Path]) -> Iterator[Path]:
         for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
             dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
             folder = Path(dirpath)
+            # a regular file's real path is its folder's real path and its name: resolve
+            # each folder once, not each file (a syscall per path component)
+            folder_real: str | None = None
             for name in sorted(filenames):
                 if name.startswith("."):
                     continue
@@ -58,7 +61,9 @@ def discover(paths: Sequence[str | Path]) -> Iterator[Path]:
                             continue
                         add(path, str(target))
                     elif stat.S_ISREG(st.st_mode):
-                        add(path, str(path.resolve()))
+                        if folder_real is None:
+                            folder_real = str(folder.resolve())
+                        add(path, os.path.join(folder_real, name))
                 except (OSError, RuntimeError):
                     continue
     yield from sorted(found.values(), key=str)

@@ -816,28 +816,31 @@ class Store:
         """Store (or overwrite) verified pairs; both letters must be stored. Returns the
         number of links written. A link with ``a > b`` is stored flipped."""
         conn = self._conn
-        n = 0
+        # one statement per table for the whole batch (a link given twice: the last wins)
+        latest: dict[tuple[str, str], Link] = {}
+        for raw in links:
+            link = _normalised_link(raw)
+            latest.pop((link.a, link.b), None)
+            latest[(link.a, link.b)] = link
         with self.transaction():
-            for raw in links:
-                link = _normalised_link(raw)
-                conn.execute(
-                    "INSERT INTO links (a_id, b_id, a_coverage, b_coverage, shared_tokens)"
-                    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (a_id, b_id) DO UPDATE SET"
-                    " a_coverage = excluded.a_coverage, b_coverage = excluded.b_coverage,"
-                    " shared_tokens = excluded.shared_tokens",
-                    (link.a, link.b, link.a_coverage, link.b_coverage, link.shared_tokens),
-                )
-                conn.execute("DELETE FROM passages WHERE a_id = ? AND b_id = ?", (link.a, link.b))
-                conn.executemany(
-                    "INSERT INTO passages (a_id, b_id, a_start, a_end, b_start, b_end, tokens)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        (link.a, link.b, p.a_start, p.a_end, p.b_start, p.b_end, p.tokens)
-                        for p in link.passages
-                    ],
-                )
-                n += 1
-        return n
+            conn.executemany(
+                "INSERT INTO links (a_id, b_id, a_coverage, b_coverage, shared_tokens)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (a_id, b_id) DO UPDATE SET"
+                " a_coverage = excluded.a_coverage, b_coverage = excluded.b_coverage,"
+                " shared_tokens = excluded.shared_tokens",
+                [(k.a, k.b, k.a_coverage, k.b_coverage, k.shared_tokens) for k in latest.values()],
+            )
+            conn.executemany("DELETE FROM passages WHERE a_id = ? AND b_id = ?", list(latest))
+            conn.executemany(
+                "INSERT INTO passages (a_id, b_id, a_start, a_end, b_start, b_end, tokens)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (k.a, k.b, p.a_start, p.a_end, p.b_start, p.b_end, p.tokens)
+                    for k in latest.values()
+                    for p in k.passages
+                ],
+            )
+        return len(latest)
 
     # -------------------------------------------------------------------- analysis
 

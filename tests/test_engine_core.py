@@ -1,0 +1,64 @@
+"""Engine internals: per-batch sketches joined over representatives
+equal one sketch over the representatives; the garbage-collector thresholds."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from formletter.engine import BodyRecord
+from formletter.engine._core import _rep_sketch, _representatives, tokenize_sketch_batch
+from formletter.sketch import sketch_bodies
+
+_WORDS = ["we", "ask", "you", "to", "oppose", "the", "bill", "border", "guards", "now", "MPs"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.lists(st.sampled_from(_WORDS), min_size=0, max_size=60), min_size=1, max_size=30),
+    st.integers(1, 7),
+)
+def test_batch_sketches_joined_equal_one_sketch_of_representatives(
+    bodies: list[list[str]], batch: int
+) -> None:
+    records = [
+        BodyRecord(f"L{i:03d}", " ".join(b), 0, len(" ".join(b))) for i, b in enumerate(bodies)
+    ]
+    tokens, parts, starts = [], [], []
+    for i in range(0, len(records), batch):
+        toks, part = tokenize_sketch_batch((records[i : i + batch], 16))
+        starts.append(len(tokens))
+        tokens.extend(toks)
+        parts.append(part)
+    rep = _representatives(tokens)
+    reps = np.flatnonzero(rep == np.arange(len(tokens)))
+    got = _rep_sketch(parts, starts, reps, 16)
+    want = sketch_bodies([tokens[int(g)].ids for g in reps], num_perm=16)
+    assert np.array_equal(got.signatures, want.signatures)
+    assert np.array_equal(got.owner, want.owner)
+    assert got.owner.dtype == want.owner.dtype == np.int64
+
+
+def test_no_batches_give_an_empty_sketch() -> None:
+    got = _rep_sketch([], [], np.empty(0, dtype=np.int64), 8)
+    assert got.signatures.shape == (0, 8)
+    assert len(got.owner) == 0
+
+
+def test_few_collections_raises_thresholds_and_restores_them() -> None:
+    import gc
+
+    from formletter.engine._core import GC_THRESHOLDS, few_collections
+
+    before = gc.get_threshold()
+    with few_collections():
+        inside = gc.get_threshold()
+        assert all(i >= t for i, t in zip(inside, GC_THRESHOLDS, strict=True))
+    assert gc.get_threshold() == before
+    try:
+        with few_collections():
+            raise KeyError("boom")
+    except KeyError:
+        pass
+    assert gc.get_threshold() == before
