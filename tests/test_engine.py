@@ -35,9 +35,10 @@ from formletter.align import could_link, coverage_bound, is_link, verify
 from formletter.anatomy import parse
 from formletter.diff import apply_diff, diff_letter
 from formletter.engine import Analysis, AnalysisParams, BodyRecord, analyze_bodies, local_mapper
-from formletter.engine._core import _Kgrams, _Overlap, _plan_round, _verify_pairs
+from formletter.engine._core import _Kgrams, _plan_round, _verify_pairs
+from formletter.engine._families import _carry, _isin_u64, _Overlap, _pack_diffs, _unpack_diffs
 from formletter.evaluate import Prediction, load_truth, score
-from formletter.models import letter_id_for
+from formletter.models import DiffOp, LetterDiff, letter_id_for
 from formletter.normalize import tokenize
 from formletter.sketch import kgram_hashes
 from formletter.synth import generate
@@ -259,6 +260,88 @@ def test_the_overlap_test_passes_members_and_stops_strangers() -> None:
     # the k-gram arrays shrink to a small group, and grow back for members outside it
     assert overlap.near(template, [0], 0.15) == [True]
     assert overlap.near(template, [1, 2], 0.15) == [True, False]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.integers(0, 2**64 - 1), max_size=300),
+    st.lists(st.integers(0, 2**64 - 1), max_size=80, unique=True),
+    st.integers(0, 3),
+)
+def test_hash_membership_is_isin(values: list[int], keys: list[int], low_bits: int) -> None:
+    """Exact whatever the keys, even when many share their low bits (the table slot)."""
+    v = np.array(values, dtype=np.uint64)
+    k = np.array(keys, dtype=np.uint64)
+    if low_bits:  # crowd the keys into few slots, and the values onto the keys
+        k = np.unique(k << np.uint64(16 * low_bits))
+        v = np.concatenate([v, k[::2], k + np.uint64(1)])
+    assert _isin_u64(v, k).tolist() == np.isin(v, k).tolist()
+
+
+_KINDS = ["equal", "minor", "slot", "moved", "insert", "replace", "delete"]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.integers(0, 40),
+    st.lists(
+        st.lists(st.tuples(st.sampled_from(_KINDS), st.integers(0, 40), st.integers(0, 40))),
+        max_size=6,
+    ),
+    st.lists(st.tuples(st.integers(0, 40), st.integers(0, 40)), max_size=5),
+)
+def test_carry_counts_carried_characters(
+    n: int, ops: list[list[tuple[str, int, int]]], spans: list[tuple[int, int]]
+) -> None:
+    """Against a character-by-character count: a span is carried when at least half its
+    characters lie under carried ops (overlapping ops count once)."""
+    diffs = [
+        LetterDiff(
+            "l",
+            "f",
+            0,
+            0,
+            tuple(DiffOp(k, min(a, n), min(b, n), 0, 0) for k, a, b in d),
+            0,
+            0,
+            (),
+            "",
+        )
+        for d in ops
+    ]
+    lo = np.array([min(a, b, n) for a, b in spans], dtype=np.int64)
+    hi = np.array([min(max(a, b), n) for a, b in spans], dtype=np.int64)
+    want = []
+    for d in diffs:
+        under = set()
+        for op in d.ops:
+            if op.op in ("equal", "minor", "slot", "moved"):
+                under |= set(range(op.t_start, op.t_end))
+        want.append(
+            [
+                h > x and 2 * len(under & set(range(x, h))) >= h - x
+                for x, h in zip(lo, hi, strict=True)
+            ]
+        )
+    got = _carry(n, lo, hi, diffs)
+    assert got.shape == (len(diffs), len(spans))
+    assert got.tolist() == want
+
+
+def test_packed_diffs_come_back_equal() -> None:
+    text = join(TEMPLATES["nhs"])
+    template = build_template("", [MemberText("m", text, 0, len(text))])
+    letters = [
+        wrap(join(add_paragraph(TEMPLATES["nhs"], PERSONAL[0], 1)), SENDERS[0]),
+        wrap(edit_words(join(TEMPLATES["nhs"]), random.Random(5), 3), SENDERS[1]),
+    ]
+    diffs = [
+        diff_letter(template, f"l{i}", w.text, w.body_start, w.body_end)
+        for i, w in enumerate(letters)
+    ]
+    diffs.append(diff_letter(template, "empty", "", 0, 0))
+    assert any(d.ops for d in diffs) and any(d.unique_spans for d in diffs)
+    assert _unpack_diffs(_pack_diffs(diffs)) == diffs
 
 
 def _plan(pairs: list[tuple[int, int]], fails: dict[int, int], limit: int = 100) -> list[int]:

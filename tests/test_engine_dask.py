@@ -33,8 +33,8 @@ from distributed import get_worker
 import formletter.engine.dask as dask_engine
 from _engine_helpers import SEEDS_DIR, parsed_record
 from formletter.engine import Analysis, BodyRecord, analyze_bodies, local_mapper
-from formletter.engine._core import build_families
 from formletter.engine._dask_batch import estimate_size, plan_batches
+from formletter.engine._families import _families_job
 from formletter.engine.dask import (
     DaskEngineError,
     DaskMapper,
@@ -199,12 +199,12 @@ def test_a_killed_worker_does_not_change_the_result(
     cluster: DaskMapper, records: list[BodyRecord], reference: Analysis, tmp_path: Path
 ) -> None:
     before = set(cluster.client.run(os.getpid).values())
-    killer = KillOnce(build_families, tmp_path, n=2)
+    killer = KillOnce(_families_job, tmp_path, n=2)
     jobs = 0
 
     def mapper(fn: Callable[..., object], items: Any) -> Any:
         nonlocal jobs
-        if fn is build_families:
+        if fn is _families_job:
             jobs = len(items)
             fn = killer
         return cluster(fn, items)

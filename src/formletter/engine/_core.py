@@ -9,21 +9,21 @@ Stages (each stage's unit of work is independent, so an engine may run it anywhe
 3. LSH candidates over representatives (``candidates``).
 4. verify: align candidate pairs, strongest first, skipping pairs already
    connected by verified links (connectivity is all that components need).
-5. ``build_families``: per connected component, the anti-chaining loop: a template is
-   built around the component's most central letter and its direct links; members that do
-   not hold that template (by their diff against it) are split off, and the loop goes on
-   over them. A cheap k-gram overlap test spares clear non-members the diff, and the
-   diffs of a large component are spread over the workers. Then every member
-   (duplicates included) is diffed against its family template.
+5. ``build_families`` (in ``_families``): per connected component, the anti-chaining
+   loop: a template is built around the component's most central letter and its direct
+   links; members that do not hold that template (by their diff against it) are split
+   off, and the loop goes on over them. A cheap k-gram overlap test spares clear
+   non-members the diff, and the diffs of a large component are spread over the workers.
+   Then every member (duplicates included) is diffed against its family template.
 """
 
 from __future__ import annotations
 
 import gc
 import hashlib
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -35,15 +35,22 @@ from formletter.align import (
     is_link,
     kgram_table_of,
     sub_table,
-    verify,
 )
-from formletter.candidates import LSHParams, candidate_pairs
-from formletter.diff import diff_letter, template_tokens
-from formletter.families import UnionFind, components, family_id_for, pivot
-from formletter.models import Family, LetterDiff, Link, Passage, Template, TemplateSegment
+from formletter.candidates import candidate_pairs
+from formletter.engine._families import _run_components, build_families
+from formletter.engine._types import (
+    Analysis,
+    AnalysisParams,
+    BodyRecord,
+    ComponentJob,
+    FamilyOutcome,
+    Mapper,
+    Progress,
+)
+from formletter.families import UnionFind, components
+from formletter.models import Family, Link, Passage
 from formletter.normalize import Tokens, tokenize
-from formletter.sketch import ChunkSketch, kgram_hashes, sketch_bodies
-from formletter.template import MemberText, build_template
+from formletter.sketch import ChunkSketch, sketch_bodies
 
 __all__ = [
     "Analysis",
@@ -57,71 +64,6 @@ __all__ = [
     "tokenize_batch",
     "tokenize_sketch_batch",
 ]
-
-#: ``mapper(fn, items)`` runs ``fn`` over ``items`` and yields results in order
-Mapper = Callable[[Callable[..., object], Sequence[object]], Iterable[object]]
-#: ``diff_many(template, [(record, tokens or None), ...])``: each letter's diff, in order
-DiffMany = Callable[[Template, Sequence[tuple["BodyRecord", Tokens | None]]], list[LetterDiff]]
-Progress = Callable[[str, int, int], None]
-
-
-@dataclass(frozen=True, slots=True)
-class BodyRecord:
-    """What the engine needs of one letter."""
-
-    letter_id: str
-    text: str
-    body_start: int
-    body_end: int
-    #: anatomy values that may fill template slots
-    hints: tuple[tuple[str, str], ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class AnalysisParams:
-    lsh: LSHParams = field(default_factory=LSHParams)
-    align: AlignParams = field(default_factory=AlignParams)
-    #: most distinct variants a template is built from
-    template_sample: int = 60
-    #: candidate pairs verified per scheduling round
-    verify_round: int = 2048
-    #: a component with at least this many letters has its diffs spread over the workers
-    split_diffs_at: int = 400
-    #: a member is diffed against a template only when at least this share of its word
-    #: k-grams, or of the template's, occur in the other (a cheap bound: holding a
-    #: template needs half of one side aligned)
-    prefilter: float = 0.25
-
-
-@dataclass(frozen=True, slots=True)
-class ComponentJob:
-    """One connected component, self-contained so it can be shipped to any worker."""
-
-    records: tuple[BodyRecord, ...]
-    tokens: tuple[Tokens, ...]
-    #: duplicates[i] = records (same folded body as records[i]) that follow its family
-    duplicates: tuple[tuple[BodyRecord, ...], ...]
-    #: candidate-graph weight of each record (centrality)
-    weights: tuple[float, ...]
-    #: candidate pairs (local indices) and the verified links among them
-    candidates: tuple[tuple[int, int], ...]
-    links: tuple[tuple[int, int], ...]
-    params: AnalysisParams
-
-
-@dataclass(frozen=True, slots=True)
-class FamilyOutcome:
-    families: tuple[Family, ...]
-    #: (letter_id, family_id, similarity, coverage)
-    memberships: tuple[tuple[str, str, float, float], ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Analysis:
-    families: tuple[Family, ...]
-    memberships: tuple[tuple[str, str, float, float], ...]
-    links: tuple[Link, ...]
-    stats: Mapping[str, float]
 
 
 def tokenize_batch(records: Sequence[BodyRecord]) -> list[Tokens]:
@@ -309,34 +251,10 @@ def _analyze_bodies(
                 )
             )
     say("families", 0, len(jobs))
-
-    # Largest components first, so the biggest job is not left running alone at the end.
-    # Components of split_diffs_at letters or more are run from here with their diffs
-    # spread over the workers (while the workers also take the small components); the
-    # outcomes are put back in component order.
-    def size(j: int) -> int:
-        return sum(1 + len(d) for d in jobs[j].duplicates)
-
-    order = sorted(range(len(jobs)), key=lambda j: (-size(j), j))
-    big = [j for j in order if size(j) >= params.split_diffs_at]
-    small = [j for j in order if size(j) < params.split_diffs_at]
-    outcomes: list[FamilyOutcome | None] = [None] * len(jobs)
-    pending = iter(mapper(build_families, [jobs[j] for j in small])) if small else iter(())
-    spread = spread_diffs(mapper)
-    done = 0
-    for j in big:
-        outcomes[j] = build_families(jobs[j], diff_many=spread)
-        done += 1
-        say("families", done, len(jobs))
-    for j, outcome in zip(small, pending, strict=True):
-        assert isinstance(outcome, FamilyOutcome)
-        outcomes[j] = outcome
-        done += 1
-        say("families", done, len(jobs))
+    outcomes = _run_components(jobs, mapper, params, lambda done: say("families", done, len(jobs)))
     families: list[Family] = []
     memberships: list[tuple[str, str, float, float]] = []
     for got in outcomes:
-        assert got is not None
         families.extend(got.families)
         memberships.extend(got.memberships)
     families.sort(key=lambda f: (-len(f.members), f.family_id))
@@ -572,361 +490,3 @@ def _verify_job(
     cov_a, cov_b, runs = align_pairs(table, pa, pb, params)
     rows = np.stack([runs.pair, runs.a0, runs.a1, runs.b0, runs.b1], axis=1)
     return cov_a, cov_b, rows
-
-
-def _member(r: BodyRecord, weight: int = 1) -> MemberText:
-    return MemberText(r.letter_id, r.text, r.body_start, r.body_end, dict(r.hints), weight)
-
-
-def diff_items(
-    template: Template, items: Sequence[tuple[BodyRecord, Tokens | None]]
-) -> list[LetterDiff]:
-    """Each letter's diff against ``template``, in order (the local ``DiffMany``)."""
-    tt = template_tokens(template)
-    return [
-        diff_letter(template, r.letter_id, r.text, r.body_start, r.body_end, ttoks=tt, ltoks=t)
-        for r, t in items
-    ]
-
-
-def _diff_job(arg: tuple[Template, Sequence[tuple[BodyRecord, Tokens | None]]]) -> list[LetterDiff]:
-    return diff_items(*arg)
-
-
-def spread_diffs(mapper: Mapper, chunk: int = 64) -> DiffMany:
-    """A ``DiffMany`` that sends chunks of ``chunk`` letters to ``mapper``'s workers."""
-
-    def run(
-        template: Template, items: Sequence[tuple[BodyRecord, Tokens | None]]
-    ) -> list[LetterDiff]:
-        if len(items) <= chunk:
-            return diff_items(template, items)
-        out: list[LetterDiff] = []
-        for got in mapper(
-            _diff_job, [(template, items[i : i + chunk]) for i in range(0, len(items), chunk)]
-        ):
-            out.extend(got)  # type: ignore[arg-type]
-        return out
-
-    return run
-
-
-def build_families(job: ComponentJob, diff_many: DiffMany = diff_items) -> FamilyOutcome:
-    """Split one component into cohesive families, recover templates, diff every member
-    (through ``diff_many``: in this process by default)."""
-    params = job.params
-    recs = job.records
-    toks = job.tokens
-    weights = dict(enumerate(job.weights))
-    lengths = [len(t) for t in toks]
-    neighbours: dict[int, list[int]] = {}
-    for a, b in job.candidates:
-        neighbours.setdefault(a, []).append(b)
-        neighbours.setdefault(b, []).append(a)
-    link_cache: dict[tuple[int, int], Link] = {}
-
-    def linked(a: int, b: int) -> Link:
-        key = (min(a, b), max(a, b))
-        got = link_cache.get(key)
-        if got is None:
-            got = verify(
-                recs[key[0]].letter_id,
-                toks[key[0]],
-                recs[key[1]].letter_id,
-                toks[key[1]],
-                params.align,
-                with_passages=False,
-            )
-            link_cache[key] = got
-        return got
-
-    out_families: list[Family] = []
-    out_members: list[tuple[str, str, float, float]] = []
-    fin = _Finisher(recs, toks, job, params, out_families, out_members, diff_many)
-    if len(recs) == 1:  # a group of identical letters
-        fin([0], pivot_index=0)
-        return FamilyOutcome(tuple(out_families), tuple(out_members))
-
-    overlap = _Overlap(toks, params.align.k)
-    groups = [list(range(len(recs)))]
-    while groups:
-        group = groups.pop(0)
-        if len(group) < 2:
-            if len(group) == 1 and job.duplicates[group[0]]:
-                fin(group, pivot_index=group[0])
-            continue
-        members = set(group)
-        piv = pivot(group, weights, lengths)
-        star = [
-            piv,
-            *sorted(
-                (
-                    m
-                    for m in set(neighbours.get(piv, ()))
-                    if m in members and is_link(linked(piv, m), params.align)
-                ),
-                key=lambda m: (-linked(piv, m).score, m),
-            )[: params.template_sample - 1],
-        ]
-        if len(star) < 2:
-            # the pivot links to nobody here any more: set it aside, go on with the rest
-            rest = [m for m in group if m != piv]
-            groups.append(rest)
-            if job.duplicates[piv]:
-                fin([piv], pivot_index=piv)
-            continue
-        template = _template_for(star, recs, params, piv, job)
-        keep: list[int] = []
-        bad: list[int] = []
-        in_star = set(star)
-        near = overlap.near(template, group, params.prefilter)
-        to_diff = [m for m, ok in zip(group, near, strict=True) if ok or m in in_star]
-        got = diff_many(template, [(recs[m], toks[m]) for m in to_diff])
-        diffs: dict[int, LetterDiff] = dict(zip(to_diff, got, strict=True))
-        for m in group:
-            d = diffs.get(m)
-            holds = d is not None and _holds(d, len(toks[m]), params.align)
-            (keep if (m in in_star or holds) else bad).append(m)
-        parts = _split_union(template, keep, diffs)
-        if parts is not None:
-            # the template is two templates glued by a single letter: start again on each
-            groups.extend(parts)
-            groups.extend([bad] if bad else [])
-            continue
-        if bad:
-            groups.append(bad)
-        fin(sorted(keep), pivot_index=piv, template=template, diffs=diffs)
-    return FamilyOutcome(tuple(out_families), tuple(out_members))
-
-
-class _Overlap:
-    """Word k-gram overlap between a component's members and a template, for all members
-    in one vectorised pass: the cheap test that spares most non-members a full diff."""
-
-    def __init__(self, toks: Sequence[Tokens], k: int) -> None:
-        self.k = k
-        self.parts = [kgram_hashes(t.ids, k) for t in toks]
-        self.lengths = np.array([len(p) for p in self.parts], dtype=np.int64)
-        self._pack(range(len(self.parts)))
-
-    def _pack(self, members: Iterable[int]) -> None:
-        """Concatenate the k-grams of ``members`` (the arrays shrink with the group)."""
-        self.members = np.fromiter(members, dtype=np.int64)
-        self.packed = np.zeros(len(self.parts), dtype=bool)
-        self.packed[self.members] = True
-        sizes = self.lengths[self.members]
-        self.owner = np.repeat(self.members, sizes)
-        self.grams = (
-            np.concatenate([self.parts[m] for m in self.members.tolist()])
-            if len(self.members)
-            else np.empty(0, dtype=np.uint64)
-        )
-
-    def near(self, template: Template, group: Sequence[int], share: float) -> list[bool]:
-        """For each member of ``group``: whether it and the template share at least
-        ``share`` of the member's k-grams or of the template's (members too short to have
-        k-grams always pass)."""
-        idx = np.asarray(group, dtype=np.int64)
-        if 2 * len(group) < len(self.members) or not self.packed[idx].all():
-            self._pack(sorted(group))
-        mine = np.unique(kgram_hashes(template_tokens(template).tokens.ids, self.k))
-        if len(mine):
-            pos = np.minimum(np.searchsorted(mine, self.grams), len(mine) - 1)
-            hit = mine[pos] == self.grams
-            hits = np.bincount(self.owner[hit], minlength=len(self.lengths))
-        else:
-            hits = np.zeros(len(self.lengths), dtype=np.int64)
-        n = self.lengths[idx]
-        got = hits[idx]
-        ok = (n == 0) | (got >= share * n) | (got >= share * len(mine))
-        return [bool(x) for x in ok]
-
-
-def _carried(template: Template, diffs: Sequence[LetterDiff]) -> npt.NDArray[np.bool_]:
-    """(members, sentences): whether each member's diff carries most of each sentence."""
-    spans: dict[int, tuple[int, int]] = {}
-    for seg in template.segments:
-        s0, s1 = spans.get(seg.sentence, (seg.start, seg.end))
-        spans[seg.sentence] = (min(s0, seg.start), max(s1, seg.end))
-    order = sorted(spans)
-    lo = np.array([spans[k][0] for k in order], dtype=np.int64)
-    hi = np.array([spans[k][1] for k in order], dtype=np.int64)
-    out = np.zeros((len(diffs), len(order)), dtype=bool)
-    n = len(template.text)
-    for i, d in enumerate(diffs):
-        marks = np.zeros(n + 1, dtype=np.int64)
-        for op in d.ops:
-            if op.op in ("equal", "minor", "slot", "moved") and op.t_end > op.t_start:
-                marks[op.t_start] += 1
-                marks[op.t_end] -= 1
-        covered = np.concatenate([[0], np.cumsum(np.cumsum(marks)[:n] > 0)])
-        out[i] = (hi > lo) & (2 * (covered[hi] - covered[lo]) >= hi - lo)
-    return out
-
-
-def _split_union(
-    template: Template, keep: list[int], diffs: Mapping[int, LetterDiff]
-) -> list[list[int]] | None:
-    """Anti-chaining on the template itself: two template sentences belong together only
-    when at least two members carry both. If the sentences fall into separate blocks, the
-    template is a union glued by a single letter; return the members split by the block
-    each carries most of (None when the template is one block)."""
-    if len(keep) < 3 or not template.segments:
-        return None
-    carry = _carried(template, [diffs[m] for m in keep])
-    shared = carry.astype(np.int64).T @ carry.astype(np.int64)
-    real = np.flatnonzero(np.diag(shared) >= 2)  # sentences two or more members carry
-    if len(real) < 2:
-        return None
-    uf = UnionFind(len(real))
-    for x in range(len(real)):
-        for y in range(x + 1, len(real)):
-            if shared[real[x], real[y]] >= 2:
-                uf.union(x, y)
-    roots = uf.roots()
-    blocks = sorted(set(roots.tolist()))
-    if len(blocks) < 2:
-        return None
-    per_block = np.stack(
-        [carry[:, real[roots == r]].sum(axis=1) for r in blocks], axis=1
-    )  # (members, blocks)
-    size = (per_block > 0).sum(axis=0)
-    order = sorted(range(len(blocks)), key=lambda b: (-int(size[b]), b))
-    rank = {b: i for i, b in enumerate(order)}
-    parts: dict[int, list[int]] = {}
-    for i, m in enumerate(keep):
-        row = per_block[i]
-        best = min(range(len(blocks)), key=lambda b: (-int(row[b]), rank[b]))
-        parts.setdefault(rank[best], []).append(m)
-    if len(parts) < 2:
-        return None
-    return [sorted(parts[k]) for k in sorted(parts)]
-
-
-def _holds(d: LetterDiff, n_words: int, params: AlignParams) -> bool:
-    """Whether a member's diff shows it was built from the template (the link test,
-    with the template as the other letter)."""
-    shared = d.coverage * n_words
-    return (
-        max(d.coverage, d.template_coverage) >= params.min_containment
-        and shared >= params.min_shared
-    )
-
-
-def _template_for(
-    sample: list[int],
-    recs: Sequence[BodyRecord],
-    params: AnalysisParams,
-    piv: int,
-    job: ComponentJob,
-) -> Template:
-    members = [_member(recs[m], 1 + len(job.duplicates[m])) for m in sample]
-    return build_template("", members, pivot=sample.index(piv), max_sample=params.template_sample)
-
-
-@dataclass(slots=True)
-class _Finisher:
-    """Names a family, fixes its template's id, diffs every member, recounts support."""
-
-    recs: Sequence[BodyRecord]
-    toks: Sequence[Tokens]
-    job: ComponentJob
-    params: AnalysisParams
-    out_families: list[Family]
-    out_members: list[tuple[str, str, float, float]]
-    diff_many: DiffMany = diff_items
-
-    def __call__(
-        self,
-        group: list[int],
-        *,
-        pivot_index: int,
-        template: Template | None = None,
-        diffs: Mapping[int, LetterDiff] | None = None,
-    ) -> None:
-        recs, job = self.recs, self.job
-        known = diffs or {}
-        everyone = [(recs[m], self.toks[m]) for m in group] + [
-            (d, None) for m in group for d in job.duplicates[m]
-        ]
-        by_id = {recs[m].letter_id: known[m] for m in group if m in known}
-        if len(everyone) < 2:
-            return
-        fid = family_id_for(r.letter_id for r, _ in everyone)
-        if template is None:
-            template = _template_for([pivot_index], recs, self.params, pivot_index, job)
-        template = Template(fid, template.text, template.segments, template.sample_size)
-        # one diff per distinct body text: members already diffed reuse theirs, and a
-        # letter whose body is character for character another's (the same reply in
-        # another wrapper) reuses that diff, its offsets moved to where its body sits
-        ordered = sorted(everyone, key=lambda rt: rt[0].letter_id)
-        source: dict[bytes, str | int] = {}
-        keys: list[bytes] = []
-        todo: list[tuple[BodyRecord, Tokens | None]] = []
-        for r, t in ordered:
-            key = hashlib.blake2b(
-                r.text[r.body_start : r.body_end].encode("utf-8", "surrogatepass"),
-                digest_size=16,
-            ).digest()
-            keys.append(key)
-            if key not in source:
-                if r.letter_id in by_id:
-                    source[key] = r.letter_id
-                else:
-                    source[key] = len(todo)
-                    todo.append((r, t))
-        computed = self.diff_many(template, todo) if todo else []
-        out: list[LetterDiff] = []
-        for (r, _), key in zip(ordered, keys, strict=True):
-            src = source[key]
-            d = computed[src] if isinstance(src, int) else by_id[src]
-            if d.body_start != r.body_start:
-                d = _moved(d, r.body_start - d.body_start)
-            if d.letter_id != r.letter_id or d.family_id != fid:
-                d = replace(d, letter_id=r.letter_id, family_id=fid)
-            out.append(d)
-            self.out_members.append((r.letter_id, fid, d.similarity, d.coverage))
-        template = _recount_support(template, out)
-        self.out_families.append(
-            Family(fid, tuple(sorted(r.letter_id for r, _ in everyone)), template, tuple(out))
-        )
-
-
-def _moved(d: LetterDiff, delta: int) -> LetterDiff:
-    """The same diff for the same body text sitting ``delta`` characters further on."""
-    return replace(
-        d,
-        body_start=d.body_start + delta,
-        body_end=d.body_end + delta,
-        ops=tuple(replace(op, l_start=op.l_start + delta, l_end=op.l_end + delta) for op in d.ops),
-        unique_spans=tuple((a + delta, b + delta) for a, b in d.unique_spans),
-    )
-
-
-def _recount_support(template: Template, diffs: Sequence[LetterDiff]) -> Template:
-    """Per-sentence support over every member: members whose diff carries most of it."""
-    sentences: dict[int, tuple[int, int]] = {}
-    for seg in template.segments:
-        s0, s1 = sentences.get(seg.sentence, (seg.start, seg.end))
-        sentences[seg.sentence] = (min(s0, seg.start), max(s1, seg.end))
-    keys = list(sentences)
-    lo = np.array([sentences[k][0] for k in keys], dtype=np.int64)
-    hi = np.array([sentences[k][1] for k in keys], dtype=np.int64)
-    real = hi > lo
-    total = np.zeros(len(keys), dtype=np.int64)
-    n = len(template.text)
-    for d in diffs:
-        carried = np.zeros(n + 1, dtype=np.int64)
-        for op in d.ops:
-            if op.op in ("equal", "minor", "slot", "moved") and op.t_end > op.t_start:
-                carried[op.t_start] += 1
-                carried[op.t_end] -= 1
-        # characters of each sentence the diff carries, by prefix sums (mean >= 0.5)
-        covered = np.concatenate([[0], np.cumsum(np.cumsum(carried)[:n] > 0)])
-        total += real & (2 * (covered[hi] - covered[lo]) >= hi - lo)
-    counts = dict(zip(keys, total.tolist(), strict=True))
-    segs = tuple(
-        TemplateSegment(g.kind, g.text, g.start, g.end, counts[g.sentence], g.sentence, g.examples)
-        for g in template.segments
-    )
-    return Template(template.family_id, template.text, segs, template.sample_size)

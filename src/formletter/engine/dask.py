@@ -24,9 +24,10 @@ How work is shipped:
 - On clusters it starts, the workers' statistical profiler is off: it made the stage
   functions 15-25% slower in measurements (docs/scaling.md).
 
-Every stage function is a top-level function of :mod:`formletter.engine._core` (or the
-pipeline), so workers import it by name: a remote cluster's workers need the same
-formletter version installed (:func:`dask_mapper` checks this when it connects).
+Every stage function is a top-level function of :mod:`formletter.engine._core` or
+:mod:`formletter.engine._families` (or the pipeline), so workers import it by name: a
+remote cluster's workers need the same formletter version installed (:func:`dask_mapper`
+checks this when it connects).
 """
 
 from __future__ import annotations

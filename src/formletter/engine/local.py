@@ -4,23 +4,111 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 __all__ = ["LocalMapper", "local_mapper"]
 
+_MISSING = object()
+
 
 class LocalMapper:
     """``mapper(fn, items)``: ordered results, in a process pool when ``jobs > 1``."""
 
-    def __init__(self, pool: Any | None) -> None:
+    def __init__(self, pool: Any | None, jobs: int = 1) -> None:
         self._pool = pool
+        self.jobs = jobs if pool is not None else 1
 
     def __call__(self, fn: Callable[..., object], items: Sequence[object]) -> Iterable[object]:
         if self._pool is None or len(items) <= 1:
             return map(fn, items)
         return self._pool.imap(fn, items, chunksize=1)
+
+    def background(
+        self, fn: Callable[..., object], items: Sequence[object], window: int | None = None
+    ) -> Iterator[object]:
+        """``fn`` over ``items``, results in order, as filler work for the workers.
+
+        Only ``window`` items (default: one per worker) are handed to the pool at a time,
+        the next one as each comes back, so work sent later through ``mapper(...)`` waits
+        for at most those, not for every item of this call. Without a pool the items run
+        here, one by one, as the results are asked for."""
+        if self._pool is None:
+            return map(fn, items)
+        return _Background(self._pool, fn, items, window or self.jobs).results()
+
+
+class _Background:
+    """One ``background`` call: a sliding window of ``apply_async`` tasks, each result's
+    callback (in the pool's result thread) submitting the next item."""
+
+    def __init__(
+        self, pool: Any, fn: Callable[..., object], items: Sequence[object], window: int
+    ) -> None:
+        self.pool = pool
+        self.fn = fn
+        self.items = items
+        self.got: list[object] = [_MISSING] * len(items)
+        #: the first item that failed, and its exception
+        self.failed: tuple[int, BaseException] | None = None
+        self.ready = threading.Condition()
+        self.next = 0
+        self.stopped = False
+        with self.ready:
+            for _ in range(min(window, len(items))):
+                self._submit()
+
+    def _submit(self) -> None:
+        """Hand the next item to the pool (call with ``self.ready`` held)."""
+        if self.stopped or self.next >= len(self.items):
+            return
+        i = self.next
+        self.next += 1
+        try:
+            self.pool.apply_async(
+                self.fn,
+                (self.items[i],),
+                callback=lambda out: self._done(i, out),
+                error_callback=lambda exc: self._failed(i, exc),
+            )
+        except ValueError as exc:  # the pool is closing: nobody waits for the rest
+            self._fail(i, exc)
+
+    def _done(self, i: int, out: object) -> None:
+        with self.ready:
+            self.got[i] = out
+            self._submit()
+            self.ready.notify_all()
+
+    def _failed(self, i: int, exc: BaseException) -> None:
+        with self.ready:
+            self._fail(i, exc)
+
+    def _fail(self, i: int, exc: BaseException) -> None:
+        """Item ``i`` failed: submit no more (call with ``self.ready`` held)."""
+        if self.failed is None or i < self.failed[0]:
+            self.failed = (i, exc)
+        self.stopped = True
+        self.ready.notify_all()
+
+    def results(self) -> Iterator[object]:
+        try:
+            for i in range(len(self.items)):
+                with self.ready:
+                    # the items before a failed one still come back first, as with imap
+                    while self.got[i] is _MISSING and (self.failed is None or self.failed[0] > i):
+                        self.ready.wait()
+                    out = self.got[i]
+                    if out is _MISSING:
+                        assert self.failed is not None
+                        raise self.failed[1]
+                    self.got[i] = None  # handed over: not kept here
+                yield out
+        finally:
+            with self.ready:
+                self.stopped = True
 
 
 @contextmanager
@@ -33,7 +121,7 @@ def local_mapper(jobs: int | None = None) -> Iterator[LocalMapper]:
     ctx = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
     pool = ctx.Pool(jobs)
     try:
-        yield LocalMapper(pool)
+        yield LocalMapper(pool, jobs)
     finally:
         pool.close()
         pool.join()

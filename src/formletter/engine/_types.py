@@ -1,0 +1,104 @@
+"""The engine's data: what a stage takes and gives, shared by every engine's modules."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from formletter.align import AlignParams
+from formletter.candidates import LSHParams
+from formletter.models import Family, LetterDiff, Link, Template
+from formletter.normalize import Tokens
+
+__all__ = [
+    "Analysis",
+    "AnalysisParams",
+    "BodyRecord",
+    "ComponentJob",
+    "DiffMany",
+    "FamilyOutcome",
+    "Mapper",
+    "Progress",
+    "Screen",
+]
+
+#: ``mapper(fn, items)`` runs ``fn`` over ``items`` and yields results in order
+Mapper = Callable[[Callable[..., object], Sequence[object]], Iterable[object]]
+#: ``(params, flags)``: a letter flagged True whose diff does not hold the template (the
+#: link test with the template as the other letter) comes back as None, not as its diff
+Screen = tuple[AlignParams, Sequence[bool]]
+
+
+class DiffMany(Protocol):
+    """``diff_many(template, [(record, tokens or None), ...], screen)``: each letter's
+    diff, in order (None for a letter the screen drops; tokens are given for those)."""
+
+    def __call__(
+        self,
+        template: Template,
+        items: Sequence[tuple[BodyRecord, Tokens | None]],
+        screen: Screen | None = None,
+    ) -> list[LetterDiff | None]: ...
+
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class BodyRecord:
+    """What the engine needs of one letter."""
+
+    letter_id: str
+    text: str
+    body_start: int
+    body_end: int
+    #: anatomy values that may fill template slots
+    hints: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisParams:
+    lsh: LSHParams = field(default_factory=LSHParams)
+    align: AlignParams = field(default_factory=AlignParams)
+    #: most distinct variants a template is built from
+    template_sample: int = 60
+    #: candidate pairs verified per scheduling round
+    verify_round: int = 2048
+    #: a component with at least this many letters has its diffs spread over the workers
+    split_diffs_at: int = 400
+    #: a member is diffed against a template only when at least this share of its word
+    #: k-grams, or of the template's, occur in the other (a cheap bound: holding a
+    #: template needs half of one side aligned)
+    prefilter: float = 0.25
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentJob:
+    """One connected component, self-contained so it can be shipped to any worker."""
+
+    records: tuple[BodyRecord, ...]
+    tokens: tuple[Tokens, ...]
+    #: duplicates[i] = records (same folded body as records[i]) that follow its family
+    duplicates: tuple[tuple[BodyRecord, ...], ...]
+    #: candidate-graph weight of each record (centrality)
+    weights: tuple[float, ...]
+    #: candidate pairs (local indices) and the verified links among them
+    candidates: tuple[tuple[int, int], ...]
+    links: tuple[tuple[int, int], ...]
+    params: AnalysisParams
+
+
+@dataclass(frozen=True, slots=True)
+class FamilyOutcome:
+    families: tuple[Family, ...]
+    #: (letter_id, family_id, similarity, coverage)
+    memberships: tuple[tuple[str, str, float, float], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    families: tuple[Family, ...]
+    memberships: tuple[tuple[str, str, float, float], ...]
+    links: tuple[Link, ...]
+    stats: Mapping[str, float]

@@ -1,0 +1,69 @@
+"""The local engine's mapper: ordered results, and ``background`` work that hands the
+workers a few items at a time, so later work does not queue behind all of it."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from formletter.engine import local_mapper
+
+
+def _square(x: int) -> int:
+    return x * x
+
+
+def _nap(x: float) -> float:
+    time.sleep(x)
+    return x
+
+
+def _pid(_: object) -> int:
+    return os.getpid()
+
+
+def _fail_on_three(x: int) -> int:
+    if x == 3:
+        raise ValueError("three")
+    return x
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+@pytest.mark.parametrize("window", [None, 1, 5])
+def test_background_results_come_back_in_order(jobs: int, window: int | None) -> None:
+    with local_mapper(jobs) as mapper:
+        assert list(mapper.background(_square, list(range(40)), window)) == [
+            x * x for x in range(40)
+        ]
+        assert list(mapper.background(_square, [])) == []
+
+
+def test_background_runs_in_the_workers() -> None:
+    with local_mapper(2) as mapper:
+        pids = set(mapper.background(_pid, list(range(8))))
+    assert pids and os.getpid() not in pids
+
+
+def test_background_raises_the_items_exception_unchanged() -> None:
+    with local_mapper(2) as mapper:
+        got = mapper.background(_fail_on_three, list(range(10)))
+        assert [next(got) for _ in range(3)] == [0, 1, 2]
+        with pytest.raises(ValueError, match="three"):
+            next(got)
+        # the pool still works afterwards
+        assert list(mapper(_square, [1, 2, 3])) == [1, 4, 9]
+
+
+def test_later_work_does_not_wait_for_all_background_items() -> None:
+    """20 background naps of 0.2 s on 2 workers take ~2 s; work sent after them through
+    ``mapper(...)`` waits for at most the two naps already handed out."""
+    with local_mapper(2) as mapper:
+        list(mapper(_square, [1, 2, 3]))  # the workers are up
+        pending = mapper.background(_nap, [0.2] * 20)
+        start = time.perf_counter()
+        assert list(mapper(_square, [4, 5])) == [16, 25]
+        waited = time.perf_counter() - start
+        assert list(pending) == [0.2] * 20
+        assert waited < 1.0
