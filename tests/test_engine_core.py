@@ -49,7 +49,8 @@ def test_no_batches_give_an_empty_sketch() -> None:
 def test_few_collections_raises_thresholds_and_restores_them() -> None:
     import gc
 
-    from formletter.engine._core import GC_THRESHOLDS, few_collections
+    from formletter.engine._core import few_collections
+    from formletter.engine._types import GC_THRESHOLDS
 
     before = gc.get_threshold()
     with few_collections():
@@ -62,3 +63,22 @@ def test_few_collections_raises_thresholds_and_restores_them() -> None:
     except KeyError:
         pass
     assert gc.get_threshold() == before
+
+
+def test_pool_processes_run_with_the_engine_thresholds() -> None:
+    import gc
+
+    from formletter.engine import local_mapper
+    from formletter.engine._types import GC_THRESHOLDS
+
+    before = gc.get_threshold()
+    with local_mapper(2) as mapper:
+        got = list(mapper(_thresholds, [0, 1]))
+    assert got == [GC_THRESHOLDS, GC_THRESHOLDS]
+    assert gc.get_threshold() == before  # the driver's own is left alone
+
+
+def _thresholds(_: int) -> tuple[int, int, int]:
+    import gc
+
+    return gc.get_threshold()

@@ -39,6 +39,7 @@ from formletter.align import (
 from formletter.candidates import candidate_pairs
 from formletter.engine._families import _run_components, build_families
 from formletter.engine._types import (
+    GC_THRESHOLDS,
     Analysis,
     AnalysisParams,
     BodyRecord,
@@ -109,10 +110,6 @@ def _representatives(tokens: Sequence[Tokens]) -> npt.NDArray[np.int64]:
 
 def _chunks(seq: Sequence[object], size: int) -> list[Sequence[object]]:
     return [seq[i : i + size] for i in range(0, len(seq), size)]
-
-
-#: garbage-collector thresholds while the engine runs (see :func:`few_collections`)
-GC_THRESHOLDS = (50_000, 50, 50)
 
 
 @contextmanager

@@ -37,8 +37,11 @@ from formletter.template import MemberText, build_template
 __all__ = ["build_families", "diff_items", "spread_diffs"]
 
 
-def _member(r: BodyRecord, weight: int = 1) -> MemberText:
-    return MemberText(r.letter_id, r.text, r.body_start, r.body_end, dict(r.hints), weight)
+def _member(r: BodyRecord, weight: int = 1, tokens: Tokens | None = None) -> MemberText:
+    """``tokens``: the body's tokens when already made (the template then reuses them)."""
+    return MemberText(
+        r.letter_id, r.text, r.body_start, r.body_end, dict(r.hints), weight, tokens=tokens
+    )
 
 
 def _run_components(
@@ -462,7 +465,7 @@ def _template_for(
     piv: int,
     job: ComponentJob,
 ) -> Template:
-    members = [_member(recs[m], 1 + len(job.duplicates[m])) for m in sample]
+    members = [_member(recs[m], 1 + len(job.duplicates[m]), job.tokens[m]) for m in sample]
     return build_template("", members, pivot=sample.index(piv), max_sample=params.template_sample)
 
 

@@ -11,6 +11,10 @@ from formletter.candidates import LSHParams
 from formletter.models import Family, LetterDiff, Link, Template
 from formletter.normalize import Tokens
 
+#: garbage-collector thresholds while the engine runs (``_core.few_collections``) and in
+#: the local pool's processes
+GC_THRESHOLDS = (50_000, 50, 50)
+
 __all__ = [
     "Analysis",
     "AnalysisParams",

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
+
+from formletter.engine._types import GC_THRESHOLDS
 
 __all__ = ["LocalMapper", "local_mapper"]
 
@@ -111,6 +114,12 @@ class _Background:
                 self.stopped = True
 
 
+def _worker_start() -> None:
+    """In each pool process: the engine's garbage-collector thresholds, for good (the
+    process only runs engine jobs; see ``few_collections``)."""
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
 @contextmanager
 def local_mapper(jobs: int | None = None) -> Iterator[LocalMapper]:
     """A mapper over ``jobs`` processes (default: all cores; 1 = no pool)."""
@@ -119,7 +128,7 @@ def local_mapper(jobs: int | None = None) -> Iterator[LocalMapper]:
         yield LocalMapper(None)
         return
     ctx = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
-    pool = ctx.Pool(jobs)
+    pool = ctx.Pool(jobs, initializer=_worker_start)
     try:
         yield LocalMapper(pool, jobs)
     finally:
