@@ -42,6 +42,7 @@ __all__ = [
     "LineInfo",
     "SubPart",
     "classify",
+    "line_at",
     "make_part",
     "split_lines",
 ]
@@ -65,20 +66,25 @@ class Line(NamedTuple):
         return self.start == self.end
 
 
+_new_line: Callable[..., Line] = tuple.__new__
+
+
+def line_at(raw: str, pos: int) -> Line:
+    """The line whose raw text (no newline) is ``raw``, starting at offset ``pos``."""
+    seg = raw.strip()
+    if not seg:
+        return _new_line(Line, (pos, pos, ""))
+    # ``seg`` starts with the first non-space character of ``raw``
+    a = pos if raw[0] == seg[0] else pos + raw.find(seg)
+    return _new_line(Line, (a, a + len(seg), seg))
+
+
 def split_lines(text: str, start: int, end: int) -> list[Line]:
     """The lines of ``text[start:end]``; ``start`` should be a line start."""
     out: list[Line] = []
-    append = out.append
-    new = tuple.__new__
     pos = start
     for raw in text[start:end].split("\n"):
-        seg = raw.strip()
-        if seg:
-            # ``seg`` starts with the first non-space character of ``raw``
-            a = pos if raw[0] == seg[0] else pos + raw.find(seg)
-            append(new(Line, (a, a + len(seg), seg)))
-        else:
-            append(new(Line, (pos, pos, "")))
+        out.append(line_at(raw, pos))
         pos += len(raw) + 1
     return out
 
@@ -101,20 +107,13 @@ class Forward:
         if i < len(lines):
             return lines[i]
         text, hi = self._text, self._hi
-        new = tuple.__new__
         while len(lines) <= i:
             pos = self._pos
             if pos > hi:
                 return None
             nl = text.find("\n", pos, hi)
             e = nl if nl >= 0 else hi
-            raw = text[pos:e]
-            seg = raw.strip()
-            if seg:
-                a = pos if raw[0] == seg[0] else pos + raw.find(seg)
-                lines.append(new(Line, (a, a + len(seg), seg)))
-            else:
-                lines.append(new(Line, (pos, pos, "")))
+            lines.append(line_at(text[pos:e], pos))
             self._pos = e + 1
         return lines[i]
 

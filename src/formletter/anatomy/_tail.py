@@ -11,7 +11,7 @@ import re
 from functools import lru_cache
 
 from ._builder import WRAPPER_KINDS, Builder
-from ._lines import MAX_LINE, Line, LineInfo, classify
+from ._lines import MAX_LINE, Line, LineInfo, classify, line_at
 from ._patterns import EMAIL_SIG_MARKER, SIGNOFF, SIGNOFF_INLINE, canonical_signoff
 from .names import read_name_line
 
@@ -41,20 +41,13 @@ class Backward:
         if r < len(rev):
             return rev[r]
         text, lo = self._text, self._lo
-        new = tuple.__new__
         while len(rev) <= r:
             end = self._end
             if end < lo:
                 return None
             nl = text.rfind("\n", lo, end)
             a = nl + 1 if nl >= 0 else lo
-            raw = text[a:end]
-            seg = raw.strip()
-            if seg:
-                s = a if raw[0] == seg[0] else a + raw.find(seg)
-                rev.append(new(Line, (s, s + len(seg), seg)))
-            else:
-                rev.append(new(Line, (a, a, "")))
+            rev.append(line_at(text[a:end], a))
             self._end = nl if nl >= 0 else lo - 1
         return rev[r]
 
