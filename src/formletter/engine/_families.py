@@ -269,15 +269,15 @@ def build_families(job: ComponentJob, diff_many: DiffMany = diff_items) -> Famil
         bad: list[int] = []
         in_star = set(star)
         near = overlap.near(template, group, params.prefilter)
-        to_diff = [m for m, ok in zip(group, near, strict=True) if ok or m in in_star]
-        # members outside the star are kept only if their diff holds the template: one
-        # that does not is dropped where it is diffed, its diff never used
-        got = diff_many(
+        diffs = _grow(
             template,
-            [(recs[m], toks[m]) for m in to_diff],
-            (params.align, [m not in in_star for m in to_diff]),
+            star,
+            [m for m, ok in zip(group, near, strict=True) if ok],
+            neighbours,
+            lambda ms: [(recs[m], toks[m]) for m in ms],
+            diff_many,
+            params.align,
         )
-        diffs = {m: d for m, d in zip(to_diff, got, strict=True) if d is not None}
         for m in group:
             d = diffs.get(m)
             holds = d is not None and _holds(d, len(toks[m]), params.align)
@@ -292,6 +292,39 @@ def build_families(job: ComponentJob, diff_many: DiffMany = diff_items) -> Famil
             groups.append(bad)
         fin(sorted(keep), pivot_index=piv, template=template, diffs=diffs)
     return FamilyOutcome(tuple(out_families), tuple(out_members))
+
+
+def _grow(
+    template: Template,
+    star: Sequence[int],
+    near: Sequence[int],
+    neighbours: Mapping[int, Sequence[int]],
+    items: Callable[[Sequence[int]], list[tuple[BodyRecord, Tokens | None]]],
+    diff_many: DiffMany,
+    params: AlignParams,
+) -> dict[int, LetterDiff]:
+    """The diffs of the star and of the members that hold ``template``, found by growing
+    from the star along candidate pairs: a member is diffed only when it is near the
+    template (``near``) and a candidate of the star or of a member found to hold it.
+    A member the growth never reaches is not diffed (it is left for a later template).
+
+    The star's diffs are kept whatever they show; the others are screened where they are
+    diffed, so a member that does not hold the template costs no trip back."""
+    in_star = set(star)
+    open_ = set(near) - in_star
+    diffs: dict[int, LetterDiff] = {}
+    wave = sorted(in_star)
+    while wave:
+        got = diff_many(template, items(wave), (params, [m not in in_star for m in wave]))
+        grown: set[int] = set()
+        for m, d in zip(wave, got, strict=True):
+            if d is None:
+                continue
+            diffs[m] = d
+            grown.update(y for y in neighbours.get(m, ()) if y in open_)
+        open_ -= grown
+        wave = sorted(grown)
+    return diffs
 
 
 def _isin_u64(
