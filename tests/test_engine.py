@@ -43,6 +43,7 @@ from formletter.engine._families import (
     _isin_u64,
     _Overlap,
     _pack_diffs,
+    _PivotLinks,
     _unpack_diffs,
     diff_items,
 )
@@ -269,6 +270,23 @@ def test_the_overlap_test_passes_members_and_stops_strangers() -> None:
     # the k-gram arrays shrink to a small group, and grow back for members outside it
     assert overlap.near(template, [0], 0.15) == [True]
     assert overlap.near(template, [1, 2], 0.15) == [True, False]
+
+
+def test_a_pivot_links_as_verify_says(small_corpus: list[BodyRecord]) -> None:
+    toks = [tokenize(r.text, r.body_start, r.body_end) for r in small_corpus[:40]]
+    links = _PivotLinks(toks, AlignParams())
+    for piv in (0, 7, 21):
+        cands = [m for m in range(len(toks)) if m != piv]
+        got = links.of(piv, cands)
+        want = {}
+        for m in cands:
+            a, b = min(piv, m), max(piv, m)
+            link = verify("a", toks[a], "b", toks[b], AlignParams(), with_passages=False)
+            if is_link(link):
+                want[m] = link.score
+        assert got == want
+        assert links.of(piv, cands[:5]) == {m: s for m, s in want.items() if m in cands[:5]}
+    assert any(links.of(p, range(40)) for p in range(40))  # the corpus has links to find
 
 
 def test_a_family_grows_from_its_star_along_candidate_pairs() -> None:

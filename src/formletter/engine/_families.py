@@ -17,7 +17,7 @@ from typing import cast
 import numpy as np
 import numpy.typing as npt
 
-from formletter.align import AlignParams, is_link, verify
+from formletter.align import AlignParams, align_pairs, could_link_many, kgram_table_of
 from formletter.diff import _diff_ops, diff_letter, template_tokens
 from formletter.engine._types import (
     AnalysisParams,
@@ -29,7 +29,7 @@ from formletter.engine._types import (
     Screen,
 )
 from formletter.families import UnionFind, family_id_for, pivot
-from formletter.models import Family, LetterDiff, Link, Template, TemplateSegment
+from formletter.models import Family, LetterDiff, Template, TemplateSegment
 from formletter.normalize import Tokens
 from formletter.sketch import kgram_hashes
 from formletter.template import MemberText, build_template
@@ -212,22 +212,7 @@ def build_families(job: ComponentJob, diff_many: DiffMany = diff_items) -> Famil
     for a, b in job.candidates:
         neighbours.setdefault(a, []).append(b)
         neighbours.setdefault(b, []).append(a)
-    link_cache: dict[tuple[int, int], Link] = {}
-
-    def linked(a: int, b: int) -> Link:
-        key = (min(a, b), max(a, b))
-        got = link_cache.get(key)
-        if got is None:
-            got = verify(
-                recs[key[0]].letter_id,
-                toks[key[0]],
-                recs[key[1]].letter_id,
-                toks[key[1]],
-                params.align,
-                with_passages=False,
-            )
-            link_cache[key] = got
-        return got
+    links = _PivotLinks(toks, params.align)
 
     out_families: list[Family] = []
     out_members: list[tuple[str, str, float, float]] = []
@@ -246,17 +231,8 @@ def build_families(job: ComponentJob, diff_many: DiffMany = diff_items) -> Famil
             continue
         members = set(group)
         piv = pivot(group, weights, lengths)
-        star = [
-            piv,
-            *sorted(
-                (
-                    m
-                    for m in set(neighbours.get(piv, ()))
-                    if m in members and is_link(linked(piv, m), params.align)
-                ),
-                key=lambda m: (-linked(piv, m).score, m),
-            )[: params.template_sample - 1],
-        ]
+        linked = links.of(piv, [m for m in set(neighbours.get(piv, ())) if m in members])
+        star = [piv, *sorted(linked, key=lambda m: (-linked[m], m))[: params.template_sample - 1]]
         if len(star) < 2:
             # the pivot links to nobody here any more: set it aside, go on with the rest
             rest = [m for m in group if m != piv]
@@ -292,6 +268,44 @@ def build_families(job: ComponentJob, diff_many: DiffMany = diff_items) -> Famil
             groups.append(bad)
         fin(sorted(keep), pivot_index=piv, template=template, diffs=diffs)
     return FamilyOutcome(tuple(out_families), tuple(out_members))
+
+
+class _PivotLinks:
+    """Which candidates of a pivot it links to, and how strongly (the link's score), for
+    a whole star at once: the pairs are aligned together (``align_pairs``, the verify
+    stage's numbers) and remembered, as a pivot can come back in a smaller group."""
+
+    def __init__(self, toks: Sequence[Tokens], params: AlignParams) -> None:
+        self.toks = toks
+        self.params = params
+        #: (lower, higher member) -> the pair's score, or None when it does not link
+        self.known: dict[tuple[int, int], float | None] = {}
+
+    def of(self, piv: int, cands: Iterable[int]) -> dict[int, float]:
+        """``{candidate: score}`` of the candidates that ``piv`` links to."""
+        keys = {m: (min(piv, m), max(piv, m)) for m in cands}
+        todo = sorted({k for k in keys.values() if k not in self.known})
+        if todo:
+            texts = sorted({x for k in todo for x in k})
+            at = {x: i for i, x in enumerate(texts)}
+            table = kgram_table_of([self.toks[x].ids for x in texts], self.params.k)
+            pa = np.array([at[a] for a, _ in todo], dtype=np.int64)
+            pb = np.array([at[b] for _, b in todo], dtype=np.int64)
+            cov_a, cov_b, _ = align_pairs(table, pa, pb, self.params)
+            na, nb = table.words[pa], table.words[pb]
+            ok = could_link_many(cov_a, cov_b, na, nb, self.params).tolist()
+            score = np.maximum(
+                np.where(na > 0, cov_a / np.maximum(na, 1), 0.0),
+                np.where(nb > 0, cov_b / np.maximum(nb, 1), 0.0),
+            ).tolist()
+            for k, good, sc in zip(todo, ok, score, strict=True):
+                self.known[k] = sc if good else None
+        out: dict[int, float] = {}
+        for m, k in keys.items():
+            sc = self.known[k]
+            if sc is not None:
+                out[m] = sc
+        return out
 
 
 def _grow(
