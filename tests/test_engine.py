@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -31,15 +32,24 @@ from _engine_helpers import (
     run_engine,
     wrap,
 )
-from formletter.align import could_link, coverage_bound, is_link, verify
+from formletter.align import AlignParams, could_link, coverage_bound, is_link, verify
 from formletter.anatomy import parse
 from formletter.diff import apply_diff, diff_letter
 from formletter.engine import Analysis, AnalysisParams, BodyRecord, analyze_bodies, local_mapper
 from formletter.engine._core import _Kgrams, _plan_round, _verify_pairs
-from formletter.engine._families import _carry, _isin_u64, _Overlap, _pack_diffs, _unpack_diffs
+from formletter.engine._families import (
+    _carry,
+    _grow,
+    _isin_u64,
+    _Overlap,
+    _pack_diffs,
+    _PivotLinks,
+    _unpack_diffs,
+    diff_items,
+)
 from formletter.evaluate import Prediction, load_truth, score
 from formletter.models import DiffOp, LetterDiff, letter_id_for
-from formletter.normalize import tokenize
+from formletter.normalize import Tokens, tokenize
 from formletter.sketch import kgram_hashes
 from formletter.synth import generate
 from formletter.template import MemberText, build_template
@@ -260,6 +270,57 @@ def test_the_overlap_test_passes_members_and_stops_strangers() -> None:
     # the k-gram arrays shrink to a small group, and grow back for members outside it
     assert overlap.near(template, [0], 0.15) == [True]
     assert overlap.near(template, [1, 2], 0.15) == [True, False]
+
+
+def test_a_pivot_links_as_verify_says(small_corpus: list[BodyRecord]) -> None:
+    toks = [tokenize(r.text, r.body_start, r.body_end) for r in small_corpus[:40]]
+    links = _PivotLinks(toks, AlignParams())
+    for piv in (0, 7, 21):
+        cands = [m for m in range(len(toks)) if m != piv]
+        got = links.of(piv, cands)
+        want = {}
+        for m in cands:
+            a, b = min(piv, m), max(piv, m)
+            link = verify("a", toks[a], "b", toks[b], AlignParams(), with_passages=False)
+            if is_link(link):
+                want[m] = link.score
+        assert got == want
+        assert links.of(piv, cands[:5]) == {m: s for m, s in want.items() if m in cands[:5]}
+    assert any(links.of(p, range(40)) for p in range(40))  # the corpus has links to find
+
+
+def test_a_family_grows_from_its_star_along_candidate_pairs() -> None:
+    nhs = join(TEMPLATES["nhs"])
+    template = build_template("", [MemberText("m", nhs, 0, len(nhs))])
+    texts = [
+        nhs,  # 0: the star
+        join(TEMPLATES["nhs"][:3]),  # 1: holds, a candidate of the star
+        join([*TEMPLATES["nhs"], PERSONAL[0]]),  # 2: holds, a candidate of 1 only
+        nhs.replace("Government", "government"),  # 3: holds, no candidate pair at all
+        join(TEMPLATES["climate"]),  # 4: a candidate of the star, does not hold
+        join([*TEMPLATES["climate"], TEMPLATES["nhs"][0]]),  # 5: a candidate of 4 only
+    ]
+    records = [record(t, str(i)) for i, t in enumerate(texts)]
+    toks = [tokenize(t) for t in texts]
+    neighbours = {0: [1, 4], 1: [0, 2], 2: [1], 4: [0, 5], 5: [4]}
+    calls: list[list[int]] = []
+
+    def items(ms: Sequence[int]) -> list[tuple[BodyRecord, Tokens | None]]:
+        calls.append(list(ms))
+        return [(records[m], toks[m]) for m in ms]
+
+    got = _grow(template, [0], range(6), neighbours, items, diff_items, AlignParams())
+    # the star, then its candidates, then the candidates of those that held
+    assert calls == [[0], [1, 4], [2]]
+    assert sorted(got) == [0, 1, 2]
+    for m, d in got.items():
+        assert d == diff_letter(template, records[m].letter_id, texts[m], 0, len(texts[m]))
+    # a member not near the template is never diffed, even as a candidate of a holder
+    calls.clear()
+    assert sorted(
+        _grow(template, [0], [0, 2, 4], neighbours, items, diff_items, AlignParams())
+    ) == [0]
+    assert calls == [[0], [4]]
 
 
 @settings(max_examples=60, deadline=None)

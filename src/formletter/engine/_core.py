@@ -11,9 +11,10 @@ Stages (each stage's unit of work is independent, so an engine may run it anywhe
    connected by verified links (connectivity is all that components need).
 5. ``build_families`` (in ``_families``): per connected component, the anti-chaining
    loop: a template is built around the component's most central letter and its direct
-   links; members that do not hold that template (by their diff against it) are split
-   off, and the loop goes on over them. A cheap k-gram overlap test spares clear
-   non-members the diff, and the diffs of a large component are spread over the workers.
+   links; the family grows from there along candidate pairs, through the members that
+   hold that template (by their diff against it); the rest are split off, and the loop
+   goes on over them. A cheap k-gram overlap test spares clear non-members the diff,
+   and the diffs of a large component are spread over the workers.
    Then every member (duplicates included) is diffed against its family template.
 """
 

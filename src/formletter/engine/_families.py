@@ -17,7 +17,7 @@ from typing import cast
 import numpy as np
 import numpy.typing as npt
 
-from formletter.align import AlignParams, is_link, verify
+from formletter.align import AlignParams, align_pairs, could_link_many, kgram_table_of
 from formletter.diff import _diff_ops, diff_letter, template_tokens
 from formletter.engine._types import (
     AnalysisParams,
@@ -29,7 +29,7 @@ from formletter.engine._types import (
     Screen,
 )
 from formletter.families import UnionFind, family_id_for, pivot
-from formletter.models import Family, LetterDiff, Link, Template, TemplateSegment
+from formletter.models import Family, LetterDiff, Template, TemplateSegment
 from formletter.normalize import Tokens
 from formletter.sketch import kgram_hashes
 from formletter.template import MemberText, build_template
@@ -212,22 +212,7 @@ def build_families(job: ComponentJob, diff_many: DiffMany = diff_items) -> Famil
     for a, b in job.candidates:
         neighbours.setdefault(a, []).append(b)
         neighbours.setdefault(b, []).append(a)
-    link_cache: dict[tuple[int, int], Link] = {}
-
-    def linked(a: int, b: int) -> Link:
-        key = (min(a, b), max(a, b))
-        got = link_cache.get(key)
-        if got is None:
-            got = verify(
-                recs[key[0]].letter_id,
-                toks[key[0]],
-                recs[key[1]].letter_id,
-                toks[key[1]],
-                params.align,
-                with_passages=False,
-            )
-            link_cache[key] = got
-        return got
+    links = _PivotLinks(toks, params.align)
 
     out_families: list[Family] = []
     out_members: list[tuple[str, str, float, float]] = []
@@ -246,17 +231,8 @@ def build_families(job: ComponentJob, diff_many: DiffMany = diff_items) -> Famil
             continue
         members = set(group)
         piv = pivot(group, weights, lengths)
-        star = [
-            piv,
-            *sorted(
-                (
-                    m
-                    for m in set(neighbours.get(piv, ()))
-                    if m in members and is_link(linked(piv, m), params.align)
-                ),
-                key=lambda m: (-linked(piv, m).score, m),
-            )[: params.template_sample - 1],
-        ]
+        linked = links.of(piv, [m for m in set(neighbours.get(piv, ())) if m in members])
+        star = [piv, *sorted(linked, key=lambda m: (-linked[m], m))[: params.template_sample - 1]]
         if len(star) < 2:
             # the pivot links to nobody here any more: set it aside, go on with the rest
             rest = [m for m in group if m != piv]
@@ -269,15 +245,15 @@ def build_families(job: ComponentJob, diff_many: DiffMany = diff_items) -> Famil
         bad: list[int] = []
         in_star = set(star)
         near = overlap.near(template, group, params.prefilter)
-        to_diff = [m for m, ok in zip(group, near, strict=True) if ok or m in in_star]
-        # members outside the star are kept only if their diff holds the template: one
-        # that does not is dropped where it is diffed, its diff never used
-        got = diff_many(
+        diffs = _grow(
             template,
-            [(recs[m], toks[m]) for m in to_diff],
-            (params.align, [m not in in_star for m in to_diff]),
+            star,
+            [m for m, ok in zip(group, near, strict=True) if ok],
+            neighbours,
+            lambda ms: [(recs[m], toks[m]) for m in ms],
+            diff_many,
+            params.align,
         )
-        diffs = {m: d for m, d in zip(to_diff, got, strict=True) if d is not None}
         for m in group:
             d = diffs.get(m)
             holds = d is not None and _holds(d, len(toks[m]), params.align)
@@ -292,6 +268,77 @@ def build_families(job: ComponentJob, diff_many: DiffMany = diff_items) -> Famil
             groups.append(bad)
         fin(sorted(keep), pivot_index=piv, template=template, diffs=diffs)
     return FamilyOutcome(tuple(out_families), tuple(out_members))
+
+
+class _PivotLinks:
+    """Which candidates of a pivot it links to, and how strongly (the link's score), for
+    a whole star at once: the pairs are aligned together (``align_pairs``, the verify
+    stage's numbers) and remembered, as a pivot can come back in a smaller group."""
+
+    def __init__(self, toks: Sequence[Tokens], params: AlignParams) -> None:
+        self.toks = toks
+        self.params = params
+        #: (lower, higher member) -> the pair's score, or None when it does not link
+        self.known: dict[tuple[int, int], float | None] = {}
+
+    def of(self, piv: int, cands: Iterable[int]) -> dict[int, float]:
+        """``{candidate: score}`` of the candidates that ``piv`` links to."""
+        keys = {m: (min(piv, m), max(piv, m)) for m in cands}
+        todo = sorted({k for k in keys.values() if k not in self.known})
+        if todo:
+            texts = sorted({x for k in todo for x in k})
+            at = {x: i for i, x in enumerate(texts)}
+            table = kgram_table_of([self.toks[x].ids for x in texts], self.params.k)
+            pa = np.array([at[a] for a, _ in todo], dtype=np.int64)
+            pb = np.array([at[b] for _, b in todo], dtype=np.int64)
+            cov_a, cov_b, _ = align_pairs(table, pa, pb, self.params)
+            na, nb = table.words[pa], table.words[pb]
+            ok = could_link_many(cov_a, cov_b, na, nb, self.params).tolist()
+            score = np.maximum(
+                np.where(na > 0, cov_a / np.maximum(na, 1), 0.0),
+                np.where(nb > 0, cov_b / np.maximum(nb, 1), 0.0),
+            ).tolist()
+            for k, good, sc in zip(todo, ok, score, strict=True):
+                self.known[k] = sc if good else None
+        out: dict[int, float] = {}
+        for m, k in keys.items():
+            sc = self.known[k]
+            if sc is not None:
+                out[m] = sc
+        return out
+
+
+def _grow(
+    template: Template,
+    star: Sequence[int],
+    near: Sequence[int],
+    neighbours: Mapping[int, Sequence[int]],
+    items: Callable[[Sequence[int]], list[tuple[BodyRecord, Tokens | None]]],
+    diff_many: DiffMany,
+    params: AlignParams,
+) -> dict[int, LetterDiff]:
+    """The diffs of the star and of the members that hold ``template``, found by growing
+    from the star along candidate pairs: a member is diffed only when it is near the
+    template (``near``) and a candidate of the star or of a member found to hold it.
+    A member the growth never reaches is not diffed (it is left for a later template).
+
+    The star's diffs are kept whatever they show; the others are screened where they are
+    diffed, so a member that does not hold the template costs no trip back."""
+    in_star = set(star)
+    open_ = set(near) - in_star
+    diffs: dict[int, LetterDiff] = {}
+    wave = sorted(in_star)
+    while wave:
+        got = diff_many(template, items(wave), (params, [m not in in_star for m in wave]))
+        grown: set[int] = set()
+        for m, d in zip(wave, got, strict=True):
+            if d is None:
+                continue
+            diffs[m] = d
+            grown.update(y for y in neighbours.get(m, ()) if y in open_)
+        open_ -= grown
+        wave = sorted(grown)
+    return diffs
 
 
 def _isin_u64(
