@@ -65,7 +65,7 @@ _ANATOMY_COMMIT = 4
 #: first batch; each next one twice as many, up to the second number), or this many
 #: characters of letters, or has been read for this many seconds
 _COMMIT_FILES_FIRST = 100
-_COMMIT_FILES = 500
+_COMMIT_FILES = 2000
 _COMMIT_CHARS = 32 * 2**20
 _COMMIT_SECONDS = 2.0
 #: files asked about in one read snapshot at most, and its seconds at most
@@ -237,10 +237,13 @@ class _SeenBefore:
     Asked from the reading thread, through a read-only connection of its own, in read
     snapshots of a few hundred questions (one read transaction per question costs more
     than the question). A database that lives only in memory has no second connection:
-    then the store itself is asked, and the files are read in this thread."""
+    then the store itself is asked, and the files are read in this thread. A store that
+    held no file when the run began is not asked at all: each path comes once in a run,
+    so none can have been read before."""
 
     def __init__(self, store: Store, retry_failed: bool) -> None:
         self._retry_failed = retry_failed
+        self._empty = not store.has_sources()
         self._own: Store | None = None
         if store.path.is_file():
             with suppress(FormletterError):
@@ -257,6 +260,8 @@ class _SeenBefore:
         return self._own is not None
 
     def __call__(self, path: str, sha256: str) -> bool:
+        if self._empty:
+            return False
         with self._lock:
             if self._own is not None and (
                 self._snapshot is None
@@ -279,6 +284,7 @@ class _SeenBefore:
         """Close the own connection (waiting for a question being asked, if any); a
         question asked after this fails with StoreError."""
         with self._lock:
+            self._empty = False
             if self._own is not None:
                 self._end_snapshot()
                 self._own.close()
