@@ -284,6 +284,18 @@ def test_seen_before_asks_only_a_store_that_held_files(tmp_path: Path) -> None:
             known.close()
 
 
+def test_warm_up_parses_in_each_pool_process_and_changes_nothing() -> None:
+    assert pipeline._warm_up_job(None) == 1
+    texts = [pipeline._WARM_UP_TEXT, "Dear Sir,\n\nPlease act.\n\nYours,\nBo Ray\n"]
+    with local_mapper(2) as mapper:
+        pipeline._warm_up(mapper)  # returns at once; the jobs run in the workers
+        got = list(mapper(pipeline._parse_job, [(["a", "b"], texts, True, None)] * 2))
+    with local_mapper(1) as inline:
+        pipeline._warm_up(inline)  # no pool: nothing to warm
+        assert list(inline(pipeline._parse_job, [(["a", "b"], texts, True, None)])) == got[:1]
+    assert got[0] == got[1]
+
+
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_batched_stages_store_what_one_at_a_time_stores(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int

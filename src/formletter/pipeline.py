@@ -29,7 +29,14 @@ from pathlib import Path
 from typing import Any
 
 from formletter.anatomy import Register, parse, resolve_sender
-from formletter.engine import AnalysisParams, BodyRecord, Mapper, analyze_bodies, local_mapper
+from formletter.engine import (
+    AnalysisParams,
+    BodyRecord,
+    LocalMapper,
+    Mapper,
+    analyze_bodies,
+    local_mapper,
+)
 from formletter.errors import EvaluationError, FormletterError, MissingDependencyError
 from formletter.evaluate import TRUTH_FIELDS, Prediction, Scores, load_truth, match_sources, score
 from formletter.ingest import IngestOptions, read_inputs
@@ -144,14 +151,17 @@ def analyze(
     status = "failed"
     counts: dict[str, int] = {}
     try:
-        read, skipped, failed, added, failures = _read(store, paths, options, run, say)
-        counts = {
-            "files_read": read,
-            "files_skipped": skipped,
-            "letters_added": added,
-            "failures": len(failures),
-        }
         with engine_mapper(options.engine, options.jobs, options.scheduler) as mapper:
+            # the workers start, and load the anatomy code, while the files are read here
+            # (they would otherwise sit idle, and load it at the first anatomy batch)
+            _warm_up(mapper)
+            read, skipped, failed, added, failures = _read(store, paths, options, run, say)
+            counts = {
+                "files_read": read,
+                "files_skipped": skipped,
+                "letters_added": added,
+                "failures": len(failures),
+            }
             refresh_anatomy(store, options, mapper=mapper, progress=say)
             analysed = run_families(store, options, mapper=mapper, progress=say)
         stats = store.stats()
@@ -170,6 +180,23 @@ def analyze(
         analysed=analysed,
         failures=tuple(failures),
     )
+
+
+#: parsed once in each pool process before the anatomy stage (see :func:`_warm_up`)
+_WARM_UP_TEXT = "1 March 2019\n\nDear Constituent,\n\nThank you.\n\nYours sincerely,\n\nAnn Lee\n"
+
+
+def _warm_up_job(_: object) -> int:
+    """In a pool process: import the anatomy code and parse a letter once (lazy imports,
+    compiled patterns), so that the first anatomy batch does not wait for it."""
+    return len(parse_letters([_WARM_UP_TEXT]))
+
+
+def _warm_up(mapper: Mapper) -> None:
+    """Hand each process of a local pool a warm-up job, without waiting for it (other
+    mappers: nothing; a failure there would show again in the anatomy stage)."""
+    if isinstance(mapper, LocalMapper) and mapper.jobs > 1:
+        mapper(_warm_up_job, [None] * mapper.jobs)
 
 
 def _read(
