@@ -26,9 +26,9 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
-# C0 control bytes that never appear in text (tab, newlines, form feed and ESC excluded).
 #: the byte-order marks above, for one ``startswith``
 _BOM_PREFIXES = tuple(bom for bom, _ in _BOMS)
+# C0 control bytes that never appear in text (tab, newlines, form feed and ESC excluded).
 _BINARY_BYTES = bytes([*range(0x01, 0x09), *range(0x0E, 0x1B), *range(0x1C, 0x20)])
 _SNIFF = 64 * 1024
 #: how much of a file charset-normalizer looks at
