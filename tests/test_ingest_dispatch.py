@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from formletter.ingest import IngestOptions, content_hash, read_file
+from formletter.ingest.dispatch import read_bytes
 from formletter.ingest.render import text_pdf_bytes, write_docx, write_mbox, write_zip
 
 LETTER = "Dear Sir,\n\nThank you.\n\nYours,\nAnn"
@@ -75,6 +76,9 @@ def test_hash_and_size(tmp_path: Path) -> None:
     assert result.size == len(data)
     assert result.path == str(path)
     assert content_hash(path, 10**9) == (result.sha256, result.size)
+    # a caller that hashed the bytes already hands the hash over: the same result
+    given = read_bytes(path, data, IngestOptions(), sha256=result.sha256)
+    assert given == result == read_bytes(path, data, IngestOptions())
 
 
 def test_huge_sparse_file_is_refused_without_reading_it(tmp_path: Path) -> None:

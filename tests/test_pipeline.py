@@ -14,9 +14,11 @@ import pytest
 from formletter import pipeline
 from formletter.anatomy import Register
 from formletter.engine import local_mapper
+from formletter.errors import StoreError
 from formletter.evaluate import format_scores
 from formletter.export import export_rows
 from formletter.ingest import IngestOptions, read_file, render
+from formletter.models import Failure, SourceResult
 from formletter.pipeline import (
     AnalyzeOptions,
     analyze,
@@ -263,6 +265,35 @@ def _mixed_corpus(tmp_path: Path, letters: int) -> Path:
     (folder / "zz-empty.txt").write_bytes(b"")
     (folder / "zz-binary.txt").write_bytes(bytes(range(256)) * 8)
     return folder
+
+
+def test_seen_before_asks_only_a_store_that_held_files(tmp_path: Path) -> None:
+    path = str(tmp_path / "a.txt")
+    with open_store(tmp_path / "x.db") as store:
+        empty = pipeline._SeenBefore(store, retry_failed=False)
+        store.record_source(SourceResult(path, "a" * 64, 1, failures=(Failure(path, "x"),)))
+        # asked after the run began: nothing was read before it, whatever it wrote since
+        assert not empty(path, "a" * 64)
+        empty.close()
+        with pytest.raises(StoreError):
+            empty(path, "a" * 64)  # closed: asking is a mistake, as before
+        for retry_failed, seen in ((False, True), (True, False)):
+            known = pipeline._SeenBefore(store, retry_failed=retry_failed)
+            assert known(path, "a" * 64) is seen
+            assert not known(path, "b" * 64)
+            known.close()
+
+
+def test_warm_up_parses_in_each_pool_process_and_changes_nothing() -> None:
+    assert pipeline._warm_up_job(None) == 1
+    texts = [pipeline._WARM_UP_TEXT, "Dear Sir,\n\nPlease act.\n\nYours,\nBo Ray\n"]
+    with local_mapper(2) as mapper:
+        pipeline._warm_up(mapper)  # returns at once; the jobs run in the workers
+        got = list(mapper(pipeline._parse_job, [(["a", "b"], texts, True, None)] * 2))
+    with local_mapper(1) as inline:
+        pipeline._warm_up(inline)  # no pool: nothing to warm
+        assert list(inline(pipeline._parse_job, [(["a", "b"], texts, True, None)])) == got[:1]
+    assert got[0] == got[1]
 
 
 @pytest.mark.parametrize("jobs", [1, 2])

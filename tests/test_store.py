@@ -21,6 +21,7 @@ from formletter.errors import NotFoundError, SchemaVersionError, StoreError
 from formletter.models import (
     Anatomy,
     DiffOp,
+    Failure,
     Family,
     Letter,
     LetterDiff,
@@ -38,10 +39,13 @@ from formletter.store import (
     MIGRATIONS,
     SCHEMA_VERSION,
     Store,
+    _store,
     open_store,
     template_signature,
 )
+from formletter.store._codec import dump_meta
 from formletter.store._schema import migrate
+from formletter.store._store import _meta_json
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 
@@ -585,6 +589,37 @@ def test_record_source_counts_and_skips(store: Store) -> None:
     assert store.letter_count() == 2
     row = store.letter_row(a.letter_id)
     assert row["run_id"] == run and row["source"] == "f.csv#1"
+
+
+def test_has_sources(store: Store) -> None:
+    assert not store.has_sources()
+    store.record_source(source("bad.txt", failures=[Failure("bad.txt", "empty file")]))
+    assert store.has_sources()  # a failed file counts: it was recorded
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    meta=st.lists(
+        st.tuples(
+            st.one_of(st.text(max_size=6), st.integers(0, 2), st.booleans()),
+            st.one_of(st.text(max_size=10), st.integers(0, 2), st.booleans()),
+        ),
+        max_size=3,
+    )
+)
+def test_meta_json_is_dump_meta(meta: list[tuple[Any, Any]]) -> None:
+    """Remembered or not, asked once or twice, the JSON is dump_meta's; ``1``, ``True``
+    and ``"1"`` (equal keys for a dict, or not) never borrow each other's JSON."""
+    pairs = tuple(meta)
+    for twin in (pairs, tuple((str(k), str(v)) for k, v in pairs), pairs):
+        assert _meta_json(twin) == dump_meta(twin)
+        assert _meta_json(twin) == dump_meta(twin)
+
+
+def test_meta_json_stays_bounded() -> None:
+    for n in range(_store._META_JSON_MAX + 10):
+        assert _meta_json((("row", str(n)),)) == dump_meta((("row", str(n)),))
+    assert len(_store._META_JSON) <= _store._META_JSON_MAX
 
 
 def test_changed_file_drops_its_stale_letters_only(store: Store) -> None:

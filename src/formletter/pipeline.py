@@ -29,7 +29,14 @@ from pathlib import Path
 from typing import Any
 
 from formletter.anatomy import Register, parse, resolve_sender
-from formletter.engine import AnalysisParams, BodyRecord, Mapper, analyze_bodies, local_mapper
+from formletter.engine import (
+    AnalysisParams,
+    BodyRecord,
+    LocalMapper,
+    Mapper,
+    analyze_bodies,
+    local_mapper,
+)
 from formletter.errors import EvaluationError, FormletterError, MissingDependencyError
 from formletter.evaluate import TRUTH_FIELDS, Prediction, Scores, load_truth, match_sources, score
 from formletter.ingest import IngestOptions, read_inputs
@@ -65,7 +72,7 @@ _ANATOMY_COMMIT = 4
 #: first batch; each next one twice as many, up to the second number), or this many
 #: characters of letters, or has been read for this many seconds
 _COMMIT_FILES_FIRST = 100
-_COMMIT_FILES = 500
+_COMMIT_FILES = 2000
 _COMMIT_CHARS = 32 * 2**20
 _COMMIT_SECONDS = 2.0
 #: files asked about in one read snapshot at most, and its seconds at most
@@ -144,14 +151,17 @@ def analyze(
     status = "failed"
     counts: dict[str, int] = {}
     try:
-        read, skipped, failed, added, failures = _read(store, paths, options, run, say)
-        counts = {
-            "files_read": read,
-            "files_skipped": skipped,
-            "letters_added": added,
-            "failures": len(failures),
-        }
         with engine_mapper(options.engine, options.jobs, options.scheduler) as mapper:
+            # the workers start, and load the anatomy code, while the files are read here
+            # (they would otherwise sit idle, and load it at the first anatomy batch)
+            _warm_up(mapper)
+            read, skipped, failed, added, failures = _read(store, paths, options, run, say)
+            counts = {
+                "files_read": read,
+                "files_skipped": skipped,
+                "letters_added": added,
+                "failures": len(failures),
+            }
             refresh_anatomy(store, options, mapper=mapper, progress=say)
             analysed = run_families(store, options, mapper=mapper, progress=say)
         stats = store.stats()
@@ -170,6 +180,23 @@ def analyze(
         analysed=analysed,
         failures=tuple(failures),
     )
+
+
+#: parsed once in each pool process before the anatomy stage (see :func:`_warm_up`)
+_WARM_UP_TEXT = "1 March 2019\n\nDear Constituent,\n\nThank you.\n\nYours sincerely,\n\nAnn Lee\n"
+
+
+def _warm_up_job(_: object) -> int:
+    """In a pool process: import the anatomy code and parse a letter once (lazy imports,
+    compiled patterns), so that the first anatomy batch does not wait for it."""
+    return len(parse_letters([_WARM_UP_TEXT]))
+
+
+def _warm_up(mapper: Mapper) -> None:
+    """Hand each process of a local pool a warm-up job, without waiting for it (other
+    mappers: nothing; a failure there would show again in the anatomy stage)."""
+    if isinstance(mapper, LocalMapper) and mapper.jobs > 1:
+        mapper(_warm_up_job, [None] * mapper.jobs)
 
 
 def _read(
@@ -237,10 +264,13 @@ class _SeenBefore:
     Asked from the reading thread, through a read-only connection of its own, in read
     snapshots of a few hundred questions (one read transaction per question costs more
     than the question). A database that lives only in memory has no second connection:
-    then the store itself is asked, and the files are read in this thread."""
+    then the store itself is asked, and the files are read in this thread. A store that
+    held no file when the run began is not asked at all: each path comes once in a run,
+    so none can have been read before."""
 
     def __init__(self, store: Store, retry_failed: bool) -> None:
         self._retry_failed = retry_failed
+        self._empty = not store.has_sources()
         self._own: Store | None = None
         if store.path.is_file():
             with suppress(FormletterError):
@@ -257,6 +287,8 @@ class _SeenBefore:
         return self._own is not None
 
     def __call__(self, path: str, sha256: str) -> bool:
+        if self._empty:
+            return False
         with self._lock:
             if self._own is not None and (
                 self._snapshot is None
@@ -279,6 +311,7 @@ class _SeenBefore:
         """Close the own connection (waiting for a question being asked, if any); a
         question asked after this fails with StoreError."""
         with self._lock:
+            self._empty = False
             if self._own is not None:
                 self._end_snapshot()
                 self._own.close()

@@ -261,11 +261,14 @@ def read_file(path: Path, options: IngestOptions) -> SourceResult:
     return read_bytes(path, data, options)
 
 
-def read_bytes(path: Path, data: bytes, options: IngestOptions) -> SourceResult:
+def read_bytes(
+    path: Path, data: bytes, options: IngestOptions, *, sha256: str = ""
+) -> SourceResult:
     """Read the content ``data`` of the file at ``path`` (already read by the caller), in
-    this process. Never raises for bad input: problems are failures in the result."""
+    this process. Never raises for bad input: problems are failures in the result.
+    ``sha256``: the hex sha256 of ``data`` when the caller has it already."""
     name = str(path)
-    sha = hashlib.sha256(data).hexdigest()
+    sha = sha256 or hashlib.sha256(data).hexdigest()
     if len(data) > options.max_bytes:
         reason = _too_large(len(data), options.max_bytes)
         return SourceResult(name, sha, len(data), failures=(Failure(name, reason),))

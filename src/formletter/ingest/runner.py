@@ -252,9 +252,9 @@ def _read_inputs(
 
     def tasks() -> Iterator[tuple[_Task, bytes | None]]:
         for path in files:
-            if path in consumed:
+            if consumed and path in consumed:
                 continue
-            data = None if path in plan else _small_text(path)
+            data = None if plan and path in plan else _small_text(path)
             if data is not None:  # read once: the hash and the parse share the bytes
                 sha, size = hashlib.sha256(data).hexdigest(), len(data)
             else:
@@ -291,7 +291,8 @@ def _read_inputs(
             pooled.append(task)
             continue
         try:
-            outcome: Outcome[SourceResult] = Outcome(read_bytes(task.path, data, options), None)
+            result = read_bytes(task.path, data, options, sha256=task.sha256)
+            outcome: Outcome[SourceResult] = Outcome(result, None)
         except Exception as exc:  # a reader bug fails one file, never the batch
             outcome = Outcome(None, "error", f"{type(exc).__name__}: {exc}")
         yield finish(task, outcome)

@@ -26,6 +26,8 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
+#: the byte-order marks above, for one ``startswith``
+_BOM_PREFIXES = tuple(bom for bom, _ in _BOMS)
 # C0 control bytes that never appear in text (tab, newlines, form feed and ESC excluded).
 _BINARY_BYTES = bytes([*range(0x01, 0x09), *range(0x0E, 0x1B), *range(0x1C, 0x20)])
 _SNIFF = 64 * 1024
@@ -50,7 +52,7 @@ def looks_binary(data: bytes) -> str | None:
     """Why ``data`` is not text (NUL or control bytes), or None when it may be text.
     UTF-16/32 with a byte-order mark is text."""
     head = data[:_SNIFF]
-    if any(head.startswith(bom) for bom, _ in _BOMS):
+    if head.startswith(_BOM_PREFIXES):
         return None
     if b"\x00" in head:
         return None if _utf16_without_bom(head) else "binary file (contains NUL bytes)"
@@ -88,7 +90,7 @@ def decode_bytes(data: bytes) -> Decoded:
     """
     if not data:
         raise EmptyInputError("empty file")
-    for bom, encoding in _BOMS:
+    for bom, encoding in _BOMS if data.startswith(_BOM_PREFIXES) else ():
         if data.startswith(bom):
             try:
                 text = data[len(bom) :].decode(encoding)

@@ -119,6 +119,29 @@ def _independent(items: Sequence[tuple[str, SourceResult]], old: Mapping[str, se
     return not any((held - new_ids[path]) & added for path, held in old.items())
 
 
+#: :func:`_meta_json`: meta pairs already turned into JSON (most letters of a run share
+#: a few, such as a text file's format and encoding), and how many are kept at most
+_META_JSON: dict[tuple[tuple[str, str], ...], str] = {}
+_META_JSON_MAX = 1024
+
+
+def _meta_json(meta: tuple[tuple[str, str], ...]) -> str:
+    """:func:`dump_meta` of ``meta``, remembered for metas of plain strings (other values
+    could be equal without printing the same: ``1`` and ``True``)."""
+    try:
+        return _META_JSON[meta]
+    except KeyError:
+        pass
+    except TypeError:  # unhashable: not a tuple of pairs
+        return dump_meta(meta)
+    text = dump_meta(meta)
+    if all(type(k) is str and type(v) is str for k, v in meta):
+        if len(_META_JSON) >= _META_JSON_MAX:
+            _META_JSON.clear()
+        _META_JSON[meta] = text
+    return text
+
+
 def _normalised_link(link: Link) -> Link:
     """The link with ``a < b`` (coverages and passage offsets swapped to match)."""
     if link.a == link.b:
@@ -355,6 +378,11 @@ class Store:
         row = self._conn.execute(sql, (clean(path), sha256)).fetchone()
         return row is not None
 
+    @_db
+    def has_sources(self) -> bool:
+        """Whether any file was recorded (read, or failed) in this store."""
+        return self._conn.execute("SELECT EXISTS (SELECT 1 FROM sources)").fetchone()[0] == 1
+
     @contextmanager
     def snapshot(self) -> Iterator[Store]:
         """A read transaction: every read inside sees the same committed state, and many
@@ -467,7 +495,7 @@ class Store:
                     letter.letter_id,
                     clean(letter.source),
                     clean(letter.text),
-                    dump_meta(letter.meta),
+                    _meta_json(letter.meta),
                     letter.ocr_confidence,
                     run_id,
                     at,
