@@ -373,6 +373,61 @@ def test_verify_rounds_are_planned(
     assert _plan(pairs, fails, limit) == want
 
 
+def _plan_scalar(
+    ra: list[int], rb: list[int], key: list[int], fails: dict[int, int], limit: int
+) -> list[int]:
+    """The plan made pair by pair in queue order (what ``_plan_round`` vectorises)."""
+    seen: dict[int, int] = {}
+    plan: dict[int, int] = {}
+    taken: set[int] = set()
+    out: list[int] = []
+
+    def find(x: int) -> int:
+        while x in plan:
+            x = plan[x]
+        return x
+
+    for i, (x0, y0, k) in enumerate(zip(ra, rb, key, strict=True)):
+        rank = seen.get(k, 0)
+        seen[k] = rank + 1
+        if len(out) >= limit:
+            break
+        if rank >= 1 << min(fails.get(k, 0), 16):
+            continue
+        if rank == 0:
+            x, y = find(x0), find(y0)
+            if x == y:
+                continue
+            plan[max(x, y)] = min(x, y)
+            taken.add(k)
+        elif k not in taken:
+            continue
+        out.append(i)
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    pairs=st.lists(
+        st.tuples(st.integers(0, 12), st.integers(0, 12)).filter(lambda p: p[0] != p[1]),
+        max_size=120,
+    ),
+    fails=st.dictionaries(st.integers(0, 12 * 13 + 12), st.integers(1, 5), max_size=20),
+    limit=st.integers(1, 40),
+)
+def test_the_round_plan_is_the_pair_by_pair_plan(
+    pairs: list[tuple[int, int]], fails: dict[int, int], limit: int
+) -> None:
+    """Planned on a prefix of the queue (a longer one when that does not fill the round),
+    the plan is still the one made pair by pair over the whole queue."""
+    ra = [a for a, _ in pairs]
+    rb = [b for _, b in pairs]
+    key = [min(a, b) * 13 + max(a, b) for a, b in pairs]
+    arr = [np.array(x, dtype=np.int64) for x in (ra, rb, key)]
+    got = np.flatnonzero(_plan_round(*arr, fails, limit)).tolist()
+    assert got == _plan_scalar(ra, rb, key, fails, limit)
+
+
 @pytest.mark.parametrize("verify_round", [1, 3, 4096])
 def test_the_verify_plan_does_not_change_families(
     small_corpus: list[BodyRecord], verify_round: int
