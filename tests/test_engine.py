@@ -490,6 +490,21 @@ def test_pairs_verified_in_chunks_are_what_verify_gives(small_corpus: list[BodyR
     assert kinds == {"ruled out", "link", "aligned"}
 
 
+def test_the_kgram_table_made_by_the_workers_is_the_same(small_corpus: list[BodyRecord]) -> None:
+    toks = [tokenize(r.text, r.body_start, r.body_end) for r in small_corpus[:40]]
+    letters = np.array([3, 0, 7, *range(10, 40, 2)], dtype=np.int64)
+    want = _Kgrams.of(letters, toks.__getitem__, len(toks), 3)
+    with local_mapper(2) as mapper:
+        got = _Kgrams.of(letters, toks.__getitem__, len(toks), 3, mapper, batch=4)
+    assert got.slot.tolist() == want.slot.tolist()
+    for x, y in zip(
+        (got.table.hashes, got.table.pos, got.table.offs, got.table.words),
+        (want.table.hashes, want.table.pos, want.table.offs, want.table.words),
+        strict=True,
+    ):
+        assert x.dtype == y.dtype and x.tolist() == y.tolist()
+
+
 def test_known_links_are_reused(small_corpus: list[BodyRecord]) -> None:
     first = run_engine(small_corpus)
     assert first.links

@@ -24,6 +24,7 @@ import hashlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -33,6 +34,7 @@ from formletter.align import (
     KgramTable,
     align_pairs,
     is_link,
+    join_tables,
     kgram_table_of,
     sub_table,
 )
@@ -289,7 +291,7 @@ def _verify_spanning(
     """
     uf = UnionFind(n)
     # each letter's sorted k-gram hashes, made once (a letter is in many pairs)
-    kgrams = _Kgrams.of(np.unique(np.concatenate([qa, qb])), tokens_of, n, params.align.k)
+    kgrams = _Kgrams.of(np.unique(np.concatenate([qa, qb])), tokens_of, n, params.align.k, mapper)
     edges: list[tuple[int, int]] = []
     new_links: list[Link] = []
     fails: dict[int, int] = {}
@@ -441,11 +443,33 @@ class _Kgrams:
 
     @classmethod
     def of(
-        cls, letters: npt.NDArray[np.int64], tokens_of: Callable[[int], Tokens], n: int, k: int
+        cls,
+        letters: npt.NDArray[np.int64],
+        tokens_of: Callable[[int], Tokens],
+        n: int,
+        k: int,
+        mapper: Mapper | None = None,
+        batch: int = 2000,
     ) -> _Kgrams:
+        """The table of ``letters`` (made by ``mapper``'s workers, ``batch`` letters a
+        job, when given: the same table)."""
         slot = np.full(n, -1, dtype=np.int64)
         slot[letters] = np.arange(len(letters), dtype=np.int64)
-        return cls(kgram_table_of([tokens_of(i).ids for i in letters.tolist()], k), slot)
+        bodies = [tokens_of(i).ids for i in letters.tolist()]
+        if mapper is None or len(bodies) <= batch:
+            return cls(kgram_table_of(bodies, k), slot)
+        jobs = [(bodies[s : s + batch], k) for s in range(0, len(bodies), batch)]
+        parts = []
+        for got in mapper(_kgram_job, jobs):
+            assert isinstance(got, KgramTable)
+            parts.append(got)
+        return cls(join_tables(parts), slot)
+
+
+def _kgram_job(arg: tuple[Sequence[npt.NDArray[np.uint64]], int]) -> KgramTable:
+    """:func:`kgram_table_of` of one batch of texts (a worker's part of ``_Kgrams.of``)."""
+    bodies, k = arg
+    return kgram_table_of(bodies, k)
 
 
 def _verify_pairs(
@@ -463,14 +487,7 @@ def _verify_pairs(
     Workers get only the sorted k-gram hashes of the letters in their chunk; a link's
     passages are put in character offsets here (a pair that is aligned but does not link
     keeps its coverage, not its passages)."""
-    jobs = []
-    sa, sb = kgrams.slot[qa], kgrams.slot[qb]
-    for c in range(0, len(sa), chunk):
-        pa, pb = sa[c : c + chunk], sb[c : c + chunk]
-        members, local = np.unique(np.concatenate([pa, pb]), return_inverse=True)
-        local = local.astype(np.int64)
-        table = sub_table(kgrams.table, members)
-        jobs.append(((table, local[: len(pa)], local[len(pa) :]), params.align))
+    jobs = _Jobs(kgrams, kgrams.slot[qa], kgrams.slot[qb], chunk, params.align)
     out: list[Link | None] = []
     c = 0
     for got in mapper(_verify_job, jobs):
@@ -545,13 +562,81 @@ def _links(
     return out
 
 
+#: a verify job: one chunk's texts (sorted k-gram hashes, their positions, offsets, words;
+#: positions as uint16 when every text is that short: less to ship), its pairs (the
+#: texts' numbers in the chunk), and the alignment parameters
+_Job = tuple[
+    tuple[
+        npt.NDArray[np.uint64],
+        npt.NDArray[np.integer[Any]],
+        npt.NDArray[np.int64],
+        npt.NDArray[np.int64],
+        npt.NDArray[np.int64],
+        npt.NDArray[np.int64],
+    ],
+    AlignParams,
+]
+
+
+class _Jobs(Sequence[_Job]):
+    """The verify jobs of pairs of texts ``(sa[i], sb[i])`` of ``kgrams``, ``chunk`` pairs a
+    job, each made when first asked for (and kept): the local pool's feeder thread makes
+    and sends the next jobs while the workers align the first ones."""
+
+    def __init__(
+        self,
+        kgrams: _Kgrams,
+        sa: npt.NDArray[np.int64],
+        sb: npt.NDArray[np.int64],
+        chunk: int,
+        params: AlignParams,
+    ) -> None:
+        self.kgrams = kgrams
+        self.sa, self.sb = sa, sb
+        self.chunk = chunk
+        self.params = params
+        self.narrow = int(kgrams.table.words.max(initial=0)) <= 1 << 16
+        self.made: dict[int, _Job] = {}
+
+    def __len__(self) -> int:
+        return -(-len(self.sa) // self.chunk)
+
+    @overload
+    def __getitem__(self, i: int) -> _Job: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[_Job]: ...
+
+    def __getitem__(self, i: int | slice) -> _Job | list[_Job]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        job = self.made.get(i)
+        if job is None:
+            job = self.made[i] = self._make(i)
+        return job
+
+    def _make(self, i: int) -> _Job:
+        part = slice(i * self.chunk, (i + 1) * self.chunk)
+        pa, pb = self.sa[part], self.sb[part]
+        members, local = np.unique(np.concatenate([pa, pb]), return_inverse=True)
+        local = local.astype(np.int64)
+        t = sub_table(self.kgrams.table, members)
+        pos = t.pos.astype(np.uint16) if self.narrow else t.pos
+        return (t.hashes, pos, t.offs, t.words, local[: len(pa)], local[len(pa) :]), self.params
+
+
 def _verify_job(
-    arg: tuple[tuple[KgramTable, npt.NDArray[np.int64], npt.NDArray[np.int64]], AlignParams],
+    arg: _Job,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """Each pair of one chunk aligned: the covered words of A and of B (-1 for a pair whose
     coverage bound already rules out a link: no alignment run), and the runs of the pairs
     that link, as ``(pair, a0, a1, b0, b1)`` rows ordered by pair, ``a0``, ``b0``."""
-    (table, pa, pb), params = arg
+    (hashes, pos, offs, words, pa, pb), params = arg
+    table = KgramTable(hashes, pos.astype(np.int32, copy=False), offs, words)
     cov_a, cov_b, runs = align_pairs(table, pa, pb, params)
     rows = np.stack([runs.pair, runs.a0, runs.a1, runs.b0, runs.b1], axis=1)
     return cov_a, cov_b, rows
