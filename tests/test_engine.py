@@ -37,6 +37,7 @@ from formletter.diff import apply_diff, diff_letter
 from formletter.engine import Analysis, AnalysisParams, BodyRecord, analyze_bodies, local_mapper
 from formletter.engine._core import _Kgrams, _plan_round, _verify_pairs
 from formletter.engine._families import _carry, _isin_u64, _Overlap, _pack_diffs, _unpack_diffs
+from formletter.engine._verify import shared_table
 from formletter.evaluate import Prediction, load_truth, score
 from formletter.models import DiffOp, LetterDiff, letter_id_for
 from formletter.normalize import tokenize
@@ -473,6 +474,16 @@ def test_pairs_verified_in_chunks_are_what_verify_gives(small_corpus: list[BodyR
     kgrams = _Kgrams.of(np.arange(len(toks)), toks.__getitem__, len(toks), params.align.k)
     with local_mapper(2) as mapper:
         got = _verify_pairs(qa, qb, str, toks.__getitem__, mapper, params, kgrams, chunk=50)
+        # the same when the workers map the saved table instead of getting their part
+        with shared_table(kgrams.table, mapper) as saved:
+            assert saved is not None and Path(saved).is_dir()
+            again = _verify_pairs(
+                qa, qb, str, toks.__getitem__, mapper, params, kgrams, chunk=50, saved=saved
+            )
+        assert not Path(saved).exists()
+    assert again == got
+    with local_mapper(1) as mapper, shared_table(kgrams.table, mapper) as saved:
+        assert saved is None  # no worker processes: nothing to share
     kinds = set()
     for (a, b), link in zip(pairs, got, strict=True):
         want = verify(str(a), toks[a], str(b), toks[b])

@@ -23,21 +23,11 @@ import gc
 import hashlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any, overload
 
 import numpy as np
 import numpy.typing as npt
 
-from formletter.align import (
-    AlignParams,
-    KgramTable,
-    align_pairs,
-    is_link,
-    join_tables,
-    kgram_table_of,
-    sub_table,
-)
+from formletter.align import is_link
 from formletter.candidates import candidate_pairs
 from formletter.engine._families import _run_components, build_families
 from formletter.engine._types import (
@@ -50,6 +40,8 @@ from formletter.engine._types import (
     Mapper,
     Progress,
 )
+from formletter.engine._verify import Jobs, shared_table, verify_job
+from formletter.engine._verify import Kgrams as _Kgrams
 from formletter.families import UnionFind, components
 from formletter.models import Family, Link, Passage
 from formletter.normalize import Tokens, tokenize
@@ -296,38 +288,44 @@ def _verify_spanning(
     new_links: list[Link] = []
     fails: dict[int, int] = {}
     done = 0
-    while len(qa):
-        # pairs the verified links already connect need no alignment (one numpy pass)
-        roots = uf.roots()
-        ra, rb = roots[qa], roots[qb]
-        open_ = ra != rb
-        done += len(qa) - int(open_.sum())
-        qa, qb, ra, rb = qa[open_], qb[open_], ra[open_], rb[open_]
-        if not len(qa):
-            break
-        key = np.minimum(ra, rb) * n + np.maximum(ra, rb)
-        take = _plan_round(ra, rb, key, fails, params.verify_round)
-        ta, tb = qa[take], qb[take]
-        todo = list(zip(ta.tolist(), tb.tolist(), strict=True))
-        keys = key[take].tolist()
-        qa, qb = qa[~take], qb[~take]
-        if known:
-            got = [known.get((id_of(a), id_of(b))) for a, b in todo]
-            need = np.array([i for i, link in enumerate(got) if link is None], dtype=np.int64)
-            fresh = _verify_pairs(ta[need], tb[need], id_of, tokens_of, mapper, params, kgrams)
-            for i, link in zip(need.tolist(), fresh, strict=True):
-                got[i] = link
-        else:
-            got = fresh = _verify_pairs(ta, tb, id_of, tokens_of, mapper, params, kgrams)
-        new_links.extend(link for link in fresh if link is not None)
-        for (a, b), k, link in zip(todo, keys, got, strict=True):
-            if link is not None and is_link(link, params.align):
-                uf.union(a, b)
-                edges.append((a, b))
+    # the table is saved once for a local pool's workers to map (see _verify)
+    with shared_table(kgrams.table, mapper) as saved:
+        while len(qa):
+            # pairs the verified links already connect need no alignment (one numpy pass)
+            roots = uf.roots()
+            ra, rb = roots[qa], roots[qb]
+            open_ = ra != rb
+            done += len(qa) - int(open_.sum())
+            qa, qb, ra, rb = qa[open_], qb[open_], ra[open_], rb[open_]
+            if not len(qa):
+                break
+            key = np.minimum(ra, rb) * n + np.maximum(ra, rb)
+            take = _plan_round(ra, rb, key, fails, params.verify_round)
+            ta, tb = qa[take], qb[take]
+            todo = list(zip(ta.tolist(), tb.tolist(), strict=True))
+            keys = key[take].tolist()
+            qa, qb = qa[~take], qb[~take]
+            if known:
+                got = [known.get((id_of(a), id_of(b))) for a, b in todo]
+                need = np.array([i for i, link in enumerate(got) if link is None], dtype=np.int64)
+                fresh = _verify_pairs(
+                    ta[need], tb[need], id_of, tokens_of, mapper, params, kgrams, saved=saved
+                )
+                for i, link in zip(need.tolist(), fresh, strict=True):
+                    got[i] = link
             else:
-                fails[k] = fails.get(k, 0) + 1
-        done += len(todo)
-        tick(done)
+                got = fresh = _verify_pairs(
+                    ta, tb, id_of, tokens_of, mapper, params, kgrams, saved=saved
+                )
+            new_links.extend(link for link in fresh if link is not None)
+            for (a, b), k, link in zip(todo, keys, got, strict=True):
+                if link is not None and is_link(link, params.align):
+                    uf.union(a, b)
+                    edges.append((a, b))
+                else:
+                    fails[k] = fails.get(k, 0) + 1
+            done += len(todo)
+            tick(done)
     return edges, new_links
 
 
@@ -433,45 +431,6 @@ def _plan_prefix(
     return take, full
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class _Kgrams:
-    """The sorted k-gram hashes of some letters (``table``; letter ``i`` is its text
-    ``slot[i]``), made once for the verify stage."""
-
-    table: KgramTable
-    slot: npt.NDArray[np.int64]
-
-    @classmethod
-    def of(
-        cls,
-        letters: npt.NDArray[np.int64],
-        tokens_of: Callable[[int], Tokens],
-        n: int,
-        k: int,
-        mapper: Mapper | None = None,
-        batch: int = 2000,
-    ) -> _Kgrams:
-        """The table of ``letters`` (made by ``mapper``'s workers, ``batch`` letters a
-        job, when given: the same table)."""
-        slot = np.full(n, -1, dtype=np.int64)
-        slot[letters] = np.arange(len(letters), dtype=np.int64)
-        bodies = [tokens_of(i).ids for i in letters.tolist()]
-        if mapper is None or len(bodies) <= batch:
-            return cls(kgram_table_of(bodies, k), slot)
-        jobs = [(bodies[s : s + batch], k) for s in range(0, len(bodies), batch)]
-        parts = []
-        for got in mapper(_kgram_job, jobs):
-            assert isinstance(got, KgramTable)
-            parts.append(got)
-        return cls(join_tables(parts), slot)
-
-
-def _kgram_job(arg: tuple[Sequence[npt.NDArray[np.uint64]], int]) -> KgramTable:
-    """:func:`kgram_table_of` of one batch of texts (a worker's part of ``_Kgrams.of``)."""
-    bodies, k = arg
-    return kgram_table_of(bodies, k)
-
-
 def _verify_pairs(
     qa: npt.NDArray[np.int64],
     qb: npt.NDArray[np.int64],
@@ -481,16 +440,19 @@ def _verify_pairs(
     params: AnalysisParams,
     kgrams: _Kgrams,
     chunk: int = 256,
+    *,
+    saved: str | None = None,
 ) -> list[Link | None]:
     """Links of the pairs ``(qa[i], qb[i])`` (indices), aligned by ``mapper``'s workers;
     None for a pair that cannot link (its coverage bound says so, without an alignment).
-    Workers get only the sorted k-gram hashes of the letters in their chunk; a link's
-    passages are put in character offsets here (a pair that is aligned but does not link
-    keeps its coverage, not its passages)."""
-    jobs = _Jobs(kgrams, kgrams.slot[qa], kgrams.slot[qb], chunk, params.align)
+    Workers get only the sorted k-gram hashes of the letters in their chunk (or, when
+    ``saved``, where the table is saved: see ``_verify.shared_table``); a link's passages
+    are put in character offsets here (a pair that is aligned but does not link keeps its
+    coverage, not its passages)."""
+    jobs = Jobs(kgrams, kgrams.slot[qa], kgrams.slot[qb], chunk, params.align, saved)
     out: list[Link | None] = []
     c = 0
-    for got in mapper(_verify_job, jobs):
+    for got in mapper(verify_job, jobs):
         assert isinstance(got, tuple)
         cov_a, cov_b, runs = got
         n_part = len(cov_a)
@@ -510,7 +472,7 @@ def _links(
     tokens_of: Callable[[int], Tokens],
     kgrams: _Kgrams,
 ) -> list[Link | None]:
-    """The links of one chunk's pairs ``(qa[i], qb[i])`` from what ``_verify_job`` gave
+    """The links of one chunk's pairs ``(qa[i], qb[i])`` from what ``verify_job`` gave
     (None for a pair it did not align); each link's passages in character offsets, made
     for the whole chunk at once."""
     out: list[Link | None] = [None] * len(qa)
@@ -560,83 +522,3 @@ def _links(
     ):
         out[i] = Link(id_of(x), id_of(y), ca / na, cb / nb, min(ca, cb), tuple(passages[s:e]))
     return out
-
-
-#: a verify job: one chunk's texts (sorted k-gram hashes, their positions, offsets, words;
-#: positions as uint16 when every text is that short: less to ship), its pairs (the
-#: texts' numbers in the chunk), and the alignment parameters
-_Job = tuple[
-    tuple[
-        npt.NDArray[np.uint64],
-        npt.NDArray[np.integer[Any]],
-        npt.NDArray[np.int64],
-        npt.NDArray[np.int64],
-        npt.NDArray[np.int64],
-        npt.NDArray[np.int64],
-    ],
-    AlignParams,
-]
-
-
-class _Jobs(Sequence[_Job]):
-    """The verify jobs of pairs of texts ``(sa[i], sb[i])`` of ``kgrams``, ``chunk`` pairs a
-    job, each made when first asked for (and kept): the local pool's feeder thread makes
-    and sends the next jobs while the workers align the first ones."""
-
-    def __init__(
-        self,
-        kgrams: _Kgrams,
-        sa: npt.NDArray[np.int64],
-        sb: npt.NDArray[np.int64],
-        chunk: int,
-        params: AlignParams,
-    ) -> None:
-        self.kgrams = kgrams
-        self.sa, self.sb = sa, sb
-        self.chunk = chunk
-        self.params = params
-        self.narrow = int(kgrams.table.words.max(initial=0)) <= 1 << 16
-        self.made: dict[int, _Job] = {}
-
-    def __len__(self) -> int:
-        return -(-len(self.sa) // self.chunk)
-
-    @overload
-    def __getitem__(self, i: int) -> _Job: ...
-
-    @overload
-    def __getitem__(self, i: slice) -> list[_Job]: ...
-
-    def __getitem__(self, i: int | slice) -> _Job | list[_Job]:
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
-        if i < 0:
-            i += len(self)
-        if not 0 <= i < len(self):
-            raise IndexError(i)
-        job = self.made.get(i)
-        if job is None:
-            job = self.made[i] = self._make(i)
-        return job
-
-    def _make(self, i: int) -> _Job:
-        part = slice(i * self.chunk, (i + 1) * self.chunk)
-        pa, pb = self.sa[part], self.sb[part]
-        members, local = np.unique(np.concatenate([pa, pb]), return_inverse=True)
-        local = local.astype(np.int64)
-        t = sub_table(self.kgrams.table, members)
-        pos = t.pos.astype(np.uint16) if self.narrow else t.pos
-        return (t.hashes, pos, t.offs, t.words, local[: len(pa)], local[len(pa) :]), self.params
-
-
-def _verify_job(
-    arg: _Job,
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """Each pair of one chunk aligned: the covered words of A and of B (-1 for a pair whose
-    coverage bound already rules out a link: no alignment run), and the runs of the pairs
-    that link, as ``(pair, a0, a1, b0, b1)`` rows ordered by pair, ``a0``, ``b0``."""
-    (hashes, pos, offs, words, pa, pb), params = arg
-    table = KgramTable(hashes, pos.astype(np.int32, copy=False), offs, words)
-    cov_a, cov_b, runs = align_pairs(table, pa, pb, params)
-    rows = np.stack([runs.pair, runs.a0, runs.a1, runs.b0, runs.b1], axis=1)
-    return cov_a, cov_b, rows
