@@ -439,7 +439,7 @@ def _verify_pairs(
     mapper: Mapper,
     params: AnalysisParams,
     kgrams: _Kgrams,
-    chunk: int = 256,
+    chunk: int | None = None,
     *,
     saved: str | None = None,
 ) -> list[Link | None]:
@@ -449,6 +449,10 @@ def _verify_pairs(
     ``saved``, where the table is saved: see ``_verify.shared_table``); a link's passages
     are put in character offsets here (a pair that is aligned but does not link keeps its
     coverage, not its passages)."""
+    if chunk is None:
+        # big chunks (each job costs the main process ~1 ms to send and take back), but
+        # at least four of a round of 256 pairs or more, so both workers have work
+        chunk = min(512, max(64, -(-len(qa) // 4)))
     jobs = Jobs(kgrams, kgrams.slot[qa], kgrams.slot[qb], chunk, params.align, saved)
     out: list[Link | None] = []
     c = 0
