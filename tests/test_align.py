@@ -41,6 +41,7 @@ from formletter.align import (
     coverage_bound,
     find_runs,
     is_link,
+    join_tables,
     kgram_table,
     kgram_table_of,
     pair_bounds,
@@ -457,6 +458,18 @@ def test_a_table_of_texts_and_a_table_of_some_of_them(k: int) -> None:
     pick = [3, 0, 1, 3, len(texts) - 1]
     same(sub_table(table, np.array(pick, dtype=np.int64)), [texts[i] for i in pick])
     same(sub_table(table, np.array([], dtype=np.int64)), [])
+    # tables of consecutive runs of the texts (empty ones too), joined: the whole table
+    for cuts in ([], [0], [2, 2, 5], [1, len(texts)]):
+        bounds = [0, *cuts, len(texts)]
+        parts = [kgram_table_of(texts[s:e], k) for s, e in itertools.pairwise(bounds)]
+        joined = join_tables(parts)
+        for got, want in zip(
+            (joined.hashes, joined.pos, joined.offs, joined.words),
+            (table.hashes, table.pos, table.offs, table.words),
+            strict=True,
+        ):
+            assert got.dtype == want.dtype and got.tolist() == want.tolist()
+    same(join_tables([]), [])
 
 
 @settings(max_examples=60, deadline=None)

@@ -47,6 +47,7 @@ from formletter.engine._families import (
     _unpack_diffs,
     diff_items,
 )
+from formletter.engine._verify import shared_table
 from formletter.evaluate import Prediction, load_truth, score
 from formletter.models import DiffOp, LetterDiff, letter_id_for
 from formletter.normalize import Tokens, tokenize
@@ -434,6 +435,61 @@ def test_verify_rounds_are_planned(
     assert _plan(pairs, fails, limit) == want
 
 
+def _plan_scalar(
+    ra: list[int], rb: list[int], key: list[int], fails: dict[int, int], limit: int
+) -> list[int]:
+    """The plan made pair by pair in queue order (what ``_plan_round`` vectorises)."""
+    seen: dict[int, int] = {}
+    plan: dict[int, int] = {}
+    taken: set[int] = set()
+    out: list[int] = []
+
+    def find(x: int) -> int:
+        while x in plan:
+            x = plan[x]
+        return x
+
+    for i, (x0, y0, k) in enumerate(zip(ra, rb, key, strict=True)):
+        rank = seen.get(k, 0)
+        seen[k] = rank + 1
+        if len(out) >= limit:
+            break
+        if rank >= 1 << min(fails.get(k, 0), 16):
+            continue
+        if rank == 0:
+            x, y = find(x0), find(y0)
+            if x == y:
+                continue
+            plan[max(x, y)] = min(x, y)
+            taken.add(k)
+        elif k not in taken:
+            continue
+        out.append(i)
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    pairs=st.lists(
+        st.tuples(st.integers(0, 12), st.integers(0, 12)).filter(lambda p: p[0] != p[1]),
+        max_size=120,
+    ),
+    fails=st.dictionaries(st.integers(0, 12 * 13 + 12), st.integers(1, 5), max_size=20),
+    limit=st.integers(1, 40),
+)
+def test_the_round_plan_is_the_pair_by_pair_plan(
+    pairs: list[tuple[int, int]], fails: dict[int, int], limit: int
+) -> None:
+    """Planned on a prefix of the queue (a longer one when that does not fill the round),
+    the plan is still the one made pair by pair over the whole queue."""
+    ra = [a for a, _ in pairs]
+    rb = [b for _, b in pairs]
+    key = [min(a, b) * 13 + max(a, b) for a, b in pairs]
+    arr = [np.array(x, dtype=np.int64) for x in (ra, rb, key)]
+    got = np.flatnonzero(_plan_round(*arr, fails, limit)).tolist()
+    assert got == _plan_scalar(ra, rb, key, fails, limit)
+
+
 @pytest.mark.parametrize("verify_round", [1, 3, 4096])
 def test_the_verify_plan_does_not_change_families(
     small_corpus: list[BodyRecord], verify_round: int
@@ -479,6 +535,16 @@ def test_pairs_verified_in_chunks_are_what_verify_gives(small_corpus: list[BodyR
     kgrams = _Kgrams.of(np.arange(len(toks)), toks.__getitem__, len(toks), params.align.k)
     with local_mapper(2) as mapper:
         got = _verify_pairs(qa, qb, str, toks.__getitem__, mapper, params, kgrams, chunk=50)
+        # the same when the workers map the saved table instead of getting their part
+        with shared_table(kgrams.table, mapper) as saved:
+            assert saved is not None and Path(saved).is_dir()
+            again = _verify_pairs(
+                qa, qb, str, toks.__getitem__, mapper, params, kgrams, chunk=50, saved=saved
+            )
+        assert not Path(saved).exists()
+    assert again == got
+    with local_mapper(1) as mapper, shared_table(kgrams.table, mapper) as saved:
+        assert saved is None  # no worker processes: nothing to share
     kinds = set()
     for (a, b), link in zip(pairs, got, strict=True):
         want = verify(str(a), toks[a], str(b), toks[b])
@@ -494,6 +560,21 @@ def test_pairs_verified_in_chunks_are_what_verify_gives(small_corpus: list[BodyR
             assert link == replace(want, passages=())
             kinds.add("aligned")
     assert kinds == {"ruled out", "link", "aligned"}
+
+
+def test_the_kgram_table_made_by_the_workers_is_the_same(small_corpus: list[BodyRecord]) -> None:
+    toks = [tokenize(r.text, r.body_start, r.body_end) for r in small_corpus[:40]]
+    letters = np.array([3, 0, 7, *range(10, 40, 2)], dtype=np.int64)
+    want = _Kgrams.of(letters, toks.__getitem__, len(toks), 3)
+    with local_mapper(2) as mapper:
+        got = _Kgrams.of(letters, toks.__getitem__, len(toks), 3, mapper, batch=4)
+    assert got.slot.tolist() == want.slot.tolist()
+    for x, y in zip(
+        (got.table.hashes, got.table.pos, got.table.offs, got.table.words),
+        (want.table.hashes, want.table.pos, want.table.offs, want.table.words),
+        strict=True,
+    ):
+        assert x.dtype == y.dtype and x.tolist() == y.tolist()
 
 
 def test_known_links_are_reused(small_corpus: list[BodyRecord]) -> None:

@@ -39,6 +39,7 @@ __all__ = [
     "coverage_bound",
     "find_runs",
     "is_link",
+    "join_tables",
     "kgram_table",
     "kgram_table_of",
     "link_from_runs",
@@ -327,6 +328,21 @@ def kgram_table_of(bodies: Sequence[U64], k: int) -> KgramTable:
         hashes[s:e] = part[order]
         pos[s:e] = order
     return KgramTable(hashes, pos, offs, np.array([len(b) for b in bodies], dtype=np.int64))
+
+
+def join_tables(parts: Sequence[KgramTable]) -> KgramTable:
+    """The table of the texts of ``parts``, table after table (so :func:`kgram_table_of`
+    of several lists of texts, joined, is :func:`kgram_table_of` of the lists joined)."""
+    if not parts:
+        return kgram_table([], [])
+    offs = np.zeros(sum(len(t.offs) - 1 for t in parts) + 1, dtype=np.int64)
+    np.cumsum(np.concatenate([np.diff(t.offs) for t in parts]), out=offs[1:])
+    return KgramTable(
+        np.concatenate([t.hashes for t in parts]),
+        np.concatenate([t.pos for t in parts]),
+        offs,
+        np.concatenate([t.words for t in parts]),
+    )
 
 
 def sub_table(t: KgramTable, texts: I64) -> KgramTable:

@@ -24,19 +24,11 @@ import gc
 import hashlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from formletter.align import (
-    AlignParams,
-    KgramTable,
-    align_pairs,
-    is_link,
-    kgram_table_of,
-    sub_table,
-)
+from formletter.align import is_link
 from formletter.candidates import candidate_pairs
 from formletter.engine._families import _run_components, build_families
 from formletter.engine._types import (
@@ -49,6 +41,8 @@ from formletter.engine._types import (
     Mapper,
     Progress,
 )
+from formletter.engine._verify import Jobs, shared_table, verify_job
+from formletter.engine._verify import Kgrams as _Kgrams
 from formletter.families import UnionFind, components
 from formletter.models import Family, Link, Passage
 from formletter.normalize import Tokens, tokenize
@@ -290,43 +284,49 @@ def _verify_spanning(
     """
     uf = UnionFind(n)
     # each letter's sorted k-gram hashes, made once (a letter is in many pairs)
-    kgrams = _Kgrams.of(np.unique(np.concatenate([qa, qb])), tokens_of, n, params.align.k)
+    kgrams = _Kgrams.of(np.unique(np.concatenate([qa, qb])), tokens_of, n, params.align.k, mapper)
     edges: list[tuple[int, int]] = []
     new_links: list[Link] = []
     fails: dict[int, int] = {}
     done = 0
-    while len(qa):
-        # pairs the verified links already connect need no alignment (one numpy pass)
-        roots = uf.roots()
-        ra, rb = roots[qa], roots[qb]
-        open_ = ra != rb
-        done += len(qa) - int(open_.sum())
-        qa, qb, ra, rb = qa[open_], qb[open_], ra[open_], rb[open_]
-        if not len(qa):
-            break
-        key = np.minimum(ra, rb) * n + np.maximum(ra, rb)
-        take = _plan_round(ra, rb, key, fails, params.verify_round)
-        ta, tb = qa[take], qb[take]
-        todo = list(zip(ta.tolist(), tb.tolist(), strict=True))
-        keys = key[take].tolist()
-        qa, qb = qa[~take], qb[~take]
-        if known:
-            got = [known.get((id_of(a), id_of(b))) for a, b in todo]
-            need = np.array([i for i, link in enumerate(got) if link is None], dtype=np.int64)
-            fresh = _verify_pairs(ta[need], tb[need], id_of, tokens_of, mapper, params, kgrams)
-            for i, link in zip(need.tolist(), fresh, strict=True):
-                got[i] = link
-        else:
-            got = fresh = _verify_pairs(ta, tb, id_of, tokens_of, mapper, params, kgrams)
-        new_links.extend(link for link in fresh if link is not None)
-        for (a, b), k, link in zip(todo, keys, got, strict=True):
-            if link is not None and is_link(link, params.align):
-                uf.union(a, b)
-                edges.append((a, b))
+    # the table is saved once for a local pool's workers to map (see _verify)
+    with shared_table(kgrams.table, mapper) as saved:
+        while len(qa):
+            # pairs the verified links already connect need no alignment (one numpy pass)
+            roots = uf.roots()
+            ra, rb = roots[qa], roots[qb]
+            open_ = ra != rb
+            done += len(qa) - int(open_.sum())
+            qa, qb, ra, rb = qa[open_], qb[open_], ra[open_], rb[open_]
+            if not len(qa):
+                break
+            key = np.minimum(ra, rb) * n + np.maximum(ra, rb)
+            take = _plan_round(ra, rb, key, fails, params.verify_round)
+            ta, tb = qa[take], qb[take]
+            todo = list(zip(ta.tolist(), tb.tolist(), strict=True))
+            keys = key[take].tolist()
+            qa, qb = qa[~take], qb[~take]
+            if known:
+                got = [known.get((id_of(a), id_of(b))) for a, b in todo]
+                need = np.array([i for i, link in enumerate(got) if link is None], dtype=np.int64)
+                fresh = _verify_pairs(
+                    ta[need], tb[need], id_of, tokens_of, mapper, params, kgrams, saved=saved
+                )
+                for i, link in zip(need.tolist(), fresh, strict=True):
+                    got[i] = link
             else:
-                fails[k] = fails.get(k, 0) + 1
-        done += len(todo)
-        tick(done)
+                got = fresh = _verify_pairs(
+                    ta, tb, id_of, tokens_of, mapper, params, kgrams, saved=saved
+                )
+            new_links.extend(link for link in fresh if link is not None)
+            for (a, b), k, link in zip(todo, keys, got, strict=True):
+                if link is not None and is_link(link, params.align):
+                    uf.union(a, b)
+                    edges.append((a, b))
+                else:
+                    fails[k] = fails.get(k, 0) + 1
+            done += len(todo)
+            tick(done)
     return edges, new_links
 
 
@@ -343,7 +343,32 @@ def _plan_round(
     planned pair would already connect waits for the next round. A pair of components
     (``key``) whose pairs failed ``f`` times before gets up to ``2**f`` of its pairs tried
     in one round. At most ``limit`` pairs in all.
+
+    A pair's fate depends only on the pairs before it, and the plan usually fills within
+    the first few ``limit`` pairs of a long queue: so it is made over a prefix of the queue,
+    a longer one only when the prefix did not fill it.
     """
+    size = len(key)
+    if limit > 0:
+        size = min(size, 16 * limit)
+    while True:
+        part, full = _plan_prefix(ra[:size], rb[:size], key[:size], fails, limit)
+        if full or size == len(key):
+            take = np.zeros(len(key), dtype=bool)
+            take[:size] = part
+            return take
+        size = min(len(key), 4 * size)
+
+
+def _plan_prefix(
+    ra: npt.NDArray[np.int64],
+    rb: npt.NDArray[np.int64],
+    key: npt.NDArray[np.int64],
+    fails: Mapping[int, int],
+    limit: int,
+) -> tuple[npt.NDArray[np.bool_], bool]:
+    """:func:`_plan_round` of a queue, and whether it planned ``limit`` pairs (so a longer
+    queue with this one as its prefix gets the same plan)."""
     # each pair's rank among the open pairs of its key, in queue order, and whether the
     # rank is allowed (vectorised, in key order: the keys' failures are looked up sorted)
     order = np.argsort(key, kind="stable")
@@ -351,7 +376,8 @@ def _plan_round(
     first = np.ones(len(ks), dtype=bool)
     first[1:] = ks[1:] != ks[:-1]
     pos = np.arange(len(ks))
-    rank_s = pos - np.maximum.accumulate(np.where(first, pos, 0))
+    head_s = np.maximum.accumulate(np.where(first, pos, 0))
+    rank_s = pos - head_s
     ok_s = rank_s == 0
     if fails:
         fk = np.fromiter(fails.keys(), dtype=np.int64, count=len(fails))
@@ -361,63 +387,49 @@ def _plan_round(
         at = np.minimum(np.searchsorted(fk, ks), len(fk) - 1)
         hit = np.flatnonzero(fk[at] == ks)
         ok_s[hit] = rank_s[hit] < np.left_shift(1, np.minimum(fv[at[hit]], 16))
-    rank = np.empty(len(ks), dtype=np.int64)
-    rank[order] = rank_s
+    # per pair: whether it is its key's first (rank 0), the first's index, and allowed
     ok = np.empty(len(ks), dtype=bool)
     ok[order] = ok_s
-    cand = np.flatnonzero(ok)
+    lead = np.empty(len(ks), dtype=bool)
+    lead[order] = first
+    head = np.empty(len(ks), dtype=np.int64)
+    head[order] = order[head_s]
+    # A key's first pair is planned unless earlier planned pairs would already connect its
+    # components; its other allowed pairs (retries, which come after it) go with it. The
+    # firsts alone decide that (retries add no connection): walk them in queue order, a
+    # block at a time, until the pairs planned up to the block's end reach the limit; the
+    # plan is then the first ``limit`` planned pairs in queue order.
+    firsts = np.flatnonzero(lead)
+    retries = np.flatnonzero(ok & ~lead)
+    planned = np.zeros(len(ks), dtype=bool)
     plan: dict[int, int] = {}
-    taken: dict[int, int] = {}
-
-    def find(x: int) -> int:
-        while x in plan:
-            x = plan[x]
-        return x
-
-    take = np.zeros(len(ra), dtype=bool)
-    planned = 0
-    for i, x0, y0, k, r in _rows(cand, (ra, rb, key, rank), 2 * limit):
-        if planned >= limit:
+    count = 0
+    full = False
+    block = max(limit // 4, 64)
+    for s in range(0, len(firsts), block):
+        part = firsts[s : s + block]
+        got = []
+        for i, x, y in zip(part.tolist(), ra[part].tolist(), rb[part].tolist(), strict=True):
+            while x in plan:
+                x = plan[x]
+            while y in plan:
+                y = plan[y]
+            if x != y:
+                if x < y:
+                    plan[y] = x
+                else:
+                    plan[x] = y
+                got.append(i)
+        planned[got] = True
+        count += len(got)
+        upto = retries[: np.searchsorted(retries, part[-1])]
+        if count + int(planned[head[upto]].sum()) >= limit:
+            full = True
             break
-        if r == 0:
-            x, y = find(x0), find(y0)
-            if x == y:
-                continue
-            plan[max(x, y)] = min(x, y)
-        elif k not in taken:  # the key's first pair waits: so do its retries
-            continue
-        taken[k] = taken.get(k, 0) + 1
-        take[i] = True
-        planned += 1
-    return take
-
-
-def _rows(
-    at: npt.NDArray[np.int64], cols: Sequence[npt.NDArray[np.int64]], block: int
-) -> Iterator[tuple[int, ...]]:
-    """``zip(at, *(c[at] for c in cols))`` as Python ints, made ``block`` rows at a time (so a
-    loop that stops early does not convert every row)."""
-    block = max(block, 1)
-    for s in range(0, len(at), block):
-        part = at[s : s + block]
-        yield from zip(part.tolist(), *(c[part].tolist() for c in cols), strict=True)
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class _Kgrams:
-    """The sorted k-gram hashes of some letters (``table``; letter ``i`` is its text
-    ``slot[i]``), made once for the verify stage."""
-
-    table: KgramTable
-    slot: npt.NDArray[np.int64]
-
-    @classmethod
-    def of(
-        cls, letters: npt.NDArray[np.int64], tokens_of: Callable[[int], Tokens], n: int, k: int
-    ) -> _Kgrams:
-        slot = np.full(n, -1, dtype=np.int64)
-        slot[letters] = np.arange(len(letters), dtype=np.int64)
-        return cls(kgram_table_of([tokens_of(i).ids for i in letters.tolist()], k), slot)
+    planned[retries] = planned[head[retries]]
+    take = np.zeros(len(ks), dtype=bool)
+    take[np.flatnonzero(planned)[:limit]] = True
+    return take, full
 
 
 def _verify_pairs(
@@ -428,63 +440,90 @@ def _verify_pairs(
     mapper: Mapper,
     params: AnalysisParams,
     kgrams: _Kgrams,
-    chunk: int = 256,
+    chunk: int | None = None,
+    *,
+    saved: str | None = None,
 ) -> list[Link | None]:
     """Links of the pairs ``(qa[i], qb[i])`` (indices), aligned by ``mapper``'s workers;
     None for a pair that cannot link (its coverage bound says so, without an alignment).
-    Workers get only the sorted k-gram hashes of the letters in their chunk; a link's
-    passages are put in character offsets here (a pair that is aligned but does not link
-    keeps its coverage, not its passages)."""
-    jobs = []
-    sa, sb = kgrams.slot[qa], kgrams.slot[qb]
-    for c in range(0, len(sa), chunk):
-        pa, pb = sa[c : c + chunk], sb[c : c + chunk]
-        members, local = np.unique(np.concatenate([pa, pb]), return_inverse=True)
-        local = local.astype(np.int64)
-        table = sub_table(kgrams.table, members)
-        jobs.append(((table, local[: len(pa)], local[len(pa) :]), params.align))
+    Workers get only the sorted k-gram hashes of the letters in their chunk (or, when
+    ``saved``, where the table is saved: see ``_verify.shared_table``); a link's passages
+    are put in character offsets here (a pair that is aligned but does not link keeps its
+    coverage, not its passages)."""
+    if chunk is None:
+        # big chunks (each job costs the main process ~1 ms to send and take back), but
+        # at least four of a round of 256 pairs or more, so both workers have work
+        chunk = min(512, max(64, -(-len(qa) // 4)))
+    jobs = Jobs(kgrams, kgrams.slot[qa], kgrams.slot[qb], chunk, params.align, saved)
     out: list[Link | None] = []
     c = 0
-    for got in mapper(_verify_job, jobs):
+    for got in mapper(verify_job, jobs):
         assert isinstance(got, tuple)
         cov_a, cov_b, runs = got
         n_part = len(cov_a)
-        part = zip(qa[c : c + n_part].tolist(), qb[c : c + n_part].tolist(), strict=True)
+        part = slice(c, c + n_part)
+        out.extend(_links(qa[part], qb[part], cov_a, cov_b, runs, id_of, tokens_of, kgrams))
         c += n_part
-        # each link's runs: runs are ordered by pair, a0, b0 (the passages' order)
-        bounds = np.searchsorted(runs[:, 0], np.arange(n_part + 1)).tolist()
-        for i, ((a, b), ca, cb) in enumerate(
-            zip(part, cov_a.tolist(), cov_b.tolist(), strict=True)
-        ):
-            if ca < 0:
-                out.append(None)
-                continue
-            ta, tb = tokens_of(a), tokens_of(b)
-            passages: tuple[Passage, ...] = ()
-            if bounds[i + 1] > bounds[i]:
-                r = runs[bounds[i] : bounds[i + 1]]
-                passages = tuple(
-                    Passage(*row)
-                    for row in zip(
-                        ta.starts[r[:, 1]].tolist(),
-                        ta.ends[r[:, 2] - 1].tolist(),
-                        tb.starts[r[:, 3]].tolist(),
-                        tb.ends[r[:, 4] - 1].tolist(),
-                        (r[:, 2] - r[:, 1]).tolist(),
-                        strict=True,
-                    )
-                )
-            out.append(Link(id_of(a), id_of(b), ca / len(ta), cb / len(tb), min(ca, cb), passages))
     return out
 
 
-def _verify_job(
-    arg: tuple[tuple[KgramTable, npt.NDArray[np.int64], npt.NDArray[np.int64]], AlignParams],
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """Each pair of one chunk aligned: the covered words of A and of B (-1 for a pair whose
-    coverage bound already rules out a link: no alignment run), and the runs of the pairs
-    that link, as ``(pair, a0, a1, b0, b1)`` rows ordered by pair, ``a0``, ``b0``."""
-    (table, pa, pb), params = arg
-    cov_a, cov_b, runs = align_pairs(table, pa, pb, params)
-    rows = np.stack([runs.pair, runs.a0, runs.a1, runs.b0, runs.b1], axis=1)
-    return cov_a, cov_b, rows
+def _links(
+    qa: npt.NDArray[np.int64],
+    qb: npt.NDArray[np.int64],
+    cov_a: npt.NDArray[np.int64],
+    cov_b: npt.NDArray[np.int64],
+    runs: npt.NDArray[np.int64],
+    id_of: Callable[[int], str],
+    tokens_of: Callable[[int], Tokens],
+    kgrams: _Kgrams,
+) -> list[Link | None]:
+    """The links of one chunk's pairs ``(qa[i], qb[i])`` from what ``verify_job`` gave
+    (None for a pair it did not align); each link's passages in character offsets, made
+    for the whole chunk at once."""
+    out: list[Link | None] = [None] * len(qa)
+    aligned = np.flatnonzero(cov_a >= 0)
+    if not len(aligned):
+        return out
+    # every run's passage: the runs' word offsets looked up in the offsets of the chunk's
+    # letters that have runs, laid end to end (one gather per column)
+    pair = runs[:, 0]
+    passages: list[Passage] = []
+    if len(pair):
+        la, lb = qa[pair], qb[pair]
+        letters = np.unique(np.concatenate([la, lb]))
+        toks = [tokens_of(i) for i in letters.tolist()]
+        base = np.zeros(len(toks), dtype=np.int64)
+        np.cumsum([len(t) for t in toks[:-1]], out=base[1:])
+        starts = np.concatenate([t.starts for t in toks])
+        ends = np.concatenate([t.ends for t in toks])
+        at_a = base[np.searchsorted(letters, la)]
+        at_b = base[np.searchsorted(letters, lb)]
+        passages = list(
+            map(
+                Passage,
+                starts[at_a + runs[:, 1]].tolist(),
+                ends[at_a + runs[:, 2] - 1].tolist(),
+                starts[at_b + runs[:, 3]].tolist(),
+                ends[at_b + runs[:, 4] - 1].tolist(),
+                (runs[:, 2] - runs[:, 1]).tolist(),
+            )
+        )
+    # each pair's runs: runs are ordered by pair, a0, b0 (the passages' order)
+    first = np.searchsorted(pair, aligned).tolist()
+    last = np.searchsorted(pair, aligned, "right").tolist()
+    a, b = qa[aligned], qb[aligned]
+    words = kgrams.table.words
+    for i, x, y, ca, cb, na, nb, s, e in zip(
+        aligned.tolist(),
+        a.tolist(),
+        b.tolist(),
+        cov_a[aligned].tolist(),
+        cov_b[aligned].tolist(),
+        words[kgrams.slot[a]].tolist(),
+        words[kgrams.slot[b]].tolist(),
+        first,
+        last,
+        strict=True,
+    ):
+        out[i] = Link(id_of(x), id_of(y), ca / na, cb / nb, min(ca, cb), tuple(passages[s:e]))
+    return out

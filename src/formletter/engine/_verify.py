@@ -1,0 +1,205 @@
+"""The verify stage's jobs: the letters' k-gram table, and chunks of pairs aligned by the
+workers (``_core._verify_pairs`` sends them and makes the links).
+
+A job carries its letters' sorted k-gram hashes, or, when the workers are processes of
+this machine (a local pool), only their numbers in the whole table, which was saved once
+to a temporary folder that the workers map: shipping the hashes cost the main process
+more than the alignment costs a worker (570 MB pickled over 68 rounds at 20k letters,
+each letter in ~10 rounds).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, overload
+
+import numpy as np
+import numpy.typing as npt
+
+from formletter.align import (
+    AlignParams,
+    KgramTable,
+    align_pairs,
+    join_tables,
+    kgram_table_of,
+    sub_table,
+)
+from formletter.engine._types import Mapper
+from formletter.engine.local import LocalMapper
+from formletter.normalize import Tokens
+
+__all__ = ["Chunk", "Jobs", "Kgrams", "kgram_job", "shared_table", "verify_job"]
+
+I64 = npt.NDArray[np.int64]
+
+#: the KgramTable fields, as saved (one .npy file each)
+_FIELDS = ("hashes", "pos", "offs", "words")
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Kgrams:
+    """The sorted k-gram hashes of some letters (``table``; letter ``i`` is its text
+    ``slot[i]``), made once for the verify stage."""
+
+    table: KgramTable
+    slot: I64
+
+    @classmethod
+    def of(
+        cls,
+        letters: I64,
+        tokens_of: Callable[[int], Tokens],
+        n: int,
+        k: int,
+        mapper: Mapper | None = None,
+        batch: int = 2000,
+    ) -> Kgrams:
+        """The table of ``letters`` (made by ``mapper``'s workers, ``batch`` letters a
+        job, when given: the same table)."""
+        slot = np.full(n, -1, dtype=np.int64)
+        slot[letters] = np.arange(len(letters), dtype=np.int64)
+        bodies = [tokens_of(i).ids for i in letters.tolist()]
+        if mapper is None or len(bodies) <= batch:
+            return cls(kgram_table_of(bodies, k), slot)
+        jobs = [(bodies[s : s + batch], k) for s in range(0, len(bodies), batch)]
+        parts = []
+        for got in mapper(kgram_job, jobs):
+            assert isinstance(got, KgramTable)
+            parts.append(got)
+        return cls(join_tables(parts), slot)
+
+
+def kgram_job(arg: tuple[Sequence[npt.NDArray[np.uint64]], int]) -> KgramTable:
+    """:func:`kgram_table_of` of one batch of texts (a worker's part of ``Kgrams.of``)."""
+    bodies, k = arg
+    return kgram_table_of(bodies, k)
+
+
+@contextmanager
+def shared_table(table: KgramTable, mapper: Mapper) -> Iterator[str | None]:
+    """Where ``table`` is saved for ``mapper``'s workers to map, while the block runs: a
+    temporary folder when they are processes of this machine, else None (jobs then carry
+    their part of the table)."""
+    if not (isinstance(mapper, LocalMapper) and mapper.jobs > 1):
+        yield None
+        return
+    try:
+        where = tempfile.mkdtemp(prefix="formletter-kgrams-")
+    except OSError:
+        yield None
+        return
+    try:
+        try:
+            for name in _FIELDS:
+                np.save(os.path.join(where, name + ".npy"), getattr(table, name))
+        except OSError:
+            yield None
+        else:
+            yield where
+    finally:
+        _SAVED.pop(where, None)  # a one-job round runs here, not in a worker
+        shutil.rmtree(where, ignore_errors=True)
+
+
+#: the table a worker mapped last (one: a new verify stage saves a new one)
+_SAVED: dict[str, KgramTable] = {}
+
+
+def _saved_table(where: str) -> KgramTable:
+    table = _SAVED.get(where)
+    if table is None:
+        _SAVED.clear()
+        arrays = [np.load(os.path.join(where, name + ".npy"), mmap_mode="r") for name in _FIELDS]
+        table = _SAVED[where] = KgramTable(*arrays)
+    return table
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Chunk:
+    """One verify job: the pairs ``(pa[i], pb[i])`` of the chunk's texts, which are the
+    texts ``members`` of the table saved at ``saved`` (see :func:`shared_table`), or
+    else shipped as ``table`` (hashes, positions, offsets, words; the positions as uint16
+    when every text is that short: less to ship)."""
+
+    pa: I64
+    pb: I64
+    params: AlignParams
+    saved: tuple[str, I64] | None = None
+    table: tuple[npt.NDArray[np.uint64], npt.NDArray[Any], I64, I64] | None = None
+
+
+class Jobs(Sequence[Chunk]):
+    """The verify jobs of pairs of texts ``(sa[i], sb[i])`` of ``kgrams``, ``chunk`` pairs a
+    job, each made when first asked for (and kept): the local pool's feeder thread makes
+    and sends the next jobs while the workers align the first ones."""
+
+    def __init__(
+        self,
+        kgrams: Kgrams,
+        sa: I64,
+        sb: I64,
+        chunk: int,
+        params: AlignParams,
+        saved: str | None = None,
+    ) -> None:
+        self.kgrams = kgrams
+        self.sa, self.sb = sa, sb
+        self.chunk = chunk
+        self.params = params
+        self.saved = saved
+        self.narrow = int(kgrams.table.words.max(initial=0)) <= 1 << 16
+        self.made: dict[int, Chunk] = {}
+
+    def __len__(self) -> int:
+        return -(-len(self.sa) // self.chunk)
+
+    @overload
+    def __getitem__(self, i: int) -> Chunk: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[Chunk]: ...
+
+    def __getitem__(self, i: int | slice) -> Chunk | list[Chunk]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        job = self.made.get(i)
+        if job is None:
+            job = self.made[i] = self._make(i)
+        return job
+
+    def _make(self, i: int) -> Chunk:
+        part = slice(i * self.chunk, (i + 1) * self.chunk)
+        pa, pb = self.sa[part], self.sb[part]
+        members, local = np.unique(np.concatenate([pa, pb]), return_inverse=True)
+        local = local.astype(np.int64)
+        la, lb = local[: len(pa)], local[len(pa) :]
+        if self.saved is not None:
+            return Chunk(la, lb, self.params, saved=(self.saved, members))
+        t = sub_table(self.kgrams.table, members)
+        pos = t.pos.astype(np.uint16) if self.narrow else t.pos
+        return Chunk(la, lb, self.params, table=(t.hashes, pos, t.offs, t.words))
+
+
+def verify_job(job: Chunk) -> tuple[I64, I64, I64]:
+    """Each pair of one chunk aligned: the covered words of A and of B (-1 for a pair whose
+    coverage bound already rules out a link: no alignment run), and the runs of the pairs
+    that link, as ``(pair, a0, a1, b0, b1)`` rows ordered by pair, ``a0``, ``b0``."""
+    if job.saved is not None:
+        where, members = job.saved
+        table = sub_table(_saved_table(where), members)
+    else:
+        assert job.table is not None
+        hashes, pos, offs, words = job.table
+        table = KgramTable(hashes, pos.astype(np.int32, copy=False), offs, words)
+    cov_a, cov_b, runs = align_pairs(table, job.pa, job.pb, job.params)
+    rows = np.stack([runs.pair, runs.a0, runs.a1, runs.b0, runs.b1], axis=1)
+    return cov_a, cov_b, rows
