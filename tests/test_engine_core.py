@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from formletter.engine import BodyRecord
 from formletter.engine._core import _rep_sketch, _representatives, tokenize_sketch_batch
+from formletter.normalize import Tokens
 from formletter.sketch import sketch_bodies
 
 _WORDS = ["we", "ask", "you", "to", "oppose", "the", "bill", "border", "guards", "now", "MPs"]
@@ -25,7 +26,8 @@ def test_batch_sketches_joined_equal_one_sketch_of_representatives(
     records = [
         BodyRecord(f"L{i:03d}", " ".join(b), 0, len(" ".join(b))) for i, b in enumerate(bodies)
     ]
-    tokens, parts, starts = [], [], []
+    tokens: list[Tokens] = []
+    parts, starts = [], []
     for i in range(0, len(records), batch):
         toks, part = tokenize_sketch_batch((records[i : i + batch], 16))
         starts.append(len(tokens))

@@ -15,11 +15,13 @@ from _engine_helpers import TEMPLATES, hyphenate_lines, join, ocr_noise, reflow
 from formletter.normalize import (
     _WORD,
     _WORD_NO_UNDERSCORE,
+    Tokens,
     fold_word,
     hash_words,
     normalize_text,
     sentence_spans,
     tokenize,
+    tokenize_many,
 )
 
 # The characters letters are written in: ASCII, Western European accents, typographic
@@ -280,3 +282,52 @@ def test_tokenize_same_when_word_cache_overflows(monkeypatch: pytest.MonkeyPatch
         assert np.array_equal(got.starts, want.starts)
         assert np.array_equal(got.ends, want.ends)
     assert len(normalize._RAW_FOLD) <= 5 + len(want)
+
+
+def _same_tokens(got: Tokens, want: Tokens) -> None:
+    assert isinstance(got.words, tuple) and got.words == want.words
+    for a, b in ((got.ids, want.ids), (got.starts, want.starts), (got.ends, want.ends)):
+        assert a.dtype == b.dtype and np.array_equal(a, b)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    texts=st.lists(
+        st.lists(st.sampled_from(_PIECES) | st.characters(), max_size=40).map("".join)
+        | letter_text,
+        max_size=6,
+    ),
+    data=st.data(),
+)
+def test_tokenize_many_is_tokenize_of_each(texts: list[str], data: st.DataObject) -> None:
+    spans = []
+    for t in texts:
+        a = data.draw(st.integers(0, len(t)))
+        spans.append((t, a, data.draw(st.integers(a, len(t)))))
+    batch = tokenize_many(spans)
+    want = [tokenize(*span) for span in spans]
+    assert len(batch) == len(spans)
+    for got in (batch, pickle.loads(pickle.dumps(batch))):
+        toks = list(got)
+        assert len(toks) == len(want)
+        for g, w in zip(toks, want, strict=True):
+            _same_tokens(g, w)
+    ids = batch.ids()
+    assert ids.dtype == np.uint64
+    assert ids.tolist() == [i for w in want for i in w.ids.tolist()]
+
+
+def test_tokenize_many_same_when_word_cache_overflows(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the raw-word index is emptied when full, between two calls only (a call's indices
+    # stay valid): tokens must not depend on what it holds
+    import formletter.normalize as normalize
+
+    texts = [" ".join(f"w{i}{j} Rn-\n ode l0{i % 7}" for i in range(20)) for j in range(3)]
+    spans = [(t, 0, len(t)) for t in texts]
+    want = [tokenize(*span) for span in spans]
+    monkeypatch.setattr(normalize, "_RAW_MAX", 5)
+    for _ in range(3):
+        for got, w in zip(tokenize_many(spans), want, strict=True):
+            _same_tokens(got, w)
+        assert len(normalize._RAW_INDEX) == len(normalize._VOCAB) == len(normalize._VOCAB_ID)
+        assert len(normalize._RAW_INDEX) <= 5 + sum(len(w) for w in want)

@@ -23,6 +23,7 @@ from formletter.sketch import (
     minhash_chunks,
     mix64,
     sketch_bodies,
+    sketch_texts,
 )
 
 U64 = npt.NDArray[np.uint64]
@@ -276,6 +277,12 @@ def test_sketch_bodies_is_each_chunks_minhash(lens: list[int], vocab: int, seed:
     assert sk.owner.tolist() == owners
     if rows:
         assert np.array_equal(sk.signatures, np.stack(rows))
+    # the same texts laid end to end
+    offsets = np.cumsum([0, *lens]).astype(np.int64)
+    ids = np.concatenate(bodies) if bodies else np.empty(0, dtype=np.uint64)
+    sk2 = sketch_texts(ids, offsets, num_perm=32)
+    assert np.array_equal(sk2.signatures, sk.signatures)
+    assert np.array_equal(sk2.owner, sk.owner)
 
 
 def test_sketch_bodies_empty_input() -> None:

@@ -13,20 +13,23 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 
 import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "TokenBatch",
     "Tokens",
     "fold_word",
     "hash_words",
     "normalize_text",
     "sentence_spans",
     "tokenize",
+    "tokenize_many",
 ]
 
 # A word: letters/digits, joined across apostrophes and hyphens (a hyphen may be
@@ -151,6 +154,89 @@ def tokenize(text: str, start: int = 0, end: int | None = None) -> Tokens:
         ids,
         np.fromiter(map(_START, matches), dtype=np.int64, count=n),
         np.fromiter(map(_END, matches), dtype=np.int64, count=n),
+    )
+
+
+#: raw word -> its index in ``_VOCAB`` (its folded form) and ``_VOCAB_ID`` (the form's id):
+#: the raw words ``tokenize_many`` has seen (emptied, when full, between two calls only)
+_RAW_INDEX: dict[str, int] = {}
+_VOCAB: list[str] = []
+_VOCAB_ID: list[int] = []
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class TokenBatch:
+    """The :class:`Tokens` of many texts, compactly (iterate for the ``Tokens``): each
+    distinct folded word once, and per word its index among them, so the batch pickles
+    small and unpickles without a string per word."""
+
+    #: the distinct folded words, joined by single spaces (folded words hold no spaces)
+    vocab: str
+    #: their ids
+    vocab_ids: npt.NDArray[np.uint64]
+    #: per word (texts laid end to end): its index in the vocabulary, start and end
+    word: npt.NDArray[np.int32]
+    starts: npt.NDArray[np.int64]
+    ends: npt.NDArray[np.int64]
+    #: text ``i`` is words ``offsets[i]:offsets[i + 1]``
+    offsets: npt.NDArray[np.int64]
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def ids(self) -> npt.NDArray[np.uint64]:
+        """The ids of all the words, text after text."""
+        return self.vocab_ids[self.word]
+
+    def __iter__(self) -> Iterator[Tokens]:
+        vocab = self.vocab.split(" ") if len(self.vocab_ids) else []
+        words = np.array(vocab, dtype=object)[self.word].tolist()
+        ids, starts, ends = self.ids(), self.starts, self.ends
+        for a, b in pairwise(self.offsets.tolist()):
+            yield Tokens(tuple(words[a:b]), ids[a:b], starts[a:b], ends[a:b])
+
+
+def tokenize_many(spans: Sequence[tuple[str, int, int]]) -> TokenBatch:
+    """:func:`tokenize` of each ``text[start:end]`` of ``spans`` (``(text, start, end)``)."""
+    if len(_RAW_INDEX) > _RAW_MAX:
+        _RAW_INDEX.clear()
+        _VOCAB.clear()
+        _VOCAB_ID.clear()
+    index: list[int] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    offsets = [0]
+    for text, start, end in spans:
+        word = _WORD if text.find("_", start, end) >= 0 else _WORD_NO_UNDERSCORE
+        matches = list(word.finditer(text, start, end))
+        raws = list(map(_GROUP, matches))
+        at = list(map(_RAW_INDEX.get, raws))
+        if None in at:
+            for raw in raws:
+                if raw not in _RAW_INDEX:
+                    folded = fold_word(raw)
+                    _RAW_INDEX[raw] = len(_VOCAB)
+                    _VOCAB.append(folded)
+                    _VOCAB_ID.append(_word_hash(folded))
+            at = list(map(_RAW_INDEX.__getitem__, raws))
+        index.extend(at)  # type: ignore[arg-type]
+        starts.extend(map(_START, matches))
+        ends.extend(map(_END, matches))
+        offsets.append(len(index))
+    n = len(index)
+    # the batch's own vocabulary: the words it uses, renumbered in vocabulary order
+    at_all = np.fromiter(index, dtype=np.int64, count=n)
+    used = np.zeros(len(_VOCAB), dtype=bool)
+    used[at_all] = True
+    distinct = np.flatnonzero(used).tolist()
+    renumber = np.cumsum(used, dtype=np.int32) - 1
+    return TokenBatch(
+        " ".join(map(_VOCAB.__getitem__, distinct)),
+        np.fromiter(map(_VOCAB_ID.__getitem__, distinct), dtype=np.uint64, count=len(distinct)),
+        renumber[at_all],
+        np.fromiter(starts, dtype=np.int64, count=n),
+        np.fromiter(ends, dtype=np.int64, count=n),
+        np.array(offsets, dtype=np.int64),
     )
 
 

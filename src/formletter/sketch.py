@@ -14,6 +14,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 import numpy.typing as npt
@@ -27,6 +28,7 @@ __all__ = [
     "minhash_chunks",
     "mix64",
     "sketch_bodies",
+    "sketch_texts",
 ]
 
 U64 = npt.NDArray[np.uint64]
@@ -183,13 +185,23 @@ def sketch_bodies(
 
     Each chunk's signature is that of its k-gram hashes (of its words' hashes if it has
     fewer than ``k`` words)."""
-    ids = np.concatenate(bodies).astype(np.uint64, copy=False) if bodies else None
-    if ids is None or not len(ids):
+    offsets = np.zeros(len(bodies) + 1, dtype=np.int64)
+    np.cumsum([len(b) for b in bodies], out=offsets[1:])
+    ids = np.concatenate(bodies) if bodies else np.empty(0, dtype=np.uint64)
+    return sketch_texts(ids, offsets, k=k, num_perm=num_perm)
+
+
+def sketch_texts(
+    ids: U64, offsets: npt.NDArray[np.int64], *, k: int = 3, num_perm: int = DEFAULT_NUM_PERM
+) -> ChunkSketch:
+    """:func:`sketch_bodies` of the texts laid end to end in ``ids``: text ``i`` is
+    ``ids[offsets[i] : offsets[i + 1]]``."""
+    if not len(ids):
         return ChunkSketch(np.empty((0, num_perm), dtype=np.uint32), np.empty(0, dtype=np.int64))
-    lens = [len(b) for b in bodies]
-    base = np.zeros(len(bodies) + 1, dtype=np.int64)
-    np.cumsum(lens, out=base[1:])
-    bounds, owner = _batch_chunks(ids, lens, base.tolist())
+    ids = ids.astype(np.uint64, copy=False)
+    base = np.asarray(offsets, dtype=np.int64).tolist()
+    lens = [b - a for a, b in pairwise(base)]
+    bounds, owner = _batch_chunks(ids, lens, base)
     sigs = minhash_chunks(*_chunk_shingles(ids, bounds, k), num_perm)
     return ChunkSketch(sigs, np.asarray(owner, dtype=np.int64))
 

@@ -50,8 +50,8 @@ from formletter.engine._types import (
 )
 from formletter.families import UnionFind, components
 from formletter.models import Family, Link, Passage
-from formletter.normalize import Tokens, tokenize
-from formletter.sketch import ChunkSketch, sketch_bodies
+from formletter.normalize import TokenBatch, Tokens, tokenize_many
+from formletter.sketch import ChunkSketch, sketch_texts
 
 __all__ = [
     "Analysis",
@@ -69,17 +69,18 @@ __all__ = [
 
 def tokenize_batch(records: Sequence[BodyRecord]) -> list[Tokens]:
     """Tokens of each body."""
-    return [tokenize(r.text, r.body_start, r.body_end) for r in records]
+    return list(tokenize_many([(r.text, r.body_start, r.body_end) for r in records]))
 
 
 def tokenize_sketch_batch(
     arg: tuple[Sequence[BodyRecord], int],
-) -> tuple[list[Tokens], ChunkSketch]:
-    """Tokens of each body, and the MinHash sketch of the batch (``num_perm`` hashes;
-    owners index the batch). Sketches are per letter, so the workers make them."""
+) -> tuple[TokenBatch, ChunkSketch]:
+    """Tokens of each body (iterate the batch for them: it travels back from a worker in
+    a compact form), and the MinHash sketch of the batch (``num_perm`` hashes; owners index
+    the batch). Sketches are per letter, so the workers make them."""
     records, num_perm = arg
-    tokens = tokenize_batch(records)
-    return tokens, sketch_bodies([t.ids for t in tokens], num_perm=num_perm)
+    batch = tokenize_many([(r.text, r.body_start, r.body_end) for r in records])
+    return batch, sketch_texts(batch.ids(), batch.offsets, num_perm=num_perm)
 
 
 def _rep_sketch(
