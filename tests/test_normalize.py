@@ -326,8 +326,25 @@ def test_tokenize_many_same_when_word_cache_overflows(monkeypatch: pytest.Monkey
     spans = [(t, 0, len(t)) for t in texts]
     want = [tokenize(*span) for span in spans]
     monkeypatch.setattr(normalize, "_RAW_MAX", 5)
+    monkeypatch.setattr(normalize, "_PARAGRAPHS_MAX", 1)
     for _ in range(3):
         for got, w in zip(tokenize_many(spans), want, strict=True):
             _same_tokens(got, w)
         assert len(normalize._RAW_INDEX) == len(normalize._VOCAB) == len(normalize._VOCAB_ID)
         assert len(normalize._RAW_INDEX) <= 5 + sum(len(w) for w in want)
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["a-\n\nb c", "x\n\n\ny-\n z", "p q\n\n\n\n", "\n\n", ""],
+        ["one two\r\n\r\nthree", "snake_case\n\nword-\n\nx", "a_b"],
+        ["Dear Sir,\n\nWe ask you.\n\nThanks", "Hi,\n\nWe ask you.\n\nThanks", "We ask you."],
+    ],
+)
+def test_tokenize_many_by_paragraphs_keeps_offsets(texts: list[str]) -> None:
+    """Paragraphs (cut at blank lines, and remembered) give the words of the whole text:
+    the same paragraph at another offset, in another text, keeps its own offsets."""
+    for _ in range(2):  # the second time, every paragraph is remembered
+        for got, text in zip(tokenize_many([(t, 0, len(t)) for t in texts]), texts, strict=True):
+            _same_tokens(got, tokenize(text))

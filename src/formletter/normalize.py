@@ -162,6 +162,11 @@ def tokenize(text: str, start: int = 0, end: int | None = None) -> Tokens:
 _RAW_INDEX: dict[str, int] = {}
 _VOCAB: list[str] = []
 _VOCAB_ID: list[int] = []
+#: paragraph text -> its words' raw-word indices, starts and ends (in the paragraph):
+#: form letters share most of their paragraphs (emptied with ``_RAW_INDEX``, or when full)
+_Indexed = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]
+_PARAGRAPHS: dict[str, _Indexed] = {}
+_PARAGRAPHS_MAX = 100_000
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -197,46 +202,82 @@ class TokenBatch:
 
 
 def tokenize_many(spans: Sequence[tuple[str, int, int]]) -> TokenBatch:
-    """:func:`tokenize` of each ``text[start:end]`` of ``spans`` (``(text, start, end)``)."""
+    """:func:`tokenize` of each ``text[start:end]`` of ``spans`` (``(text, start, end)``).
+
+    A text without underscores is tokenised paragraph by paragraph (pieces between blank
+    lines, ``"\\n\\n"``: no word holds one or runs across one), and a paragraph seen before
+    is not tokenised again."""
     if len(_RAW_INDEX) > _RAW_MAX:
         _RAW_INDEX.clear()
         _VOCAB.clear()
         _VOCAB_ID.clear()
-    index: list[int] = []
-    starts: list[int] = []
-    ends: list[int] = []
+        _PARAGRAPHS.clear()
+    if len(_PARAGRAPHS) > _PARAGRAPHS_MAX:
+        _PARAGRAPHS.clear()
+    parts: list[_Indexed] = []
+    shifts: list[int] = []
     offsets = [0]
+    n = 0
     for text, start, end in spans:
-        word = _WORD if text.find("_", start, end) >= 0 else _WORD_NO_UNDERSCORE
-        matches = list(word.finditer(text, start, end))
-        raws = list(map(_GROUP, matches))
-        at = list(map(_RAW_INDEX.get, raws))
-        if None in at:
-            for raw in raws:
-                if raw not in _RAW_INDEX:
-                    folded = fold_word(raw)
-                    _RAW_INDEX[raw] = len(_VOCAB)
-                    _VOCAB.append(folded)
-                    _VOCAB_ID.append(_word_hash(folded))
-            at = list(map(_RAW_INDEX.__getitem__, raws))
-        index.extend(at)  # type: ignore[arg-type]
-        starts.extend(map(_START, matches))
-        ends.extend(map(_END, matches))
-        offsets.append(len(index))
-    n = len(index)
+        if text.find("_", start, end) >= 0:
+            got = _index_words(text, start, end, _WORD)
+            parts.append(got)
+            shifts.append(0)
+            n += len(got[0])
+        else:
+            at = start
+            for para in text[start:end].split("\n\n"):
+                words = _PARAGRAPHS.get(para)
+                if words is None:
+                    words = _index_words(para, 0, len(para), _WORD_NO_UNDERSCORE)
+                    _PARAGRAPHS[para] = words
+                parts.append(words)
+                shifts.append(at)
+                n += len(words[0])
+                at += len(para) + 2
+        offsets.append(n)
+    if not parts:
+        none = np.empty(0, dtype=np.int64)
+        parts.append((none, none, none))
+        shifts.append(0)
+    shift = np.repeat(np.array(shifts, dtype=np.int64), [len(p[0]) for p in parts])
+    index = np.concatenate([p[0] for p in parts])
+    starts = np.concatenate([p[1] for p in parts])
+    starts += shift
+    ends = np.concatenate([p[2] for p in parts])
+    ends += shift
     # the batch's own vocabulary: the words it uses, renumbered in vocabulary order
-    at_all = np.fromiter(index, dtype=np.int64, count=n)
     used = np.zeros(len(_VOCAB), dtype=bool)
-    used[at_all] = True
+    used[index] = True
     distinct = np.flatnonzero(used).tolist()
     renumber = np.cumsum(used, dtype=np.int32) - 1
     return TokenBatch(
         " ".join(map(_VOCAB.__getitem__, distinct)),
         np.fromiter(map(_VOCAB_ID.__getitem__, distinct), dtype=np.uint64, count=len(distinct)),
-        renumber[at_all],
-        np.fromiter(starts, dtype=np.int64, count=n),
-        np.fromiter(ends, dtype=np.int64, count=n),
+        renumber[index],
+        starts,
+        ends,
         np.array(offsets, dtype=np.int64),
+    )
+
+
+def _index_words(text: str, start: int, end: int, word: re.Pattern[str]) -> _Indexed:
+    """The words of ``text[start:end]`` (matches of ``word``): their raw-word indices
+    (learning the words not in ``_RAW_INDEX``), starts and ends."""
+    matches = list(word.finditer(text, start, end))
+    raws = list(map(_GROUP, matches))
+    if None in map(_RAW_INDEX.get, raws):
+        for raw in raws:
+            if raw not in _RAW_INDEX:
+                folded = fold_word(raw)
+                _RAW_INDEX[raw] = len(_VOCAB)
+                _VOCAB.append(folded)
+                _VOCAB_ID.append(_word_hash(folded))
+    n = len(raws)
+    return (
+        np.fromiter(map(_RAW_INDEX.__getitem__, raws), dtype=np.int64, count=n),
+        np.fromiter(map(_START, matches), dtype=np.int64, count=n),
+        np.fromiter(map(_END, matches), dtype=np.int64, count=n),
     )
 
 
