@@ -69,17 +69,23 @@ __all__ = [
 
 def tokenize_batch(records: Sequence[BodyRecord]) -> list[Tokens]:
     """Tokens of each body."""
-    return list(tokenize_many([(r.text, r.body_start, r.body_end) for r in records]))
+    return list(tokenize_many(_spans(records)))
+
+
+def _spans(records: Sequence[BodyRecord]) -> list[tuple[str, int, int]]:
+    """Each record's ``(text, body_start, body_end)``."""
+    return [(r.text, r.body_start, r.body_end) for r in records]
 
 
 def tokenize_sketch_batch(
-    arg: tuple[Sequence[BodyRecord], int],
+    arg: tuple[Sequence[tuple[str, int, int]], int],
 ) -> tuple[TokenBatch, ChunkSketch]:
-    """Tokens of each body (iterate the batch for them: it travels back from a worker in
-    a compact form), and the MinHash sketch of the batch (``num_perm`` hashes; owners index
-    the batch). Sketches are per letter, so the workers make them."""
-    records, num_perm = arg
-    batch = tokenize_many([(r.text, r.body_start, r.body_end) for r in records])
+    """Tokens of each body, given as ``(text, body_start, body_end)`` (plain tuples pickle
+    ~3x faster than records), and the MinHash sketch of the batch (``num_perm`` hashes;
+    owners index the batch). Iterate the batch for the tokens: it travels back from a
+    worker in a compact form. Sketches are per letter, so the workers make them."""
+    spans, num_perm = arg
+    batch = tokenize_many(spans)
     return batch, sketch_texts(batch.ids(), batch.offsets, num_perm=num_perm)
 
 
@@ -161,7 +167,7 @@ def _analyze_bodies(
     parts: list[ChunkSketch] = []
     starts: list[int] = []
     num_perm = params.lsh.num_perm
-    batches = [(chunk, num_perm) for chunk in _chunks(records, 500)]
+    batches = [(chunk, num_perm) for chunk in _chunks(_spans(records), 500)]
     for got in mapper(tokenize_sketch_batch, batches):
         assert isinstance(got, tuple)
         batch, part = got
