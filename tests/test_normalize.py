@@ -348,3 +348,23 @@ def test_tokenize_many_by_paragraphs_keeps_offsets(texts: list[str]) -> None:
     for _ in range(2):  # the second time, every paragraph is remembered
         for got, text in zip(tokenize_many([(t, 0, len(t)) for t in texts]), texts, strict=True):
             _same_tokens(got, tokenize(text))
+
+
+def test_tokenize_many_in_threads_while_caches_overflow(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Calls from several threads (caches emptied between calls) each get their tokens."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import formletter.normalize as normalize
+
+    monkeypatch.setattr(normalize, "_RAW_MAX", 3)
+    monkeypatch.setattr(normalize, "_PARAGRAPHS_MAX", 2)
+    texts = [f"w{i} x{i % 3}\n\nshared para {i % 2}\n\nend-\n ing {i}" for i in range(40)]
+    want = [tokenize(t) for t in texts]
+
+    def run(i: int) -> list[Tokens]:
+        return list(tokenize_many([(texts[i], 0, len(texts[i])), (texts[-1], 0, len(texts[-1]))]))
+
+    with ThreadPoolExecutor(4) as pool:
+        for i, (got, last) in enumerate(pool.map(run, range(len(texts)))):
+            _same_tokens(got, want[i])
+            _same_tokens(last, want[-1])

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -168,7 +169,9 @@ _VOCAB_ID: list[int] = []
 #: form letters share most of their paragraphs (emptied with ``_RAW_INDEX``, or when full)
 _Indexed = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]
 _PARAGRAPHS: dict[str, _Indexed] = {}
-_PARAGRAPHS_MAX = 100_000
+_PARAGRAPHS_MAX = 50_000
+#: one ``tokenize_many`` at a time: a call's indices must stay valid until it returns
+_MANY_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -209,6 +212,11 @@ def tokenize_many(spans: Sequence[tuple[str, int, int]]) -> TokenBatch:
     A text without underscores is tokenised paragraph by paragraph (pieces between blank
     lines, ``"\\n\\n"``: no word holds one or runs across one), and a paragraph seen before
     is not tokenised again."""
+    with _MANY_LOCK:
+        return _tokenize_many(spans)
+
+
+def _tokenize_many(spans: Sequence[tuple[str, int, int]]) -> TokenBatch:
     if len(_RAW_INDEX) > _RAW_MAX:
         _RAW_INDEX.clear()
         _VOCAB.clear()
