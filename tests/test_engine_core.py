@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from formletter.engine import BodyRecord
 from formletter.engine._core import _rep_sketch, _representatives, tokenize_sketch_batch
+from formletter.normalize import Tokens
 from formletter.sketch import sketch_bodies
 
 _WORDS = ["we", "ask", "you", "to", "oppose", "the", "bill", "border", "guards", "now", "MPs"]
@@ -25,9 +26,11 @@ def test_batch_sketches_joined_equal_one_sketch_of_representatives(
     records = [
         BodyRecord(f"L{i:03d}", " ".join(b), 0, len(" ".join(b))) for i, b in enumerate(bodies)
     ]
-    tokens, parts, starts = [], [], []
+    tokens: list[Tokens] = []
+    parts, starts = [], []
     for i in range(0, len(records), batch):
-        toks, part = tokenize_sketch_batch((records[i : i + batch], 16))
+        spans = [(r.text, r.body_start, r.body_end) for r in records[i : i + batch]]
+        toks, part = tokenize_sketch_batch((spans, 16))
         starts.append(len(tokens))
         tokens.extend(toks)
         parts.append(part)
@@ -82,3 +85,18 @@ def _thresholds(_: int) -> tuple[int, int, int]:
     import gc
 
     return gc.get_threshold()
+
+
+def test_tokenize_batch_is_tokenize_of_each_body() -> None:
+    from formletter.engine._core import _spans, tokenize_batch
+    from formletter.normalize import tokenize
+
+    text = "Dear Sir,\n\nWe ask you to oppose the bill.\n\nYours, A. N. Other"
+    records = [BodyRecord("L1", text, 11, 44), BodyRecord("L2", text, 0, len(text))]
+    assert _spans(records) == [(text, 11, 44), (text, 0, len(text))]
+    for got, r in zip(tokenize_batch(records), records, strict=True):
+        want = tokenize(r.text, r.body_start, r.body_end)
+        assert got.words == want.words
+        assert np.array_equal(got.ids, want.ids)
+        assert np.array_equal(got.starts, want.starts)
+        assert np.array_equal(got.ends, want.ends)

@@ -15,11 +15,13 @@ from _engine_helpers import TEMPLATES, hyphenate_lines, join, ocr_noise, reflow
 from formletter.normalize import (
     _WORD,
     _WORD_NO_UNDERSCORE,
+    Tokens,
     fold_word,
     hash_words,
     normalize_text,
     sentence_spans,
     tokenize,
+    tokenize_many,
 )
 
 # The characters letters are written in: ASCII, Western European accents, typographic
@@ -280,3 +282,89 @@ def test_tokenize_same_when_word_cache_overflows(monkeypatch: pytest.MonkeyPatch
         assert np.array_equal(got.starts, want.starts)
         assert np.array_equal(got.ends, want.ends)
     assert len(normalize._RAW_FOLD) <= 5 + len(want)
+
+
+def _same_tokens(got: Tokens, want: Tokens) -> None:
+    assert isinstance(got.words, tuple) and got.words == want.words
+    for a, b in ((got.ids, want.ids), (got.starts, want.starts), (got.ends, want.ends)):
+        assert a.dtype == b.dtype and np.array_equal(a, b)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    texts=st.lists(
+        st.lists(st.sampled_from(_PIECES) | st.characters(), max_size=40).map("".join)
+        | letter_text,
+        max_size=6,
+    ),
+    data=st.data(),
+)
+def test_tokenize_many_is_tokenize_of_each(texts: list[str], data: st.DataObject) -> None:
+    spans = []
+    for t in texts:
+        a = data.draw(st.integers(0, len(t)))
+        spans.append((t, a, data.draw(st.integers(a, len(t)))))
+    batch = tokenize_many(spans)
+    want = [tokenize(*span) for span in spans]
+    assert len(batch) == len(spans)
+    for got in (batch, pickle.loads(pickle.dumps(batch))):
+        toks = list(got)
+        assert len(toks) == len(want)
+        for g, w in zip(toks, want, strict=True):
+            _same_tokens(g, w)
+    ids = batch.ids()
+    assert ids.dtype == np.uint64
+    assert ids.tolist() == [i for w in want for i in w.ids.tolist()]
+
+
+def test_tokenize_many_same_when_word_cache_overflows(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the raw-word index is emptied when full, between two calls only (a call's indices
+    # stay valid): tokens must not depend on what it holds
+    import formletter.normalize as normalize
+
+    texts = [" ".join(f"w{i}{j} Rn-\n ode l0{i % 7}" for i in range(20)) for j in range(3)]
+    spans = [(t, 0, len(t)) for t in texts]
+    want = [tokenize(*span) for span in spans]
+    monkeypatch.setattr(normalize, "_RAW_MAX", 5)
+    monkeypatch.setattr(normalize, "_PARAGRAPHS_MAX", 1)
+    for _ in range(3):
+        for got, w in zip(tokenize_many(spans), want, strict=True):
+            _same_tokens(got, w)
+        assert len(normalize._RAW_INDEX) == len(normalize._VOCAB) == len(normalize._VOCAB_ID)
+        assert len(normalize._RAW_INDEX) <= 5 + sum(len(w) for w in want)
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["a-\n\nb c", "x\n\n\ny-\n z", "p q\n\n\n\n", "\n\n", ""],
+        ["one two\r\n\r\nthree", "snake_case\n\nword-\n\nx", "a_b"],
+        ["Dear Sir,\n\nWe ask you.\n\nThanks", "Hi,\n\nWe ask you.\n\nThanks", "We ask you."],
+    ],
+)
+def test_tokenize_many_by_paragraphs_keeps_offsets(texts: list[str]) -> None:
+    """Paragraphs (cut at blank lines, and remembered) give the words of the whole text:
+    the same paragraph at another offset, in another text, keeps its own offsets."""
+    for _ in range(2):  # the second time, every paragraph is remembered
+        for got, text in zip(tokenize_many([(t, 0, len(t)) for t in texts]), texts, strict=True):
+            _same_tokens(got, tokenize(text))
+
+
+def test_tokenize_many_in_threads_while_caches_overflow(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Calls from several threads (caches emptied between calls) each get their tokens."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import formletter.normalize as normalize
+
+    monkeypatch.setattr(normalize, "_RAW_MAX", 3)
+    monkeypatch.setattr(normalize, "_PARAGRAPHS_MAX", 2)
+    texts = [f"w{i} x{i % 3}\n\nshared para {i % 2}\n\nend-\n ing {i}" for i in range(40)]
+    want = [tokenize(t) for t in texts]
+
+    def run(i: int) -> list[Tokens]:
+        return list(tokenize_many([(texts[i], 0, len(texts[i])), (texts[-1], 0, len(texts[-1]))]))
+
+    with ThreadPoolExecutor(4) as pool:
+        for i, (got, last) in enumerate(pool.map(run, range(len(texts)))):
+            _same_tokens(got, want[i])
+            _same_tokens(last, want[-1])

@@ -14,12 +14,16 @@ from _engine_helpers import PERSONAL, TEMPLATES, join
 from formletter.normalize import tokenize
 from formletter.sketch import (
     DEFAULT_NUM_PERM,
+    _batch_chunks,
+    _chunk_shingles,
+    _cut,
     chunk_bounds,
     kgram_hashes,
     kgram_hashes_many,
     minhash_chunks,
     mix64,
     sketch_bodies,
+    sketch_texts,
 )
 
 U64 = npt.NDArray[np.uint64]
@@ -94,6 +98,66 @@ def test_chunks_tile_the_text_within_size_limits(seed: int, n: int) -> None:
         assert bounds == [(0, n)]
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    cand=st.lists(st.integers(2, 400), max_size=40, unique=True).map(sorted),
+    n=st.integers(37, 400),
+    min_len=st.integers(1, 30),
+    extra=st.integers(0, 90),
+)
+def test_cut_is_the_linear_scan(cand: list[int], n: int, min_len: int, extra: int) -> None:
+    """``_cut`` (bisecting to the next candidate) makes the cuts of a plain linear scan."""
+    max_len = min_len + extra
+    want: list[tuple[int, int]] = []
+    start = ci = 0
+    while n - start > max_len or (n - start > min_len + min_len // 2 and ci < len(cand)):
+        while ci < len(cand) and cand[ci] < start + min_len:
+            ci += 1
+        if ci < len(cand) and cand[ci] <= start + max_len and cand[ci] < n - min_len // 2:
+            end = cand[ci]
+        elif n - start > max_len:
+            end = min(start + max_len, n - min_len // 2)
+        else:
+            break
+        want.append((start, end))
+        start = end
+    want.append((start, n))
+    assert _cut(n, cand, min_len, max_len) == want
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    lens=st.lists(st.integers(0, 400), min_size=1, max_size=8),
+    vocab=st.sampled_from([3, 50, 2**62]),
+    seed=st.integers(0, 1000),
+)
+def test_chunks_of_a_batch_are_each_texts_chunks(lens: list[int], vocab: int, seed: int) -> None:
+    bodies = [random_ids(seed + i, n, vocab) for i, n in enumerate(lens)]
+    ids = np.concatenate(bodies)
+    base = np.cumsum([0, *lens]).tolist()
+    bounds, owner = _batch_chunks(ids, lens, base)
+    want = [(t, base[t] + s, base[t] + e) for t, b in enumerate(bodies) for s, e in chunk_bounds(b)]
+    assert [(t, s, e) for t, (s, e) in zip(owner, bounds, strict=True)] == want
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    sizes=st.lists(st.integers(1, 9), min_size=1, max_size=8),
+    k=st.integers(1, 4),
+    seed=st.integers(0, 1000),
+)
+def test_chunk_shingles_are_each_chunks_kgrams(sizes: list[int], k: int, seed: int) -> None:
+    ids = random_ids(seed, sum(sizes) + 3, vocab=4)
+    ends = np.cumsum(sizes).tolist()
+    bounds = [(e - s, e) for s, e in zip(sizes, ends, strict=True)]
+    shingles, offs = _chunk_shingles(ids, bounds, k)
+    got = np.split(shingles, offs[1:])
+    for (s, e), sh in zip(bounds, got, strict=True):
+        piece = ids[s:e]
+        want = kgram_hashes(piece, k) if len(piece) >= k else mix64(piece.copy())
+        assert sh.tolist() == want.tolist()
+
+
 def test_chunk_boundaries_are_content_defined() -> None:
     """The same passage is cut the same way after any prefix (once the cuts resync)."""
     shares = []
@@ -147,7 +211,7 @@ def test_minhash_of_a_group_ignores_its_neighbours_and_order() -> None:
 
 
 def test_minhash_slabs_give_the_same_signatures_as_one_by_one() -> None:
-    """Inputs bigger than one slab (4M values per slab) are processed in pieces."""
+    """Inputs bigger than one slab (2**18 values per slab) are processed in pieces."""
     sizes = [30_000, 45_000, 1, 70_000, 20_000]  # > 62,500 shingles per slab at 64 perms
     groups = [
         mix64(np.arange(i * 100_000, i * 100_000 + n, dtype=np.uint64)) for i, n in enumerate(sizes)
@@ -191,6 +255,38 @@ def test_sketch_bodies_is_per_body_and_order_free() -> None:
     assert first & grown
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    lens=st.lists(st.integers(0, 300), max_size=6),
+    vocab=st.sampled_from([3, 2**62]),
+    seed=st.integers(0, 1000),
+)
+def test_sketch_bodies_is_each_chunks_minhash(lens: list[int], vocab: int, seed: int) -> None:
+    """The batch's sketch is, chunk by chunk, the MinHash of the chunk's own k-grams."""
+    bodies = [random_ids(seed + i, n, vocab) for i, n in enumerate(lens)]
+    sk = sketch_bodies(bodies, num_perm=32)
+    rows, owners = [], []
+    for t, ids in enumerate(bodies):
+        for s, e in chunk_bounds(ids):
+            piece = ids[s:e]
+            sh = kgram_hashes(piece, 3) if len(piece) >= 3 else mix64(piece.copy())
+            rows.append(minhash_chunks(sh, np.array([0]), num_perm=32)[0])
+            owners.append(t)
+    assert sk.signatures.dtype == np.uint32 and sk.owner.dtype == np.int64
+    assert sk.signatures.shape == (len(rows), 32)
+    assert sk.owner.tolist() == owners
+    if rows:
+        assert np.array_equal(sk.signatures, np.stack(rows))
+    # the same texts laid end to end
+    offsets = np.cumsum([0, *lens]).astype(np.int64)
+    ids = np.concatenate(bodies) if bodies else np.empty(0, dtype=np.uint64)
+    sk2 = sketch_texts(ids, offsets, num_perm=32)
+    assert np.array_equal(sk2.signatures, sk.signatures)
+    assert np.array_equal(sk2.owner, sk.owner)
+
+
 def test_sketch_bodies_empty_input() -> None:
     sk = sketch_bodies([], num_perm=32)
+    assert sk.signatures.shape == (0, 32) and len(sk.owner) == 0
+    sk = sketch_bodies([np.empty(0, dtype=np.uint64)] * 3, num_perm=32)
     assert sk.signatures.shape == (0, 32) and len(sk.owner) == 0

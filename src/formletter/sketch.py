@@ -11,8 +11,10 @@ Everything here is numpy over uint64; there is no per-shingle Python loop.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 import numpy.typing as npt
@@ -26,6 +28,7 @@ __all__ = [
     "minhash_chunks",
     "mix64",
     "sketch_bodies",
+    "sketch_texts",
 ]
 
 U64 = npt.NDArray[np.uint64]
@@ -38,15 +41,20 @@ _S30 = np.uint64(30)
 _S27 = np.uint64(27)
 _S31 = np.uint64(31)
 _S32 = np.uint64(32)
+#: ``chunk_bounds``' defaults, used by ``sketch_bodies``
+_DIVISOR, _MIN_LEN, _MAX_LEN = 40, 24, 120
+#: values in one MinHash slab (see ``minhash_chunks``)
+_SLAB = 1 << 18
 
 
 def mix64(x: U64) -> U64:
     """splitmix64 finaliser, element-wise (a good 64-bit mixer)."""
-    x = x ^ (x >> _S30)
-    x = x * _M1
-    x = x ^ (x >> _S27)
-    x = x * _M2
-    return x ^ (x >> _S31)
+    x = x ^ (x >> _S30)  # a new array: the steps after it work in place
+    x *= _M1
+    x ^= x >> _S27
+    x *= _M2
+    x ^= x >> _S31
+    return x
 
 
 def kgram_hashes(ids: U64, k: int) -> U64:
@@ -80,7 +88,7 @@ def kgram_hashes_many(bodies: Sequence[U64], k: int) -> tuple[U64, npt.NDArray[n
 
 
 def chunk_bounds(
-    ids: U64, *, divisor: int = 40, min_len: int = 24, max_len: int = 120
+    ids: U64, *, divisor: int = _DIVISOR, min_len: int = _MIN_LEN, max_len: int = _MAX_LEN
 ) -> list[tuple[int, int]]:
     """Content-defined chunk boundaries over word ids, as ``(start, end)`` word indices.
 
@@ -93,20 +101,20 @@ def chunk_bounds(
         return [(0, n)] if n else []
     pair = mix64(ids[:-1] * _PRIME + ids[1:])
     cand = np.flatnonzero(pair % np.uint64(divisor) == 0) + 2  # boundary after word i+1
+    return _cut(n, cand.tolist(), min_len, max_len)
+
+
+def _cut(n: int, cand: list[int], min_len: int, max_len: int) -> list[tuple[int, int]]:
+    """:func:`chunk_bounds` of ``n`` words whose boundary candidates are ``cand`` (sorted)."""
     bounds: list[tuple[int, int]] = []
     start = 0
     ci = 0
-    cand_list = cand.tolist()
-    while n - start > max_len or (n - start > min_len + min_len // 2 and ci < len(cand_list)):
+    n_cand = len(cand)
+    while n - start > max_len or (n - start > min_len + min_len // 2 and ci < n_cand):
         # next candidate at or after start + min_len
-        while ci < len(cand_list) and cand_list[ci] < start + min_len:
-            ci += 1
-        if (
-            ci < len(cand_list)
-            and cand_list[ci] <= start + max_len
-            and cand_list[ci] < n - min_len // 2
-        ):
-            end = cand_list[ci]
+        ci = bisect_left(cand, start + min_len, ci)
+        if ci < n_cand and cand[ci] <= start + max_len and cand[ci] < n - min_len // 2:
+            end = cand[ci]
         elif n - start > max_len:
             # a forced cut never leaves a tail shorter than min_len // 2
             end = min(start + max_len, n - min_len // 2)
@@ -134,26 +142,28 @@ def minhash_chunks(
     Returns an ``(len(offsets), num_perm)`` uint32 array. Hash family: multiply-add mod
     2^64, keeping the high 32 bits.
     """
+    offsets = np.asarray(offsets, dtype=np.int64)
     a, b = _perm_params(num_perm, seed)
+    a, b = a[:, None], b[:, None]
     n_groups = len(offsets)
     out = np.empty((n_groups, num_perm), dtype=np.uint32)
     if n_groups == 0:
         return out
-    # Process in slabs of groups so the (num_perm x shingles) matrix stays small.
-    slab = max(1, 4_000_000 // num_perm)
-    ends = np.append(offsets[1:], len(shingles))
+    # Slabs of whole groups keep the (num_perm x shingles) matrix small (~2 MB: each pass
+    # over it stays in the cache; a group bigger than that is a slab of its own).
+    slab = max(1, _SLAB // num_perm)
+    starts = offsets.tolist()
+    ends = [*starts[1:], len(shingles)]
     g = 0
     while g < n_groups:
-        g2 = g
-        lo = int(offsets[g])
-        while g2 < n_groups and int(ends[g2]) - lo <= slab:
-            g2 += 1
-        g2 = max(g2, g + 1)
-        hi = int(ends[g2 - 1])
-        block = shingles[lo:hi]
-        vals = (a[:, None] * block[None, :] + b[:, None]) >> _S32
-        local = (offsets[g:g2] - lo).astype(np.intp)
-        out[g:g2] = np.minimum.reduceat(vals, local, axis=1).T.astype(np.uint32)
+        lo = starts[g]
+        g2 = max(bisect_right(ends, lo + slab, g), g + 1)
+        vals = a * shingles[lo : ends[g2 - 1]]
+        vals += b
+        # the minimum's high bits are the high bits' minimum: shift the minima only
+        low = np.minimum.reduceat(vals, offsets[g:g2] - lo, axis=1)
+        low >>= _S32
+        out[g:g2] = low.T
         g = g2
     return out
 
@@ -171,23 +181,76 @@ class ChunkSketch:
 def sketch_bodies(
     bodies: Sequence[U64], *, k: int = 3, num_perm: int = DEFAULT_NUM_PERM
 ) -> ChunkSketch:
-    """Chunk and MinHash the word-id arrays of many letter bodies in one vectorised pass."""
-    parts: list[U64] = []
-    owners: list[int] = []
-    sizes: list[int] = []
-    for idx, ids in enumerate(bodies):
-        if len(ids) == 0:
-            continue
-        for s, e in chunk_bounds(ids):
-            piece = ids[s:e]
-            sh = kgram_hashes(piece, k) if len(piece) >= k else mix64(piece.copy())
-            parts.append(sh)
-            owners.append(idx)
-            sizes.append(len(sh))
-    if not parts:
+    """Chunk and MinHash the word-id arrays of many letter bodies in one vectorised pass.
+
+    Each chunk's signature is that of its k-gram hashes (of its words' hashes if it has
+    fewer than ``k`` words)."""
+    offsets = np.zeros(len(bodies) + 1, dtype=np.int64)
+    np.cumsum([len(b) for b in bodies], out=offsets[1:])
+    ids = np.concatenate(bodies) if bodies else np.empty(0, dtype=np.uint64)
+    return sketch_texts(ids, offsets, k=k, num_perm=num_perm)
+
+
+def sketch_texts(
+    ids: U64, offsets: npt.NDArray[np.int64], *, k: int = 3, num_perm: int = DEFAULT_NUM_PERM
+) -> ChunkSketch:
+    """:func:`sketch_bodies` of the texts laid end to end in ``ids``: text ``i`` is
+    ``ids[offsets[i] : offsets[i + 1]]``."""
+    if not len(ids):
         return ChunkSketch(np.empty((0, num_perm), dtype=np.uint32), np.empty(0, dtype=np.int64))
-    shingles = np.concatenate(parts)
-    offsets = np.zeros(len(sizes), dtype=np.int64)
-    np.cumsum(sizes[:-1], out=offsets[1:])
-    sigs = minhash_chunks(shingles, offsets, num_perm)
-    return ChunkSketch(sigs, np.asarray(owners, dtype=np.int64))
+    ids = ids.astype(np.uint64, copy=False)
+    base = np.asarray(offsets, dtype=np.int64).tolist()
+    lens = [b - a for a, b in pairwise(base)]
+    bounds, owner = _batch_chunks(ids, lens, base)
+    sigs = minhash_chunks(*_chunk_shingles(ids, bounds, k), num_perm)
+    return ChunkSketch(sigs, np.asarray(owner, dtype=np.int64))
+
+
+def _batch_chunks(
+    ids: U64, lens: Sequence[int], base: Sequence[int]
+) -> tuple[list[tuple[int, int]], list[int]]:
+    """:func:`chunk_bounds` of every text of ``ids`` (texts laid end to end: text ``t`` is
+    ``ids[base[t] : base[t] + lens[t]]``), as positions in ``ids``, with each chunk's text.
+    The pair hashes are made in one pass over ``ids``."""
+    pair = mix64(ids[:-1] * _PRIME + ids[1:])
+    # pair i (words i, i + 1 of ``ids``) is a boundary candidate after word i + 1
+    cand = np.flatnonzero(pair % np.uint64(_DIVISOR) == 0).tolist()
+    bounds: list[tuple[int, int]] = []
+    owner: list[int] = []
+    lo = 0
+    for t, n in enumerate(lens):
+        b = base[t]
+        if n <= _MIN_LEN + _MIN_LEN // 2:
+            if n:
+                bounds.append((b, b + n))
+                owner.append(t)
+            continue
+        lo = bisect_left(cand, b, lo)
+        hi = bisect_left(cand, b + n - 1, lo)  # pairs inside the text only
+        for s, e in _cut(n, [c - b + 2 for c in cand[lo:hi]], _MIN_LEN, _MAX_LEN):
+            bounds.append((b + s, b + e))
+            owner.append(t)
+        lo = hi
+    return bounds, owner
+
+
+def _chunk_shingles(
+    ids: U64, bounds: Sequence[tuple[int, int]], k: int
+) -> tuple[U64, npt.NDArray[np.int64]]:
+    """The k-gram hashes of each chunk ``ids[s:e]`` of ``bounds`` (the hashes of its words
+    if it has fewer than ``k``), chunk after chunk, and where each chunk's begin."""
+    se = np.asarray(bounds, dtype=np.int64).reshape(-1, 2)
+    size = se[:, 1] - se[:, 0]
+    short = size < k
+    # every window of ids (those across two chunks are not taken), then the words' hashes
+    n_win = max(len(ids) - k + 1, 0)
+    h = ids[:n_win].copy()
+    for j in range(1, k):
+        h = h * _PRIME + ids[j : n_win + j]
+    pool = mix64(np.concatenate([h, ids]))
+    count = np.where(short, size, size - k + 1)
+    src = np.where(short, n_win + se[:, 0], se[:, 0])
+    offs = np.zeros(len(count), dtype=np.int64)
+    np.cumsum(count[:-1], out=offs[1:])
+    at = np.repeat(src - offs, count) + np.arange(int(count.sum()), dtype=np.int64)
+    return pool[at], offs

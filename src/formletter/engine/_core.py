@@ -45,8 +45,8 @@ from formletter.engine._verify import Jobs, shared_table, verify_job
 from formletter.engine._verify import Kgrams as _Kgrams
 from formletter.families import UnionFind, components
 from formletter.models import Family, Link, Passage
-from formletter.normalize import Tokens, tokenize
-from formletter.sketch import ChunkSketch, sketch_bodies
+from formletter.normalize import TokenBatch, Tokens, tokenize_many
+from formletter.sketch import ChunkSketch, sketch_texts
 
 __all__ = [
     "Analysis",
@@ -64,17 +64,24 @@ __all__ = [
 
 def tokenize_batch(records: Sequence[BodyRecord]) -> list[Tokens]:
     """Tokens of each body."""
-    return [tokenize(r.text, r.body_start, r.body_end) for r in records]
+    return list(tokenize_many(_spans(records)))
+
+
+def _spans(records: Sequence[BodyRecord]) -> list[tuple[str, int, int]]:
+    """Each record's ``(text, body_start, body_end)``."""
+    return [(r.text, r.body_start, r.body_end) for r in records]
 
 
 def tokenize_sketch_batch(
-    arg: tuple[Sequence[BodyRecord], int],
-) -> tuple[list[Tokens], ChunkSketch]:
-    """Tokens of each body, and the MinHash sketch of the batch (``num_perm`` hashes;
-    owners index the batch). Sketches are per letter, so the workers make them."""
-    records, num_perm = arg
-    tokens = tokenize_batch(records)
-    return tokens, sketch_bodies([t.ids for t in tokens], num_perm=num_perm)
+    arg: tuple[Sequence[tuple[str, int, int]], int],
+) -> tuple[TokenBatch, ChunkSketch]:
+    """Tokens of each body, given as ``(text, body_start, body_end)`` (plain tuples pickle
+    ~3x faster than records), and the MinHash sketch of the batch (``num_perm`` hashes;
+    owners index the batch). Iterate the batch for the tokens: it travels back from a
+    worker in a compact form. Sketches are per letter, so the workers make them."""
+    spans, num_perm = arg
+    batch = tokenize_many(spans)
+    return batch, sketch_texts(batch.ids(), batch.offsets, num_perm=num_perm)
 
 
 def _rep_sketch(
@@ -155,7 +162,7 @@ def _analyze_bodies(
     parts: list[ChunkSketch] = []
     starts: list[int] = []
     num_perm = params.lsh.num_perm
-    batches = [(chunk, num_perm) for chunk in _chunks(records, 500)]
+    batches = [(chunk, num_perm) for chunk in _chunks(_spans(records), 500)]
     for got in mapper(tokenize_sketch_batch, batches):
         assert isinstance(got, tuple)
         batch, part = got
