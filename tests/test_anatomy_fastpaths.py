@@ -383,3 +383,49 @@ def test_tail_without_sign_off_reads_the_trailing_block() -> None:
     a = _parse(text, True)
     assert a == _parse(text, True, probe=False)
     assert a.sender_name == "Jane Smith" and a.constituency == "Bath" and a.closing is None
+
+
+# ------------------------------------------------------------------ remembered tails
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.lists(st.sampled_from(_PIECES), max_size=6), min_size=2, max_size=4),
+    st.lists(st.sampled_from(_PIECES), max_size=10),
+    st.lists(st.integers(min_value=0, max_value=30), min_size=2, max_size=4),
+    st.booleans(),
+)
+def test_letters_sharing_a_tail_parse_as_if_alone(
+    heads: list[list[str]], tail: list[str], reps: list[int], dayfirst: bool
+) -> None:
+    # letters that end alike take a remembered tail, moved: each must read exactly as
+    # the long way round (which remembers nothing) reads it
+    for head, n in zip(heads, reps, strict=False):
+        text = "\n".join([*head, "", _SENTENCE * n, "", *tail])
+        assert _parse(text, dayfirst) == _parse(text, dayfirst, probe=False)
+
+
+def test_remembered_tail_is_moved_and_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    tail = (
+        "\n\nYours sincerely,\n\nA handwritten signature, appearing to read 'Jane Smith'.\n\n"
+        "Jane Smith MP\nMember of Parliament for Bath\nTel: 020 7219 7048\n"
+    )
+    memos = _tail._MEMO[True]
+    memos.clear()
+    first = parse("Dear Sir,\n\n" + _SENTENCE + tail)
+    assert len(memos) == 1
+    text = "HOUSE OF COMMONS\n\n4 May 2018\n\nDear Madam,\n\n" + _SENTENCE * 3 + tail
+    got = parse(text)  # the remembered tail, 3 sentences and a letterhead further on
+    assert got == _parse(text, True, probe=False)
+    assert got.sender_name == first.sender_name == "Jane Smith"
+    assert len(memos) == 1 and len(next(iter(memos.values()))) == 1
+    # a signature marker anywhere in the tail: the whole tail is read, nothing remembered
+    marked = "Dear Sir,\n\n" + _SENTENCE + "\n--\n" + tail
+    assert parse(marked) == _parse(marked, True, probe=False)
+    assert len(memos) == 1
+    # bounded: the oldest is forgotten
+    monkeypatch.setattr(_tail, "_MEMO_SIZE", 3)
+    for i in range(6):
+        parse(f"Dear Sir,\n\n{_SENTENCE}\n\nYours faithfully,\n\nJohn Smith {i} MP\nBath\n")
+    assert len(memos) == 3
+    memos.clear()

@@ -52,21 +52,24 @@ class Builder:
         if kind and kind not in ("name",):
             self.add(kind, ln.start, ln.end)
             return
-        for sp in info.subparts:
-            self.add(sp.kind, ln.start + sp.start, ln.start + sp.end, sp.value)
-            if sp.value is None:
+        at, parts = ln.start, self.parts
+        for sp in info.subparts:  # ``self.add`` inlined: this runs for most wrapper lines
+            kind, start, end, value = sp.kind, at + sp.start, at + sp.end, sp.value
+            if end > start:
+                parts.append(make_part(kind, start, end, value))
+            if value is None:
                 continue
-            if sp.kind == "role":
-                (self.tail_roles if tail else self.head_roles).append(sp.value)
-            elif sp.kind == "constituency":
-                (self.tail_places if tail else self.head_places).append(sp.value)
-            elif sp.kind == "date":
+            if kind == "role":
+                (self.tail_roles if tail else self.head_roles).append(value)
+            elif kind == "constituency":
+                (self.tail_places if tail else self.head_places).append(value)
+            elif kind == "date":
                 if tail:
-                    self.tail_dates.append(sp.value)
+                    self.tail_dates.append(value)
                 else:
-                    self.head_dates.append((sp.value, info.exact))
-            elif sp.kind == "signature":
-                self.signature_names.append(sp.value)
+                    self.head_dates.append((value, info.exact))
+            elif kind == "signature":
+                self.signature_names.append(value)
         if info.kind == "name" and info.name is not None:
             nl = info.name
             self.names.append(NameCand(nl.name, nl.strong, len(nl.name.split()), rank))

@@ -9,18 +9,28 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import NamedTuple
 
-from ._builder import WRAPPER_KINDS, Builder
-from ._lines import MAX_LINE, Line, LineInfo, classify, line_at
+from ..models import Part
+from ._builder import WRAPPER_KINDS, Builder, NameCand
+from ._lines import MAX_LINE, Line, LineInfo, classify, line_at, make_part
 from ._patterns import EMAIL_SIG_MARKER, SIGNOFF, SIGNOFF_INLINE, canonical_signoff
 from .names import read_name_line
 
-__all__ = ["Backward", "parse_tail", "signoff_cached", "signoff_in"]
+__all__ = ["Backward", "TailMemo", "parse_tail", "signoff_cached", "signoff_in"]
 
 #: every match of SIGNOFF_INLINE starts after a sentence end: a cheap test first
 INLINE_HINT = re.compile(r"[.!?][ \t]")
 #: how many characters of lines above the name block are searched for a sign-off
 TAIL_PROSE_LIMIT = 1500
+#: the tails remembered (a sender's sign-off and name block recur from letter to letter)
+#: are found by the last this many characters of the letter
+_MEMO_KEY = 48
+#: at most this many remembered tails, each of at most this many characters
+_MEMO_SIZE = 4096
+_MEMO_CHARS = 2000
+#: at most this many remembered tails share a key
+_MEMO_PER_KEY = 4
 
 
 class Backward:
@@ -57,18 +67,9 @@ class Backward:
         return [rev[i] for i in range(hi_r - 1, lo_r - 1, -1)]
 
 
-def signoff_at(ln: Line) -> tuple[int, int, str, str] | None:
-    """(start, end, canonical phrase, rest) when the line holds a sign-off."""
-    t = ln.text
-    got = signoff_cached(t) if len(t) <= MAX_LINE else signoff_in(t)
-    if got is None:
-        return None
-    s0, s1, phrase, rest = got
-    return ln.start + s0, ln.start + s1, phrase, rest
-
-
 def signoff_in(t: str) -> tuple[int, int, str, str] | None:
-    """``signoff_at`` for a line's text, offsets relative to the line."""
+    """``(start, end, canonical phrase, rest)`` when the line ``t`` holds a sign-off (offsets
+    within the line), else None."""
     m = SIGNOFF.match(t)
     start_off = 0
     if m is None:
@@ -92,9 +93,91 @@ def signoff_in(t: str) -> tuple[int, int, str, str] | None:
 signoff_cached = lru_cache(maxsize=4096)(signoff_in)
 
 
+class TailMemo(NamedTuple):
+    """A tail's parse, offsets relative to ``suffix``: the letter's text from the start
+    of the sign-off's line to the tail's end."""
+
+    suffix: str
+    end: int
+    closing: str | None
+    parts: tuple[tuple[str, int, int, str | None], ...]
+    names: tuple[NameCand, ...]
+    roles: tuple[str, ...]
+    places: tuple[str, ...]
+    dates: tuple[str, ...]
+    signatures: tuple[str, ...]
+
+
+#: remembered tails by the last ``_MEMO_KEY`` characters, one dict per date order
+_MEMO: dict[bool, dict[str, list[TailMemo]]] = {True: {}, False: {}}
+
+
 def parse_tail(b: Builder, tail_from: int, quote_pos: int, *, eager: bool = False) -> int:
     """Record the parts of the tail ``tail_from:quote_pos`` and return where the body ends.
-    ``eager``: split every line first (the long way round; same result)."""
+    ``eager``: split every line first and remember nothing (the long way round; same
+    result).
+
+    A tail with a sign-off and no signature marker ("--" nowhere in it) is read from the
+    sign-off's line down only, so a letter ending with the same lines as one read before
+    (the same sender's sign-off and name block) takes that letter's answer, moved."""
+    text = b.text
+    key_at = quote_pos - _MEMO_KEY
+    if eager or key_at < tail_from or text.find("--", tail_from, quote_pos) >= 0:
+        return _parse_tail(b, tail_from, quote_pos, eager)[0]
+    memos = _MEMO[b.dayfirst]
+    key = text[key_at:quote_pos]
+    known = memos.get(key)
+    if known is not None:
+        for m in known:
+            a = quote_pos - len(m.suffix)
+            if (
+                a >= tail_from
+                and (a == tail_from or text[a - 1] == "\n")
+                and text.startswith(m.suffix, a)
+            ):
+                _replay(b, m, a)
+                return a + m.end
+    n_parts, n_names = len(b.parts), len(b.names)
+    n_roles, n_places, n_dates = len(b.tail_roles), len(b.tail_places), len(b.tail_dates)
+    n_sigs = len(b.signature_names)
+    end, top = _parse_tail(b, tail_from, quote_pos, False)
+    if top >= 0 and quote_pos - top <= _MEMO_CHARS:
+        m = TailMemo(
+            text[top:quote_pos],
+            end - top,
+            b.closing,
+            tuple((p.kind, p.start - top, p.end - top, p.value) for p in b.parts[n_parts:]),
+            tuple(b.names[n_names:]),
+            tuple(b.tail_roles[n_roles:]),
+            tuple(b.tail_places[n_places:]),
+            tuple(b.tail_dates[n_dates:]),
+            tuple(b.signature_names[n_sigs:]),
+        )
+        if known is None:
+            if len(memos) >= _MEMO_SIZE:
+                del memos[next(iter(memos))]
+            memos[key] = [m]
+        elif len(known) < _MEMO_PER_KEY:
+            known.append(m)
+    return end
+
+
+def _replay(b: Builder, m: TailMemo, at: int) -> None:
+    """Record a remembered tail's parts as if its suffix started at ``at``."""
+    parts: list[Part] = b.parts
+    for kind, s, e, value in m.parts:
+        parts.append(make_part(kind, s + at, e + at, value))
+    b.closing = m.closing
+    b.names.extend(m.names)
+    b.tail_roles.extend(m.roles)
+    b.tail_places.extend(m.places)
+    b.tail_dates.extend(m.dates)
+    b.signature_names.extend(m.signatures)
+
+
+def _parse_tail(b: Builder, tail_from: int, quote_pos: int, eager: bool) -> tuple[int, int]:
+    """``parse_tail``'s answer, and where the line of the sign-off starts when the answer
+    depends on the lines from there down only (no signature marker; -1 otherwise)."""
     text = b.text
     lines = Backward(text, tail_from, quote_pos)
     get = lines.get
@@ -115,12 +198,14 @@ def parse_tail(b: Builder, tail_from: int, quote_pos: int, *, eager: bool = Fals
     prose = 0
     r = low
     while (ln := get(r)) is not None:
-        if ln.text:
-            so = signoff_at(ln)
-            if so is not None:
-                signoff = (r, ln, so)
+        t = ln.text
+        if t:  # ``signoff_at(ln)``, inlined: this runs for every line of the scan
+            got = signoff_cached(t) if len(t) <= MAX_LINE else signoff_in(t)
+            if got is not None:
+                s0, s1, phrase, rest = got
+                signoff = (r, ln, (ln.start + s0, ln.start + s1, phrase, rest))
                 break
-            prose += len(ln.text)
+            prose += len(t)
             if prose > TAIL_PROSE_LIMIT:
                 break
         r += 1
@@ -137,13 +222,16 @@ def parse_tail(b: Builder, tail_from: int, quote_pos: int, *, eager: bool = Fals
             nl_line = Line(off, off + len(rest), rest)
             b.add_line(nl_line, classify(rest, dayfirst=b.dayfirst), tail=True, rank=0)
         _name_block(lines.span(low, r), b, rank=0)
-        return s0
+        top = -1
+        if marker is None:
+            top = text.rfind("\n", tail_from, ln.start) + 1 or tail_from
+        return s0, top
     if run > low:
         _name_block(lines.span(low, run), b, rank=1)
-        top = get(run - 1)
-        assert top is not None
-        return top.start
-    return marker.start if marker is not None else quote_pos
+        first = get(run - 1)
+        assert first is not None
+        return first.start, -1
+    return (marker.start if marker is not None else quote_pos), -1
 
 
 def _email_signature(marker: Line, below: list[Line], b: Builder) -> None:
