@@ -11,6 +11,7 @@ import hashlib
 import random
 import re
 from dataclasses import FrozenInstanceError, dataclass
+from functools import partial
 
 import numpy as np
 import pytest
@@ -35,10 +36,13 @@ from formletter.align import AlignParams, find_runs
 from formletter.diff import (
     TemplateTokens,
     apply_diff,
+    coverages,
     diff_letter,
+    diff_letter_if,
     template_tokens,
     unique_spans_of,
 )
+from formletter.engine._families import _holds, _holds_at
 from formletter.models import DiffOp, LetterDiff, Template, TemplateSegment
 from formletter.normalize import Tokens, tokenize
 from formletter.sketch import kgram_hashes, mix64
@@ -610,3 +614,27 @@ def test_template_tokens_are_reusable() -> None:
     once = diff_letter(template, "L", text, start, end)
     for _ in range(2):
         assert diff_letter(template, "L", text, start, end, ttoks=tt) == once
+
+
+# -- screened diffs: a diff that does not hold its template is not built -------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    n=st.integers(0, 100_000),
+    min_containment=st.floats(0.0, 1.0),
+    min_shared=st.integers(0, 80),
+)
+def test_screened_diff_is_the_diff_when_it_holds_else_none(
+    n: int, min_containment: float, min_shared: int
+) -> None:
+    template, text, start, end = golden_letter(n)
+    lt = tokenize(text, start, end)
+    d = diff_letter(template, "L", text, start, end)
+    tt = template_tokens(template)
+    w = _diffcore.word_labels(tt, lt, template.text, text)
+    assert coverages(w) == (d.coverage, d.template_coverage)  # known before the ops
+    params = AlignParams(min_containment=min_containment, min_shared=min_shared)
+    keep = partial(_holds_at, n_words=len(lt), params=params)
+    got = diff_letter_if(keep, template, "L", text, start, end, ttoks=tt, ltoks=lt)
+    assert got == (d if _holds(d, len(lt), params) else None)

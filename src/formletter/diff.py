@@ -41,7 +41,15 @@ from formletter._diffcore import (
 from formletter.models import DiffOp, LetterDiff, Template
 from formletter.normalize import Tokens, tokenize
 
-__all__ = ["TemplateTokens", "apply_diff", "diff_letter", "template_tokens", "unique_spans_of"]
+__all__ = [
+    "TemplateTokens",
+    "apply_diff",
+    "coverages",
+    "diff_letter",
+    "diff_letter_if",
+    "template_tokens",
+    "unique_spans_of",
+]
 
 _SLOT_BASE = 0xF00D_0000_0000_0000
 
@@ -337,16 +345,58 @@ def diff_letter(
     """The diff of ``text[body_start:body_end]`` against ``template``."""
     tt = ttoks if ttoks is not None else template_tokens(template)
     lt = ltoks if ltoks is not None else tokenize(text, body_start, body_end)
-    nl, nt = len(lt), len(tt)
     w = word_labels(tt, lt, template.text, text)
+    return _finish(template, letter_id, text, body_start, body_end, w)
+
+
+def diff_letter_if(
+    keep: Callable[[float, float], bool],
+    template: Template,
+    letter_id: str,
+    text: str,
+    body_start: int,
+    body_end: int,
+    *,
+    ttoks: TemplateTokens | None = None,
+    ltoks: Tokens | None = None,
+) -> LetterDiff | None:
+    """:func:`diff_letter`, or None when ``keep(coverage, template_coverage)`` is false.
+
+    Both figures are those of the diff, known as soon as the words are labelled (sliding
+    inserts only moves labels): a diff that is not kept is never built."""
+    tt = ttoks if ttoks is not None else template_tokens(template)
+    lt = ltoks if ltoks is not None else tokenize(text, body_start, body_end)
+    w = word_labels(tt, lt, template.text, text)
+    if not keep(*coverages(w)):
+        return None
+    return _finish(template, letter_id, text, body_start, body_end, w)
+
+
+def coverages(w: Words) -> tuple[float, float]:
+    """A diff's ``coverage`` and ``template_coverage`` from its word labels."""
+    nl, nt = len(w.lab), len(w.t_used)
+    matched_l, matched_t = _matched(w)
+    return (matched_l / nl if nl else 0.0, matched_t / nt if nt else 0.0)
+
+
+def _matched(w: Words) -> tuple[int, int]:
+    """How many letter words come from the template; how many template words it carries."""
+    return len(w.lab) - w.lab.count(INSERT) - w.lab.count(REPLACE), w.t_used.count(1)
+
+
+def _finish(
+    template: Template, letter_id: str, text: str, body_start: int, body_end: int, w: Words
+) -> LetterDiff:
+    """The diff of a letter whose words are labelled (:func:`word_labels`)."""
+    tt = w.tt
+    nl, nt = len(w.lab), len(tt)
     slide_inserts(w)
     runs = word_runs(w)
     dels = _deletes(tt, w, runs, template.text, body_start)
     ops = _body_ops(template, tt, w, runs, body_start, body_end, dels)
     unique = [(o[3], o[4]) for o in ops if (o[0] == "insert" or o[0] == "replace") and o[4] > o[3]]
     spans = _join_spans(unique, text)
-    matched_l = nl - w.lab.count(INSERT) - w.lab.count(REPLACE)
-    matched_t = w.t_used.count(1)
+    matched_l, matched_t = _matched(w)
     return LetterDiff(
         letter_id=letter_id,
         family_id=template.family_id,

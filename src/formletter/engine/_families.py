@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from itertools import chain
 from operator import attrgetter
 from typing import cast
@@ -18,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from formletter.align import AlignParams, align_pairs, could_link_many, kgram_table_of
-from formletter.diff import _diff_ops, diff_letter, template_tokens
+from formletter.diff import _diff_ops, diff_letter, diff_letter_if, template_tokens
 from formletter.engine._types import (
     AnalysisParams,
     BodyRecord,
@@ -154,13 +155,13 @@ def diff_items(
     tt = template_tokens(template)
     out: list[LetterDiff | None] = []
     for i, (r, t) in enumerate(items):
-        d = diff_letter(template, r.letter_id, r.text, r.body_start, r.body_end, ttoks=tt, ltoks=t)
-        if screen is not None and screen[1][i]:
+        args = (template, r.letter_id, r.text, r.body_start, r.body_end)
+        if screen is not None and screen[1][i]:  # a diff that does not hold is not built
             assert t is not None
-            if not _holds(d, len(t), screen[0]):
-                out.append(None)
-                continue
-        out.append(d)
+            keep = partial(_holds_at, n_words=len(t), params=screen[0])
+            out.append(diff_letter_if(keep, *args, ttoks=tt, ltoks=t))
+        else:
+            out.append(diff_letter(*args, ttoks=tt, ltoks=t))
     return out
 
 
@@ -498,10 +499,14 @@ def _split_union(
 def _holds(d: LetterDiff, n_words: int, params: AlignParams) -> bool:
     """Whether a member's diff shows it was built from the template (the link test,
     with the template as the other letter)."""
-    shared = d.coverage * n_words
+    return _holds_at(d.coverage, d.template_coverage, n_words, params)
+
+
+def _holds_at(coverage: float, template_coverage: float, n_words: int, params: AlignParams) -> bool:
+    """:func:`_holds` from the diff's two coverages."""
+    shared = coverage * n_words
     return (
-        max(d.coverage, d.template_coverage) >= params.min_containment
-        and shared >= params.min_shared
+        max(coverage, template_coverage) >= params.min_containment and shared >= params.min_shared
     )
 
 
