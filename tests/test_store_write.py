@@ -210,3 +210,17 @@ def test_a_failing_link_batch_keeps_the_indexes(store: Store) -> None:
     with pytest.raises(StoreError, match="FOREIGN KEY"):
         store.add_links(links)
     assert _rows(store._conn, ("links", "passages")) == before
+
+
+def test_letter_families_agree_with_export_records(world: World) -> None:
+    s = world.store
+    assert s.letter_families() == {}
+    _analyse(world, REINDEX_AT, explicit=False)
+    got = s.letter_families()
+    assert got == {
+        r["letter_id"]: (r["family_id"], r["family_size"])
+        for r in s.export_records()
+        if r["family_id"] is not None
+    }
+    assert got[world.members[0]] == (world.fid, 4)
+    assert got[world.lone.letter_id] == ("Flone", 1)

@@ -970,6 +970,18 @@ class Store:
         return _views.senders(self._conn)
 
     @_db
+    def letter_families(self) -> dict[str, tuple[str, int]]:
+        """Each letter in a family: ``letter_id -> (family_id, family size)`` (letters in
+        none are left out). One indexed read, for scoring a whole analysis at once."""
+        return {
+            lid: (fid, int(size))
+            for lid, fid, size in self._conn.execute(
+                "SELECT m.letter_id, m.family_id, f.size FROM memberships AS m"
+                " JOIN families AS f ON f.family_id = m.family_id"
+            )
+        }
+
+    @_db
     def stats(self) -> dict[str, Any]:
         """Dashboard counts, ``form_letter_share`` and the last run."""
         out = _views.stats(self._conn)
