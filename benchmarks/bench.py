@@ -138,11 +138,11 @@ def run_formletter(
         summary = analyze(store, [letters_dir], AnalyzeOptions(jobs=jobs), progress=progress)
         progress("done", 0, 0)
         predicted: dict[str, str | None] = {}
-        sizes = {r["letter_id"]: r for r in store.export_records()}
+        # each letter's family (a family of one counts as none), for the ARI
+        families = store.letter_families()
         for source, lid in store.letter_sources():
-            row = sizes[lid]
-            fam = row["family_id"] if (row.get("family_size") or 0) >= 2 else None
-            predicted[Path(source).name] = fam
+            fid, size = families.get(lid, (None, 0))
+            predicted[Path(source).name] = fid if size >= 2 else None
     return {"summary": summary, "predicted": predicted}, stages
 
 

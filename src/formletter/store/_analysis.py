@@ -13,7 +13,7 @@ import hashlib
 import json
 import sqlite3
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from formletter.models import Family, LetterDiff, Template
 from formletter.normalize import normalize_text
@@ -25,7 +25,7 @@ from formletter.store._codec import (
     first_line,
 )
 
-__all__ = ["Membership", "template_signature", "write_analysis"]
+__all__ = ["REINDEX_AT", "Membership", "drop_indexes", "template_signature", "write_analysis"]
 
 #: ``(letter_id, family_id, similarity, coverage)``
 Membership = tuple[str, str, float | None, float | None]
@@ -163,41 +163,95 @@ def _summarise(conn: sqlite3.Connection) -> None:
     )
 
 
+#: the analysis tables whose secondary indexes a large write drops and rebuilds
+_ANALYSIS_TABLES = ("memberships", "diffs", "families", "template_segments")
+#: family members (all families) from which :func:`write_analysis` drops those indexes
+#: for the write and builds them again after: one sort per index instead of a b-tree
+#: insert per row (at 20k letters: 1.2 s of CPU down to 0.75 s for the inserts)
+REINDEX_AT = 2000
+
+
+def drop_indexes(conn: sqlite3.Connection, tables: Sequence[str]) -> list[str]:
+    """Drop the secondary indexes of ``tables``; returns their ``CREATE`` statements in
+    schema order, to run again once the rows are in (inside the caller's transaction: a
+    rollback brings the indexes back)."""
+    marks = ", ".join("?" * len(tables))
+    rows = conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+        f" AND tbl_name IN ({marks}) ORDER BY rowid",
+        tuple(tables),
+    ).fetchall()
+    for name, _ in rows:
+        conn.execute(f'DROP INDEX "{name}"')
+    return [sql for _, sql in rows]
+
+
 def write_analysis(
     conn: sqlite3.Connection,
     families: Sequence[Family],
     diffs: Iterable[LetterDiff],
     memberships: Iterable[Membership],
+    *,
+    reindex_at: int = REINDEX_AT,
 ) -> None:
     """Replace the stored analysis; call inside a transaction (see module docstring).
 
     Memberships: the explicit rows first (a letter listed twice is an error); then every
-    family member without a row gets one, its similarity and coverage taken from its
-    diff when there is one. Diffs come from ``diffs`` and from each ``Family.diffs``."""
+    family member without a row gets one; a row's missing similarity or coverage is
+    taken from the letter's diff when there is one. Diffs come from each
+    ``Family.diffs`` and then from ``diffs`` (a letter's last diff wins). With
+    ``reindex_at`` family members or more, the analysis tables' secondary indexes are
+    rebuilt after the write instead of kept up to date row by row (same result)."""
+    rebuild = (
+        drop_indexes(conn, _ANALYSIS_TABLES)
+        if sum(len(f.members) for f in families) >= reindex_at
+        else []
+    )
     for table in ("diffs", "memberships", "template_segments", "families"):
         conn.execute(f"DELETE FROM {table}")
     for fam in families:
         _insert_family(conn, fam)
+    extra = list(diffs)
+    # each letter's similarity and coverage from its (last) diff
+    scores: dict[str, tuple[float, float]] = {}
+    for fam in families:
+        for d in fam.diffs:
+            scores[d.letter_id] = (d.similarity, d.coverage)
+    for d in extra:
+        scores[d.letter_id] = (d.similarity, d.coverage)
+    _batched_insert(conn, _DIFF_SQL, (_diff_row(d) for fam in families for d in fam.diffs))
+    _batched_insert(conn, _DIFF_SQL, (_diff_row(d) for d in extra))
     _batched_insert(
         conn,
         "INSERT INTO memberships (letter_id, family_id, similarity, coverage) VALUES (?, ?, ?, ?)",
-        ((lid, fid, sim, cov) for lid, fid, sim, cov in memberships),
+        _membership_rows(families, memberships, scores),
     )
-    _batched_insert(
-        conn,
-        "INSERT OR IGNORE INTO memberships (letter_id, family_id) VALUES (?, ?)",
-        ((lid, fam.family_id) for fam in families for lid in fam.members),
-    )
-    _batched_insert(conn, _DIFF_SQL, (_diff_row(d) for fam in families for d in fam.diffs))
-    _batched_insert(conn, _DIFF_SQL, (_diff_row(d) for d in diffs))
-    conn.execute(
-        """
-        UPDATE memberships SET
-            similarity = coalesce(memberships.similarity, d.similarity),
-            coverage = coalesce(memberships.coverage, d.coverage)
-        FROM diffs AS d
-        WHERE d.letter_id = memberships.letter_id
-          AND (memberships.similarity IS NULL OR memberships.coverage IS NULL)
-        """
-    )
+    for sql in rebuild:
+        conn.execute(sql)
     _summarise(conn)
+
+
+def _membership_rows(
+    families: Sequence[Family],
+    memberships: Iterable[Membership],
+    scores: dict[str, tuple[float, float]],
+) -> Iterator[Membership]:
+    """The explicit rows (a repeated letter is left for the table's key to refuse), then
+    one row per family member not seen yet; a missing score is the letter's diff's."""
+    seen: set[str] = set()
+    for lid, fid, sim, cov in memberships:
+        seen.add(lid)
+        if sim is None or cov is None:
+            got = scores.get(lid)
+            if got is not None:
+                sim = got[0] if sim is None else sim
+                cov = got[1] if cov is None else cov
+        yield lid, fid, sim, cov
+    for fam in families:
+        fid = fam.family_id
+        for lid in fam.members:
+            if lid in seen:
+                continue
+            seen.add(lid)
+            got = scores.get(lid)
+            yield (lid, fid, None, None) if got is None else (lid, fid, got[0], got[1])

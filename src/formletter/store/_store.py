@@ -851,6 +851,15 @@ class Store:
             latest.pop((link.a, link.b), None)
             latest[(link.a, link.b)] = link
         with self.transaction():
+            # a link written again loses its old passages (none to look for in an empty
+            # table); then, for many links, the secondary indexes are built once after
+            if conn.execute("SELECT 1 FROM passages LIMIT 1").fetchone() is not None:
+                conn.executemany("DELETE FROM passages WHERE a_id = ? AND b_id = ?", list(latest))
+            rebuild = (
+                _analysis.drop_indexes(conn, ("links", "passages"))
+                if len(latest) >= _analysis.REINDEX_AT
+                else []
+            )
             conn.executemany(
                 "INSERT INTO links (a_id, b_id, a_coverage, b_coverage, shared_tokens)"
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT (a_id, b_id) DO UPDATE SET"
@@ -858,7 +867,6 @@ class Store:
                 " shared_tokens = excluded.shared_tokens",
                 [(k.a, k.b, k.a_coverage, k.b_coverage, k.shared_tokens) for k in latest.values()],
             )
-            conn.executemany("DELETE FROM passages WHERE a_id = ? AND b_id = ?", list(latest))
             conn.executemany(
                 "INSERT INTO passages (a_id, b_id, a_start, a_end, b_start, b_end, tokens)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -868,6 +876,8 @@ class Store:
                     for p in k.passages
                 ],
             )
+            for sql in rebuild:
+                conn.execute(sql)
         return len(latest)
 
     # -------------------------------------------------------------------- analysis
@@ -958,6 +968,18 @@ class Store:
     def senders(self) -> list[dict[str, Any]]:
         """Senders with letters, families, form letters and ``own_share``."""
         return _views.senders(self._conn)
+
+    @_db
+    def letter_families(self) -> dict[str, tuple[str, int]]:
+        """Each letter in a family: ``letter_id -> (family_id, family size)`` (letters in
+        none are left out). One indexed read, for scoring a whole analysis at once."""
+        return {
+            lid: (fid, int(size))
+            for lid, fid, size in self._conn.execute(
+                "SELECT m.letter_id, m.family_id, f.size FROM memberships AS m"
+                " JOIN families AS f ON f.family_id = m.family_id"
+            )
+        }
 
     @_db
     def stats(self) -> dict[str, Any]:
