@@ -310,17 +310,28 @@ def test_a_family_grows_from_its_star_along_candidate_pairs() -> None:
         calls.append(list(ms))
         return [(records[m], toks[m]) for m in ms]
 
-    got = _grow(template, [0], range(6), neighbours, items, diff_items, AlignParams())
+    asked: list[list[int]] = []
+
+    def near_all(ms: Sequence[int]) -> list[bool]:
+        asked.append(list(ms))
+        return [True] * len(ms)
+
+    got = _grow(template, [0], range(6), near_all, neighbours, items, diff_items, AlignParams())
     # the star, then its candidates, then the candidates of those that held
     assert calls == [[0], [1, 4], [2]]
     assert sorted(got) == [0, 1, 2]
     for m, d in got.items():
         assert d == diff_letter(template, records[m].letter_id, texts[m], 0, len(texts[m]))
-    # a member not near the template is never diffed, even as a candidate of a holder
+    # only members reached are asked whether they are near; one that is not is never
+    # diffed, even as a candidate of a holder
+    assert asked == [[1, 4], [2]]
     calls.clear()
-    assert sorted(
-        _grow(template, [0], [0, 2, 4], neighbours, items, diff_items, AlignParams())
-    ) == [0]
+
+    def near_some(ms: Sequence[int]) -> list[bool]:
+        return [m in (0, 2, 4) for m in ms]
+
+    got = _grow(template, [0], range(6), near_some, neighbours, items, diff_items, AlignParams())
+    assert sorted(got) == [0]
     assert calls == [[0], [4]]
 
 

@@ -29,7 +29,7 @@ from formletter.engine._types import (
     Mapper,
     Screen,
 )
-from formletter.families import UnionFind, family_id_for, pivot
+from formletter.families import UnionFind, family_id_for
 from formletter.models import Family, LetterDiff, Template, TemplateSegment
 from formletter.normalize import Tokens
 from formletter.sketch import kgram_hashes
@@ -223,6 +223,11 @@ def build_families(job: ComponentJob, diff_many: DiffMany = diff_items) -> Famil
         return FamilyOutcome(tuple(out_families), tuple(out_members))
 
     overlap = _Overlap(toks, params.align.k)
+    # the pivot of a group is its member of lowest rank (see ``families.pivot``)
+    rank = np.empty(len(recs), dtype=np.int64)
+    rank[sorted(range(len(recs)), key=lambda m: (-weights.get(m, 0.0), -lengths[m], m))] = (
+        np.arange(len(recs))
+    )
     groups = [list(range(len(recs)))]
     while groups:
         group = groups.pop(0)
@@ -231,7 +236,7 @@ def build_families(job: ComponentJob, diff_many: DiffMany = diff_items) -> Famil
                 fin(group, pivot_index=group[0])
             continue
         members = set(group)
-        piv = pivot(group, weights, lengths)
+        piv = group[int(np.argmin(rank[group]))]
         linked = links.of(piv, [m for m in set(neighbours.get(piv, ())) if m in members])
         star = [piv, *sorted(linked, key=lambda m: (-linked[m], m))[: params.template_sample - 1]]
         if len(star) < 2:
@@ -242,23 +247,20 @@ def build_families(job: ComponentJob, diff_many: DiffMany = diff_items) -> Famil
                 fin([piv], pivot_index=piv)
             continue
         template = _template_for(star, recs, params, piv, job)
-        keep: list[int] = []
-        bad: list[int] = []
         in_star = set(star)
-        near = overlap.near(template, group, params.prefilter)
         diffs = _grow(
             template,
             star,
-            [m for m, ok in zip(group, near, strict=True) if ok],
+            members,
+            overlap.near_to(template, params.prefilter),
             neighbours,
             lambda ms: [(recs[m], toks[m]) for m in ms],
             diff_many,
             params.align,
         )
-        for m in group:
-            d = diffs.get(m)
-            holds = d is not None and _holds(d, len(toks[m]), params.align)
-            (keep if (m in in_star or holds) else bad).append(m)
+        held = in_star.union(m for m, d in diffs.items() if _holds(d, len(toks[m]), params.align))
+        keep = [m for m in group if m in held]
+        bad = [m for m in group if m not in held]
         parts = _split_union(template, keep, diffs)
         if parts is not None:
             # the template is two templates glued by a single letter: start again on each
@@ -312,33 +314,36 @@ class _PivotLinks:
 def _grow(
     template: Template,
     star: Sequence[int],
-    near: Sequence[int],
+    group: Iterable[int],
+    near: Callable[[Sequence[int]], list[bool]],
     neighbours: Mapping[int, Sequence[int]],
     items: Callable[[Sequence[int]], list[tuple[BodyRecord, Tokens | None]]],
     diff_many: DiffMany,
     params: AlignParams,
 ) -> dict[int, LetterDiff]:
     """The diffs of the star and of the members that hold ``template``, found by growing
-    from the star along candidate pairs: a member is diffed only when it is near the
-    template (``near``) and a candidate of the star or of a member found to hold it.
+    from the star along candidate pairs: a member of ``group`` is diffed only when it is
+    a candidate of the star or of a member found to hold it, and near the template
+    (``near``: asked only of those members, so a wave costs what it reaches, not the group).
     A member the growth never reaches is not diffed (it is left for a later template).
 
     The star's diffs are kept whatever they show; the others are screened where they are
     diffed, so a member that does not hold the template costs no trip back."""
     in_star = set(star)
-    open_ = set(near) - in_star
+    open_ = set(group) - in_star  # members not looked at yet
     diffs: dict[int, LetterDiff] = {}
     wave = sorted(in_star)
     while wave:
         got = diff_many(template, items(wave), (params, [m not in in_star for m in wave]))
-        grown: set[int] = set()
+        reached: set[int] = set()
         for m, d in zip(wave, got, strict=True):
             if d is None:
                 continue
             diffs[m] = d
-            grown.update(y for y in neighbours.get(m, ()) if y in open_)
-        open_ -= grown
-        wave = sorted(grown)
+            reached.update(y for y in neighbours.get(m, ()) if y in open_)
+        open_ -= reached
+        ask = sorted(reached)
+        wave = [m for m, ok in zip(ask, near(ask) if ask else [], strict=True) if ok]
     return diffs
 
 
@@ -373,36 +378,30 @@ class _Overlap:
         self.k = k
         self.parts = [kgram_hashes(t.ids, k) for t in toks]
         self.lengths = np.array([len(p) for p in self.parts], dtype=np.int64)
-        self._pack(range(len(self.parts)))
-
-    def _pack(self, members: Iterable[int]) -> None:
-        """Concatenate the k-grams of ``members`` (the arrays shrink with the group)."""
-        self.members = np.fromiter(members, dtype=np.int64)
-        self.packed = np.full(len(self.parts), -1, dtype=np.int64)
-        self.packed[self.members] = np.arange(len(self.members))
-        #: where each packed member's k-grams end in ``grams``
-        self.ends = np.cumsum(self.lengths[self.members])
-        self.grams = (
-            np.concatenate([self.parts[m] for m in self.members.tolist()])
-            if len(self.members)
-            else np.empty(0, dtype=np.uint64)
-        )
 
     def near(self, template: Template, group: Sequence[int], share: float) -> list[bool]:
         """For each member of ``group``: whether it and the template share at least
         ``share`` of the member's k-grams or of the template's (members too short to have
         k-grams always pass)."""
-        idx = np.asarray(group, dtype=np.int64)
-        if 2 * len(group) < len(self.members) or (self.packed[idx] < 0).any():
-            self._pack(sorted(group))
+        return self.near_to(template, share)(group)
+
+    def near_to(self, template: Template, share: float) -> Callable[[Sequence[int]], list[bool]]:
+        """:meth:`near` for any members, asked a few at a time: only their k-grams are
+        looked at (the template's are made once)."""
         mine = np.unique(kgram_hashes(template_tokens(template).tokens.ids, self.k))
-        # k-grams of the template each packed member has, by prefix sums over its run
-        seen = np.concatenate([[0], np.cumsum(_isin_u64(self.grams, mine), dtype=np.int64)])
-        at = self.packed[idx]
-        got = seen[self.ends[at]] - seen[self.ends[at] - self.lengths[idx]]
-        n = self.lengths[idx]
-        ok = (n == 0) | (got >= share * n) | (got >= share * len(mine))
-        return [bool(x) for x in ok]
+
+        def near(ms: Sequence[int]) -> list[bool]:
+            idx = np.asarray(ms, dtype=np.int64)
+            n = self.lengths[idx]
+            grams = np.concatenate([self.parts[m] for m in ms]) if len(ms) else mine[:0]
+            seen = np.zeros(len(grams) + 1, dtype=np.int64)
+            np.cumsum(_isin_u64(grams, mine), out=seen[1:])
+            ends = np.cumsum(n)
+            got = seen[ends] - seen[ends - n]
+            ok = (n == 0) | (got >= share * n) | (got >= share * len(mine))
+            return [bool(x) for x in ok]
+
+        return near
 
 
 #: op kinds whose template characters a letter carries
