@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import partial
 from itertools import chain
 from operator import attrgetter
@@ -580,7 +580,7 @@ class _Finisher:
             if d.body_start != r.body_start:
                 d = _moved(d, r.body_start - d.body_start)
             if d.letter_id != r.letter_id or d.family_id != fid:
-                d = replace(d, letter_id=r.letter_id, family_id=fid)
+                d = _renamed(d, r.letter_id, fid)
             out.append(d)
             self.out_members.append((r.letter_id, fid, d.similarity, d.coverage))
         template = _recount_support(template, out)
@@ -590,13 +590,37 @@ class _Finisher:
 
 
 def _moved(d: LetterDiff, delta: int) -> LetterDiff:
-    """The same diff for the same body text sitting ``delta`` characters further on."""
-    return replace(
-        d,
-        body_start=d.body_start + delta,
-        body_end=d.body_end + delta,
-        ops=tuple(replace(op, l_start=op.l_start + delta, l_end=op.l_end + delta) for op in d.ops),
-        unique_spans=tuple((a + delta, b + delta) for a, b in d.unique_spans),
+    """The same diff for the same body text sitting ``delta`` characters further on.
+    (Built field by field: ``dataclasses.replace`` per op cost 2.5 s at 100k letters.)"""
+    return LetterDiff(
+        d.letter_id,
+        d.family_id,
+        d.body_start + delta,
+        d.body_end + delta,
+        _diff_ops(
+            [(o.op, o.t_start, o.t_end, o.l_start + delta, o.l_end + delta, o.text) for o in d.ops]
+        ),
+        d.similarity,
+        d.coverage,
+        tuple((a + delta, b + delta) for a, b in d.unique_spans),
+        d.unique_text,
+        d.template_coverage,
+    )
+
+
+def _renamed(d: LetterDiff, letter_id: str, family_id: str) -> LetterDiff:
+    """The same diff under another letter and family id."""
+    return LetterDiff(
+        letter_id,
+        family_id,
+        d.body_start,
+        d.body_end,
+        d.ops,
+        d.similarity,
+        d.coverage,
+        d.unique_spans,
+        d.unique_text,
+        d.template_coverage,
     )
 
 
