@@ -74,7 +74,12 @@ def candidate_pairs(sketch: ChunkSketch, params: LSHParams = LSHParams()) -> Can
     keys = _band_keys(sigs, params).ravel()
     docs = np.repeat(owner, params.bands)
     # One entry per (bucket, letter): a letter's chunks may repeat within a bucket.
-    order = np.lexsort((docs, keys))
+    # Entries ordered by key, then letter: when the owners come in order (as the engine
+    # gives them) a stable sort by key alone keeps the letters in order within a key.
+    if len(owner) < 2 or bool(np.all(owner[1:] >= owner[:-1])):
+        order = np.argsort(keys, kind="stable")
+    else:
+        order = np.lexsort((docs, keys))
     keys, docs = keys[order], docs[order]
     keep = np.ones(len(keys), dtype=bool)
     keep[1:] = (keys[1:] != keys[:-1]) | (docs[1:] != docs[:-1])
@@ -98,5 +103,6 @@ def candidate_pairs(sketch: ChunkSketch, params: LSHParams = LSHParams()) -> Can
     code = lo * n + hi
     uniq, counts = np.unique(code, return_counts=True)
     a_out, b_out = uniq // n, uniq % n
-    order2 = np.lexsort((b_out, a_out, -counts))
+    # strongest first, then by (a, b): ``uniq`` is already in (a, b) order
+    order2 = np.argsort(-counts, kind="stable")
     return CandidatePairs(a_out[order2], b_out[order2], counts[order2].astype(np.int64))
