@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -22,7 +23,7 @@ from _engine_helpers import (
     run_engine,
     wrap,
 )
-from formletter.families import UnionFind, components, family_id_for, pivot
+from formletter.families import UnionFind, components, family_id_for, pivot, pivot_ranks
 
 # -- union-find --------------------------------------------------------------------------
 
@@ -110,6 +111,22 @@ def test_components_match_a_reference_in_any_edge_order(
 def test_pivot(members: list[int], weights: dict[int, float], want: int) -> None:
     lengths = [100, 50, 80, 120, 50]
     assert pivot(members, weights, lengths) == want
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(st.integers(1, 4), min_size=1, max_size=30),
+    st.dictionaries(st.integers(0, 29), st.sampled_from([0.0, 1.0, 2.5, 7.0]), max_size=30),
+    st.randoms(use_true_random=False),
+)
+def test_the_lowest_pivot_rank_is_the_pivot(
+    lengths: list[int], weights: dict[int, float], rnd: random.Random
+) -> None:
+    rank = pivot_ranks(weights, lengths)
+    assert sorted(rank.tolist()) == list(range(len(lengths)))
+    for _ in range(5):
+        group = sorted(rnd.sample(range(len(lengths)), rnd.randint(1, len(lengths))))
+        assert group[int(np.argmin(rank[group]))] == pivot(group, weights, lengths)
 
 
 def test_family_id_is_stable_and_order_free() -> None:

@@ -45,6 +45,7 @@ __all__ = [
     "link_from_runs",
     "pair_bounds",
     "pair_runs",
+    "pair_scores",
     "run_coverage",
     "runs_coverage",
     "runs_of_kgrams",
@@ -519,10 +520,16 @@ def could_link_many(
     cov_a: I64, cov_b: I64, na: I64, nb: I64, params: AlignParams = AlignParams()
 ) -> npt.NDArray[np.bool_]:
     """:func:`could_link` of many pairs."""
+    score = pair_scores(cov_a, cov_b, na, nb)
+    return (score >= params.min_containment) & (np.minimum(cov_a, cov_b) >= params.min_shared)
+
+
+def pair_scores(cov_a: I64, cov_b: I64, na: I64, nb: I64) -> npt.NDArray[np.float64]:
+    """The :attr:`Link.score` of many pairs, from the words of A (of ``na``) and of B (of
+    ``nb``) their runs cover."""
     ra = np.where(na > 0, cov_a / np.maximum(na, 1), 0.0)
     rb = np.where(nb > 0, cov_b / np.maximum(nb, 1), 0.0)
-    score = np.maximum(ra, rb)
-    return (score >= params.min_containment) & (np.minimum(cov_a, cov_b) >= params.min_shared)
+    return np.maximum(ra, rb)
 
 
 @dataclass(frozen=True, slots=True, eq=False)

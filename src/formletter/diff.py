@@ -343,9 +343,7 @@ def diff_letter(
     ltoks: Tokens | None = None,
 ) -> LetterDiff:
     """The diff of ``text[body_start:body_end]`` against ``template``."""
-    tt = ttoks if ttoks is not None else template_tokens(template)
-    lt = ltoks if ltoks is not None else tokenize(text, body_start, body_end)
-    w = word_labels(tt, lt, template.text, text)
+    w = _labels(template, text, body_start, body_end, ttoks, ltoks)
     return _finish(template, letter_id, text, body_start, body_end, w)
 
 
@@ -364,12 +362,24 @@ def diff_letter_if(
 
     Both figures are those of the diff, known as soon as the words are labelled (sliding
     inserts only moves labels): a diff that is not kept is never built."""
-    tt = ttoks if ttoks is not None else template_tokens(template)
-    lt = ltoks if ltoks is not None else tokenize(text, body_start, body_end)
-    w = word_labels(tt, lt, template.text, text)
+    w = _labels(template, text, body_start, body_end, ttoks, ltoks)
     if not keep(*coverages(w)):
         return None
     return _finish(template, letter_id, text, body_start, body_end, w)
+
+
+def _labels(
+    template: Template,
+    text: str,
+    body_start: int,
+    body_end: int,
+    ttoks: TemplateTokens | None,
+    ltoks: Tokens | None,
+) -> Words:
+    """The body's words labelled against the template (tokenised here unless given)."""
+    tt = ttoks if ttoks is not None else template_tokens(template)
+    lt = ltoks if ltoks is not None else tokenize(text, body_start, body_end)
+    return word_labels(tt, lt, template.text, text)
 
 
 def coverages(w: Words) -> tuple[float, float]:

@@ -13,12 +13,12 @@ order give the same ids.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["UnionFind", "components", "family_id_for", "pivot"]
+__all__ = ["UnionFind", "components", "family_id_for", "pivot", "pivot_ranks"]
 
 
 class UnionFind:
@@ -72,9 +72,25 @@ def components(n: int, edges: Iterable[tuple[int, int]]) -> list[list[int]]:
     return groups
 
 
-def pivot(members: Sequence[int], weights: dict[int, float], lengths: Sequence[int]) -> int:
+def _centrality(
+    weights: Mapping[int, float], lengths: Sequence[int]
+) -> Callable[[int], tuple[float, int, int]]:
+    """The pivot order's key: highest link weight, then longest body, then smallest index."""
+    return lambda m: (-weights.get(m, 0.0), -lengths[m], m)
+
+
+def pivot(members: Sequence[int], weights: Mapping[int, float], lengths: Sequence[int]) -> int:
     """The most central member: highest link weight, then longest body, then smallest index."""
-    return min(members, key=lambda m: (-weights.get(m, 0.0), -lengths[m], m))
+    return min(members, key=_centrality(weights, lengths))
+
+
+def pivot_ranks(weights: Mapping[int, float], lengths: Sequence[int]) -> npt.NDArray[np.int64]:
+    """Each of the ``len(lengths)`` members' rank in the pivot order: the :func:`pivot` of
+    any group is its member of lowest rank (one numpy pass per group, not a sort)."""
+    n = len(lengths)
+    rank = np.empty(n, dtype=np.int64)
+    rank[sorted(range(n), key=_centrality(weights, lengths))] = np.arange(n, dtype=np.int64)
+    return rank
 
 
 def family_id_for(member_ids: Iterable[str]) -> str:

@@ -114,64 +114,46 @@ def _unpickle_tokens(
     return Tokens(tuple(words.split(" ")) if len(ids) else (), ids, starts, ends)
 
 
-#: raw word -> (folded form, id): the folded forms and ids of the words seen so far
-_RAW_FOLD: dict[str, str] = {}
-_RAW_ID: dict[str, int] = {}
+#: raw word -> its index in ``_VOCAB`` (its folded form) and ``_VOCAB_ID`` (the form's id):
+#: the raw words seen so far (a bounded cache, emptied when full between two calls only)
+_RAW_INDEX: dict[str, int] = {}
+_VOCAB: list[str] = []
+_VOCAB_ID: list[int] = []
 _RAW_MAX = 2_000_000
+#: paragraph text -> its words' raw-word indices, starts and ends (in the paragraph):
+#: form letters share most of their paragraphs (emptied with ``_RAW_INDEX``, or when full)
+_Indexed = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]
+_PARAGRAPHS: dict[str, _Indexed] = {}
+_PARAGRAPHS_MAX = 50_000
+#: one tokenising call at a time: a call's indices must stay valid until it returns
+_CACHE_LOCK = threading.Lock()
 _START = re.Match.start
 _END = re.Match.end
 _GROUP = re.Match.group
 
 
-def _learn(raws: Sequence[str]) -> None:
-    """Fold and hash the words of ``raws`` not seen before (a bounded cache: emptied when
-    it would outgrow its size, before any of ``raws`` is added, so all of them are in it)."""
-    if len(_RAW_FOLD) + len(raws) > _RAW_MAX:
-        _RAW_FOLD.clear()
-        _RAW_ID.clear()
-    for raw in raws:
-        if raw not in _RAW_FOLD:
-            folded = fold_word(raw)
-            _RAW_FOLD[raw] = folded
-            _RAW_ID[raw] = _word_hash(folded)
+def _forget_if_full() -> None:
+    """Empty the caches that have outgrown their size (call with ``_CACHE_LOCK`` held)."""
+    if len(_RAW_INDEX) > _RAW_MAX:
+        _RAW_INDEX.clear()
+        _VOCAB.clear()
+        _VOCAB_ID.clear()
+        _PARAGRAPHS.clear()
+    if len(_PARAGRAPHS) > _PARAGRAPHS_MAX:
+        _PARAGRAPHS.clear()
 
 
 def tokenize(text: str, start: int = 0, end: int | None = None) -> Tokens:
     """Tokenise ``text[start:end]``; offsets index ``text`` itself."""
     end = len(text) if end is None else end
     word = _WORD if text.find("_", start, end) >= 0 else _WORD_NO_UNDERSCORE
-    # C-level maps over the matches, not a Python frame per word: letters run to
-    # millions of words, and most words are already in the cache
-    matches = list(word.finditer(text, start, end))
-    raws = list(map(_GROUP, matches))
-    words = tuple(map(_RAW_FOLD.get, raws))
-    if None in words:
-        _learn(raws)
-        words = tuple(map(_RAW_FOLD.__getitem__, raws))
-        ids = np.fromiter(map(_RAW_ID.__getitem__, raws), dtype=np.uint64, count=len(raws))
-    else:
-        ids = np.fromiter(map(_RAW_ID.get, raws), dtype=np.uint64, count=len(raws))
-    n = len(matches)
-    return Tokens(
-        words,  # type: ignore[arg-type]
-        ids,
-        np.fromiter(map(_START, matches), dtype=np.int64, count=n),
-        np.fromiter(map(_END, matches), dtype=np.int64, count=n),
-    )
-
-
-#: raw word -> its index in ``_VOCAB`` (its folded form) and ``_VOCAB_ID`` (the form's id):
-#: the raw words ``tokenize_many`` has seen (emptied, when full, between two calls only)
-_RAW_INDEX: dict[str, int] = {}
-_VOCAB: list[str] = []
-_VOCAB_ID: list[int] = []
-#: paragraph text -> its words' raw-word indices, starts and ends (in the paragraph):
-#: form letters share most of their paragraphs (emptied with ``_RAW_INDEX``, or when full)
-_Indexed = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]
-_PARAGRAPHS: dict[str, _Indexed] = {}
-_PARAGRAPHS_MAX = 50_000
-#: one ``tokenize_many`` at a time: a call's indices must stay valid until it returns
-_MANY_LOCK = threading.Lock()
+    with _CACHE_LOCK:
+        _forget_if_full()
+        index, starts, ends = _index_words(text, start, end, word)
+        at = index.tolist()
+        words = tuple(map(_VOCAB.__getitem__, at))
+        ids = np.fromiter(map(_VOCAB_ID.__getitem__, at), dtype=np.uint64, count=len(at))
+    return Tokens(words, ids, starts, ends)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -212,18 +194,12 @@ def tokenize_many(spans: Sequence[tuple[str, int, int]]) -> TokenBatch:
     A text without underscores is tokenised paragraph by paragraph (pieces between blank
     lines, ``"\\n\\n"``: no word holds one or runs across one), and a paragraph seen before
     is not tokenised again."""
-    with _MANY_LOCK:
+    with _CACHE_LOCK:
+        _forget_if_full()
         return _tokenize_many(spans)
 
 
 def _tokenize_many(spans: Sequence[tuple[str, int, int]]) -> TokenBatch:
-    if len(_RAW_INDEX) > _RAW_MAX:
-        _RAW_INDEX.clear()
-        _VOCAB.clear()
-        _VOCAB_ID.clear()
-        _PARAGRAPHS.clear()
-    if len(_PARAGRAPHS) > _PARAGRAPHS_MAX:
-        _PARAGRAPHS.clear()
     parts: list[_Indexed] = []
     shifts: list[int] = []
     offsets = [0]

@@ -59,13 +59,19 @@ def mix64(x: U64) -> U64:
 
 def kgram_hashes(ids: U64, k: int) -> U64:
     """Hashes of every run of ``k`` consecutive word ids (empty if fewer than k words)."""
-    n = len(ids) - k + 1
-    if n <= 0:
+    if len(ids) < k:
         return np.empty(0, dtype=np.uint64)
+    return mix64(_windows(ids, k))
+
+
+def _windows(ids: U64, k: int) -> U64:
+    """Every run of ``k`` consecutive ids of ``ids`` folded into one number (not yet
+    mixed), for ``len(ids) - k + 1`` runs (none when shorter)."""
+    n = max(len(ids) - k + 1, 0)
     h = ids[:n].copy()
     for j in range(1, k):
         h = h * _PRIME + ids[j : n + j]
-    return mix64(h)
+    return h
 
 
 def kgram_hashes_many(bodies: Sequence[U64], k: int) -> tuple[U64, npt.NDArray[np.int64]]:
@@ -79,10 +85,7 @@ def kgram_hashes_many(bodies: Sequence[U64], k: int) -> tuple[U64, npt.NDArray[n
         return np.empty(0, dtype=np.uint64), offs
     ids = np.concatenate(bodies).astype(np.uint64, copy=False)
     # every window of the texts laid end to end; those across two texts are dropped
-    n = len(ids) - k + 1
-    h = ids[:n].copy()
-    for j in range(1, k):
-        h = h * _PRIME + ids[j : n + j]
+    h = _windows(ids, k)
     keep = np.repeat(np.cumsum(lens) - lens - offs[:-1], counts) + np.arange(offs[-1])
     return mix64(h[keep]), offs
 
@@ -243,10 +246,8 @@ def _chunk_shingles(
     size = se[:, 1] - se[:, 0]
     short = size < k
     # every window of ids (those across two chunks are not taken), then the words' hashes
-    n_win = max(len(ids) - k + 1, 0)
-    h = ids[:n_win].copy()
-    for j in range(1, k):
-        h = h * _PRIME + ids[j : n_win + j]
+    h = _windows(ids, k)
+    n_win = len(h)
     pool = mix64(np.concatenate([h, ids]))
     count = np.where(short, size, size - k + 1)
     src = np.where(short, n_win + se[:, 0], se[:, 0])

@@ -18,7 +18,13 @@ from typing import cast
 import numpy as np
 import numpy.typing as npt
 
-from formletter.align import AlignParams, align_pairs, could_link_many, kgram_table_of
+from formletter.align import (
+    AlignParams,
+    align_pairs,
+    could_link_many,
+    kgram_table_of,
+    pair_scores,
+)
 from formletter.diff import _diff_ops, diff_letter, diff_letter_if, template_tokens
 from formletter.engine._types import (
     AnalysisParams,
@@ -29,7 +35,7 @@ from formletter.engine._types import (
     Mapper,
     Screen,
 )
-from formletter.families import UnionFind, family_id_for
+from formletter.families import UnionFind, family_id_for, pivot_ranks
 from formletter.models import Family, LetterDiff, Template, TemplateSegment
 from formletter.normalize import Tokens
 from formletter.sketch import kgram_hashes
@@ -223,11 +229,7 @@ def build_families(job: ComponentJob, diff_many: DiffMany = diff_items) -> Famil
         return FamilyOutcome(tuple(out_families), tuple(out_members))
 
     overlap = _Overlap(toks, params.align.k)
-    # the pivot of a group is its member of lowest rank (see ``families.pivot``)
-    rank = np.empty(len(recs), dtype=np.int64)
-    rank[sorted(range(len(recs)), key=lambda m: (-weights.get(m, 0.0), -lengths[m], m))] = (
-        np.arange(len(recs))
-    )
+    rank = pivot_ranks(weights, lengths)  # a group's pivot is its member of lowest rank
     groups = [list(range(len(recs)))]
     while groups:
         group = groups.pop(0)
@@ -297,10 +299,7 @@ class _PivotLinks:
             cov_a, cov_b, _ = align_pairs(table, pa, pb, self.params)
             na, nb = table.words[pa], table.words[pb]
             ok = could_link_many(cov_a, cov_b, na, nb, self.params).tolist()
-            score = np.maximum(
-                np.where(na > 0, cov_a / np.maximum(na, 1), 0.0),
-                np.where(nb > 0, cov_b / np.maximum(nb, 1), 0.0),
-            ).tolist()
+            score = pair_scores(cov_a, cov_b, na, nb).tolist()
             for k, good, sc in zip(todo, ok, score, strict=True):
                 self.known[k] = sc if good else None
         out: dict[int, float] = {}
