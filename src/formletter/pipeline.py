@@ -4,10 +4,13 @@
 a run that is killed part-way leaves a database that the next run simply continues:
 
 1. **read**: each input file is hashed; a file already read with the same content is
-   skipped, the others are parsed (in ``jobs`` worker processes) and stored one file per
-   transaction, failures included.
+   skipped, the others are read (all but small text files in worker processes) and
+   stored in batches, one transaction per batch, failures included. Meanwhile the
+   ``jobs`` workers take each batch's new letters apart (anatomy, sender), so that the
+   letters are stored with their anatomy.
 2. **anatomy**: letters not yet taken apart are parsed and their sender resolved
-   against a register (all letters again when the date order or register changed).
+   against a register (all letters again when the date order or register changed;
+   normally none are left after reading).
 3. **families**: when the set of letter bodies changed since the last analysis, the
    engine runs over all of them, reusing every verified link stored earlier, and the
    new analysis replaces the old one in a single transaction.
