@@ -409,7 +409,9 @@ class _ParseWhileReading:
             del texts[lid]
         if not texts:
             return None
-        ids = list(texts)
+        # by id: the parts come back in the order of the parts table's key, which
+        # inserts them with fewer page splits than in the order read
+        ids = sorted(texts)
         # two jobs at least, so that a small batch is parsed by the workers too (a
         # mapper runs a single job right here)
         per = max(1, min(_ANATOMY_BATCH, -(-len(ids) // 2)))

@@ -168,10 +168,10 @@ class _ParsedLetters:
         return self._columns.get(letter_id, _NO_ANATOMY)
 
     def parts_of(self, letter_ids: Sequence[object]) -> list[tuple[object, ...]]:
-        """The parts rows of ``letter_ids``, letter by letter (the rows as given when
-        those are the letters of the rows in their order, as when all were new)."""
+        """The parts rows of ``letter_ids``, letter by letter; the rows as given (in
+        their order) when those are all the letters of the rows, as when all were new."""
         known = [lid for lid in letter_ids if lid in self._columns]
-        if len(known) == len(self._columns) and known == [r[-1] for r in self._rows.letters]:
+        if len(known) == len(self._columns) == len(set(known)):
             return self._rows.parts
         if self._parts is None:
             self._parts = {}
