@@ -22,7 +22,7 @@ from formletter.store._analysis import (
     drop_indexes,
     write_analysis,
 )
-from formletter.store._codec import clean, dump_ops, load_ops
+from formletter.store._codec import AnatomyLookup, clean, dump_ops, load_ops
 from test_store import World
 
 _ANALYSIS = ("families", "template_segments", "memberships", "diffs")
@@ -324,13 +324,11 @@ def test_anatomy_rows_that_name_a_letter_twice_are_refused(store: Store) -> None
     assert store.letter_count() == 0
 
 
-def test_parsed_letters_give_each_letters_parts_in_the_order_asked() -> None:
-    from formletter.store._store import _ParsedLetters
-
+def test_anatomy_lookup_gives_each_letters_parts_in_the_order_asked() -> None:
     results = [_result("x", *_LETTER_TEXTS)]
     rows = _parsed(results)
     ids = [r[-1] for r in rows.letters]
-    parsed = _ParsedLetters(rows)
+    parsed = AnatomyLookup(rows)
     assert parsed.parts_of(ids) is rows.parts  # all of them: as given
     assert parsed.parts_of(["nope", *reversed(ids)]) is rows.parts
     some = list(reversed(ids[1:]))

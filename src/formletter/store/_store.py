@@ -45,6 +45,8 @@ from formletter.models import (
 )
 from formletter.store import _analysis, _search, _views
 from formletter.store._codec import (
+    ANATOMY_COLUMNS,
+    AnatomyLookup,
     AnatomyRows,
     anatomy_rows,
     clean,
@@ -140,44 +142,6 @@ def _meta_json(meta: tuple[tuple[str, str], ...]) -> str:
             _META_JSON.clear()
         _META_JSON[meta] = text
     return text
-
-
-#: the ``letters`` columns an anatomy fills, in the order of :func:`anatomy_row`
-_ANATOMY_COLS = (
-    "body_start, body_end, date, salutation, heading, closing, sender_name, sender_role,"
-    " constituency, party, register_id, match_confidence, match_reason"
-)
-_NO_ANATOMY: tuple[object, ...] = (None,) * len(_ANATOMY_COLS.split(","))
-
-
-class _ParsedLetters:
-    """Anatomy rows (see :class:`AnatomyRows`) looked up by letter id, for the letters
-    :meth:`Store.record_sources` inserts."""
-
-    def __init__(self, rows: AnatomyRows) -> None:
-        self._rows = rows
-        self._columns = {row[-1]: row[:-1] for row in rows.letters}
-        if len(self._columns) != len(rows.letters):
-            raise ValueError("anatomy rows name a letter twice")
-        if any(len(c) != len(_NO_ANATOMY) for c in self._columns.values()):
-            raise ValueError("anatomy rows of the wrong width")
-        self._parts: dict[object, list[tuple[object, ...]]] | None = None
-
-    def columns(self, letter_id: object) -> tuple[object, ...]:
-        """The anatomy columns of ``letter_id`` (all None when it has no rows)."""
-        return self._columns.get(letter_id, _NO_ANATOMY)
-
-    def parts_of(self, letter_ids: Sequence[object]) -> list[tuple[object, ...]]:
-        """The parts rows of ``letter_ids``, letter by letter; the rows as given (in
-        their order) when those are all the letters of the rows, as when all were new."""
-        known = [lid for lid in letter_ids if lid in self._columns]
-        if len(known) == len(self._columns) == len(set(known)):
-            return self._rows.parts
-        if self._parts is None:
-            self._parts = {}
-            for part in self._rows.parts:
-                self._parts.setdefault(part[0], []).append(part)
-        return [part for lid in known for part in self._parts.get(lid, ())]
 
 
 def _normalised_link(link: Link) -> Link:
@@ -498,7 +462,7 @@ class Store:
         items = [(clean(r.path), r) for r in results]
         if not items:
             return 0
-        parsed = _ParsedLetters(anatomy) if anatomy is not None and anatomy.letters else None
+        parsed = AnatomyLookup(anatomy) if anatomy is not None and anatomy.letters else None
         with self.transaction():
             old = self._held_letters([path for path, _ in items])
             if _independent(items, old):
@@ -543,7 +507,7 @@ class Store:
         items: Sequence[tuple[str, SourceResult]],
         old: Mapping[str, set[str]],
         run_id: int | None,
-        parsed: _ParsedLetters | None = None,
+        parsed: AnatomyLookup | None = None,
     ) -> int:
         """The writes of :meth:`record_sources` for files that do not touch each other's
         rows (so each statement can run for the whole batch at once)."""
@@ -598,7 +562,7 @@ class Store:
             # later); the parts go only with the letters this statement did insert
             inserted = self._insert_returning(
                 f"INSERT OR IGNORE INTO letters (letter_id, source, text, meta, ocr_confidence,"
-                f" {_ANATOMY_COLS}, run_id, added_at)",
+                f" {ANATOMY_COLUMNS}, run_id, added_at)",
                 [row[:5] + parsed.columns(row[0]) + row[5:] for row in letters],
                 " RETURNING letter_id",
             )
