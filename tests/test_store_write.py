@@ -22,7 +22,7 @@ from formletter.store._analysis import (
     drop_indexes,
     write_analysis,
 )
-from formletter.store._codec import clean, dump_ops, load_ops
+from formletter.store._codec import AnatomyLookup, clean, dump_ops, load_ops
 from test_store import World
 
 _ANALYSIS = ("families", "template_segments", "memberships", "diffs")
@@ -224,3 +224,129 @@ def test_letter_families_agree_with_export_records(world: World) -> None:
     }
     assert got[world.members[0]] == (world.fid, 4)
     assert got[world.lone.letter_id] == ("Flone", 1)
+
+
+# record_sources(..., anatomy=rows): each new letter inserted once, with its anatomy
+
+
+_LETTER_TEXTS = [
+    "1 March 2019\n\nDear Ann Lee,\n\nPlease act on borders.\n\nYours sincerely,\n\nBo Ray\n",
+    "Dear Sir,\n\nThank you \ud800 for nothing.\n\nYours,\nCy Day\n",
+    "2 April 2020\n\nDear MP,\n\nI write about schools.\n\nKind regards,\nDee Fox\nLeeds\n",
+]
+
+
+def _result(path: str, *texts: str) -> SourceResult:
+    letters = tuple(Letter.from_text(t, path) for t in texts)
+    return SourceResult(path, (path * 64)[:64], sum(map(len, texts)), letters=letters)
+
+
+def _parsed(results: list[SourceResult], skip: frozenset[str] = frozenset()) -> Any:
+    from formletter.pipeline import parse_letters
+
+    letters = {le.letter_id: le for r in results for le in r.letters if le.letter_id not in skip}
+    texts = [Store.stored_text(le.text) for le in letters.values()]
+    parsed = parse_letters(texts)
+    return Store.anatomy_rows((lid, a, m) for lid, (a, m) in zip(letters, parsed, strict=True))
+
+
+def _letter_tables(path: Path) -> dict[str, Any]:
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        out = _rows(conn, ("letters", "parts", "source_letters", "failures"))
+        for row in out["letters"]:
+            assert row[-1]  # added_at
+        out["letters"] = [row[:-2] for row in out["letters"]]  # run_id, added_at vary
+        out["failures"] = [row[1:-2] for row in out["failures"]]
+        out["fts"] = [
+            tuple(r)
+            for r in conn.execute(
+                "SELECT rowid FROM letters_fts WHERE letters_fts MATCH 'yours' ORDER BY 1"
+            )
+        ]
+        return out
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("same_path_twice", [False, True])
+def test_sources_with_anatomy_store_what_set_anatomy_rows_after_them_stores(
+    tmp_path: Path, same_path_twice: bool
+) -> None:
+    a, b, c = _LETTER_TEXTS
+    earlier = [_result("old.txt", c)]  # stored before, without anatomy
+    batch = [_result("one.txt", a, b), _result("two.txt", b, c)]
+    if same_path_twice:  # stored file by file: one.txt drops b, which two.txt then adds
+        batch = [_result("one.txt", a, b), _result("one.txt", a), _result("two.txt", b, c)]
+    rows = _parsed(batch)  # c too: rows for a letter already stored change nothing
+    with_rows, after = tmp_path / "with.db", tmp_path / "after.db"
+    with open_store(with_rows) as store:
+        store.record_sources(earlier)
+        added = store.record_sources(batch, anatomy=rows)
+    with open_store(after) as store:
+        store.record_sources(earlier)
+        assert store.record_sources(batch) == added == (3 if same_path_twice else 2)
+        store.set_anatomy_rows(
+            [
+                _parsed(
+                    batch,
+                    skip=frozenset(store.stored_letters(le.letter_id for le in earlier[0].letters)),
+                )
+            ]
+        )
+    assert _letter_tables(with_rows) == _letter_tables(after)
+    with open_store(with_rows, readonly=True) as store:
+        old = earlier[0].letters[0].letter_id
+        assert store.letter_row(old)["body_start"] is None  # left as it was
+        assert sum(1 for _ in store.letter_texts(without_anatomy=True)) == 1
+
+
+def test_sources_without_rows_for_a_letter_store_it_without_anatomy(store: Store) -> None:
+    a, b, _ = _LETTER_TEXTS
+    batch = [_result("one.txt", a, b)]
+    rows = _parsed([_result("x", a)])
+    assert store.record_sources(batch, anatomy=rows) == 2
+    left = [lid for lid, _ in store.letter_texts(without_anatomy=True)]
+    assert left == [Letter.from_text(b, "one.txt").letter_id]
+    empty = Store.anatomy_rows([])
+    assert store.record_sources([_result("two.txt", b)], anatomy=empty) == 0
+
+
+def test_anatomy_rows_that_name_a_letter_twice_are_refused(store: Store) -> None:
+    a = _LETTER_TEXTS[0]
+    rows = _parsed([_result("x", a)])
+    twice = type(rows)(rows.letters * 2, rows.parts * 2)
+    with pytest.raises(ValueError, match="twice"):
+        store.record_sources([_result("one.txt", a)], anatomy=twice)
+    narrow = type(rows)([r[1:] for r in rows.letters], rows.parts)
+    with pytest.raises(ValueError, match="width"):
+        store.record_sources([_result("one.txt", a)], anatomy=narrow)
+    assert store.letter_count() == 0
+
+
+def test_anatomy_lookup_gives_each_letters_parts_in_the_order_asked() -> None:
+    results = [_result("x", *_LETTER_TEXTS)]
+    rows = _parsed(results)
+    ids = [r[-1] for r in rows.letters]
+    parsed = AnatomyLookup(rows)
+    assert parsed.parts_of(ids) is rows.parts  # all of them: as given
+    assert parsed.parts_of(["nope", *reversed(ids)]) is rows.parts
+    some = list(reversed(ids[1:]))
+    assert parsed.parts_of(some) == [p for lid in some for p in rows.parts if p[0] == lid]
+    twice = [ids[0], ids[0], ids[1]]
+    assert parsed.parts_of(twice) == [p for lid in twice for p in rows.parts if p[0] == lid]
+    assert parsed.columns("nope") == (None,) * 13
+    assert parsed.columns(ids[0]) == rows.letters[0][:-1]
+
+
+def test_stored_letters_and_stored_text(store: Store) -> None:
+    a, b, _ = _LETTER_TEXTS
+    store.record_sources([_result("one.txt", a, b)])
+    ids = [Letter.from_text(t, "x").letter_id for t in (a, b)]
+    assert store.stored_letters([*ids, "Lnone", ids[0]]) == set(ids)
+    assert store.stored_letters([]) == set()
+    assert Store.stored_text(b) == b.replace("\ud800", "\ufffd")
+    assert [t for _, t in store.letter_texts()] == sorted(
+        [Store.stored_text(a), Store.stored_text(b)],
+        key=lambda t: Letter.from_text(t.replace("\ufffd", "\ud800"), "x").letter_id,
+    )

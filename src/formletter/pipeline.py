@@ -4,10 +4,13 @@
 a run that is killed part-way leaves a database that the next run simply continues:
 
 1. **read**: each input file is hashed; a file already read with the same content is
-   skipped, the others are parsed (in ``jobs`` worker processes) and stored one file per
-   transaction, failures included.
+   skipped, the others are read (all but small text files in worker processes) and
+   stored in batches, one transaction per batch, failures included. Meanwhile the
+   ``jobs`` workers take each batch's new letters apart (anatomy, sender), so that the
+   letters are stored with their anatomy.
 2. **anatomy**: letters not yet taken apart are parsed and their sender resolved
-   against a register (all letters again when the date order or register changed).
+   against a register (all letters again when the date order or register changed;
+   normally none are left after reading).
 3. **families**: when the set of letter bodies changed since the last analysis, the
    engine runs over all of them, reusing every verified link stored earlier, and the
    new analysis replaces the old one in a single transaction.
@@ -68,6 +71,8 @@ _ANATOMY_BATCH = 500
 _ANATOMY_ROUND = 8
 #: parsed anatomy batches stored per transaction
 _ANATOMY_COMMIT = 4
+#: read batches whose anatomy is being parsed while the one before them is stored
+_READ_IN_FLIGHT = 2
 #: a batch of files read is stored (one transaction) once it holds this many files (the
 #: first batch; each next one twice as many, up to the second number), or this many
 #: characters of letters, or has been read for this many seconds
@@ -155,7 +160,9 @@ def analyze(
             # the workers start, and load the anatomy code, while the files are read here
             # (they would otherwise sit idle, and load it at the first anatomy batch)
             _warm_up(mapper)
-            read, skipped, failed, added, failures = _read(store, paths, options, run, say)
+            read, skipped, failed, added, failures = _read(
+                store, paths, options, run, say, mapper=mapper
+            )
             counts = {
                 "files_read": read,
                 "files_skipped": skipped,
@@ -205,7 +212,13 @@ def _read(
     options: AnalyzeOptions,
     run: int,
     say: Progress,
+    *,
+    mapper: Mapper | None = None,
 ) -> tuple[int, int, int, int, list[Failure]]:
+    """Read ``paths`` into ``store``, batch by batch. With a ``mapper``, and when the
+    store allows it (see :class:`_ParseWhileReading`), each batch's new letters are
+    parsed by it while this process stores the batches before, and stored with their
+    anatomy; the others are left to :func:`refresh_anatomy`."""
     read = skipped = failed = added = 0
     failures: list[Failure] = []
     seen = 0
@@ -221,6 +234,15 @@ def _read(
     inputs = [Path(p) for p in paths]
 
     size = _COMMIT_FILES_FIRST
+    parser = None if mapper is None else _ParseWhileReading.start(store, options, mapper)
+    # batches read, each with its anatomy being parsed; stored oldest first
+    pending: deque[tuple[list[SourceResult], _BatchParse | None]] = deque()
+
+    def store_oldest() -> None:
+        nonlocal added
+        batch, parse = pending.popleft()
+        added += store.record_sources(batch, run, anatomy=None if parse is None else parse.rows())
+
     with ExitStack() as stack:
         # files are read in a thread while this one stores those read before (SQLite
         # lets go of the GIL); that thread asks which files were read before through a
@@ -252,8 +274,13 @@ def _read(
             if not batch:
                 break
             read += len(batch)
-            added += store.record_sources(batch, run)
+            pending.append((batch, parser.submit(batch) if parser else None))
+            # the workers parse the batches in flight while this one is stored
+            while len(pending) > (_READ_IN_FLIGHT if parser else 0):
+                store_oldest()
             size = min(_COMMIT_FILES, size * 2)
+        while pending:
+            store_oldest()
     say("read", seen, seen)
     return read, skipped, failed, added, failures
 
@@ -315,6 +342,89 @@ class _SeenBefore:
             if self._own is not None:
                 self._end_snapshot()
                 self._own.close()
+
+
+class _BatchParse:
+    """The anatomy of one read batch's new letters, being parsed by the mapper."""
+
+    def __init__(self, results: Iterable[object]) -> None:
+        self._results = results
+
+    def rows(self) -> AnatomyRows | None:
+        """The batch's rows, or None when a job raised: the batch is then stored without
+        anatomy, and :func:`refresh_anatomy` parses its letters (raising there if that
+        fails again)."""
+        letters: list[tuple[object, ...]] = []
+        parts: list[tuple[object, ...]] = []
+        try:
+            for rows in self._results:
+                if not isinstance(rows, AnatomyRows):
+                    raise TypeError(f"a parse job gave {type(rows).__name__}")
+                letters.extend(rows.letters)
+                parts.extend(rows.parts)
+        except Exception:
+            return None
+        return AnatomyRows(letters, parts)
+
+
+class _ParseWhileReading:
+    """Parses each read batch's new letters through the mapper, so that they are stored
+    with their anatomy (one INSERT per letter, no UPDATE pass afterwards).
+
+    Only when that keeps ``anatomy_params`` true ("every letter's anatomy was made with
+    these options"): the store's key is this run's, or the store holds no letter yet (the
+    key is then stored first). A letter is handed over once per run, and not when the
+    store held it already (INSERT OR IGNORE would keep the stored row)."""
+
+    def __init__(self, store: Store, options: AnalyzeOptions, mapper: Mapper) -> None:
+        self._store = store
+        self._mapper = mapper
+        self._dayfirst = options.dayfirst
+        self._shipped = _ship_register(options.register)
+        self._sent: set[str] = set()
+
+    @classmethod
+    def start(
+        cls, store: Store, options: AnalyzeOptions, mapper: Mapper
+    ) -> _ParseWhileReading | None:
+        """A parser for this run, or None when the letters must wait for
+        :func:`refresh_anatomy` (the options changed, and letters parsed otherwise)."""
+        key = _anatomy_key(options)
+        if store.setting("anatomy_params") != key:
+            if store.letter_count():
+                return None
+            store.set_setting("anatomy_params", key)
+        return cls(store, options, mapper)
+
+    def submit(self, batch: Sequence[SourceResult]) -> _BatchParse | None:
+        """Hand the batch's new letters to the mapper (None: nothing to parse)."""
+        texts: dict[str, str] = {}
+        for result in batch:
+            for letter in result.letters:
+                lid = letter.letter_id
+                if lid not in self._sent:
+                    self._sent.add(lid)
+                    texts[lid] = letter.text
+        for lid in self._store.stored_letters(texts):
+            del texts[lid]
+        if not texts:
+            return None
+        # by id: the parts come back in the order of the parts table's key, which
+        # inserts them with fewer page splits than in the order read
+        ids = sorted(texts)
+        # two jobs at least, so that a small batch is parsed by the workers too (a
+        # mapper runs a single job right here)
+        per = max(1, min(_ANATOMY_BATCH, -(-len(ids) // 2)))
+        jobs = [
+            (
+                ids[i : i + per],
+                [Store.stored_text(texts[lid]) for lid in ids[i : i + per]],
+                self._dayfirst,
+                self._shipped,
+            )
+            for i in range(0, len(ids), per)
+        ]
+        return _BatchParse(self._mapper(_parse_job, jobs))
 
 
 def _anatomy_key(options: AnalyzeOptions) -> str:

@@ -26,7 +26,9 @@ from formletter.models import (
 )
 
 __all__ = [
+    "ANATOMY_COLUMNS",
     "OP_KINDS",
+    "AnatomyLookup",
     "AnatomyRows",
     "anatomy_row",
     "anatomy_rows",
@@ -257,3 +259,41 @@ def anatomy_rows(items: Iterable[tuple[str, Anatomy, SenderMatch | None]]) -> An
         letters.append(anatomy_row(letter_id, anatomy, match))
         parts.extend(part_row(letter_id, seq, part) for seq, part in enumerate(anatomy.parts))
     return AnatomyRows(letters, parts)
+
+
+#: the ``letters`` columns an anatomy fills, in the order of :func:`anatomy_row`
+ANATOMY_COLUMNS = (
+    "body_start, body_end, date, salutation, heading, closing, sender_name, sender_role,"
+    " constituency, party, register_id, match_confidence, match_reason"
+)
+_NO_ANATOMY: tuple[object, ...] = (None,) * len(ANATOMY_COLUMNS.split(","))
+
+
+class AnatomyLookup:
+    """:class:`AnatomyRows` looked up by letter id, for the letters
+    :meth:`Store.record_sources` inserts (each letter once in the rows, or ValueError)."""
+
+    def __init__(self, rows: AnatomyRows) -> None:
+        self._rows = rows
+        self._columns = {row[-1]: row[:-1] for row in rows.letters}
+        if len(self._columns) != len(rows.letters):
+            raise ValueError("anatomy rows name a letter twice")
+        if any(len(c) != len(_NO_ANATOMY) for c in self._columns.values()):
+            raise ValueError("anatomy rows of the wrong width")
+        self._parts: dict[object, list[tuple[object, ...]]] | None = None
+
+    def columns(self, letter_id: object) -> tuple[object, ...]:
+        """The anatomy columns of ``letter_id`` (all None when it has no rows)."""
+        return self._columns.get(letter_id, _NO_ANATOMY)
+
+    def parts_of(self, letter_ids: Sequence[object]) -> list[tuple[object, ...]]:
+        """The parts rows of ``letter_ids``, letter by letter; the rows as given (in
+        their order) when those are all the letters of the rows, as when all were new."""
+        known = [lid for lid in letter_ids if lid in self._columns]
+        if len(known) == len(self._columns) == len(set(known)):
+            return self._rows.parts
+        if self._parts is None:
+            self._parts = {}
+            for part in self._rows.parts:
+                self._parts.setdefault(part[0], []).append(part)
+        return [part for lid in known for part in self._parts.get(lid, ())]

@@ -45,6 +45,8 @@ from formletter.models import (
 )
 from formletter.store import _analysis, _search, _views
 from formletter.store._codec import (
+    ANATOMY_COLUMNS,
+    AnatomyLookup,
     AnatomyRows,
     anatomy_rows,
     clean,
@@ -440,22 +442,52 @@ class Store:
         return self.record_sources((result,), run_id)
 
     @_db
-    def record_sources(self, results: Iterable[SourceResult], run_id: int | None = None) -> int:
+    def record_sources(
+        self,
+        results: Iterable[SourceResult],
+        run_id: int | None = None,
+        *,
+        anatomy: AnatomyRows | None = None,
+    ) -> int:
         """Store what reading several files gave, in one transaction; returns how many
         letters were new. The outcome is exactly that of :meth:`record_source` called for
         each result in order, but with a few statements for the whole batch. (When the
         files of a batch touch each other's rows, as when one drops a letter another
-        adds, or a path comes twice, they are stored one by one, in order.)"""
+        adds, or a path comes twice, they are stored one by one, in order.)
+
+        ``anatomy``: rows built by :meth:`anatomy_rows` for (some of) these letters, from
+        their cleaned texts. A letter this call inserts is stored with its anatomy and
+        parts, as :meth:`set_anatomy_rows` right after would store them; a letter already
+        stored is left as it was (its anatomy too), and one without rows has none."""
         items = [(clean(r.path), r) for r in results]
         if not items:
             return 0
+        parsed = AnatomyLookup(anatomy) if anatomy is not None and anatomy.letters else None
         with self.transaction():
             old = self._held_letters([path for path, _ in items])
             if _independent(items, old):
-                return self._write_sources(items, old, run_id)
+                return self._write_sources(items, old, run_id, parsed)
             return sum(
-                self._write_sources([item], self._held_letters([item[0]]), run_id) for item in items
+                self._write_sources([item], self._held_letters([item[0]]), run_id, parsed)
+                for item in items
             )
+
+    @_db
+    def stored_letters(self, letter_ids: Iterable[str]) -> set[str]:
+        """Those of ``letter_ids`` that the store holds."""
+        ids = list(dict.fromkeys(letter_ids))
+        found: set[str] = set()
+        per = min(_PARAMS_PER_QUERY, self._param_limit())
+        for start in range(0, len(ids), per):
+            chunk = ids[start : start + per]
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                r[0]
+                for r in self._conn.execute(
+                    f"SELECT letter_id FROM letters WHERE letter_id IN ({marks})", chunk
+                )
+            )
+        return found
 
     def _held_letters(self, paths: Sequence[str]) -> dict[str, set[str]]:
         """The letter ids ``source_letters`` gives each of ``paths`` (only those with any)."""
@@ -475,6 +507,7 @@ class Store:
         items: Sequence[tuple[str, SourceResult]],
         old: Mapping[str, set[str]],
         run_id: int | None,
+        parsed: AnatomyLookup | None = None,
     ) -> int:
         """The writes of :meth:`record_sources` for files that do not touch each other's
         rows (so each statement can run for the whole batch at once)."""
@@ -518,11 +551,26 @@ class Store:
         # ONE statement for many letters: SQLite 3.40's FTS5 writes its pending terms out
         # as a new segment at every statement that fires its trigger, so one row at a
         # time would mean a tiny segment per letter and endless merging
-        added = self._insert_many(
-            "INSERT OR IGNORE INTO letters (letter_id, source, text, meta, ocr_confidence,"
-            " run_id, added_at)",
-            letters,
-        )
+        if parsed is None:
+            added = self._insert_many(
+                "INSERT OR IGNORE INTO letters (letter_id, source, text, meta, ocr_confidence,"
+                " run_id, added_at)",
+                letters,
+            )
+        else:
+            # each letter row carries its anatomy (no UPDATE of the row and its indexes
+            # later); the parts go only with the letters this statement did insert
+            inserted = self._insert_returning(
+                f"INSERT OR IGNORE INTO letters (letter_id, source, text, meta, ocr_confidence,"
+                f" {ANATOMY_COLUMNS}, run_id, added_at)",
+                [row[:5] + parsed.columns(row[0]) + row[5:] for row in letters],
+                " RETURNING letter_id",
+            )
+            added = len(inserted)
+            self._insert_many(
+                'INSERT INTO parts (letter_id, seq, kind, start, "end", value)',
+                parsed.parts_of(inserted),
+            )
         self._insert_many("INSERT OR IGNORE INTO source_letters (path, letter_id)", holders)
         paths = [path for path, _ in items]
         per = max(1, min(_PARAMS_PER_QUERY, self._param_limit()) // 2)
@@ -557,6 +605,23 @@ class Store:
             cur = self._conn.execute(sql, [value for row in chunk for value in row])
             changed += max(0, cur.rowcount)
         return changed
+
+    def _insert_returning(
+        self, head: str, rows: Sequence[tuple[object, ...]], tail: str
+    ) -> list[Any]:
+        """:meth:`_insert_many` with a ``RETURNING`` ``tail``: the first column of every
+        row returned (for ``INSERT OR IGNORE``, of the rows inserted), in order."""
+        if not rows:
+            return []
+        width = len(rows[0])
+        per = max(1, min(_ROWS_PER_INSERT, self._param_limit() // width))
+        marks = "(" + ",".join("?" * width) + ")"
+        out: list[Any] = []
+        for start in range(0, len(rows), per):
+            chunk = rows[start : start + per]
+            sql = f"{head} VALUES {','.join([marks] * len(chunk))}{tail}"
+            out.extend(r[0] for r in self._conn.execute(sql, [v for row in chunk for v in row]))
+        return out
 
     def _drop_stale(self, stale: Sequence[tuple[str, str]]) -> None:
         """Forget that each ``(path, letter_id)`` of ``stale`` holds; delete the letters no
@@ -607,6 +672,12 @@ class Store:
             if batch:
                 n += self._write_anatomies(anatomy_rows(batch))
         return n
+
+    @staticmethod
+    def stored_text(text: str) -> str:
+        """``text`` as a letter row stores it (lone surrogates replaced, same length):
+        what :meth:`letter_texts` gives back, and what anatomy rows are parsed from."""
+        return clean(text)
 
     @staticmethod
     def anatomy_rows(items: Iterable[tuple[str, Anatomy, SenderMatch | None]]) -> AnatomyRows:
