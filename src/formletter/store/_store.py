@@ -43,7 +43,7 @@ from formletter.models import (
     SourceResult,
     Template,
 )
-from formletter.store import _analysis, _search, _views
+from formletter.store import _analysis, _search, _views, _writer
 from formletter.store._codec import (
     AnatomyRows,
     anatomy_rows,
@@ -860,14 +860,18 @@ class Store:
                 if len(latest) >= _analysis.REINDEX_AT
                 else []
             )
-            conn.executemany(
+            # many rows per statement: few GIL hand-overs when this runs in a writer thread
+            _analysis.insert_rows(
+                conn,
                 "INSERT INTO links (a_id, b_id, a_coverage, b_coverage, shared_tokens)"
-                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (a_id, b_id) DO UPDATE SET"
+                " VALUES (?, ?, ?, ?, ?)",
+                [(k.a, k.b, k.a_coverage, k.b_coverage, k.shared_tokens) for k in latest.values()],
+                "ON CONFLICT (a_id, b_id) DO UPDATE SET"
                 " a_coverage = excluded.a_coverage, b_coverage = excluded.b_coverage,"
                 " shared_tokens = excluded.shared_tokens",
-                [(k.a, k.b, k.a_coverage, k.b_coverage, k.shared_tokens) for k in latest.values()],
             )
-            conn.executemany(
+            _analysis.insert_rows(
+                conn,
                 "INSERT INTO passages (a_id, b_id, a_start, a_end, b_start, b_end, tokens)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
@@ -894,6 +898,14 @@ class Store:
         rows are ``(letter_id, family_id, similarity, coverage)``."""
         with self.transaction():
             _analysis.write_analysis(self._conn, families, diffs, memberships)
+
+    def analysis_writer(self, letters: int = 0) -> _writer.AnalysisWriter:
+        """A writer that stores an analysis part by part while it is computed, in one
+        transaction from a thread (see :mod:`formletter.store._writer`); ``letters``: how
+        many the analysis covers, about. Do not use this store otherwise until the
+        writer's ``finish`` or ``abort``."""
+        self._writable()
+        return _writer.AnalysisWriter(self, bulk=letters >= _analysis.REINDEX_AT)
 
     @_db
     def families(
