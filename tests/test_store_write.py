@@ -20,9 +20,12 @@ from formletter.store import Store, open_store
 from formletter.store._analysis import (
     REINDEX_AT,
     _membership_rows,
+    begin_analysis,
     drop_indexes,
+    end_analysis,
     insert_rows,
     write_analysis,
+    write_part,
 )
 from formletter.store._codec import clean, dump_ops, load_ops
 from test_store import World, _run_and_kill
@@ -311,6 +314,53 @@ def test_writer_stores_what_replace_analysis_stores(
             got.append(_sorted_rows(s))
             assert s.family(world.fid)["size"] == 4
     assert got[0] == got[1]
+
+
+def test_writer_summarises_at_the_end_when_a_part_names_another_parts_family(
+    tmp_path: Path,
+) -> None:
+    """A membership row of one part naming a family of another part: that part is not
+    summarised on its own; the whole analysis is, at the end (same tables)."""
+    got = []
+    for n in range(2):
+        with open_store(tmp_path / f"{n}.db") as s:
+            world = World(s)
+            fam = Family(world.fid, tuple(world.members), world.the_template(), tuple(world.diffs))
+            lone = Family("Flone", (world.lone.letter_id,))
+            # the lone letter's row puts it in the big family (the rule of write_analysis:
+            # explicit rows first)
+            stray = [(world.lone.letter_id, world.fid, 0.5, 0.5)]
+            if n == 0:
+                s.replace_analysis([fam, lone], memberships=stray)
+            else:
+                writer = s.analysis_writer()
+                writer.add([fam], [])
+                writer.add([lone], stray)
+                writer.finish()
+            got.append(_sorted_rows(s))
+            assert s.family(world.fid)["size"] == 5
+    assert got[0] == got[1]
+
+
+def test_summarise_a_part_is_summarise_all(tmp_path: Path) -> None:
+    """Per part, through the letters' keys and without the secondary indexes: the same
+    summary columns as one pass over all the families."""
+    got = []
+    for per_part in (False, True):
+        with open_store(tmp_path / f"{per_part}.db") as s:
+            world = World(s)
+            fam = Family(world.fid, tuple(world.members), world.the_template(), tuple(world.diffs))
+            lone = Family("Flone", (world.lone.letter_id,))
+            conn = s._conn
+            with s.transaction():
+                rebuild = begin_analysis(conn, bulk=per_part)
+                done = [write_part(conn, [f], [], summarise=per_part) for f in (fam, lone)]
+                assert done == [per_part, per_part]
+                end_analysis(conn, rebuild, summarise=not per_part)
+            got.append(_rows(conn, ("families",)))
+    assert got[0]["families"] == got[1]["families"]
+    assert got[0]["families"][0][1] == 4  # size
+    assert any(row[2] is not None for row in got[0]["families"])  # first_line
 
 
 def test_writer_abort_keeps_the_previous_analysis(world: World) -> None:

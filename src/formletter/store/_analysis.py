@@ -146,10 +146,27 @@ def insert_rows(
         conn.execute(f"{head} VALUES {', '.join([marks] * size)}{end}", batch)
 
 
-def _summarise(conn: sqlite3.Connection) -> None:
-    """Fill size, senders, date range and parties of every family from its members."""
+#: the membership rows that ``_summarise`` reads: all of them, or those of some letters
+_ALL_MEMBERS = "memberships AS m"
+_SOME_MEMBERS = "json_each(:letters) AS j CROSS JOIN memberships AS m ON m.letter_id = j.value"
+
+
+def _summarise(conn: sqlite3.Connection, part: Sequence[Membership] | None = None) -> None:
+    """Fill size, senders, date range and parties of every family from its members.
+
+    ``part``: only the families of these membership rows, which must be all of those
+    families' rows (a part of :func:`write_part`): read through the letters' keys, so
+    it needs none of the secondary indexes."""
+    if part is None:
+        members, args = _ALL_MEMBERS, {}
+    else:
+        members = _SOME_MEMBERS
+        args = {
+            "letters": json.dumps([lid for lid, *_ in part]),
+            "families": json.dumps(sorted({fid for _, fid, *_ in part})),
+        }
     conn.execute(
-        """
+        f"""
         UPDATE families SET
             size = s.size, senders = s.senders, date_min = s.date_min, date_max = s.date_max
         FROM (
@@ -158,17 +175,19 @@ def _summarise(conn: sqlite3.Connection) -> None:
                    count(DISTINCT coalesce(l.register_id, l.sender_name)) AS senders,
                    min(l.date) AS date_min,
                    max(l.date) AS date_max
-            FROM memberships AS m JOIN letters AS l ON l.letter_id = m.letter_id
+            FROM {members} JOIN letters AS l ON l.letter_id = m.letter_id
             GROUP BY m.family_id
         ) AS s
         WHERE families.family_id = s.family_id
-        """
+        """,
+        args,
     )
     parties: dict[str, list[tuple[str, int]]] = defaultdict(list)
     for fid, party, n in conn.execute(
-        "SELECT m.family_id, l.party, count(*) FROM memberships AS m"
+        f"SELECT m.family_id, l.party, count(*) FROM {members}"
         " JOIN letters AS l ON l.letter_id = m.letter_id"
-        " WHERE l.party IS NOT NULL GROUP BY m.family_id, l.party"
+        " WHERE l.party IS NOT NULL GROUP BY m.family_id, l.party",
+        args,
     ):
         parties[fid].append((party, n))
     conn.executemany(
@@ -185,8 +204,10 @@ def _summarise(conn: sqlite3.Connection) -> None:
     rows = conn.execute(
         "SELECT f.family_id, l.text, l.body_start, l.body_end FROM families AS f"
         " JOIN letters AS l ON l.letter_id ="
-        " (SELECT min(m.letter_id) FROM memberships AS m WHERE m.family_id = f.family_id)"
+        f" (SELECT min(m.letter_id) FROM {members} WHERE m.family_id = f.family_id)"
         " WHERE f.first_line IS NULL"
+        + ("" if part is None else " AND f.family_id IN (SELECT value FROM json_each(:families))"),
+        args,
     ).fetchall()
     conn.executemany(
         "UPDATE families SET first_line = ? WHERE family_id = ?",
@@ -235,9 +256,15 @@ def write_part(
     families: Sequence[Family],
     memberships: Iterable[Membership],
     diffs: Iterable[LetterDiff] = (),
-) -> None:
+    *,
+    summarise: bool = False,
+) -> bool:
     """Insert some families with their templates, diffs and memberships (the rules of
-    :func:`write_analysis`, within these families: parts must not share letters)."""
+    :func:`write_analysis`, within these families: parts must not share letters).
+
+    ``summarise``: also fill these families' summary columns now (as :func:`end_analysis`
+    would), if the part's membership rows name only its own families; returns whether
+    it did."""
     for fam in families:
         _insert_family(conn, fam)
     extra = list(diffs)
@@ -250,18 +277,30 @@ def write_part(
         scores[d.letter_id] = (d.similarity, d.coverage)
     insert_rows(conn, _DIFF_SQL, (_diff_row(d) for fam in families for d in fam.diffs))
     insert_rows(conn, _DIFF_SQL, (_diff_row(d) for d in extra))
+    rows = list(_membership_rows(families, memberships, scores))
     insert_rows(
         conn,
         "INSERT INTO memberships (letter_id, family_id, similarity, coverage) VALUES (?, ?, ?, ?)",
-        _membership_rows(families, memberships, scores),
+        rows,
     )
+    if not summarise:
+        return False
+    fids = {fam.family_id for fam in families}
+    if not all(fid in fids for _, fid, *_ in rows):
+        return False  # a row of another part's family: summarise all at the end
+    _summarise(conn, rows)
+    return True
 
 
-def end_analysis(conn: sqlite3.Connection, rebuild: Sequence[str]) -> None:
-    """Build the dropped indexes again, then fill each family's summary columns."""
+def end_analysis(
+    conn: sqlite3.Connection, rebuild: Sequence[str], *, summarise: bool = True
+) -> None:
+    """Build the dropped indexes again, then (``summarise``) fill each family's summary
+    columns."""
     for sql in rebuild:
         conn.execute(sql)
-    _summarise(conn)
+    if summarise:
+        _summarise(conn)
 
 
 def write_analysis(

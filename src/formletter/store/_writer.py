@@ -124,9 +124,14 @@ class AnalysisWriter:
             with store.transaction():
                 conn = store._conn
                 rebuild = begin_analysis(conn, bulk=self._bulk)
+                # each part's families are summarised as it is written (not at the end,
+                # when the caller waits), unless a part is not self-contained
+                summarised = True
                 while True:
                     if isinstance(item, _Part):
-                        write_part(conn, item.families, item.memberships)
+                        summarised &= write_part(
+                            conn, item.families, item.memberships, summarise=True
+                        )
                     elif isinstance(item, _Links):
                         store.add_links(item.links)
                     else:
@@ -134,7 +139,7 @@ class AnalysisWriter:
                     item = self._queue.get()
                 if not isinstance(item, _Finish):
                     raise _Abort
-                end_analysis(conn, rebuild)
+                end_analysis(conn, rebuild, summarise=not summarised)
                 for key, value in item.settings.items():
                     store.set_setting(key, value)
         except _Abort:
