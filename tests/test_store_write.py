@@ -284,9 +284,9 @@ def _parts(world: World) -> tuple[list[tuple[list[Family], list[Any]]], list[Lin
 
 
 @pytest.mark.parametrize("links_after", [-1, 0, 1])
-@pytest.mark.parametrize("letters", [0, REINDEX_AT])
+@pytest.mark.parametrize("bulk", [False, True])
 def test_writer_stores_what_replace_analysis_stores(
-    tmp_path: Path, letters: int, links_after: int
+    tmp_path: Path, bulk: bool, links_after: int
 ) -> None:
     got = []
     for n in range(2):
@@ -303,7 +303,7 @@ def test_writer_stores_what_replace_analysis_stores(
                     )
                     s.set_setting("analysis_digest", "d1")
             else:
-                writer = s.analysis_writer(letters)
+                writer = s.analysis_writer(bulk=bulk)
                 if links_after < 0:
                     writer.add_links(links)
                 for k, (fams, rows) in enumerate(parts):
@@ -368,7 +368,7 @@ def test_writer_abort_keeps_the_previous_analysis(world: World) -> None:
     world.analyse()
     before = _sorted_rows(s)
     parts, _ = _parts(world)
-    writer = s.analysis_writer(REINDEX_AT)
+    writer = s.analysis_writer(bulk=True)
     writer.add(*parts[0])
     writer.abort()
     writer.abort()  # twice is harmless
@@ -387,7 +387,7 @@ def test_writer_abort_after_links_keeps_the_previous_links(world: World) -> None
     s.add_links(links)
     before = _sorted_rows(s)
     a, b = world.members[1:3]
-    writer = s.analysis_writer(REINDEX_AT)
+    writer = s.analysis_writer(bulk=True)
     writer.add_links([replace(links[0], a_coverage=0.0, passages=()), Link(a, b, 1, 1, 3, ())])
     writer.add(*parts[0])
     writer._thread.join(0.2)  # give the thread time to write them (uncommitted)
@@ -420,7 +420,7 @@ from formletter.models import Family, Link
 from formletter.store import Store
 store = Store.open(sys.argv[1])
 ids = store.letter_ids()
-writer = store.analysis_writer(5000)
+writer = store.analysis_writer(bulk=True)
 writer.add_links([Link(ids[0], ids[1], 0.125, 0.25, 4, ())])
 writer.add([Family("Fnew", tuple(ids))], [])
 # the writer's thread has deleted the old analysis and written the new part by now

@@ -474,10 +474,10 @@ def run_families(
     if not options.force and store.setting("analysis_digest") == digest:
         return False
     known = store.known_links()
-    # the links (once verified) and each component's families are stored from a thread,
-    # in one transaction, while the engine computes the rest; the indexes, summaries and
-    # the commit come at the end
-    writer = store.analysis_writer(len(records))
+    # the links (once verified) and each family are stored from a thread, in one
+    # transaction, while the engine computes the rest (indexes and summaries kept up to
+    # date as they go: the end is left with little but the commit)
+    writer = store.analysis_writer()
     try:
         analyze_bodies(
             records,

@@ -899,13 +899,15 @@ class Store:
         with self.transaction():
             _analysis.write_analysis(self._conn, families, diffs, memberships)
 
-    def analysis_writer(self, letters: int = 0) -> _writer.AnalysisWriter:
+    def analysis_writer(self, *, bulk: bool = False) -> _writer.AnalysisWriter:
         """A writer that stores an analysis part by part while it is computed, in one
-        transaction from a thread (see :mod:`formletter.store._writer`); ``letters``: how
-        many the analysis covers, about. Do not use this store otherwise until the
-        writer's ``finish`` or ``abort``."""
+        transaction from a thread (see :mod:`formletter.store._writer`). ``bulk``: drop
+        the analysis tables' secondary indexes and build them again at the end (less
+        work in all, more of it at the end); by default they are kept up to date row by
+        row, in the thread, while the caller computes. Do not use this store otherwise
+        until the writer's ``finish`` or ``abort``."""
         self._writable()
-        return _writer.AnalysisWriter(self, bulk=letters >= _analysis.REINDEX_AT)
+        return _writer.AnalysisWriter(self, bulk=bulk)
 
     @_db
     def families(

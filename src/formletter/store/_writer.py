@@ -9,8 +9,9 @@ while it works): the engine's process no longer stops at the end to write everyt
 Atomicity is that of :func:`formletter.store._analysis.write_analysis`: the thread opens
 one transaction at the first thing handed to it, deletes the previous analysis, writes
 the links (:meth:`AnalysisWriter.add_links`, once the pairs are verified) and each part
-(:meth:`AnalysisWriter.add`) as they come, and at :meth:`AnalysisWriter.finish` rebuilds
-the indexes, summarises the families, stores the settings and commits. An error
+(:meth:`AnalysisWriter.add`, each part's families summarised with it) as they come,
+and at :meth:`AnalysisWriter.finish` (in bulk mode) rebuilds the indexes, stores the
+settings and commits. An error
 anywhere, :meth:`~AnalysisWriter.abort`, or a killed process, leaves the previous
 analysis (and links) as they were.
 
@@ -65,8 +66,8 @@ _ABORT = object()
 class AnalysisWriter:
     """Writes the parts of one analysis in a thread, in one transaction (module docstring).
 
-    ``bulk``: the analysis is large (drop the analysis tables' secondary indexes for the
-    write and build them once at the end)."""
+    ``bulk``: drop the analysis tables' secondary indexes for the write and build them
+    once at the end (else they are kept up to date as the rows come)."""
 
     def __init__(self, store: Store, *, bulk: bool) -> None:
         self._store = store
