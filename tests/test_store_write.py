@@ -28,6 +28,7 @@ from formletter.store._analysis import (
     write_part,
 )
 from formletter.store._codec import clean, dump_ops, load_ops
+from formletter.store._writer import _page_cache
 from test_store import World, _run_and_kill
 
 _ANALYSIS = ("families", "template_segments", "memberships", "diffs")
@@ -443,3 +444,33 @@ def test_kill_mid_writer_keeps_the_previous_analysis(tmp_path: Path) -> None:
     _run_and_kill(_KILL_WRITER, db)
     with open_store(db) as s:
         assert _sorted_rows(s) == before
+
+
+def test_page_cache_is_at_least_the_size_asked_and_restored() -> None:
+    conn = sqlite3.connect(":memory:")
+
+    def cache() -> int:
+        return int(conn.execute("PRAGMA cache_size").fetchone()[0])
+
+    for before, inside in (
+        (-2000, -8 * 1024),
+        (100, -8 * 1024),
+        (-65536, -65536),
+        (50_000, 50_000),
+    ):
+        conn.execute(f"PRAGMA cache_size = {before}")
+        with _page_cache(conn, 8):
+            assert cache() == inside
+        assert cache() == before
+    conn.close()
+
+
+def test_writer_leaves_the_page_cache_as_it_was(world: World) -> None:
+    s = world.store
+    before = s._conn.execute("PRAGMA cache_size").fetchone()[0]
+    parts, links = _parts(world)
+    writer = s.analysis_writer()
+    writer.add_links(links)
+    writer.add(*parts[0])
+    writer.finish()
+    assert s._conn.execute("PRAGMA cache_size").fetchone()[0] == before

@@ -27,7 +27,8 @@ from __future__ import annotations
 import queue
 import sqlite3
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -38,6 +39,28 @@ if TYPE_CHECKING:
     from formletter.store._store import Store
 
 __all__ = ["AnalysisWriter"]
+
+
+#: the page cache of the writer's transaction (MiB), at least: one analysis is tens of
+#: MiB of pages, and with SQLite's default 2 MiB a page written again later (b-tree
+#: interior and index pages, the families rows each part summarises) spills to the WAL
+#: again and again (20k letters: the thread's CPU 2.15 -> 1.88 s with 64 MiB)
+CACHE_MIB = 64
+
+
+@contextmanager
+def _page_cache(conn: sqlite3.Connection, mib: int) -> Iterator[None]:
+    """``PRAGMA cache_size`` of at least ``mib`` MiB, restored on exit."""
+    old = int(conn.execute("PRAGMA cache_size").fetchone()[0])
+    page = int(conn.execute("PRAGMA page_size").fetchone()[0])
+    kib = -old if old < 0 else old * page // 1024
+    if kib < mib * 1024:
+        conn.execute(f"PRAGMA cache_size = {-mib * 1024}")
+    try:
+        yield
+    finally:
+        with suppress(sqlite3.Error):
+            conn.execute(f"PRAGMA cache_size = {old}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +145,7 @@ class AnalysisWriter:
             item = self._queue.get()
             if item is _ABORT:
                 return
-            with store.transaction():
+            with _page_cache(store._conn, CACHE_MIB), store.transaction():
                 conn = store._conn
                 rebuild = begin_analysis(conn, bulk=self._bulk)
                 # each part's families are summarised as it is written (not at the end,
