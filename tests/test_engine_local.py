@@ -9,6 +9,7 @@ import time
 import pytest
 
 from formletter.engine import local_mapper
+from formletter.engine.local import BackgroundResults
 
 
 def _square(x: int) -> int:
@@ -67,3 +68,37 @@ def test_later_work_does_not_wait_for_all_background_items() -> None:
         waited = time.perf_counter() - start
         assert list(pending) == [0.2] * 20
         assert waited < 1.0
+
+
+def _poll(got: BackgroundResults, want: int) -> list[tuple[int, object]]:
+    """``got.ready()`` until ``want`` results came (10 s at most)."""
+    out: list[tuple[int, object]] = []
+    deadline = time.monotonic() + 10
+    while len(out) < want and time.monotonic() < deadline:
+        out.extend(got.ready())
+        time.sleep(0.01)
+    return out
+
+
+def test_background_ready_hands_over_what_is_back_without_waiting() -> None:
+    """``ready()`` gives the results back so far as (index, result), each once; iterating
+    then gives the others, in order; a failed item is left for the iteration to raise."""
+    naps = [0.0, 0.0, 0.0, 0.0, 1.0, 0.0]
+    with local_mapper(2) as mapper:
+        list(mapper(_square, [1, 2, 3]))  # the workers are up
+        got = mapper.background(_nap, naps, window=2)
+        assert isinstance(got, BackgroundResults)
+        early = dict(_poll(got, 4))  # the long nap (item 4) is not back yet
+        again = dict(got.ready())
+        assert not set(again) & set(early)  # each result once
+        early.update(again)
+        assert {0, 1, 2, 3} <= set(early) <= {0, 1, 2, 3, 5}
+        assert set(early.values()) == {0.0}
+        assert list(got) == [naps[i] for i in range(6) if i not in early]  # the rest, in order
+        failing = mapper.background(_fail_on_three, list(range(6)), window=1)
+        assert isinstance(failing, BackgroundResults)
+        assert _poll(failing, 3) == [(0, 0), (1, 1), (2, 2)]
+        with pytest.raises(ValueError, match="three"):
+            next(failing)
+    with local_mapper(1) as mapper:  # no pool: a plain iterator, nothing to poll
+        assert not hasattr(mapper.background(_square, [1]), "ready")

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import sqlite3
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -223,6 +227,103 @@ def test_killed_run_leaves_the_previous_state(tmp_path: Path) -> None:
         summary = analyze(store, [folder])
     assert summary.analysed and summary.files_read == 0
     assert _rows(db)[next(iter(set(_rows(db)) - set(before)))]["family_size"] == 3
+
+
+_ANALYSIS_TABLES = ("links", "passages", "families", "template_segments", "memberships", "diffs")
+
+
+def _analysis_tables(db: Path) -> dict[str, Any]:
+    """Every analysis table's rows (sorted), and the analysis digest."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        out: dict[str, Any] = {
+            t: sorted((tuple(r) for r in conn.execute(f"SELECT * FROM {t}")), key=repr)
+            for t in _ANALYSIS_TABLES
+        }
+        out["digest"] = conn.execute(
+            "SELECT value FROM meta WHERE key = 'analysis_digest'"
+        ).fetchall()
+        return out
+    finally:
+        conn.close()
+
+
+def _seeds_analysed_then_one_more(tmp_path: Path) -> tuple[Path, Path, dict[str, Any]]:
+    folder = tmp_path / "in"
+    _copy_seeds(folder)
+    db = tmp_path / "x.db"
+    with open_store(db) as store:
+        analyze(store, [folder])
+    before = _analysis_tables(db)
+    assert before["families"] and before["links"] and before["diffs"]
+    (folder / "third.txt").write_text(
+        SEED_FILES[0].read_text(encoding="utf-8") + "\nA postscript of my own, added by hand.",
+        encoding="utf-8",
+    )
+    return folder, db, before
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_an_error_while_the_families_are_stored_keeps_the_previous_analysis(
+    tmp_path: Path, jobs: int
+) -> None:
+    """The writer thread has stored the links and some families (uncommitted) when the
+    run fails: none of it is kept."""
+    folder, db, before = _seeds_analysed_then_one_more(tmp_path)
+
+    class Boom(Exception):
+        pass
+
+    def explode(stage: str, done: int, total: int | None) -> None:
+        if stage == "families" and done >= 1:
+            raise Boom
+
+    with open_store(db) as store, pytest.raises(Boom):
+        analyze(store, [folder], AnalyzeOptions(jobs=jobs), progress=explode)
+    assert _analysis_tables(db) == before
+    with open_store(db) as store:  # the store is usable: no transaction left open
+        assert analyze(store, [folder], AnalyzeOptions(jobs=jobs)).analysed
+    assert _analysis_tables(db) != before
+
+
+_KILL_FAMILIES = """
+import sys, time
+from formletter.pipeline import AnalyzeOptions, analyze
+from formletter.store import open_store
+def wait(stage, done, total):
+    if stage == "families" and done >= 1:
+        time.sleep(1.0)  # the writer thread stores what it was handed (uncommitted)
+        print("ready", flush=True)
+        time.sleep(120)
+with open_store(sys.argv[1]) as store:
+    analyze(store, [sys.argv[2]], AnalyzeOptions(jobs=1), progress=wait)
+"""
+
+
+def test_a_run_killed_while_the_families_are_stored_keeps_the_previous_analysis(
+    tmp_path: Path,
+) -> None:
+    folder, db, before = _seeds_analysed_then_one_more(tmp_path)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _KILL_FAMILIES, str(db), str(folder)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line.strip() == "ready", proc.stderr.read() if proc.stderr else ""
+        os.kill(proc.pid, signal.SIGKILL)
+        assert proc.wait(timeout=30) == -signal.SIGKILL
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+    assert _analysis_tables(db) == before
 
 
 # the read and anatomy stages store in batches: the outcome must be what storing one file

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +20,16 @@ from formletter.store import Store, open_store
 from formletter.store._analysis import (
     REINDEX_AT,
     _membership_rows,
+    begin_analysis,
     drop_indexes,
+    end_analysis,
+    insert_rows,
     write_analysis,
+    write_part,
 )
 from formletter.store._codec import AnatomyLookup, clean, dump_ops, load_ops
-from test_store import World
+from formletter.store._writer import _page_cache
+from test_store import World, _run_and_kill
 
 _ANALYSIS = ("families", "template_segments", "memberships", "diffs")
 
@@ -62,6 +68,31 @@ def test_dump_ops_is_json_dumps_of_the_cleaned_ops(ops: list[DiffOp]) -> None:
     text = dump_ops(ops)
     assert text == json.dumps(rows, ensure_ascii=False)
     assert list(load_ops(text)) == [DiffOp(*row) for row in rows]
+
+
+_VALUE = st.none() | st.integers(-(2**63), 2**63 - 1) | st.floats(allow_nan=False) | st.text()
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 30), _VALUE, _VALUE), max_size=450),
+    st.sampled_from([0, 1, 7, 200]),
+)
+def test_insert_rows_is_executemany(rows: list[tuple[int, object, object]], per: int) -> None:
+    """Many rows per statement, ``per`` at most (0: the module's default), an upsert
+    clause after: the same table as one statement per row."""
+    tables = []
+    for many in (False, True):
+        conn = sqlite3.connect(":memory:")
+        conn.execute("CREATE TABLE t (k INTEGER PRIMARY KEY, a, b, n INTEGER DEFAULT 0)")
+        sql = "INSERT INTO t (k, a, b) VALUES (?, ?, ?)"
+        tail = "ON CONFLICT (k) DO UPDATE SET a = excluded.a, n = n + 1"
+        if many:
+            insert_rows(conn, sql, iter(rows), tail, per=per or None)
+        else:
+            conn.executemany(f"{sql} {tail}", rows)
+        tables.append(conn.execute("SELECT * FROM t ORDER BY rowid").fetchall())
+        conn.close()
+    assert tables[0] == tables[1]
 
 
 def _rows(conn: sqlite3.Connection, tables: tuple[str, ...]) -> dict[str, Any]:
@@ -350,3 +381,222 @@ def test_stored_letters_and_stored_text(store: Store) -> None:
         [Store.stored_text(a), Store.stored_text(b)],
         key=lambda t: Letter.from_text(t.replace("\ufffd", "\ud800"), "x").letter_id,
     )
+
+
+# ------------------------------------------------------------- the analysis writer
+
+_STORED = (*_ANALYSIS, "links", "passages")
+
+
+def _sorted_rows(store: Store) -> dict[str, Any]:
+    conn = store._conn
+    out: dict[str, Any] = {
+        t: sorted((tuple(r) for r in conn.execute(f"SELECT * FROM {t}")), key=repr) for t in _STORED
+    }
+    out["digest"] = store.setting("analysis_digest")
+    out["indexes"] = sorted(
+        tuple(r) for r in conn.execute("SELECT name, coalesce(sql, '') FROM sqlite_master")
+    )
+    out["integrity"] = [tuple(r) for r in conn.execute("PRAGMA integrity_check")]
+    return out
+
+
+def _parts(world: World) -> tuple[list[tuple[list[Family], list[Any]]], list[Link]]:
+    fam = Family(world.fid, tuple(world.members), world.the_template(), tuple(world.diffs))
+    rows = [(d.letter_id, world.fid, None, d.coverage) for d in world.diffs[:2]]
+    lone = Family("Flone", (world.lone.letter_id,))
+    a, b = world.members[:2]
+    links = [Link(b, a, 0.5, 0.75, 9, (Passage(0, 5, 1, 6, 2),))]
+    return [([fam], rows), ([lone], [])], links
+
+
+@pytest.mark.parametrize("links_after", [-1, 0, 1])
+@pytest.mark.parametrize("bulk", [False, True])
+def test_writer_stores_what_replace_analysis_stores(
+    tmp_path: Path, bulk: bool, links_after: int
+) -> None:
+    got = []
+    for n in range(2):
+        with open_store(tmp_path / f"{n}.db") as s:
+            world = World(s)
+            world.analyse()  # a previous analysis, replaced
+            parts, links = _parts(world)
+            if n == 0:
+                with s.transaction():
+                    s.add_links(links)
+                    s.replace_analysis(
+                        [f for fams, _ in parts for f in fams],
+                        memberships=[m for _, rows in parts for m in rows],
+                    )
+                    s.set_setting("analysis_digest", "d1")
+            else:
+                writer = s.analysis_writer(bulk=bulk)
+                if links_after < 0:
+                    writer.add_links(links)
+                for k, (fams, rows) in enumerate(parts):
+                    writer.add(fams, rows)
+                    if k == links_after:
+                        writer.add_links(links)
+                writer.finish({"analysis_digest": "d1"})
+            got.append(_sorted_rows(s))
+            assert s.family(world.fid)["size"] == 4
+    assert got[0] == got[1]
+
+
+def test_writer_summarises_at_the_end_when_a_part_names_another_parts_family(
+    tmp_path: Path,
+) -> None:
+    """A membership row of one part naming a family of another part: that part is not
+    summarised on its own; the whole analysis is, at the end (same tables)."""
+    got = []
+    for n in range(2):
+        with open_store(tmp_path / f"{n}.db") as s:
+            world = World(s)
+            fam = Family(world.fid, tuple(world.members), world.the_template(), tuple(world.diffs))
+            lone = Family("Flone", (world.lone.letter_id,))
+            # the lone letter's row puts it in the big family (the rule of write_analysis:
+            # explicit rows first)
+            stray = [(world.lone.letter_id, world.fid, 0.5, 0.5)]
+            if n == 0:
+                s.replace_analysis([fam, lone], memberships=stray)
+            else:
+                writer = s.analysis_writer()
+                writer.add([fam], [])
+                writer.add([lone], stray)
+                writer.finish()
+            got.append(_sorted_rows(s))
+            assert s.family(world.fid)["size"] == 5
+    assert got[0] == got[1]
+
+
+def test_summarise_a_part_is_summarise_all(tmp_path: Path) -> None:
+    """Per part, through the letters' keys and without the secondary indexes: the same
+    summary columns as one pass over all the families."""
+    got = []
+    for per_part in (False, True):
+        with open_store(tmp_path / f"{per_part}.db") as s:
+            world = World(s)
+            fam = Family(world.fid, tuple(world.members), world.the_template(), tuple(world.diffs))
+            lone = Family("Flone", (world.lone.letter_id,))
+            conn = s._conn
+            with s.transaction():
+                rebuild = begin_analysis(conn, bulk=per_part)
+                done = [write_part(conn, [f], [], summarise=per_part) for f in (fam, lone)]
+                assert done == [per_part, per_part]
+                end_analysis(conn, rebuild, summarise=not per_part)
+            got.append(_rows(conn, ("families",)))
+    assert got[0]["families"] == got[1]["families"]
+    assert got[0]["families"][0][1] == 4  # size
+    assert any(row[2] is not None for row in got[0]["families"])  # first_line
+
+
+def test_writer_abort_keeps_the_previous_analysis(world: World) -> None:
+    s = world.store
+    world.analyse()
+    before = _sorted_rows(s)
+    parts, _ = _parts(world)
+    writer = s.analysis_writer(bulk=True)
+    writer.add(*parts[0])
+    writer.abort()
+    writer.abort()  # twice is harmless
+    assert _sorted_rows(s) == before
+    with pytest.raises(RuntimeError, match="finished"):
+        writer.add(*parts[1])
+    # the store is usable again: no transaction left open
+    s.replace_analysis([], [], [])
+    assert s.families() == []
+
+
+def test_writer_abort_after_links_keeps_the_previous_links(world: World) -> None:
+    s = world.store
+    world.analyse()
+    parts, links = _parts(world)
+    s.add_links(links)
+    before = _sorted_rows(s)
+    a, b = world.members[1:3]
+    writer = s.analysis_writer(bulk=True)
+    writer.add_links([replace(links[0], a_coverage=0.0, passages=()), Link(a, b, 1, 1, 3, ())])
+    writer.add(*parts[0])
+    writer._thread.join(0.2)  # give the thread time to write them (uncommitted)
+    writer.abort()
+    assert _sorted_rows(s) == before
+
+
+def test_writer_error_is_raised_and_rolled_back(world: World) -> None:
+    s = world.store
+    world.analyse()
+    before = _sorted_rows(s)
+    writer = s.analysis_writer()
+    writer.add([Family("Fbad", ("Lnot-stored",))], [])
+    with pytest.raises(StoreError, match="FOREIGN KEY"):
+        writer.finish()
+    writer.abort()
+    assert _sorted_rows(s) == before
+    # a second writer: the error also reaches add() once the thread has stopped
+    writer = s.analysis_writer()
+    writer.add([Family("Fbad", ("Lnot-stored",))], [])
+    writer._thread.join()
+    with pytest.raises(StoreError, match="FOREIGN KEY"):
+        writer.add(*_parts(world)[0][0])
+    assert _sorted_rows(s) == before
+
+
+_KILL_WRITER = """
+import sys, time
+from formletter.models import Family, Link
+from formletter.store import Store
+store = Store.open(sys.argv[1])
+ids = store.letter_ids()
+writer = store.analysis_writer(bulk=True)
+writer.add_links([Link(ids[0], ids[1], 0.125, 0.25, 4, ())])
+writer.add([Family("Fnew", tuple(ids))], [])
+# the writer's thread has deleted the old analysis and written the new part by now
+# (uncommitted): wait for it to take the part, then for the rows to be in
+while not writer._queue.empty():
+    time.sleep(0.01)
+time.sleep(0.5)
+print("ready", flush=True)
+time.sleep(120)
+"""
+
+
+def test_kill_mid_writer_keeps_the_previous_analysis(tmp_path: Path) -> None:
+    db = tmp_path / "letters.db"
+    with open_store(db) as s:
+        World(s).analyse()
+        s.add_links(_parts(World(s))[1])
+        before = _sorted_rows(s)
+        assert len(before["links"]) == 1
+    _run_and_kill(_KILL_WRITER, db)
+    with open_store(db) as s:
+        assert _sorted_rows(s) == before
+
+
+def test_page_cache_is_at_least_the_size_asked_and_restored() -> None:
+    conn = sqlite3.connect(":memory:")
+
+    def cache() -> int:
+        return int(conn.execute("PRAGMA cache_size").fetchone()[0])
+
+    for before, inside in (
+        (-2000, -8 * 1024),
+        (100, -8 * 1024),
+        (-65536, -65536),
+        (50_000, 50_000),
+    ):
+        conn.execute(f"PRAGMA cache_size = {before}")
+        with _page_cache(conn, 8):
+            assert cache() == inside
+        assert cache() == before
+    conn.close()
+
+
+def test_writer_leaves_the_page_cache_as_it_was(world: World) -> None:
+    s = world.store
+    before = s._conn.execute("PRAGMA cache_size").fetchone()[0]
+    parts, links = _parts(world)
+    writer = s.analysis_writer()
+    writer.add_links(links)
+    writer.add(*parts[0])
+    writer.finish()
+    assert s._conn.execute("PRAGMA cache_size").fetchone()[0] == before

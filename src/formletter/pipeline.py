@@ -583,18 +583,26 @@ def run_families(
     digest = _bodies_digest(records, options.params)
     if not options.force and store.setting("analysis_digest") == digest:
         return False
-    result = analyze_bodies(
-        records,
-        mapper=mapper,
-        params=options.params,
-        known_links=store.known_links(),
-        progress=say,
-    )
-    say("store", 0, 1)
-    with store.transaction():
-        store.add_links(result.links)
-        store.replace_analysis(result.families, memberships=result.memberships)
-        store.set_setting("analysis_digest", digest)
+    known = store.known_links()
+    # the links (once verified) and each family are stored from a thread, in one
+    # transaction, while the engine computes the rest (indexes and summaries kept up to
+    # date as they go: the end is left with little but the commit)
+    writer = store.analysis_writer()
+    try:
+        analyze_bodies(
+            records,
+            mapper=mapper,
+            params=options.params,
+            known_links=known,
+            progress=say,
+            on_links=writer.add_links,
+            on_outcome=lambda got: writer.add(got.families, got.memberships),
+        )
+        say("store", 0, 1)
+        writer.finish({"analysis_digest": digest})
+    except BaseException:
+        writer.abort()  # rolls back what it wrote (after a failed finish: nothing to do)
+        raise
     say("store", 1, 1)
     return True
 

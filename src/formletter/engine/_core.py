@@ -137,10 +137,19 @@ def analyze_bodies(
     params: AnalysisParams = AnalysisParams(),
     known_links: Mapping[tuple[str, str], Link] | None = None,
     progress: Progress | None = None,
+    on_links: Callable[[Sequence[Link]], None] | None = None,
+    on_outcome: Callable[[FamilyOutcome], None] | None = None,
 ) -> Analysis:
-    """Families, templates and diffs for ``records`` (any order: the result is the same)."""
+    """Families, templates and diffs for ``records`` (any order: the result is the same).
+
+    The result's parts can be had as they are done, e.g. to store them while the rest
+    is computed (the result holds them too; what a callback raises stops the analysis):
+    ``on_links`` is called once, in this thread, with the new links when the pairs are
+    verified; ``on_outcome`` with finished families and their membership rows, as they
+    finish: a component's at once, or a big component's family by family (no letter in
+    two calls)."""
     with few_collections():
-        return _analyze_bodies(records, mapper, params, known_links, progress)
+        return _analyze_bodies(records, mapper, params, known_links, progress, on_links, on_outcome)
 
 
 def _analyze_bodies(
@@ -149,6 +158,8 @@ def _analyze_bodies(
     params: AnalysisParams,
     known_links: Mapping[tuple[str, str], Link] | None,
     progress: Progress | None,
+    on_links: Callable[[Sequence[Link]], None] | None = None,
+    on_outcome: Callable[[FamilyOutcome], None] | None = None,
 ) -> Analysis:
     say = progress or (lambda stage, done, total: None)
     records = sorted(records, key=lambda r: r.letter_id)
@@ -199,6 +210,8 @@ def _analyze_bodies(
         lambda done: say("verify", done, total),
     )
     say("verify", total, total)
+    if on_links is not None:
+        on_links(tuple(new_links))
 
     # 5. components -> families (anti-chaining + templates + diffs), one job per component
     comps = components(len(reps), verified)
@@ -250,7 +263,9 @@ def _analyze_bodies(
                 )
             )
     say("families", 0, len(jobs))
-    outcomes = _run_components(jobs, mapper, params, lambda done: say("families", done, len(jobs)))
+    outcomes = _run_components(
+        jobs, mapper, params, lambda done: say("families", done, len(jobs)), on_outcome
+    )
     families: list[Family] = []
     memberships: list[tuple[str, str, float, float]] = []
     for got in outcomes:

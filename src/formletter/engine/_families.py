@@ -56,15 +56,20 @@ def _run_components(
     mapper: Mapper,
     params: AnalysisParams,
     tick: Callable[[int], None],
+    on_outcome: Callable[[FamilyOutcome], None] | None = None,
 ) -> list[FamilyOutcome]:
-    """Each component's outcome, in component order.
+    """Each component's outcome, in component order; ``on_outcome`` gets each one as soon
+    as it is done (in the order they finish), a big component's family by family.
 
     Largest components first, so the biggest job is not left running alone at the end.
     Components of ``split_diffs_at`` letters or more are run from here with their diffs
     spread over the workers; the small ones are the workers' filler work: a mapper with a
     ``background`` method (the local one) hands them out a few at a time, so a spread
     chunk of diffs never queues behind all of them, and the workers take them up while
-    this process is busy between two rounds of diffs."""
+    this process is busy between two rounds of diffs. With ``on_outcome``, the small
+    components' outcomes that are back (``ready()`` of the background results, when they
+    have it) are handed over between two rounds of a big component's diffs, not only
+    after the big components."""
 
     def size(j: int) -> int:
         return sum(1 + len(d) for d in jobs[j].duplicates)
@@ -75,16 +80,44 @@ def _run_components(
     outcomes: list[FamilyOutcome | None] = [None] * len(jobs)
     background = getattr(mapper, "background", mapper)
     pending: Iterable[object] = background(_families_job, [jobs[j] for j in small]) if small else ()
-    spread = spread_diffs(mapper)
     done = 0
+
+    def finished(j: int, got: FamilyOutcome, handed: bool = False) -> None:
+        nonlocal done
+        outcomes[j] = got
+        if on_outcome is not None and not handed:
+            on_outcome(got)
+        done += 1
+        tick(done)
+
+    ready: Callable[[], list[tuple[int, object]]] | None = getattr(pending, "ready", None)
+    spread = spread_diffs(mapper)
+    if on_outcome is not None and ready is not None:
+        take = ready
+
+        def drain() -> None:
+            for k, packed in take():
+                finished(small[k], _unpack_outcome(packed))  # type: ignore[arg-type]
+
+        diffs_of = spread
+
+        def spread_and_drain(
+            template: Template,
+            items: Sequence[tuple[BodyRecord, Tokens | None]],
+            screen: Screen | None = None,
+        ) -> list[LetterDiff | None]:
+            out = diffs_of(template, items, screen)
+            drain()
+            return out
+
+        spread = spread_and_drain
     for j in big:
-        outcomes[j] = build_families(jobs[j], diff_many=spread)
-        done += 1
-        tick(done)
-    for j, packed in zip(small, pending, strict=True):
-        outcomes[j] = _unpack_outcome(packed)  # type: ignore[arg-type]
-        done += 1
-        tick(done)
+        # a big component's families are handed over one by one as they are finished
+        got = build_families(jobs[j], diff_many=spread, on_family=on_outcome)
+        finished(j, got, handed=on_outcome is not None)
+    rest = [j for j in small if outcomes[j] is None]
+    for j, packed in zip(rest, pending, strict=True):
+        finished(j, _unpack_outcome(packed))  # type: ignore[arg-type]
     return [o for o in outcomes if o is not None]
 
 
@@ -207,9 +240,14 @@ def spread_diffs(mapper: Mapper, chunk: int = 64) -> DiffMany:
     return run
 
 
-def build_families(job: ComponentJob, diff_many: DiffMany = diff_items) -> FamilyOutcome:
+def build_families(
+    job: ComponentJob,
+    diff_many: DiffMany = diff_items,
+    on_family: Callable[[FamilyOutcome], None] | None = None,
+) -> FamilyOutcome:
     """Split one component into cohesive families, recover templates, diff every member
-    (through ``diff_many``: in this process by default)."""
+    (through ``diff_many``: in this process by default). ``on_family`` gets each family
+    (with its membership rows) as soon as it is finished; the outcome holds them all."""
     params = job.params
     recs = job.records
     toks = job.tokens
@@ -223,7 +261,7 @@ def build_families(job: ComponentJob, diff_many: DiffMany = diff_items) -> Famil
 
     out_families: list[Family] = []
     out_members: list[tuple[str, str, float, float]] = []
-    fin = _Finisher(recs, toks, job, params, out_families, out_members, diff_many)
+    fin = _Finisher(recs, toks, job, params, out_families, out_members, diff_many, on_family)
     if len(recs) == 1:  # a group of identical letters
         fin([0], pivot_index=0)
         return FamilyOutcome(tuple(out_families), tuple(out_members))
@@ -530,6 +568,8 @@ class _Finisher:
     out_families: list[Family]
     out_members: list[tuple[str, str, float, float]]
     diff_many: DiffMany = diff_items
+    #: called with each family as it is finished (and its membership rows)
+    on_family: Callable[[FamilyOutcome], None] | None = None
 
     def __call__(
         self,
@@ -583,9 +623,10 @@ class _Finisher:
             out.append(d)
             self.out_members.append((r.letter_id, fid, d.similarity, d.coverage))
         template = _recount_support(template, out)
-        self.out_families.append(
-            Family(fid, tuple(sorted(r.letter_id for r, _ in everyone)), template, tuple(out))
-        )
+        family = Family(fid, tuple(sorted(r.letter_id for r, _ in everyone)), template, tuple(out))
+        self.out_families.append(family)
+        if self.on_family is not None:
+            self.on_family(FamilyOutcome((family,), tuple(self.out_members[-len(ordered) :])))
 
 
 def _moved(d: LetterDiff, delta: int) -> LetterDiff:

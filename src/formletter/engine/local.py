@@ -12,9 +12,11 @@ from typing import Any
 
 from formletter.engine._types import GC_THRESHOLDS
 
-__all__ = ["LocalMapper", "local_mapper"]
+__all__ = ["BackgroundResults", "LocalMapper", "local_mapper"]
 
 _MISSING = object()
+#: a result already handed over by ``BackgroundResults.ready``
+_TAKEN = object()
 
 
 class LocalMapper:
@@ -37,10 +39,30 @@ class LocalMapper:
         Only ``window`` items (default: one per worker) are handed to the pool at a time,
         the next one as each comes back, so work sent later through ``mapper(...)`` waits
         for at most those, not for every item of this call. Without a pool the items run
-        here, one by one, as the results are asked for."""
+        here, one by one, as the results are asked for. With a pool the iterator is a
+        :class:`BackgroundResults`: its ``ready()`` hands over, without waiting, the
+        results that are back already (iterating then skips them)."""
         if self._pool is None:
             return map(fn, items)
-        return _Background(self._pool, fn, items, window or self.jobs).results()
+        return BackgroundResults(_Background(self._pool, fn, items, window or self.jobs))
+
+
+class BackgroundResults(Iterator[object]):
+    """The results of one ``background`` call: in item order when iterated, or those
+    back already, in any order, from :meth:`ready`."""
+
+    def __init__(self, work: _Background) -> None:
+        self._work = work
+        self._results = work.results()
+
+    def __next__(self) -> object:
+        return next(self._results)
+
+    def ready(self) -> list[tuple[int, object]]:
+        """``(item index, result)`` of each item back since the last call and not handed
+        over yet, without waiting (in index order; a failed item is left for the
+        iteration to raise)."""
+        return self._work.take_ready()
 
 
 class _Background:
@@ -57,6 +79,8 @@ class _Background:
         #: the first item that failed, and its exception
         self.failed: tuple[int, BaseException] | None = None
         self.ready = threading.Condition()
+        #: items back since the last ``take_ready`` (their results are in ``got``)
+        self.arrived: list[int] = []
         self.next = 0
         self.stopped = False
         with self.ready:
@@ -82,6 +106,7 @@ class _Background:
     def _done(self, i: int, out: object) -> None:
         with self.ready:
             self.got[i] = out
+            self.arrived.append(i)
             self._submit()
             self.ready.notify_all()
 
@@ -96,6 +121,19 @@ class _Background:
         self.stopped = True
         self.ready.notify_all()
 
+    def take_ready(self) -> list[tuple[int, object]]:
+        """The results back and not handed over yet (see ``BackgroundResults.ready``)."""
+        with self.ready:
+            arrived = sorted(self.arrived)
+            self.arrived.clear()
+            out: list[tuple[int, object]] = []
+            for i in arrived:
+                got = self.got[i]
+                if got is not _TAKEN:
+                    out.append((i, got))
+                    self.got[i] = _TAKEN
+            return out
+
     def results(self) -> Iterator[object]:
         try:
             for i in range(len(self.items)):
@@ -104,10 +142,12 @@ class _Background:
                     while self.got[i] is _MISSING and (self.failed is None or self.failed[0] > i):
                         self.ready.wait()
                     out = self.got[i]
+                    if out is _TAKEN:
+                        continue  # handed over by take_ready
                     if out is _MISSING:
                         assert self.failed is not None
                         raise self.failed[1]
-                    self.got[i] = None  # handed over: not kept here
+                    self.got[i] = _TAKEN  # handed over: not kept here
                 yield out
         finally:
             with self.ready:

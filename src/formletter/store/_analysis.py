@@ -25,12 +25,23 @@ from formletter.store._codec import (
     first_line,
 )
 
-__all__ = ["REINDEX_AT", "Membership", "drop_indexes", "template_signature", "write_analysis"]
+__all__ = [
+    "REINDEX_AT",
+    "Membership",
+    "begin_analysis",
+    "drop_indexes",
+    "end_analysis",
+    "insert_rows",
+    "template_signature",
+    "write_analysis",
+    "write_part",
+]
 
 #: ``(letter_id, family_id, similarity, coverage)``
 Membership = tuple[str, str, float | None, float | None]
 
-_BATCH = 2000
+#: rows per ``INSERT`` statement at most (fewer when SQLite allows fewer bound parameters)
+_PER_STATEMENT = 200
 
 
 def template_signature(template: Template) -> str:
@@ -58,7 +69,8 @@ def _insert_family(conn: sqlite3.Connection, fam: Family) -> None:
     )
     if tpl is None:
         return
-    conn.executemany(
+    insert_rows(
+        conn,
         'INSERT INTO template_segments (family_id, seq, kind, text, start, "end", support,'
         " sentence, examples) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
@@ -101,21 +113,60 @@ _DIFF_SQL = (
 )
 
 
-def _batched_insert(conn: sqlite3.Connection, sql: str, rows: Iterable[tuple[object, ...]]) -> None:
-    batch: list[tuple[object, ...]] = []
+def insert_rows(
+    conn: sqlite3.Connection,
+    sql: str,
+    rows: Iterable[tuple[object, ...]],
+    tail: str = "",
+    *,
+    per: int | None = None,
+) -> None:
+    """Run ``sql`` (``INSERT ... VALUES (?, ...)``, then ``tail``, e.g. an ``ON CONFLICT``
+    clause) over ``rows`` in order, as ``executemany`` would, but ``_PER_STATEMENT`` rows
+    per statement (``VALUES (...), (...), ...``): one trip through SQLite per batch of
+    rows, so a writer thread gives the GIL back and waits to get it again once per
+    batch, not once per row (which costs it a switch interval while another thread
+    runs Python). ``per``: rows per statement instead (still within SQLite's limit)."""
+    head, marks = sql.rsplit(" VALUES ", 1)
+    width = marks.count("?")
+    limit = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // width
+    per = max(1, min(per or _PER_STATEMENT, limit))
+    end = f" {tail}" if tail else ""
+    full = f"{head} VALUES {', '.join([marks] * per)}{end}"
+    batch: list[object] = []
+    size = 0
     for row in rows:
-        batch.append(row)
-        if len(batch) >= _BATCH:
-            conn.executemany(sql, batch)
+        batch.extend(row)
+        size += 1
+        if size == per:
+            conn.execute(full, batch)
             batch.clear()
-    if batch:
-        conn.executemany(sql, batch)
+            size = 0
+    if size:
+        conn.execute(f"{head} VALUES {', '.join([marks] * size)}{end}", batch)
 
 
-def _summarise(conn: sqlite3.Connection) -> None:
-    """Fill size, senders, date range and parties of every family from its members."""
+#: the membership rows that ``_summarise`` reads: all of them, or those of some letters
+_ALL_MEMBERS = "memberships AS m"
+_SOME_MEMBERS = "json_each(:letters) AS j CROSS JOIN memberships AS m ON m.letter_id = j.value"
+
+
+def _summarise(conn: sqlite3.Connection, part: Sequence[Membership] | None = None) -> None:
+    """Fill size, senders, date range and parties of every family from its members.
+
+    ``part``: only the families of these membership rows, which must be all of those
+    families' rows (a part of :func:`write_part`): read through the letters' keys, so
+    it needs none of the secondary indexes."""
+    if part is None:
+        members, args = _ALL_MEMBERS, {}
+    else:
+        members = _SOME_MEMBERS
+        args = {
+            "letters": json.dumps([lid for lid, *_ in part]),
+            "families": json.dumps(sorted({fid for _, fid, *_ in part})),
+        }
     conn.execute(
-        """
+        f"""
         UPDATE families SET
             size = s.size, senders = s.senders, date_min = s.date_min, date_max = s.date_max
         FROM (
@@ -124,17 +175,19 @@ def _summarise(conn: sqlite3.Connection) -> None:
                    count(DISTINCT coalesce(l.register_id, l.sender_name)) AS senders,
                    min(l.date) AS date_min,
                    max(l.date) AS date_max
-            FROM memberships AS m JOIN letters AS l ON l.letter_id = m.letter_id
+            FROM {members} JOIN letters AS l ON l.letter_id = m.letter_id
             GROUP BY m.family_id
         ) AS s
         WHERE families.family_id = s.family_id
-        """
+        """,
+        args,
     )
     parties: dict[str, list[tuple[str, int]]] = defaultdict(list)
     for fid, party, n in conn.execute(
-        "SELECT m.family_id, l.party, count(*) FROM memberships AS m"
+        f"SELECT m.family_id, l.party, count(*) FROM {members}"
         " JOIN letters AS l ON l.letter_id = m.letter_id"
-        " WHERE l.party IS NOT NULL GROUP BY m.family_id, l.party"
+        " WHERE l.party IS NOT NULL GROUP BY m.family_id, l.party",
+        args,
     ):
         parties[fid].append((party, n))
     conn.executemany(
@@ -151,8 +204,10 @@ def _summarise(conn: sqlite3.Connection) -> None:
     rows = conn.execute(
         "SELECT f.family_id, l.text, l.body_start, l.body_end FROM families AS f"
         " JOIN letters AS l ON l.letter_id ="
-        " (SELECT min(m.letter_id) FROM memberships AS m WHERE m.family_id = f.family_id)"
+        f" (SELECT min(m.letter_id) FROM {members} WHERE m.family_id = f.family_id)"
         " WHERE f.first_line IS NULL"
+        + ("" if part is None else " AND f.family_id IN (SELECT value FROM json_each(:families))"),
+        args,
     ).fetchall()
     conn.executemany(
         "UPDATE families SET first_line = ? WHERE family_id = ?",
@@ -186,6 +241,68 @@ def drop_indexes(conn: sqlite3.Connection, tables: Sequence[str]) -> list[str]:
     return [sql for _, sql in rows]
 
 
+def begin_analysis(conn: sqlite3.Connection, *, bulk: bool) -> list[str]:
+    """Delete the stored analysis (inside the caller's transaction). ``bulk``: drop the
+    analysis tables' secondary indexes first; returns their statements for
+    :func:`end_analysis`."""
+    rebuild = drop_indexes(conn, _ANALYSIS_TABLES) if bulk else []
+    for table in ("diffs", "memberships", "template_segments", "families"):
+        conn.execute(f"DELETE FROM {table}")
+    return rebuild
+
+
+def write_part(
+    conn: sqlite3.Connection,
+    families: Sequence[Family],
+    memberships: Iterable[Membership],
+    diffs: Iterable[LetterDiff] = (),
+    *,
+    summarise: bool = False,
+) -> bool:
+    """Insert some families with their templates, diffs and memberships (the rules of
+    :func:`write_analysis`, within these families: parts must not share letters).
+
+    ``summarise``: also fill these families' summary columns now (as :func:`end_analysis`
+    would), if the part's membership rows name only its own families; returns whether
+    it did."""
+    for fam in families:
+        _insert_family(conn, fam)
+    extra = list(diffs)
+    # each letter's similarity and coverage from its (last) diff
+    scores: dict[str, tuple[float, float]] = {}
+    for fam in families:
+        for d in fam.diffs:
+            scores[d.letter_id] = (d.similarity, d.coverage)
+    for d in extra:
+        scores[d.letter_id] = (d.similarity, d.coverage)
+    insert_rows(conn, _DIFF_SQL, (_diff_row(d) for fam in families for d in fam.diffs))
+    insert_rows(conn, _DIFF_SQL, (_diff_row(d) for d in extra))
+    rows = list(_membership_rows(families, memberships, scores))
+    insert_rows(
+        conn,
+        "INSERT INTO memberships (letter_id, family_id, similarity, coverage) VALUES (?, ?, ?, ?)",
+        rows,
+    )
+    if not summarise:
+        return False
+    fids = {fam.family_id for fam in families}
+    if not all(fid in fids for _, fid, *_ in rows):
+        return False  # a row of another part's family: summarise all at the end
+    _summarise(conn, rows)
+    return True
+
+
+def end_analysis(
+    conn: sqlite3.Connection, rebuild: Sequence[str], *, summarise: bool = True
+) -> None:
+    """Build the dropped indexes again, then (``summarise``) fill each family's summary
+    columns."""
+    for sql in rebuild:
+        conn.execute(sql)
+    if summarise:
+        _summarise(conn)
+
+
 def write_analysis(
     conn: sqlite3.Connection,
     families: Sequence[Family],
@@ -202,33 +319,9 @@ def write_analysis(
     ``Family.diffs`` and then from ``diffs`` (a letter's last diff wins). With
     ``reindex_at`` family members or more, the analysis tables' secondary indexes are
     rebuilt after the write instead of kept up to date row by row (same result)."""
-    rebuild = (
-        drop_indexes(conn, _ANALYSIS_TABLES)
-        if sum(len(f.members) for f in families) >= reindex_at
-        else []
-    )
-    for table in ("diffs", "memberships", "template_segments", "families"):
-        conn.execute(f"DELETE FROM {table}")
-    for fam in families:
-        _insert_family(conn, fam)
-    extra = list(diffs)
-    # each letter's similarity and coverage from its (last) diff
-    scores: dict[str, tuple[float, float]] = {}
-    for fam in families:
-        for d in fam.diffs:
-            scores[d.letter_id] = (d.similarity, d.coverage)
-    for d in extra:
-        scores[d.letter_id] = (d.similarity, d.coverage)
-    _batched_insert(conn, _DIFF_SQL, (_diff_row(d) for fam in families for d in fam.diffs))
-    _batched_insert(conn, _DIFF_SQL, (_diff_row(d) for d in extra))
-    _batched_insert(
-        conn,
-        "INSERT INTO memberships (letter_id, family_id, similarity, coverage) VALUES (?, ?, ?, ?)",
-        _membership_rows(families, memberships, scores),
-    )
-    for sql in rebuild:
-        conn.execute(sql)
-    _summarise(conn)
+    rebuild = begin_analysis(conn, bulk=sum(len(f.members) for f in families) >= reindex_at)
+    write_part(conn, families, memberships, diffs)
+    end_analysis(conn, rebuild)
 
 
 def _membership_rows(

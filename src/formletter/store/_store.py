@@ -43,7 +43,7 @@ from formletter.models import (
     SourceResult,
     Template,
 )
-from formletter.store import _analysis, _search, _views
+from formletter.store import _analysis, _search, _views, _writer
 from formletter.store._codec import (
     ANATOMY_COLUMNS,
     AnatomyLookup,
@@ -931,14 +931,18 @@ class Store:
                 if len(latest) >= _analysis.REINDEX_AT
                 else []
             )
-            conn.executemany(
+            # many rows per statement: few GIL hand-overs when this runs in a writer thread
+            _analysis.insert_rows(
+                conn,
                 "INSERT INTO links (a_id, b_id, a_coverage, b_coverage, shared_tokens)"
-                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (a_id, b_id) DO UPDATE SET"
+                " VALUES (?, ?, ?, ?, ?)",
+                [(k.a, k.b, k.a_coverage, k.b_coverage, k.shared_tokens) for k in latest.values()],
+                "ON CONFLICT (a_id, b_id) DO UPDATE SET"
                 " a_coverage = excluded.a_coverage, b_coverage = excluded.b_coverage,"
                 " shared_tokens = excluded.shared_tokens",
-                [(k.a, k.b, k.a_coverage, k.b_coverage, k.shared_tokens) for k in latest.values()],
             )
-            conn.executemany(
+            _analysis.insert_rows(
+                conn,
                 "INSERT INTO passages (a_id, b_id, a_start, a_end, b_start, b_end, tokens)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
@@ -965,6 +969,16 @@ class Store:
         rows are ``(letter_id, family_id, similarity, coverage)``."""
         with self.transaction():
             _analysis.write_analysis(self._conn, families, diffs, memberships)
+
+    def analysis_writer(self, *, bulk: bool = False) -> _writer.AnalysisWriter:
+        """A writer that stores an analysis part by part while it is computed, in one
+        transaction from a thread (see :mod:`formletter.store._writer`). ``bulk``: drop
+        the analysis tables' secondary indexes and build them again at the end (less
+        work in all, more of it at the end); by default they are kept up to date row by
+        row, in the thread, while the caller computes. Do not use this store otherwise
+        until the writer's ``finish`` or ``abort``."""
+        self._writable()
+        return _writer.AnalysisWriter(self, bulk=bulk)
 
     @_db
     def families(

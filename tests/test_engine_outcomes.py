@@ -1,0 +1,67 @@
+"""``analyze_bodies(on_outcome=...)``: each component's outcome, as it is done."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+import pytest
+
+from _engine_helpers import SENDERS, TEMPLATES, bus_letter, join, record
+from formletter.engine import (
+    AnalysisParams,
+    BodyRecord,
+    FamilyOutcome,
+    analyze_bodies,
+    local_mapper,
+)
+from formletter.models import Link
+
+
+def _records() -> list[BodyRecord]:
+    bus = [
+        record(bus_letter(i, s, optional=i % 2 == 0, personal=i == 5), f"bus{i}")
+        for i, s in enumerate(SENDERS)
+    ]
+    nhs = [
+        record(join(TEMPLATES["nhs"]) + f"\n\nWith thanks, {s.name}", f"nhs{i}")
+        for i, s in enumerate(SENDERS)
+    ]
+    twins = [
+        record("A letter of its own that was sent twice, word for word.", f"t{i}") for i in range(2)
+    ]
+    return bus + nhs + twins
+
+
+@pytest.mark.parametrize("split", [400, 3])
+def test_outcomes_are_the_result_part_by_part(split: int) -> None:
+    records = _records()
+    params = AnalysisParams(split_diffs_at=split)
+    seen: list[FamilyOutcome] = []
+    links: list[Sequence[Link]] = []
+    with local_mapper(2) as mapper:
+        result = analyze_bodies(
+            records, mapper=mapper, params=params, on_links=links.append, on_outcome=seen.append
+        )
+        plain = analyze_bodies(records, mapper=mapper, params=params)
+    assert result == plain
+    assert links == [result.links]
+    assert len(seen) >= 3
+    if split == 3:  # a big component's families come one by one
+        assert all(len(got.families) == 1 for got in seen)
+    fams = [f for got in seen for f in got.families]
+    assert sorted(fams, key=lambda f: (-len(f.members), f.family_id)) == list(result.families)
+    assert Counter(m for got in seen for m in got.memberships) == Counter(result.memberships)
+    members = [lid for got in seen for f in got.families for lid in f.members]
+    assert len(members) == len(set(members))  # no letter in two parts
+
+
+def test_an_error_in_on_outcome_stops_the_analysis() -> None:
+    class Stop(Exception):
+        pass
+
+    def stop(got: FamilyOutcome) -> None:
+        raise Stop
+
+    with local_mapper(1) as mapper, pytest.raises(Stop):
+        analyze_bodies(_records(), mapper=mapper, on_outcome=stop)
