@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
@@ -180,7 +181,7 @@ def _analyze_bodies(
     say("candidates", 0, len(reps))
     sketch = _rep_sketch(parts, starts, reps, num_perm)
     del parts
-    pairs = candidate_pairs(sketch, params.lsh)
+    pairs = candidate_pairs(sketch, params.lsh, threads=os.cpu_count() or 1)
     say("candidates", len(reps), len(reps))
 
     # 4. verify strongest-first, skipping already-connected pairs
