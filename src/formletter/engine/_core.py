@@ -177,6 +177,12 @@ def _analyze_bodies(
     reps = np.flatnonzero(rep == np.arange(n))
     local = {int(g): i for i, g in enumerate(reps)}
 
+    # the verify stage's k-gram table of every representative (nearly all are in some
+    # candidate pair), made by the workers while this process finds the candidates
+    kgrams_of_reps = _Kgrams.start(
+        np.arange(len(reps)), lambda i: tokens[int(reps[i])], len(reps), params.align.k, mapper
+    )
+
     # 3. candidates over representatives
     say("candidates", 0, len(reps))
     sketch = _rep_sketch(parts, starts, reps, num_perm)
@@ -191,6 +197,7 @@ def _analyze_bodies(
     verified, new_links = _verify_spanning(
         pairs.a,
         pairs.b,
+        kgrams_of_reps(),
         lambda i: records[int(reps[i])].letter_id,
         lambda i: tokens[int(reps[i])],
         len(reps),
@@ -271,6 +278,7 @@ def _analyze_bodies(
 def _verify_spanning(
     qa: npt.NDArray[np.int64],
     qb: npt.NDArray[np.int64],
+    kgrams: _Kgrams,
     id_of: Callable[[int], str],
     tokens_of: Callable[[int], Tokens],
     n: int,
@@ -289,10 +297,10 @@ def _verify_spanning(
     the plan: every candidate pair is verified unless verified links already connect it.
     Only the verified pairs that link are returned (as edges), with the link of every
     pair aligned here (a pair its coverage bound rules out is not aligned, nor kept).
+    ``kgrams``: the sorted k-gram hashes of (at least) every letter of the pairs, made
+    once (a letter is in many pairs).
     """
     uf = UnionFind(n)
-    # each letter's sorted k-gram hashes, made once (a letter is in many pairs)
-    kgrams = _Kgrams.of(np.unique(np.concatenate([qa, qb])), tokens_of, n, params.align.k, mapper)
     edges: list[tuple[int, int]] = []
     new_links: list[Link] = []
     fails: dict[int, int] = {}

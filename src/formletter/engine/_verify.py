@@ -61,17 +61,37 @@ class Kgrams:
     ) -> Kgrams:
         """The table of ``letters`` (made by ``mapper``'s workers, ``batch`` letters a
         job, when given: the same table)."""
+        return cls.start(letters, tokens_of, n, k, mapper, batch)()
+
+    @classmethod
+    def start(
+        cls,
+        letters: I64,
+        tokens_of: Callable[[int], Tokens],
+        n: int,
+        k: int,
+        mapper: Mapper | None = None,
+        batch: int = 2000,
+    ) -> Callable[[], Kgrams]:
+        """:meth:`of`, with the jobs handed to ``mapper`` now and the table joined when the
+        returned function is called: the workers make it while this process does
+        something else."""
         slot = np.full(n, -1, dtype=np.int64)
         slot[letters] = np.arange(len(letters), dtype=np.int64)
         bodies = [tokens_of(i).ids for i in letters.tolist()]
         if mapper is None or len(bodies) <= batch:
-            return cls(kgram_table_of(bodies, k), slot)
+            return lambda: cls(kgram_table_of(bodies, k), slot)
         jobs = [(bodies[s : s + batch], k) for s in range(0, len(bodies), batch)]
-        parts = []
-        for got in mapper(kgram_job, jobs):
-            assert isinstance(got, KgramTable)
-            parts.append(got)
-        return cls(join_tables(parts), slot)
+        pending = mapper(kgram_job, jobs)
+
+        def join() -> Kgrams:
+            parts = []
+            for got in pending:
+                assert isinstance(got, KgramTable)
+                parts.append(got)
+            return cls(join_tables(parts), slot)
+
+        return join
 
 
 def kgram_job(arg: tuple[Sequence[npt.NDArray[np.uint64]], int]) -> KgramTable:
