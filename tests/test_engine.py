@@ -36,7 +36,7 @@ from formletter.align import AlignParams, could_link, coverage_bound, is_link, v
 from formletter.anatomy import parse
 from formletter.diff import apply_diff, diff_letter
 from formletter.engine import Analysis, AnalysisParams, BodyRecord, analyze_bodies, local_mapper
-from formletter.engine._core import _Kgrams, _plan_round, _verify_pairs
+from formletter.engine._core import _FailCounts, _Kgrams, _plan_round, _verify_pairs
 from formletter.engine._families import (
     _carry,
     _grow,
@@ -678,3 +678,22 @@ def test_records_with_hints_keep_hints() -> None:
     bare = [replace(r, hints=()) for r in records]
     a, b = run_engine(records), run_engine(bare)
     assert [f.members for f in a.families] == [f.members for f in b.families]
+
+
+@given(st.lists(st.lists(st.integers(0, 40), max_size=30), max_size=6), st.data())
+def test_fail_counts_count_like_a_dict(rounds: list[list[int]], data: st.DataObject) -> None:
+    fails = _FailCounts()
+    want: dict[int, int] = {}
+    for keys in rounds:
+        fails.add(np.array(keys, dtype=np.int64))
+        for k in keys:
+            want[k] = want.get(k, 0) + 1
+    assert dict(zip(fails.keys.tolist(), fails.counts.tolist(), strict=True)) == want
+    assert fails.keys.tolist() == sorted(want) and len(fails) == len(want)
+    again = _FailCounts.of(want)
+    assert again.keys.tolist() == fails.keys.tolist()
+    assert again.counts.tolist() == fails.counts.tolist()
+    ask = sorted(data.draw(st.lists(st.integers(-5, 50), max_size=20)))
+    hit, counts = fails.get(np.array(ask, dtype=np.int64))
+    assert [ask[i] for i in hit.tolist()] == [k for k in ask if k in want]
+    assert counts.tolist() == [want[k] for k in ask if k in want]

@@ -25,11 +25,12 @@ import hashlib
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
-from formletter.align import is_link
+from formletter.align import could_link_many, is_link
 from formletter.candidates import candidate_pairs
 from formletter.engine._families import _run_components, build_families
 from formletter.engine._types import (
@@ -299,12 +300,19 @@ def _verify_spanning(
     pair aligned here (a pair its coverage bound rules out is not aligned, nor kept).
     ``kgrams``: the sorted k-gram hashes of (at least) every letter of the pairs, made
     once (a letter is in many pairs).
+
+    Which pairs link is decided from the covered words the workers send back; the links
+    themselves (passages in character offsets) are made while the workers align the next
+    round, so the workers do not wait for them.
     """
     uf = UnionFind(n)
     edges: list[tuple[int, int]] = []
     new_links: list[Link] = []
-    fails: dict[int, int] = {}
+    fails = _FailCounts()
     done = 0
+    words = kgrams.table.words
+    #: the last round's aligned chunks, whose links are still to be made
+    unmade: list[_Aligned] = []
     # the table is saved once for a local pool's workers to map (see _verify)
     with shared_table(kgrams.table, mapper) as saved:
         while len(qa):
@@ -318,39 +326,96 @@ def _verify_spanning(
                 break
             key = np.minimum(ra, rb) * n + np.maximum(ra, rb)
             take = _plan_round(ra, rb, key, fails, params.verify_round)
-            ta, tb = qa[take], qb[take]
-            todo = list(zip(ta.tolist(), tb.tolist(), strict=True))
-            keys = key[take].tolist()
+            ta, tb, keys = qa[take], qb[take], key[take]
             qa, qb = qa[~take], qb[~take]
+            ok = np.zeros(len(ta), dtype=bool)
+            need = np.arange(len(ta))
             if known:
-                got = [known.get((id_of(a), id_of(b))) for a, b in todo]
-                need = np.array([i for i, link in enumerate(got) if link is None], dtype=np.int64)
-                fresh = _verify_pairs(
-                    ta[need], tb[need], id_of, tokens_of, mapper, params, kgrams, saved=saved
-                )
-                for i, link in zip(need.tolist(), fresh, strict=True):
-                    got[i] = link
-            else:
-                got = fresh = _verify_pairs(
-                    ta, tb, id_of, tokens_of, mapper, params, kgrams, saved=saved
-                )
-            new_links.extend(link for link in fresh if link is not None)
-            for (a, b), k, link in zip(todo, keys, got, strict=True):
-                if link is not None and is_link(link, params.align):
-                    uf.union(a, b)
-                    edges.append((a, b))
-                else:
-                    fails[k] = fails.get(k, 0) + 1
-            done += len(todo)
+                got = [
+                    known.get((id_of(a), id_of(b)))
+                    for a, b in zip(ta.tolist(), tb.tolist(), strict=True)
+                ]
+                need = np.array([i for i, x in enumerate(got) if x is None], dtype=np.int64)
+                for i, x in enumerate(got):
+                    ok[i] = x is not None and is_link(x, params.align)
+            sa, sb = ta[need], tb[need]
+            results = _align(sa, sb, mapper, params, kgrams, saved=saved)
+            # the workers align this round: make the last round's links meanwhile
+            for part in unmade:
+                new_links.extend(x for x in _links(*part, id_of, tokens_of, kgrams) if x)
+            unmade = []
+            cov_a: list[npt.NDArray[np.int64]] = []
+            cov_b: list[npt.NDArray[np.int64]] = []
+            for part in results:
+                unmade.append(part)
+                cov_a.append(part.cov_a)
+                cov_b.append(part.cov_b)
+            if len(need):
+                ca, cb = np.concatenate(cov_a), np.concatenate(cov_b)
+                ok[need] = could_link_many(ca, cb, words[kgrams.slot[sa]], words[kgrams.slot[sb]])
+            linked = np.flatnonzero(ok)
+            for a, b in zip(ta[linked].tolist(), tb[linked].tolist(), strict=True):
+                uf.union(a, b)
+                edges.append((a, b))
+            fails.add(keys[~ok])
+            done += len(ta)
             tick(done)
+        for part in unmade:
+            new_links.extend(x for x in _links(*part, id_of, tokens_of, kgrams) if x)
     return edges, new_links
+
+
+class _FailCounts:
+    """How many verified pairs failed per key (``_plan_round``'s ``fails``), as sorted
+    arrays: counted a round at a time, looked up for a whole queue at once."""
+
+    def __init__(self) -> None:
+        self.keys: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
+        self.counts: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
+
+    @classmethod
+    def of(cls, fails: Mapping[int, int]) -> _FailCounts:
+        out = cls()
+        out.keys = np.fromiter(fails.keys(), dtype=np.int64, count=len(fails))
+        out.counts = np.fromiter(fails.values(), dtype=np.int64, count=len(fails))
+        order = np.argsort(out.keys)
+        out.keys, out.counts = out.keys[order], out.counts[order]
+        return out
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def add(self, keys: npt.NDArray[np.int64]) -> None:
+        """One more failure for each of ``keys`` (a key may repeat)."""
+        if not len(keys):
+            return
+        new, counts = np.unique(keys, return_counts=True)
+        allk = np.concatenate([self.keys, new])
+        allc = np.concatenate([self.counts, counts.astype(np.int64)])
+        # two sorted runs: the stable sort merges them
+        order = np.argsort(allk, kind="stable")
+        allk, allc = allk[order], allc[order]
+        first = np.ones(len(allk), dtype=bool)
+        first[1:] = allk[1:] != allk[:-1]
+        at = np.flatnonzero(first)
+        self.keys, self.counts = allk[at], np.add.reduceat(allc, at)
+
+    def get(
+        self, keys: npt.NDArray[np.int64]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """Which of the sorted ``keys`` failed before (their indices), and how often."""
+        if not len(self.keys) or not len(keys):
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+        at = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+        hit = np.flatnonzero(self.keys[at] == keys)
+        return hit, self.counts[at[hit]]
 
 
 def _plan_round(
     ra: npt.NDArray[np.int64],
     rb: npt.NDArray[np.int64],
     key: npt.NDArray[np.int64],
-    fails: Mapping[int, int],
+    fails: Mapping[int, int] | _FailCounts,
     limit: int,
 ) -> npt.NDArray[np.bool_]:
     """Which open pairs (given by their current roots, in queue order) to verify this round.
@@ -364,6 +429,8 @@ def _plan_round(
     the first few ``limit`` pairs of a long queue: so it is made over a prefix of the queue,
     a longer one only when the prefix did not fill it.
     """
+    if not isinstance(fails, _FailCounts):
+        fails = _FailCounts.of(fails)
     size = len(key)
     if limit > 0:
         size = min(size, 16 * limit)
@@ -380,7 +447,7 @@ def _plan_prefix(
     ra: npt.NDArray[np.int64],
     rb: npt.NDArray[np.int64],
     key: npt.NDArray[np.int64],
-    fails: Mapping[int, int],
+    fails: _FailCounts,
     limit: int,
 ) -> tuple[npt.NDArray[np.bool_], bool]:
     """:func:`_plan_round` of a queue, and whether it planned ``limit`` pairs (so a longer
@@ -395,14 +462,9 @@ def _plan_prefix(
     head_s = np.maximum.accumulate(np.where(first, pos, 0))
     rank_s = pos - head_s
     ok_s = rank_s == 0
-    if fails:
-        fk = np.fromiter(fails.keys(), dtype=np.int64, count=len(fails))
-        fv = np.fromiter(fails.values(), dtype=np.int64, count=len(fails))
-        srt = np.argsort(fk)
-        fk, fv = fk[srt], fv[srt]
-        at = np.minimum(np.searchsorted(fk, ks), len(fk) - 1)
-        hit = np.flatnonzero(fk[at] == ks)
-        ok_s[hit] = rank_s[hit] < np.left_shift(1, np.minimum(fv[at[hit]], 16))
+    hit, fv = fails.get(ks)
+    if len(hit):
+        ok_s[hit] = rank_s[hit] < np.left_shift(1, np.minimum(fv, 16))
     # per pair: whether it is its key's first (rank 0), the first's index, and allowed
     ok = np.empty(len(ks), dtype=bool)
     ok[order] = ok_s
@@ -462,25 +524,55 @@ def _verify_pairs(
 ) -> list[Link | None]:
     """Links of the pairs ``(qa[i], qb[i])`` (indices), aligned by ``mapper``'s workers;
     None for a pair that cannot link (its coverage bound says so, without an alignment).
+    A link's passages are put in character offsets here (a pair that is aligned but does
+    not link keeps its coverage, not its passages)."""
+    out: list[Link | None] = []
+    for part in _align(qa, qb, mapper, params, kgrams, chunk, saved=saved):
+        out.extend(_links(*part, id_of, tokens_of, kgrams))
+    return out
+
+
+class _Aligned(NamedTuple):
+    """One chunk's pairs and what ``verify_job`` gave for them."""
+
+    qa: npt.NDArray[np.int64]
+    qb: npt.NDArray[np.int64]
+    cov_a: npt.NDArray[np.int64]
+    cov_b: npt.NDArray[np.int64]
+    runs: npt.NDArray[np.int64]
+
+
+def _align(
+    qa: npt.NDArray[np.int64],
+    qb: npt.NDArray[np.int64],
+    mapper: Mapper,
+    params: AnalysisParams,
+    kgrams: _Kgrams,
+    chunk: int | None = None,
+    *,
+    saved: str | None = None,
+) -> Iterator[_Aligned]:
+    """The pairs ``(qa[i], qb[i])`` handed to ``mapper``'s workers now (the alignment
+    starts before the results are asked for), chunk by chunk as they come back, in order.
     Workers get only the sorted k-gram hashes of the letters in their chunk (or, when
-    ``saved``, where the table is saved: see ``_verify.shared_table``); a link's passages
-    are put in character offsets here (a pair that is aligned but does not link keeps its
-    coverage, not its passages)."""
+    ``saved``, where the table is saved: see ``_verify.shared_table``)."""
     if chunk is None:
         # big chunks (each job costs the main process ~1 ms to send and take back), but
         # at least four of a round of 256 pairs or more, so both workers have work
         chunk = min(512, max(64, -(-len(qa) // 4)))
     jobs = Jobs(kgrams, kgrams.slot[qa], kgrams.slot[qb], chunk, params.align, saved)
-    out: list[Link | None] = []
-    c = 0
-    for got in mapper(verify_job, jobs):
-        assert isinstance(got, tuple)
-        cov_a, cov_b, runs = got
-        n_part = len(cov_a)
-        part = slice(c, c + n_part)
-        out.extend(_links(qa[part], qb[part], cov_a, cov_b, runs, id_of, tokens_of, kgrams))
-        c += n_part
-    return out
+    results = mapper(verify_job, jobs) if len(jobs) else ()
+
+    def parts() -> Iterator[_Aligned]:
+        c = 0
+        for got in results:
+            assert isinstance(got, tuple)
+            cov_a, cov_b, runs = got
+            part = slice(c, c + len(cov_a))
+            yield _Aligned(qa[part], qb[part], cov_a, cov_b, runs)
+            c += len(cov_a)
+
+    return parts()
 
 
 def _links(
