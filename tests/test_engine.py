@@ -47,7 +47,7 @@ from formletter.engine._families import (
     _unpack_diffs,
     diff_items,
 )
-from formletter.engine._verify import shared_table
+from formletter.engine._verify import shared_table, verify_table
 from formletter.evaluate import Prediction, load_truth, score
 from formletter.models import DiffOp, LetterDiff, letter_id_for
 from formletter.normalize import Tokens, tokenize
@@ -590,6 +590,41 @@ def test_the_kgram_table_made_by_the_workers_is_the_same(small_corpus: list[Body
             strict=True,
         ):
             assert x.dtype == y.dtype and x.tolist() == y.tolist()
+
+
+def test_the_verify_table_is_made_and_saved_in_the_background(
+    small_corpus: list[BodyRecord],
+) -> None:
+    toks = [tokenize(r.text, r.body_start, r.body_end) for r in small_corpus[:40]]
+    letters = np.arange(len(toks), dtype=np.int64)
+    want = _Kgrams.of(letters, toks.__getitem__, len(toks), 3)
+    with local_mapper(2) as mapper:
+        with verify_table(letters, toks.__getitem__, len(toks), 3, mapper, batch=8) as ready:
+            got, saved = ready()
+            assert saved is not None and Path(saved).is_dir()
+            for name in ("hashes", "pos", "offs", "words"):
+                assert (
+                    np.load(Path(saved) / f"{name}.npy").tolist()
+                    == getattr(want.table, name).tolist()
+                )
+        assert not Path(saved).exists()
+        # removed too when the block fails (and the block's error is what comes out,
+        # whether or not it asked for the table)
+        for ask in (True, False):
+            saved = None
+            with (
+                pytest.raises(RuntimeError, match="block"),
+                verify_table(letters, toks.__getitem__, len(toks), 3, mapper, batch=8) as ready,
+            ):
+                if ask:
+                    saved = ready()[1]
+                raise RuntimeError("block")
+            assert saved is None or not Path(saved).exists()
+    assert got.slot.tolist() == want.slot.tolist()
+    assert got.table.hashes.tolist() == want.table.hashes.tolist()
+    with local_mapper(1) as mapper, verify_table(letters, toks.__getitem__, 40, 3, mapper) as ready:
+        got, saved = ready()
+        assert saved is None and got.table.pos.tolist() == want.table.pos.tolist()
 
 
 def test_known_links_are_reused(small_corpus: list[BodyRecord]) -> None:

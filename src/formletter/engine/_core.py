@@ -43,7 +43,7 @@ from formletter.engine._types import (
     Mapper,
     Progress,
 )
-from formletter.engine._verify import Jobs, shared_table, verify_job
+from formletter.engine._verify import Jobs, verify_job, verify_table
 from formletter.engine._verify import Kgrams as _Kgrams
 from formletter.families import UnionFind, components
 from formletter.models import Family, Link, Passage
@@ -180,33 +180,34 @@ def _analyze_bodies(
 
     # the verify stage's k-gram table of every representative (nearly all are in some
     # candidate pair), made by the workers while this process finds the candidates
-    kgrams_of_reps = _Kgrams.start(
+    with verify_table(
         np.arange(len(reps)), lambda i: tokens[int(reps[i])], len(reps), params.align.k, mapper
-    )
+    ) as table:
+        # 3. candidates over representatives
+        say("candidates", 0, len(reps))
+        sketch = _rep_sketch(parts, starts, reps, num_perm)
+        del parts
+        pairs = candidate_pairs(sketch, params.lsh, threads=os.cpu_count() or 1)
+        say("candidates", len(reps), len(reps))
 
-    # 3. candidates over representatives
-    say("candidates", 0, len(reps))
-    sketch = _rep_sketch(parts, starts, reps, num_perm)
-    del parts
-    pairs = candidate_pairs(sketch, params.lsh, threads=os.cpu_count() or 1)
-    say("candidates", len(reps), len(reps))
-
-    # 4. verify strongest-first, skipping already-connected pairs
-    pa, pb = pairs.a.tolist(), pairs.b.tolist()
-    total = len(pa)
-    say("verify", 0, total)
-    verified, new_links = _verify_spanning(
-        pairs.a,
-        pairs.b,
-        kgrams_of_reps(),
-        lambda i: records[int(reps[i])].letter_id,
-        lambda i: tokens[int(reps[i])],
-        len(reps),
-        known,
-        mapper,
-        params,
-        lambda done: say("verify", done, total),
-    )
+        # 4. verify strongest-first, skipping already-connected pairs
+        pa, pb = pairs.a.tolist(), pairs.b.tolist()
+        total = len(pa)
+        say("verify", 0, total)
+        kgrams, saved = table()
+        verified, new_links = _verify_spanning(
+            pairs.a,
+            pairs.b,
+            kgrams,
+            lambda i: records[int(reps[i])].letter_id,
+            lambda i: tokens[int(reps[i])],
+            len(reps),
+            known,
+            mapper,
+            params,
+            lambda done: say("verify", done, total),
+            saved=saved,
+        )
     say("verify", total, total)
 
     # 5. components -> families (anti-chaining + templates + diffs), one job per component
@@ -287,6 +288,8 @@ def _verify_spanning(
     mapper: Mapper,
     params: AnalysisParams,
     tick: Callable[[int], None],
+    *,
+    saved: str | None = None,
 ) -> tuple[list[tuple[int, int]], list[Link]]:
     """Verify candidate pairs in rounds until every component is spanned.
 
@@ -299,7 +302,8 @@ def _verify_spanning(
     Only the verified pairs that link are returned (as edges), with the link of every
     pair aligned here (a pair its coverage bound rules out is not aligned, nor kept).
     ``kgrams``: the sorted k-gram hashes of (at least) every letter of the pairs, made
-    once (a letter is in many pairs).
+    once (a letter is in many pairs); ``saved``: where they are saved for a local pool's
+    workers to map (see ``_verify.verify_table``), if they are.
 
     Which pairs link is decided from the covered words the workers send back; the links
     themselves (passages in character offsets) are made while the workers align the next
@@ -313,55 +317,53 @@ def _verify_spanning(
     words = kgrams.table.words
     #: the last round's aligned chunks, whose links are still to be made
     unmade: list[_Aligned] = []
-    # the table is saved once for a local pool's workers to map (see _verify)
-    with shared_table(kgrams.table, mapper) as saved:
-        while len(qa):
-            # pairs the verified links already connect need no alignment (one numpy pass)
-            roots = uf.roots()
-            ra, rb = roots[qa], roots[qb]
-            open_ = ra != rb
-            done += len(qa) - int(open_.sum())
-            qa, qb, ra, rb = qa[open_], qb[open_], ra[open_], rb[open_]
-            if not len(qa):
-                break
-            key = np.minimum(ra, rb) * n + np.maximum(ra, rb)
-            take = _plan_round(ra, rb, key, fails, params.verify_round)
-            ta, tb, keys = qa[take], qb[take], key[take]
-            qa, qb = qa[~take], qb[~take]
-            ok = np.zeros(len(ta), dtype=bool)
-            need = np.arange(len(ta))
-            if known:
-                got = [
-                    known.get((id_of(a), id_of(b)))
-                    for a, b in zip(ta.tolist(), tb.tolist(), strict=True)
-                ]
-                need = np.array([i for i, x in enumerate(got) if x is None], dtype=np.int64)
-                for i, x in enumerate(got):
-                    ok[i] = x is not None and is_link(x, params.align)
-            sa, sb = ta[need], tb[need]
-            results = _align(sa, sb, mapper, params, kgrams, saved=saved)
-            # the workers align this round: make the last round's links meanwhile
-            for part in unmade:
-                new_links.extend(x for x in _links(*part, id_of, tokens_of, kgrams) if x)
-            unmade = []
-            cov_a: list[npt.NDArray[np.int64]] = []
-            cov_b: list[npt.NDArray[np.int64]] = []
-            for part in results:
-                unmade.append(part)
-                cov_a.append(part.cov_a)
-                cov_b.append(part.cov_b)
-            if len(need):
-                ca, cb = np.concatenate(cov_a), np.concatenate(cov_b)
-                ok[need] = could_link_many(ca, cb, words[kgrams.slot[sa]], words[kgrams.slot[sb]])
-            linked = np.flatnonzero(ok)
-            for a, b in zip(ta[linked].tolist(), tb[linked].tolist(), strict=True):
-                uf.union(a, b)
-                edges.append((a, b))
-            fails.add(keys[~ok])
-            done += len(ta)
-            tick(done)
+    while len(qa):
+        # pairs the verified links already connect need no alignment (one numpy pass)
+        roots = uf.roots()
+        ra, rb = roots[qa], roots[qb]
+        open_ = ra != rb
+        done += len(qa) - int(open_.sum())
+        qa, qb, ra, rb = qa[open_], qb[open_], ra[open_], rb[open_]
+        if not len(qa):
+            break
+        key = np.minimum(ra, rb) * n + np.maximum(ra, rb)
+        take = _plan_round(ra, rb, key, fails, params.verify_round)
+        ta, tb, keys = qa[take], qb[take], key[take]
+        qa, qb = qa[~take], qb[~take]
+        ok = np.zeros(len(ta), dtype=bool)
+        need = np.arange(len(ta))
+        if known:
+            got = [
+                known.get((id_of(a), id_of(b)))
+                for a, b in zip(ta.tolist(), tb.tolist(), strict=True)
+            ]
+            need = np.array([i for i, x in enumerate(got) if x is None], dtype=np.int64)
+            for i, x in enumerate(got):
+                ok[i] = x is not None and is_link(x, params.align)
+        sa, sb = ta[need], tb[need]
+        results = _align(sa, sb, mapper, params, kgrams, saved=saved)
+        # the workers align this round: make the last round's links meanwhile
         for part in unmade:
             new_links.extend(x for x in _links(*part, id_of, tokens_of, kgrams) if x)
+        unmade = []
+        cov_a: list[npt.NDArray[np.int64]] = []
+        cov_b: list[npt.NDArray[np.int64]] = []
+        for part in results:
+            unmade.append(part)
+            cov_a.append(part.cov_a)
+            cov_b.append(part.cov_b)
+        if len(need):
+            ca, cb = np.concatenate(cov_a), np.concatenate(cov_b)
+            ok[need] = could_link_many(ca, cb, words[kgrams.slot[sa]], words[kgrams.slot[sb]])
+        linked = np.flatnonzero(ok)
+        for a, b in zip(ta[linked].tolist(), tb[linked].tolist(), strict=True):
+            uf.union(a, b)
+            edges.append((a, b))
+        fails.add(keys[~ok])
+        done += len(ta)
+        tick(done)
+    for part in unmade:
+        new_links.extend(x for x in _links(*part, id_of, tokens_of, kgrams) if x)
     return edges, new_links
 
 

@@ -14,6 +14,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, overload
@@ -33,7 +34,15 @@ from formletter.engine._types import Mapper
 from formletter.engine.local import LocalMapper
 from formletter.normalize import Tokens
 
-__all__ = ["Chunk", "Jobs", "Kgrams", "kgram_job", "shared_table", "verify_job"]
+__all__ = [
+    "Chunk",
+    "Jobs",
+    "Kgrams",
+    "kgram_job",
+    "shared_table",
+    "verify_job",
+    "verify_table",
+]
 
 I64 = npt.NDArray[np.int64]
 
@@ -105,23 +114,61 @@ def shared_table(table: KgramTable, mapper: Mapper) -> Iterator[str | None]:
     """Where ``table`` is saved for ``mapper``'s workers to map, while the block runs: a
     temporary folder when they are processes of this machine, else None (jobs then carry
     their part of the table)."""
+    where = _save(table, mapper)
+    try:
+        yield where
+    finally:
+        _drop(where)
+
+
+@contextmanager
+def verify_table(
+    letters: I64,
+    tokens_of: Callable[[int], Tokens],
+    n: int,
+    k: int,
+    mapper: Mapper,
+    batch: int = 2000,
+) -> Iterator[Callable[[], tuple[Kgrams, str | None]]]:
+    """:meth:`Kgrams.of` and :func:`shared_table` of it, made while the block runs: the
+    workers hash the letters, a thread of this process joins and saves their parts. The
+    block gets the function that waits for both; the saved table is removed at its end."""
+    later = Kgrams.start(letters, tokens_of, n, k, mapper, batch)
+
+    def make() -> tuple[Kgrams, str | None]:
+        kgrams = later()
+        return kgrams, _save(kgrams.table, mapper)
+
+    pool = ThreadPoolExecutor(1)
+    made = pool.submit(make)
+    try:
+        yield made.result
+    finally:
+        pool.shutdown(wait=True)
+        if made.exception() is None:
+            _drop(made.result()[1])
+
+
+def _save(table: KgramTable, mapper: Mapper) -> str | None:
+    """``table`` saved to a new temporary folder (see :func:`shared_table`), or None."""
     if not (isinstance(mapper, LocalMapper) and mapper.jobs > 1):
-        yield None
-        return
+        return None
     try:
         where = tempfile.mkdtemp(prefix="formletter-kgrams-")
     except OSError:
-        yield None
-        return
+        return None
     try:
-        try:
-            for name in _FIELDS:
-                np.save(os.path.join(where, name + ".npy"), getattr(table, name))
-        except OSError:
-            yield None
-        else:
-            yield where
-    finally:
+        for name in _FIELDS:
+            np.save(os.path.join(where, name + ".npy"), getattr(table, name))
+    except OSError:
+        shutil.rmtree(where, ignore_errors=True)
+        return None
+    return where
+
+
+def _drop(where: str | None) -> None:
+    """Remove a table :func:`_save` saved."""
+    if where is not None:
         _SAVED.pop(where, None)  # a one-job round runs here, not in a worker
         shutil.rmtree(where, ignore_errors=True)
 
