@@ -45,6 +45,7 @@ from formletter.engine._types import (
 )
 from formletter.engine._verify import Jobs, verify_job, verify_table
 from formletter.engine._verify import Kgrams as _Kgrams
+from formletter.engine.local import LocalMapper
 from formletter.families import UnionFind, components
 from formletter.models import Family, Link, Passage
 from formletter.normalize import TokenBatch, Tokens, tokenize_many
@@ -341,8 +342,11 @@ def _verify_spanning(
             for i, x in enumerate(got):
                 ok[i] = x is not None and is_link(x, params.align)
         sa, sb = ta[need], tb[need]
-        results = _align(sa, sb, mapper, params, kgrams, saved=saved)
-        # the workers align this round: make the last round's links meanwhile
+        jobs, results = _align(sa, sb, mapper, params, kgrams, saved=saved)
+        # the workers align this round: make the last round's links meanwhile, once a
+        # pool's feeder thread has made the round's jobs (the links hold the GIL for long)
+        if unmade and isinstance(mapper, LocalMapper) and mapper.jobs > 1 and len(jobs) > 1:
+            jobs.last_made.wait(0.05)
         for part in unmade:
             new_links.extend(x for x in _links(*part, id_of, tokens_of, kgrams) if x)
         unmade = []
@@ -529,7 +533,7 @@ def _verify_pairs(
     A link's passages are put in character offsets here (a pair that is aligned but does
     not link keeps its coverage, not its passages)."""
     out: list[Link | None] = []
-    for part in _align(qa, qb, mapper, params, kgrams, chunk, saved=saved):
+    for part in _align(qa, qb, mapper, params, kgrams, chunk, saved=saved)[1]:
         out.extend(_links(*part, id_of, tokens_of, kgrams))
     return out
 
@@ -553,9 +557,10 @@ def _align(
     chunk: int | None = None,
     *,
     saved: str | None = None,
-) -> Iterator[_Aligned]:
+) -> tuple[Jobs, Iterator[_Aligned]]:
     """The pairs ``(qa[i], qb[i])`` handed to ``mapper``'s workers now (the alignment
-    starts before the results are asked for), chunk by chunk as they come back, in order.
+    starts before the results are asked for): the jobs, and their results chunk by chunk
+    as they come back, in order.
     Workers get only the sorted k-gram hashes of the letters in their chunk (or, when
     ``saved``, where the table is saved: see ``_verify.shared_table``)."""
     if chunk is None:
@@ -574,7 +579,7 @@ def _align(
             yield _Aligned(qa[part], qb[part], cov_a, cov_b, runs)
             c += len(cov_a)
 
-    return parts()
+    return jobs, parts()
 
 
 def _links(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -221,6 +222,8 @@ class Jobs(Sequence[Chunk]):
         self.saved = saved
         self.narrow = int(kgrams.table.words.max(initial=0)) <= 1 << 16
         self.made: dict[int, Chunk] = {}
+        #: set once the last job was asked for (a pool's feeder thread asks in order)
+        self.last_made = threading.Event()
 
     def __len__(self) -> int:
         return -(-len(self.sa) // self.chunk)
@@ -241,6 +244,8 @@ class Jobs(Sequence[Chunk]):
         job = self.made.get(i)
         if job is None:
             job = self.made[i] = self._make(i)
+            if i == len(self) - 1:
+                self.last_made.set()
         return job
 
     def _make(self, i: int) -> Chunk:
