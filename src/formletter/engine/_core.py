@@ -181,8 +181,10 @@ def _analyze_bodies(
 
     # the verify stage's k-gram table of every representative (nearly all are in some
     # candidate pair), made by the workers while this process finds the candidates
+    rep_ids = [records[r].letter_id for r in reps.tolist()]
+    rep_tokens = [tokens[r] for r in reps.tolist()]
     with verify_table(
-        np.arange(len(reps)), lambda i: tokens[int(reps[i])], len(reps), params.align.k, mapper
+        np.arange(len(reps)), rep_tokens.__getitem__, len(reps), params.align.k, mapper
     ) as table:
         # 3. candidates over representatives
         say("candidates", 0, len(reps))
@@ -200,8 +202,8 @@ def _analyze_bodies(
             pairs.a,
             pairs.b,
             kgrams,
-            lambda i: records[int(reps[i])].letter_id,
-            lambda i: tokens[int(reps[i])],
+            rep_ids.__getitem__,
+            rep_tokens.__getitem__,
             len(reps),
             known,
             mapper,
