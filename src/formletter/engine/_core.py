@@ -320,19 +320,36 @@ def _verify_spanning(
     words = kgrams.table.words
     #: the last round's aligned chunks, whose links are still to be made
     unmade: list[_Aligned] = []
-    while len(qa):
-        # pairs the verified links already connect need no alignment (one numpy pass)
+    # The queue is its head (pairs looked at before, still open) and then the untouched
+    # pairs qa[pos:]. A round is planned over the head alone, grown from the untouched
+    # pairs only as far as the plan needs (see _plan_round: a plan that fills the round
+    # over a prefix of the queue is the plan over the whole queue), so a round costs
+    # what it plans, not the length of the queue.
+    limit = params.verify_round
+    ha, hb = qa[:0], qb[:0]
+    pos = 0
+    while len(ha) or pos < len(qa):
         roots = uf.roots()
-        ra, rb = roots[qa], roots[qb]
-        open_ = ra != rb
-        done += len(qa) - int(open_.sum())
-        qa, qb, ra, rb = qa[open_], qb[open_], ra[open_], rb[open_]
-        if not len(qa):
+        want = 16 * limit if limit > 0 else len(qa)
+        while True:
+            more = max(0, want - len(ha))
+            ha = np.concatenate([ha, qa[pos : pos + more]])
+            hb = np.concatenate([hb, qb[pos : pos + more]])
+            pos = min(len(qa), pos + more)
+            # pairs the verified links already connect need no alignment
+            ra, rb = roots[ha], roots[hb]
+            open_ = ra != rb
+            done += len(ha) - int(open_.sum())
+            ha, hb, ra, rb = ha[open_], hb[open_], ra[open_], rb[open_]
+            key = np.minimum(ra, rb) * n + np.maximum(ra, rb)
+            take = _plan_round(ra, rb, key, fails, limit)
+            if pos >= len(qa) or int(take.sum()) >= limit:
+                break
+            want = 4 * max(want, len(ha))
+        if not len(ha):
             break
-        key = np.minimum(ra, rb) * n + np.maximum(ra, rb)
-        take = _plan_round(ra, rb, key, fails, params.verify_round)
-        ta, tb, keys = qa[take], qb[take], key[take]
-        qa, qb = qa[~take], qb[~take]
+        ta, tb, keys = ha[take], hb[take], key[take]
+        ha, hb = ha[~take], hb[~take]
         ok = np.zeros(len(ta), dtype=bool)
         need = np.arange(len(ta))
         if known:
