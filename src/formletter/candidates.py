@@ -142,13 +142,16 @@ def _pair_counts(
     keep[1:] = (keys[1:] != keys[:-1]) | (docs[1:] != docs[:-1])
     keys, docs = keys[keep], docs[keep]
 
+    # within a key the letters ascend and repeat no more, so a pair's earlier letter is
+    # its smaller one: its code is a * n + b with a < b as it stands
     codes: list[npt.NDArray[np.int64]] = []
     for d in range(1, params.window):
         same = keys[:-d] == keys[d:]
         if not same.any():
             break
-        a, b = docs[:-d][same], docs[d:][same]
-        codes.append(np.minimum(a, b) * n + np.maximum(a, b))
+        code = docs[:-d][same] * n
+        code += docs[d:][same]
+        codes.append(code)
     if not codes:
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
     uniq, counts = np.unique(np.concatenate(codes), return_counts=True)
