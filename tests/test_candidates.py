@@ -23,7 +23,13 @@ from _engine_helpers import (
     ocr_noise,
     reflow,
 )
-from formletter.candidates import CandidatePairs, LSHParams, candidate_pairs, lsh_probability
+from formletter.candidates import (
+    CandidatePairs,
+    LSHParams,
+    band_groups,
+    candidate_pairs,
+    lsh_probability,
+)
 from formletter.families import components
 from formletter.normalize import tokenize
 from formletter.sketch import ChunkSketch, kgram_hashes, sketch_bodies
@@ -193,5 +199,31 @@ def test_chunks_in_any_row_order_give_the_same_pairs(rnd: random.Random) -> None
     rnd.shuffle(rows)
     shuffled = ChunkSketch(sketch.signatures[rows], sketch.owner[rows])
     want, got = candidate_pairs(sketch), candidate_pairs(shuffled)
+    for x, y in ((want.a, got.a), (want.b, got.b), (want.hits, got.hits)):
+        assert x.tolist() == y.tolist()
+
+
+@given(st.integers(1, 40), st.integers(1, 12))
+def test_band_groups_cover_the_bands_in_order_evenly(bands: int, threads: int) -> None:
+    groups = band_groups(bands, threads)
+    assert [b for g in groups for b in g] == list(range(bands))
+    assert len(groups) == min(bands, threads)
+    sizes = [len(g) for g in groups]
+    assert max(sizes) - min(sizes) <= 1
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(2, 17), st.randoms(use_true_random=False), st.booleans())
+def test_threads_give_the_same_pairs_hits_and_order(
+    threads: int, rnd: random.Random, shuffle: bool
+) -> None:
+    # the bands split among threads, their counts summed: exactly one thread's answer
+    bodies, _, _ = corpus()
+    sketch = sketch_bodies([tokenize(b).ids for b in bodies], num_perm=LSHParams().num_perm)
+    if shuffle:
+        rows = list(range(len(sketch.owner)))
+        rnd.shuffle(rows)
+        sketch = ChunkSketch(sketch.signatures[rows], sketch.owner[rows])
+    want, got = candidate_pairs(sketch), candidate_pairs(sketch, threads=threads)
     for x, y in ((want.a, got.a), (want.b, got.b), (want.hits, got.hits)):
         assert x.tolist() == y.tolist()

@@ -579,13 +579,17 @@ def test_the_kgram_table_made_by_the_workers_is_the_same(small_corpus: list[Body
     want = _Kgrams.of(letters, toks.__getitem__, len(toks), 3)
     with local_mapper(2) as mapper:
         got = _Kgrams.of(letters, toks.__getitem__, len(toks), 3, mapper, batch=4)
-    assert got.slot.tolist() == want.slot.tolist()
-    for x, y in zip(
-        (got.table.hashes, got.table.pos, got.table.offs, got.table.words),
-        (want.table.hashes, want.table.pos, want.table.offs, want.table.words),
-        strict=True,
-    ):
-        assert x.dtype == y.dtype and x.tolist() == y.tolist()
+        # started early (the workers make it while the caller goes on), joined later
+        later = _Kgrams.start(letters, toks.__getitem__, len(toks), 3, mapper, batch=4)
+        started = later()
+    for other in (got, started):
+        assert other.slot.tolist() == want.slot.tolist()
+        for x, y in zip(
+            (other.table.hashes, other.table.pos, other.table.offs, other.table.words),
+            (want.table.hashes, want.table.pos, want.table.offs, want.table.words),
+            strict=True,
+        ):
+            assert x.dtype == y.dtype and x.tolist() == y.tolist()
 
 
 def test_known_links_are_reused(small_corpus: list[BodyRecord]) -> None:

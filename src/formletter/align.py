@@ -480,7 +480,7 @@ def _queries(t: KgramTable, pa: I64, pb: I64) -> _Queries:
 def _reach_many(hits: I64, lens: I64, words: I64, w: int) -> I64:
     """``_reach`` of consecutive texts of ``lens`` hashes (``words`` words) whose hits are at
     ``hits`` (sorted indices into the texts laid end to end)."""
-    seg = np.searchsorted(np.cumsum(lens), hits, "right")
+    seg = np.repeat(np.arange(len(lens), dtype=np.int64), lens)[hits]
     same = seg[1:] == seg[:-1]
     step = np.minimum(np.diff(hits), w)[same]
     sums = np.bincount(seg[:-1][same], weights=step, minlength=len(lens)).astype(np.int64)
@@ -601,7 +601,9 @@ def _sort_seeds(sp: I64, diag: I64, ia: I64, n: int) -> tuple[I64, I64, I64]:
     if len(sp) and (int(sp[-1]) + 1) << (2 * bits + 1) >= 1 << 62:
         order = np.lexsort((ia, diag, sp))
         return sp[order], diag[order], ia[order]
-    key = np.sort(((sp << (bits + 1)) | (diag + (1 << bits))) << bits | ia)
+    # distinct keys: any sort gives the same order, and the stable one (radix/timsort)
+    # is ~1.7x faster than quicksort on seeds, which come pair by pair
+    key = np.sort(((sp << (bits + 1)) | (diag + (1 << bits))) << bits | ia, kind="stable")
     low = (1 << bits) - 1
     return key >> (2 * bits + 1), ((key >> bits) & ((low << 1) | 1)) - (1 << bits), key & low
 

@@ -13,6 +13,9 @@ letters themselves are given in a canonical order.
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,7 +23,13 @@ import numpy.typing as npt
 
 from formletter.sketch import ChunkSketch, mix64
 
-__all__ = ["CandidatePairs", "LSHParams", "candidate_pairs", "lsh_probability"]
+__all__ = [
+    "CandidatePairs",
+    "LSHParams",
+    "band_groups",
+    "candidate_pairs",
+    "lsh_probability",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,57 +61,118 @@ class CandidatePairs:
         return len(self.a)
 
 
-def _band_keys(sigs: npt.NDArray[np.uint32], params: LSHParams) -> npt.NDArray[np.uint64]:
-    """(n_chunks, bands) bucket keys; the band number is mixed in so bands never collide."""
+def _band_keys(
+    sigs: npt.NDArray[np.uint32], params: LSHParams, bands: range | None = None
+) -> npt.NDArray[np.uint64]:
+    """(n_chunks, len(bands)) bucket keys of ``bands`` (default: all); the band number is
+    mixed in so bands never collide."""
+    bands = range(params.bands) if bands is None else bands
     n = sigs.shape[0]
-    s = sigs[:, : params.num_perm].astype(np.uint64).reshape(n, params.bands, params.rows)
-    key = np.zeros((n, params.bands), dtype=np.uint64)
+    cols = sigs[:, bands.start * params.rows : bands.stop * params.rows]
+    s = cols.astype(np.uint64).reshape(n, len(bands), params.rows)
+    key = np.zeros((n, len(bands)), dtype=np.uint64)
     for r in range(params.rows):
         key = mix64(key * np.uint64(0x100000001B3) + s[:, :, r])
-    band_ids = np.arange(params.bands, dtype=np.uint64)[None, :]
+    band_ids = np.arange(bands.start, bands.stop, dtype=np.uint64)[None, :]
     return mix64(key ^ (band_ids * np.uint64(0x9E3779B97F4A7C15)))
 
 
-def candidate_pairs(sketch: ChunkSketch, params: LSHParams = LSHParams()) -> CandidatePairs:
-    """All candidate letter pairs whose chunks share an LSH bucket (bounded per bucket)."""
+def band_groups(bands: int, threads: int) -> list[range]:
+    """``bands`` split into at most ``threads`` runs of consecutive bands, as even as can be."""
+    parts = max(1, min(threads, bands))
+    cuts = [bands * i // parts for i in range(parts + 1)]
+    return [range(a, b) for a, b in itertools.pairwise(cuts) if b > a]
+
+
+def candidate_pairs(
+    sketch: ChunkSketch, params: LSHParams = LSHParams(), *, threads: int = 1
+) -> CandidatePairs:
+    """All candidate letter pairs whose chunks share an LSH bucket (bounded per bucket).
+
+    With ``threads`` > 1 the bands are split among that many threads of this process
+    (numpy's sorts release the GIL), each counting its bands' pairs; the counts are then
+    summed: the same pairs, hits and order as one thread."""
     sigs, owner = sketch.signatures, sketch.owner
+    empty = np.empty(0, dtype=np.int64)
     if sigs.shape[0] == 0:
-        empty = np.empty(0, dtype=np.int64)
         return CandidatePairs(empty, empty, empty)
     if sigs.shape[1] < params.num_perm:
         raise ValueError(f"signatures have {sigs.shape[1]} values, LSH needs {params.num_perm}")
-    keys = _band_keys(sigs, params).ravel()
-    docs = np.repeat(owner, params.bands)
+    n = int(owner.max()) + 1
+    in_order = len(owner) < 2 or bool(np.all(owner[1:] >= owner[:-1]))
+    groups = band_groups(params.bands, threads)
+    if len(groups) == 1:
+        parts = [_pair_counts(sigs, owner, params, groups[0], n, in_order)]
+    else:
+        with ThreadPoolExecutor(len(groups)) as pool:
+            parts = list(
+                pool.map(lambda g: _pair_counts(sigs, owner, params, g, n, in_order), groups)
+            )
+    uniq, counts = _sum_counts(parts)
+    if not len(uniq):
+        return CandidatePairs(empty, empty, empty)
+    a_out, b_out = uniq // n, uniq % n
+    # strongest first, then by (a, b): ``uniq`` is already in (a, b) order (a stable sort
+    # of small integers is a radix sort)
+    neg = -counts
+    if int(counts.max()) < 1 << 15:
+        neg = neg.astype(np.int16)
+    order2 = np.argsort(neg, kind="stable")
+    return CandidatePairs(a_out[order2], b_out[order2], counts[order2].astype(np.int64))
+
+
+def _pair_counts(
+    sigs: npt.NDArray[np.uint32],
+    owner: npt.NDArray[np.int64],
+    params: LSHParams,
+    bands: range,
+    n: int,
+    in_order: bool,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """The pairs (as sorted unique codes ``a * n + b``, ``a < b``) that collide in
+    ``bands``, and how many times each does."""
+    keys = _band_keys(sigs, params, bands).ravel()
+    docs = np.repeat(owner, len(bands))
     # One entry per (bucket, letter): a letter's chunks may repeat within a bucket.
     # Entries ordered by key, then letter: when the owners come in order (as the engine
     # gives them) a stable sort by key alone keeps the letters in order within a key.
-    if len(owner) < 2 or bool(np.all(owner[1:] >= owner[:-1])):
-        order = np.argsort(keys, kind="stable")
-    else:
-        order = np.lexsort((docs, keys))
+    order = np.argsort(keys, kind="stable") if in_order else np.lexsort((docs, keys))
     keys, docs = keys[order], docs[order]
     keep = np.ones(len(keys), dtype=bool)
     keep[1:] = (keys[1:] != keys[:-1]) | (docs[1:] != docs[:-1])
     keys, docs = keys[keep], docs[keep]
 
-    pa: list[npt.NDArray[np.int64]] = []
-    pb: list[npt.NDArray[np.int64]] = []
+    # within a key the letters ascend and repeat no more, so a pair's earlier letter is
+    # its smaller one: its code is a * n + b with a < b as it stands
+    codes: list[npt.NDArray[np.int64]] = []
     for d in range(1, params.window):
         same = keys[:-d] == keys[d:]
         if not same.any():
             break
-        pa.append(docs[:-d][same])
-        pb.append(docs[d:][same])
-    if not pa:
-        empty = np.empty(0, dtype=np.int64)
-        return CandidatePairs(empty, empty, empty)
-    a = np.concatenate(pa)
-    b = np.concatenate(pb)
-    lo, hi = np.minimum(a, b), np.maximum(a, b)
-    n = int(owner.max()) + 1
-    code = lo * n + hi
-    uniq, counts = np.unique(code, return_counts=True)
-    a_out, b_out = uniq // n, uniq % n
-    # strongest first, then by (a, b): ``uniq`` is already in (a, b) order
-    order2 = np.argsort(-counts, kind="stable")
-    return CandidatePairs(a_out[order2], b_out[order2], counts[order2].astype(np.int64))
+        code = docs[:-d][same] * n
+        code += docs[d:][same]
+        codes.append(code)
+    if not codes:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    uniq, counts = np.unique(np.concatenate(codes), return_counts=True)
+    return uniq, counts.astype(np.int64)
+
+
+def _sum_counts(
+    parts: Sequence[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Sorted unique codes with counts, from several such lists: each code once, its
+    counts summed."""
+    if len(parts) == 1:
+        return parts[0]
+    codes = np.concatenate([u for u, _ in parts])
+    counts = np.concatenate([c for _, c in parts])
+    if not len(codes):
+        return codes, counts
+    # the parts are sorted runs: a stable sort merges them in about one pass
+    order = np.argsort(codes, kind="stable")
+    codes, counts = codes[order], counts[order]
+    first = np.ones(len(codes), dtype=bool)
+    first[1:] = codes[1:] != codes[:-1]
+    at = np.flatnonzero(first)
+    return codes[at], np.add.reduceat(counts, at)

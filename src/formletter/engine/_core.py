@@ -22,13 +22,15 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
-from formletter.align import is_link
+from formletter.align import could_link_many, is_link
 from formletter.candidates import candidate_pairs
 from formletter.engine._families import _run_components, build_families
 from formletter.engine._types import (
@@ -41,8 +43,9 @@ from formletter.engine._types import (
     Mapper,
     Progress,
 )
-from formletter.engine._verify import Jobs, shared_table, verify_job
+from formletter.engine._verify import Jobs, verify_job, verify_table
 from formletter.engine._verify import Kgrams as _Kgrams
+from formletter.engine.local import LocalMapper
 from formletter.families import UnionFind, components
 from formletter.models import Family, Link, Passage
 from formletter.normalize import TokenBatch, Tokens, tokenize_many
@@ -187,28 +190,38 @@ def _analyze_bodies(
     reps = np.flatnonzero(rep == np.arange(n))
     local = {int(g): i for i, g in enumerate(reps)}
 
-    # 3. candidates over representatives
-    say("candidates", 0, len(reps))
-    sketch = _rep_sketch(parts, starts, reps, num_perm)
-    del parts
-    pairs = candidate_pairs(sketch, params.lsh)
-    say("candidates", len(reps), len(reps))
+    # the verify stage's k-gram table of every representative (nearly all are in some
+    # candidate pair), made by the workers while this process finds the candidates
+    rep_ids = [records[r].letter_id for r in reps.tolist()]
+    rep_tokens = [tokens[r] for r in reps.tolist()]
+    with verify_table(
+        np.arange(len(reps)), rep_tokens.__getitem__, len(reps), params.align.k, mapper
+    ) as table:
+        # 3. candidates over representatives
+        say("candidates", 0, len(reps))
+        sketch = _rep_sketch(parts, starts, reps, num_perm)
+        del parts
+        pairs = candidate_pairs(sketch, params.lsh, threads=os.cpu_count() or 1)
+        say("candidates", len(reps), len(reps))
 
-    # 4. verify strongest-first, skipping already-connected pairs
-    pa, pb = pairs.a.tolist(), pairs.b.tolist()
-    total = len(pa)
-    say("verify", 0, total)
-    verified, new_links = _verify_spanning(
-        pairs.a,
-        pairs.b,
-        lambda i: records[int(reps[i])].letter_id,
-        lambda i: tokens[int(reps[i])],
-        len(reps),
-        known,
-        mapper,
-        params,
-        lambda done: say("verify", done, total),
-    )
+        # 4. verify strongest-first, skipping already-connected pairs
+        pa, pb = pairs.a.tolist(), pairs.b.tolist()
+        total = len(pa)
+        say("verify", 0, total)
+        kgrams, saved = table()
+        verified, new_links = _verify_spanning(
+            pairs.a,
+            pairs.b,
+            kgrams,
+            rep_ids.__getitem__,
+            rep_tokens.__getitem__,
+            len(reps),
+            known,
+            mapper,
+            params,
+            lambda done: say("verify", done, total),
+            saved=saved,
+        )
     say("verify", total, total)
     if on_links is not None:
         on_links(tuple(new_links))
@@ -285,6 +298,7 @@ def _analyze_bodies(
 def _verify_spanning(
     qa: npt.NDArray[np.int64],
     qb: npt.NDArray[np.int64],
+    kgrams: _Kgrams,
     id_of: Callable[[int], str],
     tokens_of: Callable[[int], Tokens],
     n: int,
@@ -292,6 +306,8 @@ def _verify_spanning(
     mapper: Mapper,
     params: AnalysisParams,
     tick: Callable[[int], None],
+    *,
+    saved: str | None = None,
 ) -> tuple[list[tuple[int, int]], list[Link]]:
     """Verify candidate pairs in rounds until every component is spanned.
 
@@ -303,60 +319,143 @@ def _verify_spanning(
     the plan: every candidate pair is verified unless verified links already connect it.
     Only the verified pairs that link are returned (as edges), with the link of every
     pair aligned here (a pair its coverage bound rules out is not aligned, nor kept).
+    ``kgrams``: the sorted k-gram hashes of (at least) every letter of the pairs, made
+    once (a letter is in many pairs); ``saved``: where they are saved for a local pool's
+    workers to map (see ``_verify.verify_table``), if they are.
+
+    Which pairs link is decided from the covered words the workers send back; the links
+    themselves (passages in character offsets) are made while the workers align the next
+    round, so the workers do not wait for them.
     """
     uf = UnionFind(n)
-    # each letter's sorted k-gram hashes, made once (a letter is in many pairs)
-    kgrams = _Kgrams.of(np.unique(np.concatenate([qa, qb])), tokens_of, n, params.align.k, mapper)
     edges: list[tuple[int, int]] = []
     new_links: list[Link] = []
-    fails: dict[int, int] = {}
+    fails = _FailCounts()
     done = 0
-    # the table is saved once for a local pool's workers to map (see _verify)
-    with shared_table(kgrams.table, mapper) as saved:
-        while len(qa):
-            # pairs the verified links already connect need no alignment (one numpy pass)
-            roots = uf.roots()
-            ra, rb = roots[qa], roots[qb]
+    words = kgrams.table.words
+    #: the last round's aligned chunks, whose links are still to be made
+    unmade: list[_Aligned] = []
+    # The queue is its head (pairs looked at before, still open) and then the untouched
+    # pairs qa[pos:]. A round is planned over the head alone, grown from the untouched
+    # pairs only as far as the plan needs (see _plan_round: a plan that fills the round
+    # over a prefix of the queue is the plan over the whole queue), so a round costs
+    # what it plans, not the length of the queue.
+    limit = params.verify_round
+    ha, hb = qa[:0], qb[:0]
+    pos = 0
+    while len(ha) or pos < len(qa):
+        roots = uf.roots()
+        want = 16 * limit if limit > 0 else len(qa)
+        while True:
+            more = max(0, want - len(ha))
+            ha = np.concatenate([ha, qa[pos : pos + more]])
+            hb = np.concatenate([hb, qb[pos : pos + more]])
+            pos = min(len(qa), pos + more)
+            # pairs the verified links already connect need no alignment
+            ra, rb = roots[ha], roots[hb]
             open_ = ra != rb
-            done += len(qa) - int(open_.sum())
-            qa, qb, ra, rb = qa[open_], qb[open_], ra[open_], rb[open_]
-            if not len(qa):
-                break
+            done += len(ha) - int(open_.sum())
+            ha, hb, ra, rb = ha[open_], hb[open_], ra[open_], rb[open_]
             key = np.minimum(ra, rb) * n + np.maximum(ra, rb)
-            take = _plan_round(ra, rb, key, fails, params.verify_round)
-            ta, tb = qa[take], qb[take]
-            todo = list(zip(ta.tolist(), tb.tolist(), strict=True))
-            keys = key[take].tolist()
-            qa, qb = qa[~take], qb[~take]
-            if known:
-                got = [known.get((id_of(a), id_of(b))) for a, b in todo]
-                need = np.array([i for i, link in enumerate(got) if link is None], dtype=np.int64)
-                fresh = _verify_pairs(
-                    ta[need], tb[need], id_of, tokens_of, mapper, params, kgrams, saved=saved
-                )
-                for i, link in zip(need.tolist(), fresh, strict=True):
-                    got[i] = link
-            else:
-                got = fresh = _verify_pairs(
-                    ta, tb, id_of, tokens_of, mapper, params, kgrams, saved=saved
-                )
-            new_links.extend(link for link in fresh if link is not None)
-            for (a, b), k, link in zip(todo, keys, got, strict=True):
-                if link is not None and is_link(link, params.align):
-                    uf.union(a, b)
-                    edges.append((a, b))
-                else:
-                    fails[k] = fails.get(k, 0) + 1
-            done += len(todo)
-            tick(done)
+            take = _plan_round(ra, rb, key, fails, limit)
+            if pos >= len(qa) or int(take.sum()) >= limit:
+                break
+            want = 4 * max(want, len(ha))
+        if not len(ha):
+            break
+        ta, tb, keys = ha[take], hb[take], key[take]
+        ha, hb = ha[~take], hb[~take]
+        ok = np.zeros(len(ta), dtype=bool)
+        need = np.arange(len(ta))
+        if known:
+            got = [
+                known.get((id_of(a), id_of(b)))
+                for a, b in zip(ta.tolist(), tb.tolist(), strict=True)
+            ]
+            need = np.array([i for i, x in enumerate(got) if x is None], dtype=np.int64)
+            for i, x in enumerate(got):
+                ok[i] = x is not None and is_link(x, params.align)
+        sa, sb = ta[need], tb[need]
+        jobs, results = _align(sa, sb, mapper, params, kgrams, saved=saved)
+        # the workers align this round: make the last round's links meanwhile, once a
+        # pool's feeder thread has made the round's jobs (the links hold the GIL for long)
+        if unmade and isinstance(mapper, LocalMapper) and mapper.jobs > 1 and len(jobs) > 1:
+            jobs.last_made.wait(0.05)
+        for part in unmade:
+            new_links.extend(x for x in _links(*part, id_of, tokens_of, kgrams) if x)
+        unmade = []
+        cov_a: list[npt.NDArray[np.int64]] = []
+        cov_b: list[npt.NDArray[np.int64]] = []
+        for part in results:
+            unmade.append(part)
+            cov_a.append(part.cov_a)
+            cov_b.append(part.cov_b)
+        if len(need):
+            ca, cb = np.concatenate(cov_a), np.concatenate(cov_b)
+            ok[need] = could_link_many(ca, cb, words[kgrams.slot[sa]], words[kgrams.slot[sb]])
+        linked = np.flatnonzero(ok)
+        for a, b in zip(ta[linked].tolist(), tb[linked].tolist(), strict=True):
+            uf.union(a, b)
+            edges.append((a, b))
+        fails.add(keys[~ok])
+        done += len(ta)
+        tick(done)
+    for part in unmade:
+        new_links.extend(x for x in _links(*part, id_of, tokens_of, kgrams) if x)
     return edges, new_links
+
+
+class _FailCounts:
+    """How many verified pairs failed per key (``_plan_round``'s ``fails``), as sorted
+    arrays: counted a round at a time, looked up for a whole queue at once."""
+
+    def __init__(self) -> None:
+        self.keys: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
+        self.counts: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
+
+    @classmethod
+    def of(cls, fails: Mapping[int, int]) -> _FailCounts:
+        out = cls()
+        out.keys = np.fromiter(fails.keys(), dtype=np.int64, count=len(fails))
+        out.counts = np.fromiter(fails.values(), dtype=np.int64, count=len(fails))
+        order = np.argsort(out.keys)
+        out.keys, out.counts = out.keys[order], out.counts[order]
+        return out
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def add(self, keys: npt.NDArray[np.int64]) -> None:
+        """One more failure for each of ``keys`` (a key may repeat)."""
+        if not len(keys):
+            return
+        new, counts = np.unique(keys, return_counts=True)
+        allk = np.concatenate([self.keys, new])
+        allc = np.concatenate([self.counts, counts.astype(np.int64)])
+        # two sorted runs: the stable sort merges them
+        order = np.argsort(allk, kind="stable")
+        allk, allc = allk[order], allc[order]
+        first = np.ones(len(allk), dtype=bool)
+        first[1:] = allk[1:] != allk[:-1]
+        at = np.flatnonzero(first)
+        self.keys, self.counts = allk[at], np.add.reduceat(allc, at)
+
+    def get(
+        self, keys: npt.NDArray[np.int64]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """Which of the sorted ``keys`` failed before (their indices), and how often."""
+        if not len(self.keys) or not len(keys):
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+        at = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+        hit = np.flatnonzero(self.keys[at] == keys)
+        return hit, self.counts[at[hit]]
 
 
 def _plan_round(
     ra: npt.NDArray[np.int64],
     rb: npt.NDArray[np.int64],
     key: npt.NDArray[np.int64],
-    fails: Mapping[int, int],
+    fails: Mapping[int, int] | _FailCounts,
     limit: int,
 ) -> npt.NDArray[np.bool_]:
     """Which open pairs (given by their current roots, in queue order) to verify this round.
@@ -370,6 +469,8 @@ def _plan_round(
     the first few ``limit`` pairs of a long queue: so it is made over a prefix of the queue,
     a longer one only when the prefix did not fill it.
     """
+    if not isinstance(fails, _FailCounts):
+        fails = _FailCounts.of(fails)
     size = len(key)
     if limit > 0:
         size = min(size, 16 * limit)
@@ -386,7 +487,7 @@ def _plan_prefix(
     ra: npt.NDArray[np.int64],
     rb: npt.NDArray[np.int64],
     key: npt.NDArray[np.int64],
-    fails: Mapping[int, int],
+    fails: _FailCounts,
     limit: int,
 ) -> tuple[npt.NDArray[np.bool_], bool]:
     """:func:`_plan_round` of a queue, and whether it planned ``limit`` pairs (so a longer
@@ -401,14 +502,9 @@ def _plan_prefix(
     head_s = np.maximum.accumulate(np.where(first, pos, 0))
     rank_s = pos - head_s
     ok_s = rank_s == 0
-    if fails:
-        fk = np.fromiter(fails.keys(), dtype=np.int64, count=len(fails))
-        fv = np.fromiter(fails.values(), dtype=np.int64, count=len(fails))
-        srt = np.argsort(fk)
-        fk, fv = fk[srt], fv[srt]
-        at = np.minimum(np.searchsorted(fk, ks), len(fk) - 1)
-        hit = np.flatnonzero(fk[at] == ks)
-        ok_s[hit] = rank_s[hit] < np.left_shift(1, np.minimum(fv[at[hit]], 16))
+    hit, fv = fails.get(ks)
+    if len(hit):
+        ok_s[hit] = rank_s[hit] < np.left_shift(1, np.minimum(fv, 16))
     # per pair: whether it is its key's first (rank 0), the first's index, and allowed
     ok = np.empty(len(ks), dtype=bool)
     ok[order] = ok_s
@@ -468,25 +564,56 @@ def _verify_pairs(
 ) -> list[Link | None]:
     """Links of the pairs ``(qa[i], qb[i])`` (indices), aligned by ``mapper``'s workers;
     None for a pair that cannot link (its coverage bound says so, without an alignment).
+    A link's passages are put in character offsets here (a pair that is aligned but does
+    not link keeps its coverage, not its passages)."""
+    out: list[Link | None] = []
+    for part in _align(qa, qb, mapper, params, kgrams, chunk, saved=saved)[1]:
+        out.extend(_links(*part, id_of, tokens_of, kgrams))
+    return out
+
+
+class _Aligned(NamedTuple):
+    """One chunk's pairs and what ``verify_job`` gave for them."""
+
+    qa: npt.NDArray[np.int64]
+    qb: npt.NDArray[np.int64]
+    cov_a: npt.NDArray[np.int64]
+    cov_b: npt.NDArray[np.int64]
+    runs: npt.NDArray[np.int64]
+
+
+def _align(
+    qa: npt.NDArray[np.int64],
+    qb: npt.NDArray[np.int64],
+    mapper: Mapper,
+    params: AnalysisParams,
+    kgrams: _Kgrams,
+    chunk: int | None = None,
+    *,
+    saved: str | None = None,
+) -> tuple[Jobs, Iterator[_Aligned]]:
+    """The pairs ``(qa[i], qb[i])`` handed to ``mapper``'s workers now (the alignment
+    starts before the results are asked for): the jobs, and their results chunk by chunk
+    as they come back, in order.
     Workers get only the sorted k-gram hashes of the letters in their chunk (or, when
-    ``saved``, where the table is saved: see ``_verify.shared_table``); a link's passages
-    are put in character offsets here (a pair that is aligned but does not link keeps its
-    coverage, not its passages)."""
+    ``saved``, where the table is saved: see ``_verify.shared_table``)."""
     if chunk is None:
         # big chunks (each job costs the main process ~1 ms to send and take back), but
         # at least four of a round of 256 pairs or more, so both workers have work
         chunk = min(512, max(64, -(-len(qa) // 4)))
     jobs = Jobs(kgrams, kgrams.slot[qa], kgrams.slot[qb], chunk, params.align, saved)
-    out: list[Link | None] = []
-    c = 0
-    for got in mapper(verify_job, jobs):
-        assert isinstance(got, tuple)
-        cov_a, cov_b, runs = got
-        n_part = len(cov_a)
-        part = slice(c, c + n_part)
-        out.extend(_links(qa[part], qb[part], cov_a, cov_b, runs, id_of, tokens_of, kgrams))
-        c += n_part
-    return out
+    results = mapper(verify_job, jobs) if len(jobs) else ()
+
+    def parts() -> Iterator[_Aligned]:
+        c = 0
+        for got in results:
+            assert isinstance(got, tuple)
+            cov_a, cov_b, runs = got
+            part = slice(c, c + len(cov_a))
+            yield _Aligned(qa[part], qb[part], cov_a, cov_b, runs)
+            c += len(cov_a)
+
+    return jobs, parts()
 
 
 def _links(

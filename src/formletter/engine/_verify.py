@@ -13,7 +13,9 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, overload
@@ -33,7 +35,15 @@ from formletter.engine._types import Mapper
 from formletter.engine.local import LocalMapper
 from formletter.normalize import Tokens
 
-__all__ = ["Chunk", "Jobs", "Kgrams", "kgram_job", "shared_table", "verify_job"]
+__all__ = [
+    "Chunk",
+    "Jobs",
+    "Kgrams",
+    "kgram_job",
+    "shared_table",
+    "verify_job",
+    "verify_table",
+]
 
 I64 = npt.NDArray[np.int64]
 
@@ -61,17 +71,37 @@ class Kgrams:
     ) -> Kgrams:
         """The table of ``letters`` (made by ``mapper``'s workers, ``batch`` letters a
         job, when given: the same table)."""
+        return cls.start(letters, tokens_of, n, k, mapper, batch)()
+
+    @classmethod
+    def start(
+        cls,
+        letters: I64,
+        tokens_of: Callable[[int], Tokens],
+        n: int,
+        k: int,
+        mapper: Mapper | None = None,
+        batch: int = 2000,
+    ) -> Callable[[], Kgrams]:
+        """:meth:`of`, with the jobs handed to ``mapper`` now and the table joined when the
+        returned function is called: the workers make it while this process does
+        something else."""
         slot = np.full(n, -1, dtype=np.int64)
         slot[letters] = np.arange(len(letters), dtype=np.int64)
         bodies = [tokens_of(i).ids for i in letters.tolist()]
         if mapper is None or len(bodies) <= batch:
-            return cls(kgram_table_of(bodies, k), slot)
+            return lambda: cls(kgram_table_of(bodies, k), slot)
         jobs = [(bodies[s : s + batch], k) for s in range(0, len(bodies), batch)]
-        parts = []
-        for got in mapper(kgram_job, jobs):
-            assert isinstance(got, KgramTable)
-            parts.append(got)
-        return cls(join_tables(parts), slot)
+        pending = mapper(kgram_job, jobs)
+
+        def join() -> Kgrams:
+            parts = []
+            for got in pending:
+                assert isinstance(got, KgramTable)
+                parts.append(got)
+            return cls(join_tables(parts), slot)
+
+        return join
 
 
 def kgram_job(arg: tuple[Sequence[npt.NDArray[np.uint64]], int]) -> KgramTable:
@@ -85,23 +115,61 @@ def shared_table(table: KgramTable, mapper: Mapper) -> Iterator[str | None]:
     """Where ``table`` is saved for ``mapper``'s workers to map, while the block runs: a
     temporary folder when they are processes of this machine, else None (jobs then carry
     their part of the table)."""
+    where = _save(table, mapper)
+    try:
+        yield where
+    finally:
+        _drop(where)
+
+
+@contextmanager
+def verify_table(
+    letters: I64,
+    tokens_of: Callable[[int], Tokens],
+    n: int,
+    k: int,
+    mapper: Mapper,
+    batch: int = 2000,
+) -> Iterator[Callable[[], tuple[Kgrams, str | None]]]:
+    """:meth:`Kgrams.of` and :func:`shared_table` of it, made while the block runs: the
+    workers hash the letters, a thread of this process joins and saves their parts. The
+    block gets the function that waits for both; the saved table is removed at its end."""
+    later = Kgrams.start(letters, tokens_of, n, k, mapper, batch)
+
+    def make() -> tuple[Kgrams, str | None]:
+        kgrams = later()
+        return kgrams, _save(kgrams.table, mapper)
+
+    pool = ThreadPoolExecutor(1)
+    made = pool.submit(make)
+    try:
+        yield made.result
+    finally:
+        pool.shutdown(wait=True)
+        if made.exception() is None:
+            _drop(made.result()[1])
+
+
+def _save(table: KgramTable, mapper: Mapper) -> str | None:
+    """``table`` saved to a new temporary folder (see :func:`shared_table`), or None."""
     if not (isinstance(mapper, LocalMapper) and mapper.jobs > 1):
-        yield None
-        return
+        return None
     try:
         where = tempfile.mkdtemp(prefix="formletter-kgrams-")
     except OSError:
-        yield None
-        return
+        return None
     try:
-        try:
-            for name in _FIELDS:
-                np.save(os.path.join(where, name + ".npy"), getattr(table, name))
-        except OSError:
-            yield None
-        else:
-            yield where
-    finally:
+        for name in _FIELDS:
+            np.save(os.path.join(where, name + ".npy"), getattr(table, name))
+    except OSError:
+        shutil.rmtree(where, ignore_errors=True)
+        return None
+    return where
+
+
+def _drop(where: str | None) -> None:
+    """Remove a table :func:`_save` saved."""
+    if where is not None:
         _SAVED.pop(where, None)  # a one-job round runs here, not in a worker
         shutil.rmtree(where, ignore_errors=True)
 
@@ -154,6 +222,8 @@ class Jobs(Sequence[Chunk]):
         self.saved = saved
         self.narrow = int(kgrams.table.words.max(initial=0)) <= 1 << 16
         self.made: dict[int, Chunk] = {}
+        #: set once the last job was asked for (a pool's feeder thread asks in order)
+        self.last_made = threading.Event()
 
     def __len__(self) -> int:
         return -(-len(self.sa) // self.chunk)
@@ -174,6 +244,8 @@ class Jobs(Sequence[Chunk]):
         job = self.made.get(i)
         if job is None:
             job = self.made[i] = self._make(i)
+            if i == len(self) - 1:
+                self.last_made.set()
         return job
 
     def _make(self, i: int) -> Chunk:

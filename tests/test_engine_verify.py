@@ -1,0 +1,167 @@
+"""The verify stage's driver: the k-gram table made and saved in the background, failures
+counted per pair of components, and rounds planned over the queue's head verifying the
+same pairs as rounds planned over the whole queue."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from _engine_helpers import SEEDS_DIR, parsed_record
+from formletter.align import is_link
+from formletter.candidates import candidate_pairs
+from formletter.engine import AnalysisParams, BodyRecord, local_mapper
+from formletter.engine._core import (
+    _FailCounts,
+    _Kgrams,
+    _plan_round,
+    _verify_pairs,
+    _verify_spanning,
+)
+from formletter.engine._verify import verify_table
+from formletter.evaluate import load_truth
+from formletter.families import UnionFind
+from formletter.models import Link
+from formletter.normalize import Tokens, tokenize
+from formletter.sketch import sketch_bodies
+from formletter.synth import generate
+
+
+@pytest.fixture(scope="module")
+def small_corpus(tmp_path_factory: pytest.TempPathFactory) -> list[BodyRecord]:
+    out = tmp_path_factory.mktemp("synth60v")
+    generate(out, letters=60, seed=21)
+    records = {}
+    for row in load_truth(out / "truth.jsonl"):
+        r = parsed_record((out / row.file).read_text("utf-8"))
+        records[r.letter_id] = r
+    for path in sorted(SEEDS_DIR.glob("*.txt")):
+        r = parsed_record(path.read_text("utf-8"))
+        records[r.letter_id] = r
+    return sorted(records.values(), key=lambda r: r.letter_id)
+
+
+def test_the_verify_table_is_made_and_saved_in_the_background(
+    small_corpus: list[BodyRecord],
+) -> None:
+    toks = [tokenize(r.text, r.body_start, r.body_end) for r in small_corpus[:40]]
+    letters = np.arange(len(toks), dtype=np.int64)
+    want = _Kgrams.of(letters, toks.__getitem__, len(toks), 3)
+    with local_mapper(2) as mapper:
+        with verify_table(letters, toks.__getitem__, len(toks), 3, mapper, batch=8) as ready:
+            got, saved = ready()
+            assert saved is not None and Path(saved).is_dir()
+            for name in ("hashes", "pos", "offs", "words"):
+                assert (
+                    np.load(Path(saved) / f"{name}.npy").tolist()
+                    == getattr(want.table, name).tolist()
+                )
+        assert not Path(saved).exists()
+        # removed too when the block fails (and the block's error is what comes out,
+        # whether or not it asked for the table)
+        for ask in (True, False):
+            saved = None
+            with (
+                pytest.raises(RuntimeError, match="block"),
+                verify_table(letters, toks.__getitem__, len(toks), 3, mapper, batch=8) as ready,
+            ):
+                if ask:
+                    saved = ready()[1]
+                raise RuntimeError("block")
+            assert saved is None or not Path(saved).exists()
+    assert got.slot.tolist() == want.slot.tolist()
+    assert got.table.hashes.tolist() == want.table.hashes.tolist()
+    with local_mapper(1) as mapper, verify_table(letters, toks.__getitem__, 40, 3, mapper) as ready:
+        got, saved = ready()
+        assert saved is None and got.table.pos.tolist() == want.table.pos.tolist()
+
+
+@given(st.lists(st.lists(st.integers(0, 40), max_size=30), max_size=6), st.data())
+def test_fail_counts_count_like_a_dict(rounds: list[list[int]], data: st.DataObject) -> None:
+    fails = _FailCounts()
+    want: dict[int, int] = {}
+    for keys in rounds:
+        fails.add(np.array(keys, dtype=np.int64))
+        for k in keys:
+            want[k] = want.get(k, 0) + 1
+    assert dict(zip(fails.keys.tolist(), fails.counts.tolist(), strict=True)) == want
+    assert fails.keys.tolist() == sorted(want) and len(fails) == len(want)
+    again = _FailCounts.of(want)
+    assert again.keys.tolist() == fails.keys.tolist()
+    assert again.counts.tolist() == fails.counts.tolist()
+    ask = sorted(data.draw(st.lists(st.integers(-5, 50), max_size=20)))
+    hit, counts = fails.get(np.array(ask, dtype=np.int64))
+    assert [ask[i] for i in hit.tolist()] == [k for k in ask if k in want]
+    assert counts.tolist() == [want[k] for k in ask if k in want]
+
+
+def _spanning_over_the_whole_queue(
+    qa: npt.NDArray[np.int64],
+    qb: npt.NDArray[np.int64],
+    kgrams: _Kgrams,
+    toks: list[Tokens],
+    params: AnalysisParams,
+) -> tuple[list[tuple[int, int]], list[Link]]:
+    """The verify loop as it was first written: every round planned over the whole open
+    queue, each pair's link made before the next round."""
+    n = len(toks)
+    uf = UnionFind(n)
+    edges: list[tuple[int, int]] = []
+    links: list[Link] = []
+    fails: dict[int, int] = {}
+    with local_mapper(1) as mapper:
+        while len(qa):
+            roots = uf.roots()
+            ra, rb = roots[qa], roots[qb]
+            keep = ra != rb
+            qa, qb, ra, rb = qa[keep], qb[keep], ra[keep], rb[keep]
+            if not len(qa):
+                break
+            key = np.minimum(ra, rb) * n + np.maximum(ra, rb)
+            take = _plan_round(ra, rb, key, fails, params.verify_round)
+            ta, tb, keys = qa[take], qb[take], key[take].tolist()
+            qa, qb = qa[~take], qb[~take]
+            got = _verify_pairs(ta, tb, str, toks.__getitem__, mapper, params, kgrams)
+            links.extend(x for x in got if x is not None)
+            for a, b, k, x in zip(ta.tolist(), tb.tolist(), keys, got, strict=True):
+                if x is not None and is_link(x, params.align):
+                    uf.union(a, b)
+                    edges.append((a, b))
+                else:
+                    fails[k] = fails.get(k, 0) + 1
+    return edges, links
+
+
+@pytest.mark.parametrize("verify_round", [1, 2, 5, 16])
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_rounds_planned_over_part_of_the_queue_verify_the_same_pairs(
+    small_corpus: list[BodyRecord], verify_round: int, jobs: int
+) -> None:
+    """The verify loop plans each round over the queue's head, grown only as far as the
+    plan needs, and makes a round's links while the next one aligns: the same edges and
+    links, in the same order, as planning over the whole queue."""
+    toks = [tokenize(r.text, r.body_start, r.body_end) for r in small_corpus]
+    params = AnalysisParams(verify_round=verify_round)
+    pairs = candidate_pairs(sketch_bodies([t.ids for t in toks], num_perm=64), params.lsh)
+    assert len(pairs) > 16 * max(verify_round, 1)  # the head does not hold the whole queue
+    kgrams = _Kgrams.of(np.arange(len(toks)), toks.__getitem__, len(toks), params.align.k)
+    want = _spanning_over_the_whole_queue(pairs.a, pairs.b, kgrams, toks, params)
+    with local_mapper(jobs) as mapper:
+        got = _verify_spanning(
+            pairs.a,
+            pairs.b,
+            kgrams,
+            str,
+            toks.__getitem__,
+            len(toks),
+            {},
+            mapper,
+            params,
+            lambda done: None,
+        )
+    assert got == want
