@@ -39,13 +39,13 @@ from formletter.store import (
     MIGRATIONS,
     SCHEMA_VERSION,
     Store,
-    _store,
+    _letters,
     open_store,
     template_signature,
 )
 from formletter.store._codec import dump_meta
+from formletter.store._letters import meta_json as _meta_json
 from formletter.store._schema import migrate
-from formletter.store._store import _meta_json
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 
@@ -617,9 +617,9 @@ def test_meta_json_is_dump_meta(meta: list[tuple[Any, Any]]) -> None:
 
 
 def test_meta_json_stays_bounded() -> None:
-    for n in range(_store._META_JSON_MAX + 10):
+    for n in range(_letters._META_JSON_MAX + 10):
         assert _meta_json((("row", str(n)),)) == dump_meta((("row", str(n)),))
-    assert len(_store._META_JSON) <= _store._META_JSON_MAX
+    assert len(_letters._META_JSON) <= _letters._META_JSON_MAX
 
 
 def test_changed_file_drops_its_stale_letters_only(store: Store) -> None:

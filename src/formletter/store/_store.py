@@ -38,19 +38,16 @@ from formletter.models import (
     Letter,
     LetterDiff,
     Link,
-    Passage,
     SenderMatch,
     SourceResult,
     Template,
 )
-from formletter.store import _analysis, _search, _views, _writer
+from formletter.store import _analysis, _letters, _links, _search, _views, _writer
 from formletter.store._codec import (
-    ANATOMY_COLUMNS,
     AnatomyLookup,
     AnatomyRows,
     anatomy_rows,
     clean,
-    dump_meta,
     load_meta,
     meta_dict,
     now_iso,
@@ -69,11 +66,6 @@ _R = TypeVar("_R")
 
 _LETTER_COLS = "letter_id, source, text, meta, ocr_confidence"
 _ANATOMY_BATCH = 500
-#: bound parameters per ``IN (...)`` query at most (fewer when SQLite allows fewer)
-_PARAMS_PER_QUERY = 500
-#: rows per multi-row ``INSERT ... VALUES`` at most (fewer when SQLite allows fewer
-#: bound parameters)
-_ROWS_PER_INSERT = 5000
 #: :meth:`Store.bulk_load`: page cache (MiB) and pages between WAL checkpoints
 _BULK_CACHE_MIB = 64
 _BULK_CHECKPOINT_PAGES = 10_000
@@ -98,66 +90,6 @@ def _cache_kib(conn: sqlite3.Connection, cache_size: int) -> int:
         return -cache_size
     page = int(conn.execute("PRAGMA page_size").fetchone()[0])
     return cache_size * page // 1024
-
-
-def _independent(items: Sequence[tuple[str, SourceResult]], old: Mapping[str, set[str]]) -> bool:
-    """Whether the files of a batch leave each other's rows alone, so storing them with
-    one statement per table gives what storing them one by one would: no path twice, no
-    letter one file drops while another adds it, and no failure named after another
-    file of the batch (that file's earlier failures are cleared by path or by source)."""
-    paths = {path for path, _ in items}
-    if len(paths) != len(items):
-        return False
-    new_ids: dict[str, set[str]] = {}
-    for path, result in items:
-        new_ids[path] = {letter.letter_id for letter in result.letters}
-        for f in result.failures:
-            name = clean(f.source)
-            if name != path and name in paths:
-                return False
-    if not old:
-        return True
-    added = set().union(*new_ids.values())
-    return not any((held - new_ids[path]) & added for path, held in old.items())
-
-
-#: :func:`_meta_json`: meta pairs already turned into JSON (most letters of a run share
-#: a few, such as a text file's format and encoding), and how many are kept at most
-_META_JSON: dict[tuple[tuple[str, str], ...], str] = {}
-_META_JSON_MAX = 1024
-
-
-def _meta_json(meta: tuple[tuple[str, str], ...]) -> str:
-    """:func:`dump_meta` of ``meta``, remembered for metas of plain strings (other values
-    could be equal without printing the same: ``1`` and ``True``)."""
-    try:
-        return _META_JSON[meta]
-    except KeyError:
-        pass
-    except TypeError:  # unhashable: not a tuple of pairs
-        return dump_meta(meta)
-    text = dump_meta(meta)
-    if all(type(k) is str and type(v) is str for k, v in meta):
-        if len(_META_JSON) >= _META_JSON_MAX:
-            _META_JSON.clear()
-        _META_JSON[meta] = text
-    return text
-
-
-def _normalised_link(link: Link) -> Link:
-    """The link with ``a < b`` (coverages and passage offsets swapped to match)."""
-    if link.a == link.b:
-        raise ValueError(f"a link joins two different letters, not {link.a!r} with itself")
-    if link.a < link.b:
-        return link
-    return Link(
-        link.b,
-        link.a,
-        link.b_coverage,
-        link.a_coverage,
-        link.shared_tokens,
-        tuple(Passage(p.b_start, p.b_end, p.a_start, p.a_end, p.tokens) for p in link.passages),
-    )
 
 
 class Store:
@@ -464,174 +396,21 @@ class Store:
             return 0
         parsed = AnatomyLookup(anatomy) if anatomy is not None and anatomy.letters else None
         with self.transaction():
-            old = self._held_letters([path for path, _ in items])
-            if _independent(items, old):
-                return self._write_sources(items, old, run_id, parsed)
+            conn = self._conn
+            old = _letters.held_letters(conn, [path for path, _ in items])
+            if _letters.independent(items, old):
+                return _letters.write_sources(conn, items, old, run_id, parsed)
             return sum(
-                self._write_sources([item], self._held_letters([item[0]]), run_id, parsed)
+                _letters.write_sources(
+                    conn, [item], _letters.held_letters(conn, [item[0]]), run_id, parsed
+                )
                 for item in items
             )
 
     @_db
     def stored_letters(self, letter_ids: Iterable[str]) -> set[str]:
         """Those of ``letter_ids`` that the store holds."""
-        ids = list(dict.fromkeys(letter_ids))
-        found: set[str] = set()
-        per = min(_PARAMS_PER_QUERY, self._param_limit())
-        for start in range(0, len(ids), per):
-            chunk = ids[start : start + per]
-            marks = ",".join("?" * len(chunk))
-            found.update(
-                r[0]
-                for r in self._conn.execute(
-                    f"SELECT letter_id FROM letters WHERE letter_id IN ({marks})", chunk
-                )
-            )
-        return found
-
-    def _held_letters(self, paths: Sequence[str]) -> dict[str, set[str]]:
-        """The letter ids ``source_letters`` gives each of ``paths`` (only those with any)."""
-        held: dict[str, set[str]] = {}
-        per = min(_PARAMS_PER_QUERY, self._param_limit())
-        for start in range(0, len(paths), per):
-            chunk = paths[start : start + per]
-            marks = ",".join("?" * len(chunk))
-            for path, lid in self._conn.execute(
-                f"SELECT path, letter_id FROM source_letters WHERE path IN ({marks})", chunk
-            ):
-                held.setdefault(path, set()).add(lid)
-        return held
-
-    def _write_sources(
-        self,
-        items: Sequence[tuple[str, SourceResult]],
-        old: Mapping[str, set[str]],
-        run_id: int | None,
-        parsed: AnatomyLookup | None = None,
-    ) -> int:
-        """The writes of :meth:`record_sources` for files that do not touch each other's
-        rows (so each statement can run for the whole batch at once)."""
-        conn = self._conn
-        at = now_iso()
-        sources: list[tuple[object, ...]] = []
-        stale: list[tuple[str, str]] = []
-        letters: list[tuple[object, ...]] = []
-        holders: list[tuple[str, str]] = []
-        failures: list[tuple[object, ...]] = []
-        for path, result in items:
-            new_ids = {letter.letter_id for letter in result.letters}
-            status = "failed" if result.failures and not result.letters else "ok"
-            sources.append((path, result.sha256, result.size, status, len(new_ids), run_id, at))
-            stale.extend((path, lid) for lid in sorted(old.get(path, set()) - new_ids))
-            letters.extend(
-                (
-                    letter.letter_id,
-                    clean(letter.source),
-                    clean(letter.text),
-                    _meta_json(letter.meta),
-                    letter.ocr_confidence,
-                    run_id,
-                    at,
-                )
-                for letter in result.letters
-            )
-            holders.extend((path, lid) for lid in sorted(new_ids))
-            failures.extend(
-                (clean(f.source), clean(f.reason), path, run_id, at) for f in result.failures
-            )
-        self._insert_many(
-            "INSERT INTO sources (path, sha256, size, status, letters, run_id, read_at)",
-            sources,
-            " ON CONFLICT (path) DO UPDATE SET sha256 = excluded.sha256, size = excluded.size,"
-            " status = excluded.status, letters = excluded.letters, run_id = excluded.run_id,"
-            " read_at = excluded.read_at",
-        )
-        if stale:
-            self._drop_stale(stale)
-        # ONE statement for many letters: SQLite 3.40's FTS5 writes its pending terms out
-        # as a new segment at every statement that fires its trigger, so one row at a
-        # time would mean a tiny segment per letter and endless merging
-        if parsed is None:
-            added = self._insert_many(
-                "INSERT OR IGNORE INTO letters (letter_id, source, text, meta, ocr_confidence,"
-                " run_id, added_at)",
-                letters,
-            )
-        else:
-            # each letter row carries its anatomy (no UPDATE of the row and its indexes
-            # later); the parts go only with the letters this statement did insert
-            inserted = self._insert_returning(
-                f"INSERT OR IGNORE INTO letters (letter_id, source, text, meta, ocr_confidence,"
-                f" {ANATOMY_COLUMNS}, run_id, added_at)",
-                [row[:5] + parsed.columns(row[0]) + row[5:] for row in letters],
-                " RETURNING letter_id",
-            )
-            added = len(inserted)
-            self._insert_many(
-                'INSERT INTO parts (letter_id, seq, kind, start, "end", value)',
-                parsed.parts_of(inserted),
-            )
-        self._insert_many("INSERT OR IGNORE INTO source_letters (path, letter_id)", holders)
-        paths = [path for path, _ in items]
-        per = max(1, min(_PARAMS_PER_QUERY, self._param_limit()) // 2)
-        for start in range(0, len(paths), per):
-            chunk = paths[start : start + per]
-            marks = ",".join("?" * len(chunk))
-            conn.execute(
-                f"DELETE FROM failures WHERE path IN ({marks}) OR source IN ({marks})",
-                chunk + chunk,
-            )
-        self._insert_many("INSERT INTO failures (source, reason, path, run_id, at)", failures)
-        return added
-
-    def _param_limit(self) -> int:
-        """How many ``?`` one statement may bind on this connection."""
-        return max(1, self._conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
-
-    def _insert_many(self, head: str, rows: Sequence[tuple[object, ...]], tail: str = "") -> int:
-        """Run ``head VALUES (...), (...) ... tail`` over ``rows`` in order, as few
-        statements as SQLite's limit on bound parameters allows (one statement costs one
-        trip through the VM for many rows); returns how many rows were changed (not
-        counting the writes of triggers)."""
-        if not rows:
-            return 0
-        width = len(rows[0])
-        per = max(1, min(_ROWS_PER_INSERT, self._param_limit() // width))
-        marks = "(" + ",".join("?" * width) + ")"
-        changed = 0
-        for start in range(0, len(rows), per):
-            chunk = rows[start : start + per]
-            sql = f"{head} VALUES {','.join([marks] * len(chunk))}{tail}"
-            cur = self._conn.execute(sql, [value for row in chunk for value in row])
-            changed += max(0, cur.rowcount)
-        return changed
-
-    def _insert_returning(
-        self, head: str, rows: Sequence[tuple[object, ...]], tail: str
-    ) -> list[Any]:
-        """:meth:`_insert_many` with a ``RETURNING`` ``tail``: the first column of every
-        row returned (for ``INSERT OR IGNORE``, of the rows inserted), in order."""
-        if not rows:
-            return []
-        width = len(rows[0])
-        per = max(1, min(_ROWS_PER_INSERT, self._param_limit() // width))
-        marks = "(" + ",".join("?" * width) + ")"
-        out: list[Any] = []
-        for start in range(0, len(rows), per):
-            chunk = rows[start : start + per]
-            sql = f"{head} VALUES {','.join([marks] * len(chunk))}{tail}"
-            out.extend(r[0] for r in self._conn.execute(sql, [v for row in chunk for v in row]))
-        return out
-
-    def _drop_stale(self, stale: Sequence[tuple[str, str]]) -> None:
-        """Forget that each ``(path, letter_id)`` of ``stale`` holds; delete the letters no
-        file holds now (their parts, links, memberships and diffs go with them by cascade)."""
-        self._conn.executemany("DELETE FROM source_letters WHERE path = ? AND letter_id = ?", stale)
-        self._conn.executemany(
-            "DELETE FROM letters WHERE letter_id = ? AND NOT EXISTS"
-            " (SELECT 1 FROM source_letters WHERE letter_id = ?)",
-            [(lid, lid) for _, lid in stale],
-        )
+        return _letters.stored_letters(self._conn, letter_ids)
 
     @_db
     def failures(self, limit: int | None = None) -> list[dict[str, Any]]:
@@ -667,10 +446,10 @@ class Store:
             for item in items:
                 batch.append(item)
                 if len(batch) >= _ANATOMY_BATCH:
-                    n += self._write_anatomies(anatomy_rows(batch))
+                    n += _letters.write_anatomies(self._conn, anatomy_rows(batch))
                     batch = []
             if batch:
-                n += self._write_anatomies(anatomy_rows(batch))
+                n += _letters.write_anatomies(self._conn, anatomy_rows(batch))
         return n
 
     @staticmethod
@@ -693,31 +472,8 @@ class Store:
         n = 0
         with self.transaction():
             for rows in batches:
-                n += self._write_anatomies(rows)
+                n += _letters.write_anatomies(self._conn, rows)
         return n
-
-    def _write_anatomies(self, rows: AnatomyRows) -> int:
-        conn = self._conn
-        ids = [(row[-1],) for row in rows.letters]
-        cur = conn.executemany(
-            "UPDATE letters SET body_start = ?, body_end = ?, date = ?, salutation = ?,"
-            " heading = ?, closing = ?, sender_name = ?, sender_role = ?, constituency = ?,"
-            " party = ?, register_id = ?, match_confidence = ?, match_reason = ?"
-            " WHERE letter_id = ?",
-            rows.letters,
-        )
-        if cur.rowcount != len(ids):
-            for (lid,) in ids:
-                if (
-                    conn.execute("SELECT 1 FROM letters WHERE letter_id = ?", (lid,)).fetchone()
-                    is None
-                ):
-                    raise NotFoundError("letter", str(lid))
-        conn.executemany("DELETE FROM parts WHERE letter_id = ?", ids)
-        self._insert_many(
-            'INSERT INTO parts (letter_id, seq, kind, start, "end", value)', rows.parts
-        )
-        return len(ids)
 
     @_db
     def setting(self, key: str) -> str | None:
@@ -889,71 +645,15 @@ class Store:
     @_db
     def known_links(self) -> dict[tuple[str, str], Link]:
         """Every stored verified pair, keyed ``(a, b)`` with ``a < b``, passages included."""
-        conn = self._conn
-        passages: dict[tuple[str, str], list[Passage]] = {}
-        for r in conn.execute(
-            "SELECT * FROM passages ORDER BY a_id, b_id, a_start, b_start, rowid"
-        ):
-            passages.setdefault((r["a_id"], r["b_id"]), []).append(
-                Passage(r["a_start"], r["a_end"], r["b_start"], r["b_end"], r["tokens"])
-            )
-        out: dict[tuple[str, str], Link] = {}
-        for r in conn.execute("SELECT * FROM links ORDER BY a_id, b_id"):
-            key = (r["a_id"], r["b_id"])
-            out[key] = Link(
-                key[0],
-                key[1],
-                r["a_coverage"],
-                r["b_coverage"],
-                r["shared_tokens"],
-                tuple(passages.get(key, ())),
-            )
-        return out
+        return _links.known_links(self._conn)
 
     @_db
     def add_links(self, links: Iterable[Link]) -> int:
-        """Store (or overwrite) verified pairs; both letters must be stored. Returns the
-        number of links written. A link with ``a > b`` is stored flipped."""
-        conn = self._conn
-        # one statement per table for the whole batch (a link given twice: the last wins)
-        latest: dict[tuple[str, str], Link] = {}
-        for raw in links:
-            link = _normalised_link(raw)
-            latest.pop((link.a, link.b), None)
-            latest[(link.a, link.b)] = link
+        """Store (or overwrite) verified pairs, in one transaction; both letters must be
+        stored. Returns the number of links written. A link with ``a > b`` is stored
+        flipped; a link given twice: the last wins."""
         with self.transaction():
-            # a link written again loses its old passages (none to look for in an empty
-            # table); then, for many links, the secondary indexes are built once after
-            if conn.execute("SELECT 1 FROM passages LIMIT 1").fetchone() is not None:
-                conn.executemany("DELETE FROM passages WHERE a_id = ? AND b_id = ?", list(latest))
-            rebuild = (
-                _analysis.drop_indexes(conn, ("links", "passages"))
-                if len(latest) >= _analysis.REINDEX_AT
-                else []
-            )
-            # many rows per statement: few GIL hand-overs when this runs in a writer thread
-            _analysis.insert_rows(
-                conn,
-                "INSERT INTO links (a_id, b_id, a_coverage, b_coverage, shared_tokens)"
-                " VALUES (?, ?, ?, ?, ?)",
-                [(k.a, k.b, k.a_coverage, k.b_coverage, k.shared_tokens) for k in latest.values()],
-                "ON CONFLICT (a_id, b_id) DO UPDATE SET"
-                " a_coverage = excluded.a_coverage, b_coverage = excluded.b_coverage,"
-                " shared_tokens = excluded.shared_tokens",
-            )
-            _analysis.insert_rows(
-                conn,
-                "INSERT INTO passages (a_id, b_id, a_start, a_end, b_start, b_end, tokens)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (k.a, k.b, p.a_start, p.a_end, p.b_start, p.b_end, p.tokens)
-                    for k in latest.values()
-                    for p in k.passages
-                ],
-            )
-            for sql in rebuild:
-                conn.execute(sql)
-        return len(latest)
+            return _links.add_links(self._conn, links)
 
     # -------------------------------------------------------------------- analysis
 
