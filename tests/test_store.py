@@ -217,6 +217,24 @@ def test_new_database_has_schema_wal_and_foreign_keys(db: Path) -> None:
     assert expected <= tables
 
 
+def test_new_database_uses_16k_pages_and_an_existing_one_keeps_its_own(
+    db: Path, tmp_path: Path
+) -> None:
+    with open_store(db) as s:
+        assert s._conn.execute("PRAGMA page_size").fetchone()[0] == 16384
+    # a database made with SQLite's default pages (an older formletter) stays as it is
+    old = tmp_path / "old.db"
+    conn = sqlite3.connect(old, isolation_level=None)
+    conn.execute("PRAGMA page_size = 4096")
+    migrate(conn, label=str(old), app_version="0")
+    conn.close()
+    with open_store(old) as s:
+        s.record_source(source("a.txt", Letter.from_text("hello there", "a.txt")))
+        assert s._conn.execute("PRAGMA page_size").fetchone()[0] == 4096
+    with open_store(old) as s:
+        assert s.letter_count() == 1
+
+
 def test_reopen_keeps_data_and_version(db: Path) -> None:
     with open_store(db) as s:
         s.record_source(source("a.txt", Letter.from_text("hello there", "a.txt")))

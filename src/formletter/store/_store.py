@@ -66,6 +66,12 @@ _R = TypeVar("_R")
 
 _LETTER_COLS = "letter_id, source, text, meta, ocr_confidence"
 _ANATOMY_BATCH = 500
+#: page size of a new database file (an existing one keeps its own). 16 KiB, not
+#: SQLite's 4 KiB: a letter row (text ~2-3 KB plus its anatomy) then shares its page
+#: instead of spilling, and the B-trees are shallower. 20k-letter bench: reading and
+#: storing ~0.5 s faster, the analysis writes ~0.4 s, the file 10% smaller; random
+#: lookups of letters, diffs and families take the same time
+_PAGE_SIZE = 16384
 #: :meth:`Store.bulk_load`: page cache (MiB) and pages between WAL checkpoints
 _BULK_CACHE_MIB = 64
 _BULK_CHECKPOINT_PAGES = 10_000
@@ -175,6 +181,9 @@ class Store:
                         " to upgrade it"
                     )
             else:
+                # only takes effect while the file is still empty (before WAL mode and
+                # the first table); a no-op on an existing database
+                conn.execute(f"PRAGMA page_size = {_PAGE_SIZE}")
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA synchronous = NORMAL")
                 migrate(conn, label=label, app_version=__version__)
