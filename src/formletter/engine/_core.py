@@ -222,6 +222,9 @@ def _analyze_bodies(
             lambda done: say("verify", done, total),
             saved=saved,
         )
+    # the k-gram table (~4 MB per 1,000 distinct letters) is not needed past verify: let
+    # it go before the families stage, the engine's peak (the block's result holds it too)
+    del kgrams, table
     say("verify", total, total)
     if on_links is not None:
         on_links(tuple(new_links))
