@@ -165,3 +165,14 @@ def test_rounds_planned_over_part_of_the_queue_verify_the_same_pairs(
             lambda done: None,
         )
     assert got == want
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("verify_round", 0), ("verify_round", -5), ("template_sample", 0), ("prefilter", 1.5)],
+)
+def test_analysis_params_refuse_values_that_cannot_work(field: str, value: float) -> None:
+    # verify_round=0 used to loop forever: a round of no pairs never empties the queue
+    with pytest.raises(ValueError, match=field):
+        AnalysisParams(**{field: value})  # type: ignore[arg-type]
+    assert AnalysisParams(verify_round=1).verify_round == 1

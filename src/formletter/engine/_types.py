@@ -76,6 +76,15 @@ class AnalysisParams:
     #: template needs half of one side aligned)
     prefilter: float = 0.25
 
+    def __post_init__(self) -> None:
+        # a round of no pairs would never finish verifying; no template without members
+        if self.verify_round < 1:
+            raise ValueError(f"verify_round must be at least 1, not {self.verify_round}")
+        if self.template_sample < 1:
+            raise ValueError(f"template_sample must be at least 1, not {self.template_sample}")
+        if not 0.0 <= self.prefilter <= 1.0:
+            raise ValueError(f"prefilter is a share, between 0 and 1, not {self.prefilter}")
+
 
 @dataclass(frozen=True, slots=True)
 class ComponentJob:
