@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
 import sqlite3
-import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -32,6 +28,7 @@ from formletter.pipeline import (
 )
 from formletter.store import Store, open_store
 from formletter.synth import generate
+from test_store import _run_and_kill
 
 _BUNDLED_REGISTER = Path(pipeline.__file__).parent / "data" / "uk_commons_2005_2019.csv"
 
@@ -304,25 +301,7 @@ def test_a_run_killed_while_the_families_are_stored_keeps_the_previous_analysis(
     tmp_path: Path,
 ) -> None:
     folder, db, before = _seeds_analysed_then_one_more(tmp_path)
-    proc = subprocess.Popen(
-        [sys.executable, "-c", _KILL_FAMILIES, str(db), str(folder)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        assert line.strip() == "ready", proc.stderr.read() if proc.stderr else ""
-        os.kill(proc.pid, signal.SIGKILL)
-        assert proc.wait(timeout=30) == -signal.SIGKILL
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
+    _run_and_kill(_KILL_FAMILIES, db, str(folder))
     assert _analysis_tables(db) == before
 
 

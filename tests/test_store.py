@@ -495,9 +495,11 @@ with store.transaction():
 """
 
 
-def _run_and_kill(script: str, db: Path) -> None:
+def _run_and_kill(script: str, db: Path, *args: str) -> None:
+    """Run ``script`` (argv: the database, then ``args``) until it prints "ready", then
+    SIGKILL it."""
     proc = subprocess.Popen(
-        [sys.executable, "-c", script, str(db)],
+        [sys.executable, "-c", script, str(db), *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

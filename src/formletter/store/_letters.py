@@ -5,7 +5,7 @@ reading), parts, failures. Functions over an open connection, called by
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from formletter.errors import NotFoundError
@@ -202,43 +202,37 @@ def write_sources(
     return added
 
 
-def insert_many(
-    conn: sqlite3.Connection, head: str, rows: Sequence[tuple[object, ...]], tail: str = ""
-) -> int:
+def _multi_row(
+    conn: sqlite3.Connection, head: str, rows: Sequence[tuple[object, ...]], tail: str
+) -> Iterator[sqlite3.Cursor]:
     """Run ``head VALUES (...), (...) ... tail`` over ``rows`` in order, as few
     statements as SQLite's limit on bound parameters allows (one statement costs one
-    trip through the VM for many rows); returns how many rows were changed (not
-    counting the writes of triggers)."""
+    trip through the VM for many rows); yields each statement's cursor."""
     if not rows:
-        return 0
+        return
     width = len(rows[0])
     per = max(1, min(_ROWS_PER_INSERT, _param_limit(conn) // width))
     marks = "(" + ",".join("?" * width) + ")"
-    changed = 0
     for start in range(0, len(rows), per):
         chunk = rows[start : start + per]
         sql = f"{head} VALUES {','.join([marks] * len(chunk))}{tail}"
-        cur = conn.execute(sql, [value for row in chunk for value in row])
-        changed += max(0, cur.rowcount)
-    return changed
+        yield conn.execute(sql, [value for row in chunk for value in row])
+
+
+def insert_many(
+    conn: sqlite3.Connection, head: str, rows: Sequence[tuple[object, ...]], tail: str = ""
+) -> int:
+    """:func:`_multi_row`; returns how many rows were changed (not counting the writes of
+    triggers)."""
+    return sum(max(0, cur.rowcount) for cur in _multi_row(conn, head, rows, tail))
 
 
 def _insert_returning(
     conn: sqlite3.Connection, head: str, rows: Sequence[tuple[object, ...]], tail: str
 ) -> list[Any]:
-    """:func:`insert_many` with a ``RETURNING`` ``tail``: the first column of every
-    row returned (for ``INSERT OR IGNORE``, of the rows inserted), in order."""
-    if not rows:
-        return []
-    width = len(rows[0])
-    per = max(1, min(_ROWS_PER_INSERT, _param_limit(conn) // width))
-    marks = "(" + ",".join("?" * width) + ")"
-    out: list[Any] = []
-    for start in range(0, len(rows), per):
-        chunk = rows[start : start + per]
-        sql = f"{head} VALUES {','.join([marks] * len(chunk))}{tail}"
-        out.extend(r[0] for r in conn.execute(sql, [v for row in chunk for v in row]))
-    return out
+    """:func:`_multi_row` with a ``RETURNING`` ``tail``: the first column of every row
+    returned (for ``INSERT OR IGNORE``, of the rows inserted), in order."""
+    return [r[0] for cur in _multi_row(conn, head, rows, tail) for r in cur]
 
 
 def _drop_stale(conn: sqlite3.Connection, stale: Sequence[tuple[str, str]]) -> None:
