@@ -42,7 +42,7 @@ from formletter.diff import (
     template_tokens,
     unique_spans_of,
 )
-from formletter.engine._families import _holds, _holds_at
+from formletter.engine._finish import _holds, _holds_at
 from formletter.models import DiffOp, LetterDiff, Template, TemplateSegment
 from formletter.normalize import Tokens, tokenize
 from formletter.sketch import kgram_hashes, mix64

@@ -37,16 +37,9 @@ from formletter.anatomy import parse
 from formletter.diff import apply_diff, diff_letter
 from formletter.engine import Analysis, AnalysisParams, BodyRecord, analyze_bodies, local_mapper
 from formletter.engine._core import _Kgrams, _plan_round, _verify_pairs
-from formletter.engine._families import (
-    _carry,
-    _grow,
-    _isin_u64,
-    _Overlap,
-    _pack_diffs,
-    _PivotLinks,
-    _unpack_diffs,
-    diff_items,
-)
+from formletter.engine._families import _pack_diffs, _unpack_diffs
+from formletter.engine._finish import _carry, diff_items
+from formletter.engine._peel import _grow, _isin_u64, _Overlap, _PivotLinks
 from formletter.engine._verify import shared_table
 from formletter.evaluate import Prediction, load_truth, score
 from formletter.models import DiffOp, LetterDiff, letter_id_for
