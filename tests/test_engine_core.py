@@ -100,3 +100,33 @@ def test_tokenize_batch_is_tokenize_of_each_body() -> None:
         assert np.array_equal(got.ids, want.ids)
         assert np.array_equal(got.starts, want.starts)
         assert np.array_equal(got.ends, want.ends)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.integers(-1, 3), min_size=1, max_size=25),
+    st.lists(st.tuples(st.integers(0, 24), st.integers(0, 24)), max_size=60),
+)
+def test_pairs_by_component_keep_the_pairs_inside_each_in_order(
+    comp: list[int], pairs: list[tuple[int, int]]
+) -> None:
+    from formletter.engine._core import _pairs_by_component
+
+    n = len(comp)
+    pairs = [(a % n, b % n) for a, b in pairs]
+    count = max(comp) + 1
+    comp_of = np.array(comp, dtype=np.int64)
+    at = np.zeros(n, dtype=np.int64)
+    for c in range(count):
+        members = np.flatnonzero(comp_of == c)
+        at[members] = np.arange(len(members))
+    a = np.array([p[0] for p in pairs], dtype=np.int64)
+    b = np.array([p[1] for p in pairs], dtype=np.int64)
+    got = _pairs_by_component(a, b, comp_of, at, count)
+    want: list[list[tuple[int, int]]] = [[] for _ in range(count)]
+    for x, y in pairs:
+        if comp[x] >= 0 and comp[x] == comp[y]:
+            want[comp[x]].append((int(at[x]), int(at[y])))
+    assert len(got) == count
+    assert [[tuple(row) for row in g.tolist()] for g in got] == want
+    assert all(g.shape[1:] == (2,) and g.dtype == np.int64 for g in got)

@@ -205,8 +205,7 @@ def _analyze_bodies(
         say("candidates", len(reps), len(reps))
 
         # 4. verify strongest-first, skipping already-connected pairs
-        pa, pb = pairs.a.tolist(), pairs.b.tolist()
-        total = len(pa)
+        total = len(pairs.a)
         say("verify", 0, total)
         kgrams, saved = table()
         verified, new_links = _verify_spanning(
@@ -235,16 +234,11 @@ def _analyze_bodies(
     np.add.at(weight, pairs.a, pairs.hits)
     np.add.at(weight, pairs.b, pairs.hits)
     comp_of = np.full(len(reps), -1, dtype=np.int64)
+    at = np.zeros(len(reps), dtype=np.int64)  # each member's index in its component
     for c, members in enumerate(comps):
         comp_of[members] = c
-    cand_by: list[list[tuple[int, int]]] = [[] for _ in comps]
-    for a, b in zip(pa, pb, strict=True):
-        c = int(comp_of[a])
-        if c >= 0 and c == comp_of[b]:
-            cand_by[c].append((a, b))
-    link_by: list[list[tuple[int, int]]] = [[] for _ in comps]
-    for a, b in verified:
-        link_by[int(comp_of[a])].append((a, b))
+        at[members] = np.arange(len(members), dtype=np.int64)
+    cand_by = _pairs_by_component(pairs.a, pairs.b, comp_of, at, len(comps))
     dups: dict[int, list[int]] = {}
     for i in range(n):
         if rep[i] != i:
@@ -252,15 +246,13 @@ def _analyze_bodies(
 
     jobs = []
     for c, members in enumerate(comps):
-        idx = {m: k for k, m in enumerate(members)}
         jobs.append(
             ComponentJob(
                 records=tuple(records[int(reps[m])] for m in members),
                 tokens=tuple(tokens[int(reps[m])] for m in members),
                 duplicates=tuple(tuple(records[d] for d in dups.get(m, ())) for m in members),
-                weights=tuple(float(weight[m]) for m in members),
-                candidates=tuple((idx[a], idx[b]) for a, b in cand_by[c]),
-                links=tuple((idx[a], idx[b]) for a, b in link_by[c]),
+                weights=tuple(weight[members].tolist()),
+                candidates=cand_by[c],
                 params=params,
             )
         )
@@ -273,8 +265,7 @@ def _analyze_bodies(
                     tokens=(tokens[int(reps[m])],),
                     duplicates=(tuple(records[d] for d in ds),),
                     weights=(0.0,),
-                    candidates=(),
-                    links=(),
+                    candidates=np.empty((0, 2), dtype=np.int64),
                     params=params,
                 )
             )
@@ -296,6 +287,26 @@ def _analyze_bodies(
         "families": len(families),
     }
     return Analysis(tuple(families), tuple(memberships), tuple(new_links), stats)
+
+
+def _pairs_by_component(
+    a: npt.NDArray[np.int64],
+    b: npt.NDArray[np.int64],
+    comp_of: npt.NDArray[np.int64],
+    at: npt.NDArray[np.int64],
+    count: int,
+) -> list[npt.NDArray[np.int64]]:
+    """The pairs ``(a[i], b[i])`` inside each of ``count`` components (``comp_of``: each
+    letter's component, -1 for none), as (pairs, 2) arrays of indices in the component
+    (``at``), in the pairs' order."""
+    if count == 0:
+        return []
+    ca, cb = comp_of[a], comp_of[b]
+    inside = np.flatnonzero((ca >= 0) & (ca == cb))
+    order = inside[np.argsort(ca[inside], kind="stable")]
+    local = np.stack((at[a[order]], at[b[order]]), axis=1)
+    cuts = np.searchsorted(ca[order], np.arange(1, count, dtype=np.int64))
+    return np.split(local, cuts)
 
 
 def _verify_spanning(

@@ -46,7 +46,7 @@ def _run_components(
     chunk of diffs never queues behind all of them, and the workers take them up while
     this process is busy between two rounds of diffs. With ``on_outcome``, the small
     components' outcomes that are back (``ready()`` of the background results, when they
-    have it) are handed over between two rounds of a big component's diffs, not only
+    have it) are handed over after each family of a big component, not only
     after the big components."""
 
     def size(j: int) -> int:
@@ -69,29 +69,21 @@ def _run_components(
         tick(done)
 
     ready: Callable[[], list[tuple[int, object]]] | None = getattr(pending, "ready", None)
-    spread = spread_diffs(mapper)
+    on_family = on_outcome
     if on_outcome is not None and ready is not None:
         take = ready
 
-        def drain() -> None:
+        def handed(got: FamilyOutcome) -> None:
+            # called in this thread: the small components back meanwhile go along
+            on_outcome(got)
             for k, packed in take():
                 finished(small[k], _unpack_outcome(packed))  # type: ignore[arg-type]
 
-        diffs_of = spread
-
-        def spread_and_drain(
-            template: Template,
-            items: Sequence[tuple[BodyRecord, Tokens | None]],
-            screen: Screen | None = None,
-        ) -> list[LetterDiff | None]:
-            out = diffs_of(template, items, screen)
-            drain()
-            return out
-
-        spread = spread_and_drain
+        on_family = handed
+    spread = spread_diffs(mapper)
     for j in big:
         # a big component's families are handed over one by one as they are finished
-        got = build_families(jobs[j], diff_many=spread, on_family=on_outcome)
+        got = build_families(jobs[j], diff_many=spread, on_family=on_family)
         finished(j, got, handed=on_outcome is not None)
     rest = [j for j in small if outcomes[j] is None]
     for j, packed in zip(rest, pending, strict=True):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -43,70 +45,126 @@ def build_families(
 ) -> FamilyOutcome:
     """Split one component into cohesive families, recover templates, diff every member
     (through ``diff_many``: in this process by default). ``on_family`` gets each family
-    (with its membership rows) as soon as it is finished; the outcome holds them all."""
-    params = job.params
-    recs = job.records
-    toks = job.tokens
-    weights = dict(enumerate(job.weights))
-    lengths = [len(t) for t in toks]
-    neighbours: dict[int, list[int]] = {}
-    for a, b in job.candidates:
-        neighbours.setdefault(a, []).append(b)
-        neighbours.setdefault(b, []).append(a)
-    links = _PivotLinks(toks, params.align)
+    (with its membership rows) as soon as it is finished; the outcome holds them all.
 
+    The loop: the group's pivot (its most central member) and the members it links to
+    most strongly (its star) make a template; the family is the star and the members
+    reached from it along candidate pairs that hold the template; the rest is the next
+    group. Groups are sorted arrays, so a step costs numpy passes over the group, not
+    Python ones (a component can hold most of 100,000 letters, peeled ~1,000 times)."""
+    recs = job.records
     out_families: list[Family] = []
     out_members: list[tuple[str, str, float, float]] = []
-    fin = _Finisher(recs, toks, job, params, out_families, out_members, diff_many, on_family)
+    fin = _Finisher(
+        recs, job.tokens, job, job.params, out_families, out_members, diff_many, on_family
+    )
     if len(recs) == 1:  # a group of identical letters
         fin([0], pivot_index=0)
         return FamilyOutcome(tuple(out_families), tuple(out_members))
-
-    overlap = _Overlap(toks, params.align.k)
-    rank = pivot_ranks(weights, lengths)  # a group's pivot is its member of lowest rank
-    groups = [list(range(len(recs)))]
+    peel = _Peeler(job, diff_many)
+    groups: deque[npt.NDArray[np.int64]] = deque([np.arange(len(recs), dtype=np.int64)])
     while groups:
-        group = groups.pop(0)
+        group = groups.popleft()
         if len(group) < 2:
-            if len(group) == 1 and job.duplicates[group[0]]:
-                fin(group, pivot_index=group[0])
+            if len(group) == 1 and job.duplicates[int(group[0])]:
+                fin([int(group[0])], pivot_index=int(group[0]))
             continue
-        members = set(group)
-        piv = group[int(np.argmin(rank[group]))]
-        linked = links.of(piv, [m for m in set(neighbours.get(piv, ())) if m in members])
-        star = [piv, *sorted(linked, key=lambda m: (-linked[m], m))[: params.template_sample - 1]]
-        if len(star) < 2:
+        piv = int(group[int(np.argmin(peel.rank[group]))])
+        att = peel.attempt(piv, _Members(len(recs), group))
+        if att.template is None:
             # the pivot links to nobody here any more: set it aside, go on with the rest
-            rest = [m for m in group if m != piv]
-            groups.append(rest)
+            groups.append(group[group != piv])
             if job.duplicates[piv]:
                 fin([piv], pivot_index=piv)
             continue
-        template = _template_for(star, recs, params, piv, job)
-        in_star = set(star)
+        keep = sorted(att.held)
+        bad = group[~np.isin(group, keep)]
+        parts = _split_union(att.template, keep, att.diffs)
+        if parts is not None:
+            # the template is two templates glued by a single letter: start again on each
+            groups.extend(np.array(p, dtype=np.int64) for p in parts)
+            groups.extend([bad] if len(bad) else [])
+            continue
+        if len(bad):
+            groups.append(bad)
+        fin(keep, pivot_index=piv, template=att.template, diffs=att.diffs)
+    return FamilyOutcome(tuple(out_families), tuple(out_members))
+
+
+class _Members:
+    """A group of a component's members, as a byte per member (1: in the group)."""
+
+    __slots__ = ("flags",)
+
+    def __init__(self, n: int, group: npt.NDArray[np.int64]) -> None:
+        self.flags = bytearray(n)
+        np.frombuffer(self.flags, dtype=np.uint8)[group] = 1
+
+    def __contains__(self, m: object) -> bool:
+        return bool(self.flags[m])  # type: ignore[call-overload]
+
+
+@dataclass(frozen=True, slots=True)
+class _Attempt:
+    """What the loop makes of one pivot in one group: the template of its star (None
+    when it links to nobody in the group), the diffs found by growing from the star,
+    and the members they show to hold it."""
+
+    template: Template | None
+    diffs: dict[int, LetterDiff]
+    held: frozenset[int]
+
+
+class _Peeler:
+    """The per-component state of the loop: the pivot order, each member's candidates,
+    the pivots' links and the k-gram overlap."""
+
+    def __init__(self, job: ComponentJob, diff_many: DiffMany) -> None:
+        self.job = job
+        self.params = job.params
+        self.diff_many = diff_many
+        toks = job.tokens
+        self.neighbours = _neighbours(job.candidates)
+        self.links = _PivotLinks(toks, self.params.align)
+        self.overlap = _Overlap(toks, self.params.align.k)
+        # a group's pivot is its member of lowest rank
+        self.rank = pivot_ranks(dict(enumerate(job.weights)), [len(t) for t in toks])
+
+    def attempt(self, piv: int, members: _Members) -> _Attempt:
+        """What the loop does with pivot ``piv`` in the group ``members``."""
+        params, recs, toks = self.params, self.job.records, self.job.tokens
+        linked = self.links.of(piv, [m for m in set(self.neighbours.get(piv, ())) if m in members])
+        star = [piv, *sorted(linked, key=lambda m: (-linked[m], m))[: params.template_sample - 1]]
+        if len(star) < 2:
+            return _Attempt(None, {}, frozenset())
+        template = _template_for(star, recs, params, piv, self.job)
         diffs = _grow(
             template,
             star,
             members,
-            overlap.near_to(template, params.prefilter),
-            neighbours,
+            self.overlap.near_to(template, params.prefilter),
+            self.neighbours,
             lambda ms: [(recs[m], toks[m]) for m in ms],
-            diff_many,
+            self.diff_many,
             params.align,
         )
-        held = in_star.union(m for m, d in diffs.items() if _holds(d, len(toks[m]), params.align))
-        keep = [m for m in group if m in held]
-        bad = [m for m in group if m not in held]
-        parts = _split_union(template, keep, diffs)
-        if parts is not None:
-            # the template is two templates glued by a single letter: start again on each
-            groups.extend(parts)
-            groups.extend([bad] if bad else [])
-            continue
-        if bad:
-            groups.append(bad)
-        fin(sorted(keep), pivot_index=piv, template=template, diffs=diffs)
-    return FamilyOutcome(tuple(out_families), tuple(out_members))
+        held = frozenset(star).union(
+            m for m, d in diffs.items() if _holds(d, len(toks[m]), params.align)
+        )
+        return _Attempt(template, diffs, held)
+
+
+def _neighbours(pairs: npt.NDArray[np.int64]) -> dict[int, list[int]]:
+    """Each member's candidates, from the (pairs, 2) array of a component's pairs."""
+    if len(pairs) == 0:
+        return {}
+    ends = np.concatenate((pairs[:, 0], pairs[:, 1]))
+    others = np.concatenate((pairs[:, 1], pairs[:, 0]))
+    order = np.argsort(ends, kind="stable")
+    ends, flat = ends[order], others[order].tolist()
+    firsts = np.flatnonzero(np.r_[True, ends[1:] != ends[:-1]])
+    cuts = [*firsts.tolist(), len(flat)]
+    return {m: flat[cuts[i] : cuts[i + 1]] for i, m in enumerate(ends[firsts].tolist())}
 
 
 class _PivotLinks:
@@ -147,7 +205,7 @@ class _PivotLinks:
 def _grow(
     template: Template,
     star: Sequence[int],
-    group: Iterable[int],
+    group: Container[int],
     near: Callable[[Sequence[int]], list[bool]],
     neighbours: Mapping[int, Sequence[int]],
     items: Callable[[Sequence[int]], list[tuple[BodyRecord, Tokens | None]]],
@@ -163,18 +221,20 @@ def _grow(
     The star's diffs are kept whatever they show; the others are screened where they are
     diffed, so a member that does not hold the template costs no trip back."""
     in_star = set(star)
-    open_ = set(group) - in_star  # members not looked at yet
+    seen = set(in_star)  # the star and the members reached so far
     diffs: dict[int, LetterDiff] = {}
     wave = sorted(in_star)
     while wave:
         got = diff_many(template, items(wave), (params, [m not in in_star for m in wave]))
-        reached: set[int] = set()
+        reached: list[int] = []
         for m, d in zip(wave, got, strict=True):
             if d is None:
                 continue
             diffs[m] = d
-            reached.update(y for y in neighbours.get(m, ()) if y in open_)
-        open_ -= reached
+            for y in neighbours.get(m, ()):
+                if y not in seen and y in group:
+                    seen.add(y)
+                    reached.append(y)
         ask = sorted(reached)
         wave = [m for m, ok in zip(ask, near(ask) if ask else [], strict=True) if ok]
     return diffs

@@ -6,6 +6,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+import numpy as np
+import numpy.typing as npt
+
 from formletter.align import AlignParams
 from formletter.candidates import LSHParams
 from formletter.models import Family, LetterDiff, Link, Template
@@ -96,9 +99,8 @@ class ComponentJob:
     duplicates: tuple[tuple[BodyRecord, ...], ...]
     #: candidate-graph weight of each record (centrality)
     weights: tuple[float, ...]
-    #: candidate pairs (local indices) and the verified links among them
-    candidates: tuple[tuple[int, int], ...]
-    links: tuple[tuple[int, int], ...]
+    #: the candidate pairs among them: a (pairs, 2) array of indices into ``records``
+    candidates: npt.NDArray[np.int64]
     params: AnalysisParams
 
 

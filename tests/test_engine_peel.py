@@ -1,0 +1,86 @@
+"""The anti-chaining loop of one component (``engine._peel``): each member's candidates
+from the pairs array, and a component glued from several families peeled apart again."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from _engine_helpers import parsed_record
+from formletter.engine import AnalysisParams, BodyRecord, FamilyOutcome
+from formletter.engine._core import tokenize_sketch_batch
+from formletter.engine._families import spread_diffs
+from formletter.engine._peel import _neighbours, build_families
+from formletter.engine._types import ComponentJob
+from formletter.engine.local import local_mapper
+from formletter.evaluate import load_truth
+from formletter.synth import generate
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 30), st.integers(0, 30)), max_size=80))
+def test_neighbours_list_each_pair_from_both_ends(pairs: list[tuple[int, int]]) -> None:
+    arr = np.array(pairs, dtype=np.int64).reshape(-1, 2)
+    want: dict[int, Counter[int]] = {}
+    for a, b in pairs:
+        want.setdefault(a, Counter())[b] += 1
+        want.setdefault(b, Counter())[a] += 1
+    got = _neighbours(arr)
+    assert {m: Counter(ns) for m, ns in got.items()} == want
+    assert all(type(m) is int and all(type(x) is int for x in ns) for m, ns in got.items())
+
+
+@pytest.fixture(scope="module")
+def big_job(tmp_path_factory: pytest.TempPathFactory) -> ComponentJob:
+    """One component of letters from several families, glued by candidate pairs across
+    them, as the analysis would hand it to ``build_families``."""
+    folder = tmp_path_factory.mktemp("peel")
+    generate(folder, letters=300, seed=5)
+    by_family: dict[str, list[BodyRecord]] = {}
+    for row in load_truth(folder / "truth.jsonl"):
+        if row.family is not None:
+            text = (folder / row.file).read_text("utf-8")
+            by_family.setdefault(row.family, []).append(parsed_record(text))
+    biggest = sorted(by_family.values(), key=len, reverse=True)[:4]
+    records = sorted((r for rs in biggest for r in rs[:14]), key=lambda r: r.letter_id)
+    family = {r.letter_id: k for k, rs in enumerate(biggest) for r in rs[:14]}
+    spans = [(r.text, r.body_start, r.body_end) for r in records]
+    tokens, _ = tokenize_sketch_batch((spans, 8))
+    n = len(records)
+    # candidates: the pairs within each family, and a few pairs across two (glue)
+    pairs = np.array(
+        [
+            (a, b)
+            for a in range(n)
+            for b in range(a + 1, n)
+            if family[records[a].letter_id] == family[records[b].letter_id] or (a * 7 + b) % 29 == 0
+        ],
+        dtype=np.int64,
+    )
+    job = ComponentJob(
+        records=tuple(records),
+        tokens=tuple(tokens),
+        duplicates=((),) * n,
+        weights=tuple(float(n - 1 - (i % 5)) for i in range(n)),
+        candidates=pairs,
+        params=AnalysisParams(),
+    )
+    assert len(build_families(job).families) >= 3
+    return job
+
+
+def test_a_component_of_several_families_peels_the_same_with_diffs_on_workers(
+    big_job: ComponentJob,
+) -> None:
+    plain = build_families(big_job)
+    seen: list[FamilyOutcome] = []
+    with local_mapper(2) as mapper:
+        spread = build_families(big_job, spread_diffs(mapper, chunk=4), seen.append)
+    assert spread == plain
+    assert [f for got in seen for f in got.families] == list(plain.families)
+    # each family: the letters of one of the four families the corpus was made from
+    assert sorted(len(f.members) for f in plain.families) == [14, 14, 14, 14]
