@@ -65,3 +65,29 @@ def test_an_error_in_on_outcome_stops_the_analysis() -> None:
 
     with local_mapper(1) as mapper, pytest.raises(Stop):
         analyze_bodies(_records(), mapper=mapper, on_outcome=stop)
+
+
+@pytest.mark.parametrize(("jobs", "split"), [(1, 400), (2, 400), (2, 3)])
+def test_outcomes_not_kept_go_to_on_outcome_only(jobs: int, split: int) -> None:
+    records = _records()
+    params = AnalysisParams(split_diffs_at=split)
+    seen: list[FamilyOutcome] = []
+    with local_mapper(jobs) as mapper:
+        kept = analyze_bodies(records, mapper=mapper, params=params)
+        let_go = analyze_bodies(
+            records, mapper=mapper, params=params, on_outcome=seen.append, keep=False
+        )
+    assert let_go.families == () and let_go.memberships == ()
+    assert let_go.links == kept.links
+    assert let_go.stats == kept.stats
+    fams = [f for got in seen for f in got.families]
+    assert sorted(fams, key=lambda f: (-len(f.members), f.family_id)) == list(kept.families)
+    assert Counter(m for got in seen for m in got.memberships) == Counter(kept.memberships)
+
+
+def test_keep_false_without_on_outcome_still_gives_the_families() -> None:
+    records = _records()
+    with local_mapper(1) as mapper:
+        kept = analyze_bodies(records, mapper=mapper)
+        again = analyze_bodies(records, mapper=mapper, keep=False)
+    assert again == kept

@@ -597,6 +597,7 @@ def run_families(
             progress=say,
             on_links=writer.add_links,
             on_outcome=lambda got: writer.add(got.families, got.memberships),
+            keep=False,  # each family is let go once the writer has it
         )
         say("store", 0, 1)
         writer.finish({"analysis_digest": digest})

@@ -142,6 +142,7 @@ def analyze_bodies(
     progress: Progress | None = None,
     on_links: Callable[[Sequence[Link]], None] | None = None,
     on_outcome: Callable[[FamilyOutcome], None] | None = None,
+    keep: bool = True,
 ) -> Analysis:
     """Families, templates and diffs for ``records`` (any order: the result is the same).
 
@@ -150,9 +151,13 @@ def analyze_bodies(
     ``on_links`` is called once, in this thread, with the new links when the pairs are
     verified; ``on_outcome`` with finished families and their membership rows, as they
     finish: a component's at once, or a big component's family by family (no letter in
-    two calls)."""
+    two calls). With ``keep=False`` and an ``on_outcome``, the result's families and
+    memberships are left empty (its links and stats are whole): each family is let go
+    once handed over, so the families and their diffs are never all held at once."""
     with few_collections():
-        return _analyze_bodies(records, mapper, params, known_links, progress, on_links, on_outcome)
+        return _analyze_bodies(
+            records, mapper, params, known_links, progress, on_links, on_outcome, keep
+        )
 
 
 def _analyze_bodies(
@@ -163,6 +168,7 @@ def _analyze_bodies(
     progress: Progress | None,
     on_links: Callable[[Sequence[Link]], None] | None = None,
     on_outcome: Callable[[FamilyOutcome], None] | None = None,
+    keep: bool = True,
 ) -> Analysis:
     say = progress or (lambda stage, done, total: None)
     records = sorted(records, key=lambda r: r.letter_id)
@@ -270,8 +276,17 @@ def _analyze_bodies(
                 )
             )
     say("families", 0, len(jobs))
+    handed = 0
+    hand = on_outcome
+    if on_outcome is not None and not keep:
+
+        def hand(got: FamilyOutcome) -> None:
+            nonlocal handed
+            handed += len(got.families)
+            on_outcome(got)
+
     outcomes = _run_components(
-        jobs, mapper, params, lambda done: say("families", done, len(jobs)), on_outcome
+        jobs, mapper, params, lambda done: say("families", done, len(jobs)), hand, keep
     )
     families: list[Family] = []
     memberships: list[tuple[str, str, float, float]] = []
@@ -284,7 +299,7 @@ def _analyze_bodies(
         "distinct_bodies": len(reps),
         "candidate_pairs": total,
         "verified_pairs": len(new_links),
-        "families": len(families),
+        "families": len(families) + handed,
     }
     return Analysis(tuple(families), tuple(memberships), tuple(new_links), stats)
 

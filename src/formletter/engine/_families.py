@@ -35,9 +35,12 @@ def _run_components(
     params: AnalysisParams,
     tick: Callable[[int], None],
     on_outcome: Callable[[FamilyOutcome], None] | None = None,
+    keep: bool = True,
 ) -> list[FamilyOutcome]:
     """Each component's outcome, in component order; ``on_outcome`` gets each one as soon
-    as it is done (in the order they finish), a big component's family by family.
+    as it is done (in the order they finish), a big component's family by family. With
+    ``keep=False`` (and an ``on_outcome``) nothing is returned: each outcome is let go
+    once handed over.
 
     Largest components first, so the biggest job is not left running alone at the end.
     Components of ``split_diffs_at`` letters or more are run from here with their diffs
@@ -55,14 +58,18 @@ def _run_components(
     order = sorted(range(len(jobs)), key=lambda j: (-size(j), j))
     big = [j for j in order if size(j) >= params.split_diffs_at]
     small = [j for j in order if size(j) < params.split_diffs_at]
+    keep = keep or on_outcome is None
     outcomes: list[FamilyOutcome | None] = [None] * len(jobs)
+    over = [False] * len(jobs)
     background = getattr(mapper, "background", mapper)
     pending: Iterable[object] = background(_families_job, [jobs[j] for j in small]) if small else ()
     done = 0
 
     def finished(j: int, got: FamilyOutcome, handed: bool = False) -> None:
         nonlocal done
-        outcomes[j] = got
+        over[j] = True
+        if keep:
+            outcomes[j] = got
         if on_outcome is not None and not handed:
             on_outcome(got)
         done += 1
@@ -83,9 +90,9 @@ def _run_components(
     spread = spread_diffs(mapper)
     for j in big:
         # a big component's families are handed over one by one as they are finished
-        got = build_families(jobs[j], diff_many=spread, on_family=on_family)
+        got = build_families(jobs[j], diff_many=spread, on_family=on_family, keep=keep)
         finished(j, got, handed=on_outcome is not None)
-    rest = [j for j in small if outcomes[j] is None]
+    rest = [j for j in small if not over[j]]
     for j, packed in zip(rest, pending, strict=True):
         finished(j, _unpack_outcome(packed))  # type: ignore[arg-type]
     return [o for o in outcomes if o is not None]

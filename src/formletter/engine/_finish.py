@@ -192,6 +192,9 @@ class _Finisher:
     diff_many: DiffMany = diff_items
     #: called with each family as it is finished (and its membership rows)
     on_family: Callable[[FamilyOutcome], None] | None = None
+    #: whether the families (and rows) are kept in ``out_*`` too (not when only
+    #: ``on_family`` needs them)
+    keep: bool = True
 
     def __call__(
         self,
@@ -234,6 +237,7 @@ class _Finisher:
                     todo.append((r, t))
         computed = self.diff_many(template, todo) if todo else []
         out: list[LetterDiff] = []
+        rows: list[tuple[str, str, float, float]] = []
         for (r, _), key in zip(ordered, keys, strict=True):
             src = source[key]
             d = computed[src] if isinstance(src, int) else by_id[src]
@@ -243,12 +247,14 @@ class _Finisher:
             if d.letter_id != r.letter_id or d.family_id != fid:
                 d = _renamed(d, r.letter_id, fid)
             out.append(d)
-            self.out_members.append((r.letter_id, fid, d.similarity, d.coverage))
+            rows.append((r.letter_id, fid, d.similarity, d.coverage))
         template = _recount_support(template, out)
         family = Family(fid, tuple(sorted(r.letter_id for r, _ in everyone)), template, tuple(out))
-        self.out_families.append(family)
+        if self.keep or self.on_family is None:
+            self.out_families.append(family)
+            self.out_members.extend(rows)
         if self.on_family is not None:
-            self.on_family(FamilyOutcome((family,), tuple(self.out_members[-len(ordered) :])))
+            self.on_family(FamilyOutcome((family,), tuple(rows)))
 
 
 def _moved(d: LetterDiff, delta: int) -> LetterDiff:

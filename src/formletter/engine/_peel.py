@@ -42,10 +42,13 @@ def build_families(
     job: ComponentJob,
     diff_many: DiffMany = diff_items,
     on_family: Callable[[FamilyOutcome], None] | None = None,
+    *,
+    keep: bool = True,
 ) -> FamilyOutcome:
     """Split one component into cohesive families, recover templates, diff every member
     (through ``diff_many``: in this process by default). ``on_family`` gets each family
-    (with its membership rows) as soon as it is finished; the outcome holds them all.
+    (with its membership rows) as soon as it is finished; the outcome holds them all
+    (with ``keep=False`` and an ``on_family``: none, so they are not all held at once).
 
     The loop: the group's pivot (its most central member) and the members it links to
     most strongly (its star) make a template; the family is the star and the members
@@ -56,7 +59,7 @@ def build_families(
     out_families: list[Family] = []
     out_members: list[tuple[str, str, float, float]] = []
     fin = _Finisher(
-        recs, job.tokens, job, job.params, out_families, out_members, diff_many, on_family
+        recs, job.tokens, job, job.params, out_families, out_members, diff_many, on_family, keep
     )
     if len(recs) == 1:  # a group of identical letters
         fin([0], pivot_index=0)
@@ -77,9 +80,9 @@ def build_families(
             if job.duplicates[piv]:
                 fin([piv], pivot_index=piv)
             continue
-        keep = sorted(att.held)
-        bad = group[~np.isin(group, keep)]
-        parts = _split_union(att.template, keep, att.diffs)
+        kept = sorted(att.held)
+        bad = group[~np.isin(group, kept)]
+        parts = _split_union(att.template, kept, att.diffs)
         if parts is not None:
             # the template is two templates glued by a single letter: start again on each
             groups.extend(np.array(p, dtype=np.int64) for p in parts)
@@ -87,7 +90,7 @@ def build_families(
             continue
         if len(bad):
             groups.append(bad)
-        fin(keep, pivot_index=piv, template=att.template, diffs=att.diffs)
+        fin(kept, pivot_index=piv, template=att.template, diffs=att.diffs)
     return FamilyOutcome(tuple(out_families), tuple(out_members))
 
 
