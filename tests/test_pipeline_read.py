@@ -14,6 +14,7 @@ from formletter.engine import Mapper, local_mapper
 from formletter.ingest import IngestOptions, read_file
 from formletter.pipeline import AnalyzeOptions, analyze, parse_letters
 from formletter.store import open_store
+from formletter.store._schema import missing_indexes
 from test_pipeline import _mixed_corpus, _one_at_a_time, _tables
 
 
@@ -91,6 +92,8 @@ def test_letters_are_parsed_while_read_and_refresh_has_nothing_left(
     folder = _mixed_corpus(tmp_path, 60)
     mapper, later = _run(monkeypatch, tmp_path / "x.db", folder, AnalyzeOptions(), jobs=jobs)
     assert later == [0] and sum(mapper.sent) == 60 and len(mapper.sent) > 3
+    with open_store(tmp_path / "x.db", readonly=True) as store:
+        assert missing_indexes(store._conn) == []
     _one_at_a_time(folder, tmp_path / "single.db")
     assert _tables(tmp_path / "x.db") == _tables(tmp_path / "single.db")
     # a second run parses only the letters it adds (a new file, a changed one)
@@ -204,6 +207,8 @@ def test_a_run_killed_while_reading_keeps_whole_batches(
         kept = store.letter_count()
         assert 0 < kept < 40  # whole batches of 5, 10, 17 files, the last ones lost
         assert sum(1 for _ in store.letter_texts(without_anatomy=True)) == 0
+        # the letter indexes, dropped for this first import, were built on the way out
+        assert missing_indexes(store._conn) == []
     _, later = _run(monkeypatch, db, folder, AnalyzeOptions())
     assert later == [0]
     _one_at_a_time(folder, tmp_path / "single.db")

@@ -253,6 +253,8 @@ def _read(
         results = read_inputs(inputs, ingest, skip=known, progress=tick, ahead=ahead)
         stack.enter_context(closing(results))
         stack.enter_context(store.bulk_load())
+        # a fresh store: its letter indexes are built once all is read (on exit)
+        stack.enter_context(store.fresh_import())
         while True:
             # files are stored in small batches (one transaction each): a kill loses at
             # most the files of the open batch, which the next run simply reads again.
