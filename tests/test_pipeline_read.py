@@ -4,6 +4,7 @@ stored with their anatomy; refresh_anatomy is left with what that could not do."
 from __future__ import annotations
 
 import gc
+import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -19,6 +20,7 @@ from formletter.pipeline import AnalyzeOptions, analyze, parse_letters
 from formletter.store import open_store
 from formletter.store._schema import missing_indexes
 from test_pipeline import _mixed_corpus, _one_at_a_time, _tables
+from test_store import _run_and_kill
 
 
 class _Broken(RuntimeError):
@@ -236,3 +238,44 @@ def test_few_collections_raises_the_thresholds_and_restores_them(
         assert gc.get_threshold() == before
     finally:
         gc.set_threshold(*saved)
+
+
+_KILL_READ = """
+import sys, time
+from formletter import pipeline
+from formletter.engine import local_mapper
+from formletter.store import Store
+pipeline._COMMIT_FILES_FIRST = pipeline._COMMIT_FILES = 5
+store = Store.open(sys.argv[1])
+
+def say(stage, done, total):
+    if stage == "read" and done == 30:
+        print("ready", flush=True)
+        time.sleep(120)
+
+with local_mapper(1) as mapper:
+    run = store.begin_run("analyze")
+    pipeline._read(store, [sys.argv[2]], pipeline.AnalyzeOptions(), run, say, mapper=mapper)
+"""
+
+
+def test_a_first_import_killed_while_reading_heals_and_continues(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_batches: None
+) -> None:
+    folder = _mixed_corpus(tmp_path, 60)
+    db = tmp_path / "x.db"
+    _run_and_kill(_KILL_READ, db, str(folder))
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        # killed with the letter indexes dropped, a few batches of 5 files committed
+        assert missing_indexes(conn)
+        assert 0 < conn.execute("SELECT count(*) FROM sources").fetchone()[0] < 30
+    finally:
+        conn.close()
+    with open_store(db) as store:  # opening it for writing builds them
+        assert missing_indexes(store._conn) == []
+        assert store._conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    _, later = _run(monkeypatch, db, folder, AnalyzeOptions())
+    assert later == [0]
+    _one_at_a_time(folder, tmp_path / "single.db")
+    assert _tables(db) == _tables(tmp_path / "single.db")
