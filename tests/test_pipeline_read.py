@@ -3,18 +3,24 @@ stored with their anatomy; refresh_anatomy is left with what that could not do."
 
 from __future__ import annotations
 
+import gc
+import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from formletter import pipeline
 from formletter.engine import Mapper, local_mapper
 from formletter.ingest import IngestOptions, read_file
 from formletter.pipeline import AnalyzeOptions, analyze, parse_letters
 from formletter.store import open_store
+from formletter.store._schema import missing_indexes
 from test_pipeline import _mixed_corpus, _one_at_a_time, _tables
+from test_store import _run_and_kill
 
 
 class _Broken(RuntimeError):
@@ -91,6 +97,8 @@ def test_letters_are_parsed_while_read_and_refresh_has_nothing_left(
     folder = _mixed_corpus(tmp_path, 60)
     mapper, later = _run(monkeypatch, tmp_path / "x.db", folder, AnalyzeOptions(), jobs=jobs)
     assert later == [0] and sum(mapper.sent) == 60 and len(mapper.sent) > 3
+    with open_store(tmp_path / "x.db", readonly=True) as store:
+        assert missing_indexes(store._conn) == []
     _one_at_a_time(folder, tmp_path / "single.db")
     assert _tables(tmp_path / "x.db") == _tables(tmp_path / "single.db")
     # a second run parses only the letters it adds (a new file, a changed one)
@@ -204,6 +212,69 @@ def test_a_run_killed_while_reading_keeps_whole_batches(
         kept = store.letter_count()
         assert 0 < kept < 40  # whole batches of 5, 10, 17 files, the last ones lost
         assert sum(1 for _ in store.letter_texts(without_anatomy=True)) == 0
+        # the letter indexes, dropped for this first import, were built on the way out
+        assert missing_indexes(store._conn) == []
+    _, later = _run(monkeypatch, db, folder, AnalyzeOptions())
+    assert later == [0]
+    _one_at_a_time(folder, tmp_path / "single.db")
+    assert _tables(db) == _tables(tmp_path / "single.db")
+
+
+_THRESHOLDS = st.tuples(*[st.integers(1, 100_000)] * 3)
+
+
+@given(_THRESHOLDS, _THRESHOLDS, st.booleans())
+def test_few_collections_raises_the_thresholds_and_restores_them(
+    before: tuple[int, int, int], wanted: tuple[int, int, int], fail: bool
+) -> None:
+    saved = gc.get_threshold()
+    try:
+        gc.set_threshold(*before)
+        expect = pytest.raises(KeyError) if fail else nullcontext()
+        with expect, pipeline._few_collections(wanted):
+            assert gc.get_threshold() == tuple(map(max, before, wanted))
+            if fail:
+                raise KeyError
+        assert gc.get_threshold() == before
+    finally:
+        gc.set_threshold(*saved)
+
+
+_KILL_READ = """
+import sys, time
+from formletter import pipeline
+from formletter.engine import local_mapper
+from formletter.store import Store
+pipeline._COMMIT_FILES_FIRST = pipeline._COMMIT_FILES = 5
+store = Store.open(sys.argv[1])
+
+def say(stage, done, total):
+    if stage == "read" and done == 30:
+        print("ready", flush=True)
+        time.sleep(120)
+
+with local_mapper(1) as mapper:
+    run = store.begin_run("analyze")
+    pipeline._read(store, [sys.argv[2]], pipeline.AnalyzeOptions(), run, say, mapper=mapper)
+"""
+
+
+def test_a_first_import_killed_while_reading_heals_and_continues(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_batches: None
+) -> None:
+    folder = _mixed_corpus(tmp_path, 60)
+    db = tmp_path / "x.db"
+    _run_and_kill(_KILL_READ, db, str(folder))
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        # killed with the letter indexes dropped, a few batches of 5 files committed
+        assert missing_indexes(conn)
+        assert 0 < conn.execute("SELECT count(*) FROM sources").fetchone()[0] < 30
+    finally:
+        conn.close()
+    with open_store(db) as store:  # opening it for writing builds them
+        assert missing_indexes(store._conn) == []
+        assert store._conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     _, later = _run(monkeypatch, db, folder, AnalyzeOptions())
     assert later == [0]
     _one_at_a_time(folder, tmp_path / "single.db")

@@ -18,6 +18,7 @@ a run that is killed part-way leaves a database that the next run simply continu
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -80,6 +81,8 @@ _COMMIT_FILES_FIRST = 100
 _COMMIT_FILES = 2000
 _COMMIT_CHARS = 32 * 2**20
 _COMMIT_SECONDS = 2.0
+#: garbage-collector thresholds while reading (see :func:`_few_collections`)
+_READ_GC_THRESHOLDS = (50_000, 50, 50)
 #: files asked about in one read snapshot at most, and its seconds at most
 _SEEN_PER_SNAPSHOT = 500
 _SEEN_SECONDS = 1.0
@@ -253,6 +256,9 @@ def _read(
         results = read_inputs(inputs, ingest, skip=known, progress=tick, ahead=ahead)
         stack.enter_context(closing(results))
         stack.enter_context(store.bulk_load())
+        # a fresh store: its letter indexes are built once all is read (on exit)
+        stack.enter_context(store.fresh_import())
+        stack.enter_context(_few_collections(_READ_GC_THRESHOLDS))
         while True:
             # files are stored in small batches (one transaction each): a kill loses at
             # most the files of the open batch, which the next run simply reads again.
@@ -283,6 +289,21 @@ def _read(
             store_oldest()
     say("read", seen, seen)
     return read, skipped, failed, added, failures
+
+
+@contextmanager
+def _few_collections(thresholds: tuple[int, int, int]) -> Iterator[None]:
+    """Raise the cyclic garbage collector's thresholds to at least ``thresholds`` (never
+    lower them), and restore them on exit. Reading allocates many acyclic objects (the
+    files' results, the rows parsed by the workers) that reference counting frees; with
+    the default thresholds CPython ran ~570 collections over them while reading 20k
+    letters (0.19 s of CPU; 0.03 s with these). Cycles are still collected, less often."""
+    old = gc.get_threshold()
+    gc.set_threshold(*(max(a, b) for a, b in zip(old, thresholds, strict=True)))
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
 
 
 class _SeenBefore:

@@ -10,6 +10,7 @@ from typing import Any
 
 from formletter.errors import NotFoundError
 from formletter.models import SourceResult
+from formletter.store._analysis import drop_indexes
 from formletter.store._codec import (
     ANATOMY_COLUMNS,
     AnatomyLookup,
@@ -20,6 +21,8 @@ from formletter.store._codec import (
 )
 
 __all__ = [
+    "LETTER_TABLES",
+    "drop_letter_indexes",
     "held_letters",
     "independent",
     "insert_many",
@@ -34,6 +37,22 @@ _PARAMS_PER_QUERY = 500
 #: rows per multi-row ``INSERT ... VALUES`` at most (fewer when SQLite allows fewer
 #: bound parameters)
 _ROWS_PER_INSERT = 5000
+
+
+#: the tables a fresh import fills with their secondary indexes dropped (see
+#: :func:`drop_letter_indexes`)
+LETTER_TABLES = ("letters", "parts", "source_letters")
+
+
+def drop_letter_indexes(conn: sqlite3.Connection) -> bool:
+    """Drop the secondary indexes of :data:`LETTER_TABLES` if the store holds no letter
+    (inside the caller's transaction); returns whether it did. Building them once the
+    letters are in costs one sort per index instead of a b-tree insert per row (20k
+    letters: 0.2-0.25 s less CPU); a store with letters keeps them (building them again
+    would cost more than the rows added save)."""
+    if conn.execute("SELECT EXISTS (SELECT 1 FROM letters)").fetchone()[0]:
+        return False
+    return bool(drop_indexes(conn, LETTER_TABLES))
 
 
 def independent(items: Sequence[tuple[str, SourceResult]], old: Mapping[str, set[str]]) -> bool:

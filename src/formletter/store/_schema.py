@@ -17,6 +17,7 @@ Design notes, for anyone reading the file in Datasette:
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,8 +32,11 @@ __all__ = [
     "Migration",
     "check_file",
     "migrate",
+    "missing_indexes",
     "read_version",
     "refuse_newer",
+    "restore_indexes",
+    "schema_indexes",
 ]
 
 #: The first 16 bytes of every SQLite 3 database file.
@@ -402,3 +406,55 @@ def migrate(
             conn.execute("ROLLBACK")
         raise
     return before
+
+
+_CREATE_INDEX = re.compile(
+    r'\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:IF\s+NOT\s+EXISTS\s+)?"?(\w+)"?', re.IGNORECASE
+)
+_DROP_INDEX = re.compile(r'\s*DROP\s+INDEX\s+(?:IF\s+EXISTS\s+)?"?(\w+)"?', re.IGNORECASE)
+
+
+def schema_indexes(
+    version: int = SCHEMA_VERSION, migrations: Sequence[Migration] = MIGRATIONS
+) -> dict[str, str]:
+    """The ``CREATE INDEX`` statement of every index the schema at ``version`` has, by
+    name, in the order the migrations create them (an index a later one drops is not)."""
+    out: dict[str, str] = {}
+    for step in migrations:
+        if step.version > version:
+            break
+        for statement in step.statements:
+            if m := _CREATE_INDEX.match(statement):
+                out[m.group(1)] = statement
+            elif m := _DROP_INDEX.match(statement):
+                out.pop(m.group(1), None)
+    return out
+
+
+def missing_indexes(conn: sqlite3.Connection, label: str = "database") -> list[str]:
+    """The statements that create the indexes of the database's schema version that it
+    lacks, in schema order (normally none: a bulk write may drop some for a while)."""
+    want = schema_indexes(read_version(conn, label))
+    have = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    return [sql for name, sql in want.items() if name not in have]
+
+
+def restore_indexes(conn: sqlite3.Connection, label: str = "database") -> int:
+    """Create the schema's indexes that the database lacks, in one transaction (``conn``
+    in autocommit mode, outside any transaction); returns how many. A process killed
+    while a bulk write had dropped some leaves them missing: opening the store for
+    writing builds them again."""
+    if not missing_indexes(conn, label):
+        return 0
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        # again, under the write lock: another process may have built them meanwhile
+        statements = missing_indexes(conn, label)
+        for statement in statements:
+            conn.execute(statement)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return len(statements)

@@ -54,7 +54,15 @@ from formletter.store._codec import (
     row_to_diff,
     rows_to_template,
 )
-from formletter.store._schema import SCHEMA_VERSION, check_file, migrate, read_version, refuse_newer
+from formletter.store._schema import (
+    SCHEMA_VERSION,
+    check_file,
+    migrate,
+    missing_indexes,
+    read_version,
+    refuse_newer,
+    restore_indexes,
+)
 
 __all__ = ["RUN_STATUSES", "Store"]
 
@@ -187,6 +195,8 @@ class Store:
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA synchronous = NORMAL")
                 migrate(conn, label=label, app_version=__version__)
+                # indexes a killed bulk write left dropped (see :meth:`Store.fresh_import`)
+                restore_indexes(conn, label)
         except sqlite3.OperationalError as exc:
             raise StoreError(f"{label}: cannot use the database: {exc}") from exc
         except sqlite3.DatabaseError as exc:
@@ -371,6 +381,37 @@ class Store:
             with contextlib.suppress(sqlite3.Error):
                 conn.execute(f"PRAGMA cache_size = {cache}")
                 conn.execute(f"PRAGMA wal_autocheckpoint = {pages}")
+
+    @contextmanager
+    def fresh_import(self) -> Iterator[bool]:
+        """For storing many letters: when the store holds none yet, the secondary indexes
+        of the letter tables are dropped (committed) and built again on exit, whatever
+        the exit, in one transaction; yields whether they were. A store with letters is
+        left as it is. A process killed in between leaves them missing until the store
+        is next opened for writing, which builds them (readers meanwhile only search
+        slower). Each write inside keeps its own transaction."""
+        self._writable()
+        try:
+            with self.transaction():
+                dropped = _letters.drop_letter_indexes(self._conn)
+        except sqlite3.Error as exc:
+            raise self._error(exc) from exc
+        if not dropped:
+            yield False
+            return
+        try:
+            yield True
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error, StoreError):
+                self._restore_indexes()  # else the next open for writing does it
+            raise
+        self._restore_indexes()
+
+    @_db
+    def _restore_indexes(self) -> None:
+        with self.transaction():
+            for statement in missing_indexes(self._conn, str(self.path)):
+                self._conn.execute(statement)
 
     def record_source(self, result: SourceResult, run_id: int | None = None) -> int:
         """Store what reading one file gave; returns how many letters were new.
