@@ -3,12 +3,21 @@ equal one sketch over the representatives; the garbage-collector thresholds."""
 
 from __future__ import annotations
 
+import gc
+from contextlib import nullcontext
+
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from formletter.engine import BodyRecord
-from formletter.engine._core import _rep_sketch, _representatives, tokenize_sketch_batch
+from formletter.engine._core import (
+    _rep_sketch,
+    _representatives,
+    few_collections,
+    tokenize_sketch_batch,
+)
 from formletter.normalize import Tokens
 from formletter.sketch import sketch_bodies
 
@@ -130,3 +139,23 @@ def test_pairs_by_component_keep_the_pairs_inside_each_in_order(
     assert len(got) == count
     assert [[tuple(row) for row in g.tolist()] for g in got] == want
     assert all(g.shape[1:] == (2,) and g.dtype == np.int64 for g in got)
+
+
+_THRESHOLDS = st.tuples(*[st.integers(1, 100_000)] * 3)
+
+
+@given(_THRESHOLDS, _THRESHOLDS, st.booleans())
+def test_few_collections_never_lowers_a_threshold_and_restores_them(
+    before: tuple[int, int, int], wanted: tuple[int, int, int], fail: bool
+) -> None:
+    saved = gc.get_threshold()
+    try:
+        gc.set_threshold(*before)
+        expect = pytest.raises(KeyError) if fail else nullcontext()
+        with expect, few_collections(wanted):
+            assert gc.get_threshold() == tuple(map(max, before, wanted))
+            if fail:
+                raise KeyError
+        assert gc.get_threshold() == before
+    finally:
+        gc.set_threshold(*saved)

@@ -3,15 +3,12 @@ stored with their anatomy; refresh_anatomy is left with what that could not do."
 
 from __future__ import annotations
 
-import gc
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from formletter import pipeline
 from formletter.engine import Mapper, local_mapper
@@ -218,26 +215,6 @@ def test_a_run_killed_while_reading_keeps_whole_batches(
     assert later == [0]
     _one_at_a_time(folder, tmp_path / "single.db")
     assert _tables(db) == _tables(tmp_path / "single.db")
-
-
-_THRESHOLDS = st.tuples(*[st.integers(1, 100_000)] * 3)
-
-
-@given(_THRESHOLDS, _THRESHOLDS, st.booleans())
-def test_few_collections_raises_the_thresholds_and_restores_them(
-    before: tuple[int, int, int], wanted: tuple[int, int, int], fail: bool
-) -> None:
-    saved = gc.get_threshold()
-    try:
-        gc.set_threshold(*before)
-        expect = pytest.raises(KeyError) if fail else nullcontext()
-        with expect, pipeline._few_collections(wanted):
-            assert gc.get_threshold() == tuple(map(max, before, wanted))
-            if fail:
-                raise KeyError
-        assert gc.get_threshold() == before
-    finally:
-        gc.set_threshold(*saved)
 
 
 _KILL_READ = """

@@ -18,7 +18,6 @@ a run that is killed part-way leaves a database that the next run simply continu
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import os
@@ -39,6 +38,7 @@ from formletter.engine import (
     LocalMapper,
     Mapper,
     analyze_bodies,
+    few_collections,
     local_mapper,
 )
 from formletter.errors import EvaluationError, FormletterError, MissingDependencyError
@@ -81,8 +81,6 @@ _COMMIT_FILES_FIRST = 100
 _COMMIT_FILES = 2000
 _COMMIT_CHARS = 32 * 2**20
 _COMMIT_SECONDS = 2.0
-#: garbage-collector thresholds while reading (see :func:`_few_collections`)
-_READ_GC_THRESHOLDS = (50_000, 50, 50)
 #: files asked about in one read snapshot at most, and its seconds at most
 _SEEN_PER_SNAPSHOT = 500
 _SEEN_SECONDS = 1.0
@@ -258,7 +256,7 @@ def _read(
         stack.enter_context(store.bulk_load())
         # a fresh store: its letter indexes are built once all is read (on exit)
         stack.enter_context(store.fresh_import())
-        stack.enter_context(_few_collections(_READ_GC_THRESHOLDS))
+        stack.enter_context(few_collections())  # as the engine does
         while True:
             # files are stored in small batches (one transaction each): a kill loses at
             # most the files of the open batch, which the next run simply reads again.
@@ -289,21 +287,6 @@ def _read(
             store_oldest()
     say("read", seen, seen)
     return read, skipped, failed, added, failures
-
-
-@contextmanager
-def _few_collections(thresholds: tuple[int, int, int]) -> Iterator[None]:
-    """Raise the cyclic garbage collector's thresholds to at least ``thresholds`` (never
-    lower them), and restore them on exit. Reading allocates many acyclic objects (the
-    files' results, the rows parsed by the workers) that reference counting frees; with
-    the default thresholds CPython ran ~570 collections over them while reading 20k
-    letters (0.19 s of CPU; 0.03 s with these). Cycles are still collected, less often."""
-    old = gc.get_threshold()
-    gc.set_threshold(*(max(a, b) for a, b in zip(old, thresholds, strict=True)))
-    try:
-        yield
-    finally:
-        gc.set_threshold(*old)
 
 
 class _SeenBefore:

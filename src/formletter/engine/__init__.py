@@ -13,6 +13,7 @@ from formletter.engine._core import (
     FamilyOutcome,
     Mapper,
     analyze_bodies,
+    few_collections,
 )
 from formletter.engine.local import LocalMapper, local_mapper
 
@@ -24,5 +25,6 @@ __all__ = [
     "LocalMapper",
     "Mapper",
     "analyze_bodies",
+    "few_collections",
     "local_mapper",
 ]
