@@ -19,15 +19,14 @@ store can serve a thread pool; do not share one store between threads that write
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from formletter import __version__
 from formletter.errors import NotFoundError, StoreError
@@ -35,7 +34,6 @@ from formletter.models import (
     Anatomy,
     Failure,
     Family,
-    Letter,
     LetterDiff,
     Link,
     SenderMatch,
@@ -48,12 +46,11 @@ from formletter.store._codec import (
     AnatomyRows,
     anatomy_rows,
     clean,
-    load_meta,
-    meta_dict,
     now_iso,
     row_to_diff,
     rows_to_template,
 )
+from formletter.store._reads import LetterReads, _db
 from formletter.store._schema import (
     SCHEMA_VERSION,
     check_file,
@@ -72,7 +69,6 @@ RUN_STATUSES: tuple[str, ...] = ("running", "ok", "partial", "failed", "interrup
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
-_LETTER_COLS = "letter_id, source, text, meta, ocr_confidence"
 _ANATOMY_BATCH = 500
 #: page size of a new database file (an existing one keeps its own). 16 KiB, not
 #: SQLite's 4 KiB: a letter row (text ~2-3 KB plus its anatomy) then shares its page
@@ -85,19 +81,6 @@ _BULK_CACHE_MIB = 64
 _BULK_CHECKPOINT_PAGES = 10_000
 
 
-def _db(fn: Callable[Concatenate[Store, _P], _R]) -> Callable[Concatenate[Store, _P], _R]:
-    """Turn sqlite3 errors raised by a Store method into StoreError."""
-
-    @functools.wraps(fn)
-    def wrapper(self: Store, *args: _P.args, **kwargs: _P.kwargs) -> _R:
-        try:
-            return fn(self, *args, **kwargs)
-        except sqlite3.Error as exc:
-            raise self._error(exc) from exc
-
-    return wrapper
-
-
 def _cache_kib(conn: sqlite3.Connection, cache_size: int) -> int:
     """A ``PRAGMA cache_size`` value in KiB (negative values are KiB, positive pages)."""
     if cache_size < 0:
@@ -106,13 +89,12 @@ def _cache_kib(conn: sqlite3.Connection, cache_size: int) -> int:
     return cache_size * page // 1024
 
 
-class Store:
+class Store(LetterReads):
     """A formletter database. Open with :meth:`Store.open` or :func:`open_store`."""
 
     def __init__(self, conn: sqlite3.Connection, path: Path, *, readonly: bool) -> None:
         """Use :meth:`open`; this only wraps an already prepared connection."""
-        self._conn = conn
-        self.path = path
+        super().__init__(conn, path)
         self.readonly = readonly
         self._depth = 0
 
@@ -216,12 +198,6 @@ class Store:
         tb: TracebackType | None,
     ) -> None:
         self.close()
-
-    def _error(self, exc: sqlite3.Error) -> StoreError:
-        msg = str(exc)
-        if "locked" in msg or "busy" in msg:
-            return StoreError(f"{self.path}: the database is busy (another process is writing)")
-        return StoreError(f"{self.path}: {msg}")
 
     def _writable(self) -> None:
         if self.readonly:
@@ -543,152 +519,6 @@ class Store:
                 self._conn.execute(
                     "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value)
                 )
-
-    def analysis_inputs(
-        self, batch: int = 1000
-    ) -> Iterator[tuple[str, str, int, int, tuple[tuple[str, str], ...]]]:
-        """Stream ``(letter_id, text, body_start, body_end, hints)`` sorted by id, where
-        ``hints`` are the anatomy values that may name template slots (name, constituency)."""
-        sql = (
-            "SELECT letter_id, text, body_start, body_end, sender_name, constituency"
-            " FROM letters WHERE letter_id > ? ORDER BY letter_id LIMIT ?"
-        )
-        for row in self._pages(sql, batch):
-            text = row["text"]
-            start = row["body_start"] if row["body_start"] is not None else 0
-            end = row["body_end"] if row["body_end"] is not None else len(text)
-            hints = tuple(
-                (k, str(row[col]))
-                for k, col in (("sender_name", "sender_name"), ("constituency", "constituency"))
-                if row[col]
-            )
-            yield row["letter_id"], text, start, end, hints
-
-    @_db
-    def letter_sources(self) -> list[tuple[str, str]]:
-        """Every ``(source, letter_id)``: each letter's own source, and every file that
-        holds it (a letter read from two identical files has both)."""
-        return [
-            (r[0], r[1])
-            for r in self._conn.execute(
-                "SELECT source, letter_id FROM letters UNION"
-                " SELECT path, letter_id FROM source_letters ORDER BY 1, 2"
-            )
-        ]
-
-    @_db
-    def letter_ids(self) -> list[str]:
-        """Every letter id, sorted."""
-        return [r[0] for r in self._conn.execute("SELECT letter_id FROM letters ORDER BY 1")]
-
-    @_db
-    def letter_count(self) -> int:
-        return int(self._conn.execute("SELECT count(*) FROM letters").fetchone()[0])
-
-    def _pages(self, sql: str, batch: int) -> Iterator[sqlite3.Row]:
-        """Keyset paging over ``sql`` (which takes ``last_id, limit``; first column id)."""
-        batch = max(1, int(batch))
-        last = ""
-        while True:
-            try:
-                rows = self._conn.execute(sql, (last, batch)).fetchall()
-            except sqlite3.Error as exc:
-                raise self._error(exc) from exc
-            if not rows:
-                return
-            yield from rows
-            last = rows[-1][0]
-
-    @staticmethod
-    def _letter(row: sqlite3.Row) -> Letter:
-        return Letter(
-            row["letter_id"],
-            row["source"],
-            row["text"],
-            load_meta(row["meta"]),
-            row["ocr_confidence"],
-        )
-
-    def iter_letters(self, batch: int = 1000, *, without_anatomy: bool = False) -> Iterator[Letter]:
-        """Stream letters sorted by id, ``batch`` at a time (no cursor held between
-        batches, so the caller may write while iterating). ``without_anatomy`` keeps
-        only letters :meth:`set_anatomy` has not seen yet."""
-        where = " AND body_start IS NULL" if without_anatomy else ""
-        sql = (
-            f"SELECT {_LETTER_COLS} FROM letters WHERE letter_id > ?{where}"
-            " ORDER BY letter_id LIMIT ?"
-        )
-        for row in self._pages(sql, batch):
-            yield self._letter(row)
-
-    def letter_texts(
-        self, batch: int = 1000, *, without_anatomy: bool = False
-    ) -> Iterator[tuple[str, str]]:
-        """Stream ``(letter_id, text)`` like :meth:`iter_letters` streams letters (same
-        order and filter), without building :class:`Letter` objects."""
-        where = " AND body_start IS NULL" if without_anatomy else ""
-        sql = (
-            f"SELECT letter_id, text FROM letters WHERE letter_id > ?{where}"
-            " ORDER BY letter_id LIMIT ?"
-        )
-        for row in self._pages(sql, batch):
-            yield row[0], row[1]
-
-    def letter_bodies(self, batch: int = 1000) -> Iterator[tuple[str, str, int, int]]:
-        """Stream ``(letter_id, text, body_start, body_end)`` sorted by id; a letter
-        without anatomy yields its whole text as the body."""
-        sql = (
-            "SELECT letter_id, text, body_start, body_end FROM letters WHERE letter_id > ?"
-            " ORDER BY letter_id LIMIT ?"
-        )
-        for row in self._pages(sql, batch):
-            text = row["text"]
-            start = row["body_start"] if row["body_start"] is not None else 0
-            end = row["body_end"] if row["body_end"] is not None else len(text)
-            yield row["letter_id"], text, start, end
-
-    @_db
-    def get_letter(self, key: str) -> Letter:
-        """The letter with this id, or the only letter read from this source."""
-        conn = self._conn
-        row = conn.execute(
-            f"SELECT {_LETTER_COLS} FROM letters WHERE letter_id = ?", (key,)
-        ).fetchone()
-        if row is not None:
-            return self._letter(row)
-        rows = conn.execute(
-            f"SELECT {_LETTER_COLS} FROM letters WHERE source = ? ORDER BY letter_id LIMIT 2",
-            (clean(key),),
-        ).fetchall()
-        if len(rows) == 1:
-            return self._letter(rows[0])
-        if rows:
-            raise NotFoundError("single letter (several share this source)", key)
-        raise NotFoundError("letter", key)
-
-    @_db
-    def letter_row(self, letter_id: str) -> dict[str, Any]:
-        """All stored columns of a letter, ``meta`` as a dict, plus ``parts`` (list of
-        dicts in order) and ``family_id`` / ``similarity`` / ``coverage`` (None when the
-        letter is in no family)."""
-        conn = self._conn
-        row = conn.execute(
-            "SELECT l.*, m.family_id, m.similarity, m.coverage FROM letters AS l"
-            " LEFT JOIN memberships AS m ON m.letter_id = l.letter_id WHERE l.letter_id = ?",
-            (letter_id,),
-        ).fetchone()
-        if row is None:
-            raise NotFoundError("letter", letter_id)
-        out = dict(row)
-        out["meta"] = meta_dict(out["meta"])
-        out["parts"] = [
-            dict(r)
-            for r in conn.execute(
-                'SELECT kind, start, "end", value FROM parts WHERE letter_id = ? ORDER BY seq',
-                (letter_id,),
-            )
-        ]
-        return out
 
     # ----------------------------------------------------------------------- links
 
