@@ -40,6 +40,14 @@ def _db(fn: Callable[Concatenate[_S, _P], _R]) -> Callable[Concatenate[_S, _P], 
     return wrapper
 
 
+def _body(row: sqlite3.Row) -> tuple[str, int, int]:
+    """A letter row's text and body bounds (the whole text when it has no anatomy)."""
+    text: str = row["text"]
+    start = row["body_start"] if row["body_start"] is not None else 0
+    end = row["body_end"] if row["body_end"] is not None else len(text)
+    return text, start, end
+
+
 class LetterReads:
     """A store's connection, and what reads its letters back."""
 
@@ -63,9 +71,7 @@ class LetterReads:
             " FROM letters WHERE letter_id > ? ORDER BY letter_id LIMIT ?"
         )
         for row in self._pages(sql, batch):
-            text = row["text"]
-            start = row["body_start"] if row["body_start"] is not None else 0
-            end = row["body_end"] if row["body_end"] is not None else len(text)
+            text, start, end = _body(row)
             hints = tuple(
                 (k, str(row[col]))
                 for k, col in (("sender_name", "sender_name"), ("constituency", "constituency"))
@@ -151,10 +157,7 @@ class LetterReads:
             " ORDER BY letter_id LIMIT ?"
         )
         for row in self._pages(sql, batch):
-            text = row["text"]
-            start = row["body_start"] if row["body_start"] is not None else 0
-            end = row["body_end"] if row["body_end"] is not None else len(text)
-            yield row["letter_id"], text, start, end
+            yield row["letter_id"], *_body(row)
 
     @_db
     def get_letter(self, key: str) -> Letter:
