@@ -4,6 +4,8 @@ from the pairs array, and a component glued from several families peeled apart a
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
+from itertools import accumulate
 
 import numpy as np
 import pytest
@@ -13,7 +15,7 @@ from hypothesis import strategies as st
 from _engine_helpers import parsed_record
 from formletter.engine import AnalysisParams, BodyRecord, FamilyOutcome
 from formletter.engine._core import tokenize_sketch_batch
-from formletter.engine._families import spread_diffs
+from formletter.engine._families import _run_components, component_size, spread_diffs
 from formletter.engine._peel import _neighbours, build_families
 from formletter.engine._types import ComponentJob
 from formletter.engine.local import local_mapper
@@ -84,3 +86,18 @@ def test_a_component_of_several_families_peels_the_same_with_diffs_on_workers(
     assert [f for got in seen for f in got.families] == list(plain.families)
     # each family: the letters of one of the four families the corpus was made from
     assert sorted(len(f.members) for f in plain.families) == [14, 14, 14, 14]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_progress_of_a_big_component_moves_family_by_family(
+    big_job: ComponentJob, jobs: int
+) -> None:
+    """The families stage counts letters: a big component's as each family is done."""
+    ticks: list[int] = []
+    params = replace(big_job.params, split_diffs_at=3)
+    with local_mapper(jobs) as mapper:
+        got = _run_components([replace(big_job, params=params)], mapper, params, ticks.append)
+    sizes = [len(f.members) for f in got[0].families]
+    assert len(sizes) >= 3
+    assert ticks == list(accumulate(sizes)) + ([56] if sum(sizes) < 56 else [])
+    assert ticks[-1] == component_size(big_job) == 56

@@ -32,7 +32,7 @@ import numpy.typing as npt
 
 from formletter.align import could_link_many, is_link
 from formletter.candidates import candidate_pairs
-from formletter.engine._families import _run_components, build_families
+from formletter.engine._families import _run_components, build_families, component_size
 from formletter.engine._types import (
     GC_THRESHOLDS,
     Analysis,
@@ -277,7 +277,8 @@ def _analyze_bodies(
                     params=params,
                 )
             )
-    say("families", 0, len(jobs))
+    in_families = sum(component_size(job) for job in jobs)  # progress counts letters
+    say("families", 0, in_families)
     handed = 0
     hand = on_outcome
     if on_outcome is not None and not keep:
@@ -288,7 +289,7 @@ def _analyze_bodies(
             on_outcome(got)
 
     outcomes = _run_components(
-        jobs, mapper, params, lambda done: say("families", done, len(jobs)), hand, keep
+        jobs, mapper, params, lambda done: say("families", done, in_families), hand, keep
     )
     families: list[Family] = []
     memberships: list[tuple[str, str, float, float]] = []

@@ -26,7 +26,12 @@ from formletter.engine._types import (
 from formletter.models import Family, LetterDiff, Template
 from formletter.normalize import Tokens
 
-__all__ = ["build_families", "diff_items", "spread_diffs"]
+__all__ = ["build_families", "component_size", "diff_items", "spread_diffs"]
+
+
+def component_size(job: ComponentJob) -> int:
+    """The letters of a component, duplicates included."""
+    return sum(1 + len(d) for d in job.duplicates)
 
 
 def _run_components(
@@ -50,48 +55,58 @@ def _run_components(
     this process is busy between two rounds of diffs. With ``on_outcome``, the small
     components' outcomes that are back (``ready()`` of the background results, when they
     have it) are handed over after each family of a big component, not only
-    after the big components."""
+    after the big components.
 
-    def size(j: int) -> int:
-        return sum(1 + len(d) for d in jobs[j].duplicates)
-
-    order = sorted(range(len(jobs)), key=lambda j: (-size(j), j))
-    big = [j for j in order if size(j) >= params.split_diffs_at]
-    small = [j for j in order if size(j) < params.split_diffs_at]
+    ``tick`` gets how many letters (duplicates included) are done: a small component's
+    when it comes back, a big one's family by family (its letters in no family when it
+    ends), so progress moves while one big component takes most of the time."""
+    sizes = [component_size(job) for job in jobs]
+    order = sorted(range(len(jobs)), key=lambda j: (-sizes[j], j))
+    big = [j for j in order if sizes[j] >= params.split_diffs_at]
+    small = [j for j in order if sizes[j] < params.split_diffs_at]
     keep = keep or on_outcome is None
     outcomes: list[FamilyOutcome | None] = [None] * len(jobs)
     over = [False] * len(jobs)
     background = getattr(mapper, "background", mapper)
     pending: Iterable[object] = background(_families_job, [jobs[j] for j in small]) if small else ()
-    done = 0
+    done = 0  # letters
 
-    def finished(j: int, got: FamilyOutcome, handed: bool = False) -> None:
+    def advance(letters: int) -> None:
         nonlocal done
+        if letters:
+            done += letters
+            tick(done)
+
+    def finished(j: int, got: FamilyOutcome, handed: bool = False, counted: int = 0) -> None:
         over[j] = True
         if keep:
             outcomes[j] = got
         if on_outcome is not None and not handed:
             on_outcome(got)
-        done += 1
-        tick(done)
+        advance(sizes[j] - counted)
 
-    ready: Callable[[], list[tuple[int, object]]] | None = getattr(pending, "ready", None)
-    on_family = on_outcome
-    if on_outcome is not None and ready is not None:
-        take = ready
+    take: Callable[[], list[tuple[int, object]]] | None = None
+    if on_outcome is not None:
+        take = getattr(pending, "ready", None)
+    counted = 0  # letters of the current big component's families so far
 
-        def handed(got: FamilyOutcome) -> None:
-            # called in this thread: the small components back meanwhile go along
+    def on_family(got: FamilyOutcome) -> None:
+        # called in this thread: the small components back meanwhile go along
+        nonlocal counted
+        if on_outcome is not None:
             on_outcome(got)
-            for k, packed in take():
-                finished(small[k], _unpack_outcome(packed))  # type: ignore[arg-type]
+        letters = sum(len(f.members) for f in got.families)
+        counted += letters
+        advance(letters)
+        for k, packed in take() if take is not None else ():
+            finished(small[k], _unpack_outcome(packed))  # type: ignore[arg-type]
 
-        on_family = handed
     spread = spread_diffs(mapper)
     for j in big:
         # a big component's families are handed over one by one as they are finished
+        counted = 0
         got = build_families(jobs[j], diff_many=spread, on_family=on_family, keep=keep)
-        finished(j, got, handed=on_outcome is not None)
+        finished(j, got, handed=on_outcome is not None, counted=counted)
     rest = [j for j in small if not over[j]]
     for j, packed in zip(rest, pending, strict=True):
         finished(j, _unpack_outcome(packed))  # type: ignore[arg-type]
