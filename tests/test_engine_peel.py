@@ -9,14 +9,15 @@ from itertools import accumulate
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from _engine_helpers import parsed_record
 from formletter.engine import AnalysisParams, BodyRecord, FamilyOutcome
 from formletter.engine._core import tokenize_sketch_batch
 from formletter.engine._families import _run_components, component_size, spread_diffs
-from formletter.engine._peel import _neighbours, build_families
+from formletter.engine._finish import diff_items
+from formletter.engine._peel import _neighbours, _Peeler, build_families
 from formletter.engine._types import ComponentJob
 from formletter.engine.local import local_mapper
 from formletter.evaluate import load_truth
@@ -101,3 +102,19 @@ def test_progress_of_a_big_component_moves_family_by_family(
     assert len(sizes) >= 3
     assert ticks == list(accumulate(sizes)) + ([56] if sum(sizes) < 56 else [])
     assert ticks[-1] == component_size(big_job) == 56
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.data())
+def test_a_group_without_some_members_keeps_the_rest_in_order(
+    big_job: ComponentJob, data: st.DataObject
+) -> None:
+    n = len(big_job.records)
+    peel = _Peeler(big_job, diff_items)
+    group = np.array(sorted(data.draw(st.sets(st.integers(0, n - 1)))), dtype=np.int64)
+    gone = data.draw(st.lists(st.integers(0, n - 1), max_size=20))
+    want = [m for m in group.tolist() if m not in set(gone)]
+    assert peel.without(group, gone).tolist() == want
+    assert peel.without(group, []).tolist() == group.tolist()  # nothing left marked

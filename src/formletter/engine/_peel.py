@@ -81,7 +81,7 @@ def build_families(
                 fin([piv], pivot_index=piv)
             continue
         kept = sorted(att.held)
-        bad = group[~np.isin(group, kept)]
+        bad = peel.without(group, kept)
         parts = _split_union(att.template, kept, att.diffs)
         if parts is not None:
             # the template is two templates glued by a single letter: start again on each
@@ -132,6 +132,18 @@ class _Peeler:
         self.overlap = _Overlap(toks, self.params.align.k)
         # a group's pivot is its member of lowest rank
         self.rank = pivot_ranks(dict(enumerate(job.weights)), [len(t) for t in toks])
+        self._marks = np.zeros(len(toks), dtype=bool)
+
+    def without(
+        self, group: npt.NDArray[np.int64], members: Sequence[int]
+    ) -> npt.NDArray[np.int64]:
+        """``group`` less ``members``, in order (one pass over the group: ``np.isin``
+        took 10x as long on a group of 89,000)."""
+        marks = self._marks
+        marks[members] = True
+        out = group[~marks[group]]
+        marks[members] = False
+        return out
 
     def attempt(self, piv: int, members: _Members) -> _Attempt:
         """What the loop does with pivot ``piv`` in the group ``members``."""
