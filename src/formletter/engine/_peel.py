@@ -33,7 +33,7 @@ from formletter.engine._types import (
 from formletter.families import pivot_ranks
 from formletter.models import Family, LetterDiff, Template
 from formletter.normalize import Tokens
-from formletter.sketch import kgram_hashes
+from formletter.sketch import kgram_hashes, kgram_hashes_many
 
 __all__ = ["build_families"]
 
@@ -284,8 +284,10 @@ class _Overlap:
 
     def __init__(self, toks: Sequence[Tokens], k: int) -> None:
         self.k = k
-        self.parts = [kgram_hashes(t.ids, k) for t in toks]
-        self.lengths = np.array([len(p) for p in self.parts], dtype=np.int64)
+        # every member's k-gram hashes, member after member (one vectorised pass)
+        self.grams, offs = kgram_hashes_many([t.ids for t in toks], k)
+        self.starts = offs[:-1]
+        self.lengths = np.diff(offs)
 
     def near(self, template: Template, group: Sequence[int], share: float) -> list[bool]:
         """For each member of ``group``: whether it and the template share at least
@@ -301,10 +303,12 @@ class _Overlap:
         def near(ms: Sequence[int]) -> list[bool]:
             idx = np.asarray(ms, dtype=np.int64)
             n = self.lengths[idx]
-            grams = np.concatenate([self.parts[m] for m in ms]) if len(ms) else mine[:0]
+            ends = np.cumsum(n)
+            # the members' k-grams, member after member
+            at = np.repeat(self.starts[idx] - (ends - n), n) + np.arange(ends[-1] if len(n) else 0)
+            grams = self.grams[at]
             seen = np.zeros(len(grams) + 1, dtype=np.int64)
             np.cumsum(_isin_u64(grams, mine), out=seen[1:])
-            ends = np.cumsum(n)
             got = seen[ends] - seen[ends - n]
             ok = (n == 0) | (got >= share * n) | (got >= share * len(mine))
             return [bool(x) for x in ok]
