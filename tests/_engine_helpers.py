@@ -228,6 +228,19 @@ def parsed_record(text: str, key: str = "") -> BodyRecord:
     return BodyRecord(letter_id_for(text, key), text, a.body_start, a.body_end, hints)
 
 
+def synthetic_with_seeds(out: Path, letters: int, seed: int) -> list[BodyRecord]:
+    """A synthetic corpus written to ``out``, plus the two seed letters, as parsed body
+    records sorted by id (one per distinct letter)."""
+    from formletter.evaluate import load_truth
+    from formletter.synth import generate
+
+    generate(out, letters=letters, seed=seed)
+    texts = [(out / row.file).read_text("utf-8") for row in load_truth(out / "truth.jsonl")]
+    texts += [path.read_text("utf-8") for path in sorted(SEEDS_DIR.glob("*.txt"))]
+    records = {r.letter_id: r for r in map(parsed_record, texts)}
+    return sorted(records.values(), key=lambda r: r.letter_id)
+
+
 def body_of(r: BodyRecord) -> str:
     return r.text[r.body_start : r.body_end]
 

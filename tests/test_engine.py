@@ -30,6 +30,7 @@ from _engine_helpers import (
     parsed_record,
     record,
     run_engine,
+    synthetic_with_seeds,
     wrap,
 )
 from formletter.align import AlignParams, could_link, coverage_bound, is_link, verify
@@ -208,15 +209,7 @@ def test_exact_duplicates_all_get_diffs() -> None:
 
 @pytest.fixture(scope="module")
 def small_corpus(tmp_path_factory: pytest.TempPathFactory) -> list[BodyRecord]:
-    out = tmp_path_factory.mktemp("synth60")
-    generate(out, letters=60, seed=21)
-    records = {}
-    for row in load_truth(out / "truth.jsonl"):
-        r = parsed_record((out / row.file).read_text("utf-8"))
-        records[r.letter_id] = r
-    for r in seed_records():
-        records[r.letter_id] = r
-    return sorted(records.values(), key=lambda r: r.letter_id)
+    return synthetic_with_seeds(tmp_path_factory.mktemp("synth60"), 60, 21)
 
 
 def test_one_or_two_worker_processes_give_the_same_result(small_corpus: list[BodyRecord]) -> None:

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from _engine_helpers import SEEDS_DIR, parsed_record
+from _engine_helpers import synthetic_with_seeds
 from formletter.align import is_link
 from formletter.candidates import candidate_pairs
 from formletter.engine import AnalysisParams, BodyRecord, local_mapper
@@ -24,26 +24,15 @@ from formletter.engine._core import (
     _verify_spanning,
 )
 from formletter.engine._verify import verify_table
-from formletter.evaluate import load_truth
 from formletter.families import UnionFind
 from formletter.models import Link
 from formletter.normalize import Tokens, tokenize
 from formletter.sketch import sketch_bodies
-from formletter.synth import generate
 
 
 @pytest.fixture(scope="module")
 def small_corpus(tmp_path_factory: pytest.TempPathFactory) -> list[BodyRecord]:
-    out = tmp_path_factory.mktemp("synth60v")
-    generate(out, letters=60, seed=21)
-    records = {}
-    for row in load_truth(out / "truth.jsonl"):
-        r = parsed_record((out / row.file).read_text("utf-8"))
-        records[r.letter_id] = r
-    for path in sorted(SEEDS_DIR.glob("*.txt")):
-        r = parsed_record(path.read_text("utf-8"))
-        records[r.letter_id] = r
-    return sorted(records.values(), key=lambda r: r.letter_id)
+    return synthetic_with_seeds(tmp_path_factory.mktemp("synth60v"), 60, 21)
 
 
 def test_the_verify_table_is_made_and_saved_in_the_background(

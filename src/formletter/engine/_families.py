@@ -127,9 +127,7 @@ _PackedDiff = tuple[
     str,
     float,
 ]
-
 _PackedFamily = tuple[str, tuple[str, ...], Template | None, list[_PackedDiff]]
-
 _PackedOutcome = tuple[list[_PackedFamily], tuple[tuple[str, str, float, float], ...]]
 
 
