@@ -15,7 +15,7 @@ from formletter.engine import Mapper, local_mapper
 from formletter.ingest import IngestOptions, read_file
 from formletter.pipeline import AnalyzeOptions, analyze, parse_letters
 from formletter.store import open_store
-from formletter.store._schema import missing_indexes
+from formletter.store._schema import missing_indexes, search_pending
 from test_pipeline import _mixed_corpus, _one_at_a_time, _tables
 from test_store import _run_and_kill
 
@@ -256,3 +256,30 @@ def test_a_first_import_killed_while_reading_heals_and_continues(
     assert later == [0]
     _one_at_a_time(folder, tmp_path / "single.db")
     assert _tables(db) == _tables(tmp_path / "single.db")
+
+
+def test_a_first_import_is_searchable_once_analysed_as_one_read_file_by_file(
+    tmp_path: Path,
+) -> None:
+    """A first import indexes its letters for search at once (in the analysis writer's
+    thread): the search then finds what a store filled file by file finds."""
+    folder = _mixed_corpus(tmp_path, 40)
+    db = tmp_path / "x.db"
+    with open_store(db) as store:
+        analyze(store, [folder], AnalyzeOptions(jobs=2))
+        assert not search_pending(store._conn)
+        got = store.search("the", limit=100)
+    _one_at_a_time(folder, tmp_path / "single.db")
+    with open_store(tmp_path / "single.db", readonly=True) as store:
+        want = store.search("the", limit=100)
+
+    def found(rows: list[dict[str, object]]) -> list[tuple[object, ...]]:
+        return [(r["letter_id"], r["rank"], r["highlights"]) for r in rows]
+
+    assert found(got) == found(want) and len(got) > 10
+    # a later run adds its letters through the trigger, searchable at once
+    (folder / "zz-new.txt").write_text("Dear Sir,\n\nQuixotic zebras.\n\nYours,\nAl Bee\n", "utf-8")
+    with open_store(db) as store:
+        analyze(store, [folder], AnalyzeOptions(jobs=2))
+        assert len(store.search("quixotic")) == 1
+        store._conn.execute("INSERT INTO letters_fts (letters_fts) VALUES ('integrity-check')")

@@ -15,10 +15,13 @@ from formletter.models import Letter, SourceResult
 from formletter.store import MIGRATIONS, open_store
 from formletter.store._letters import LETTER_TABLES
 from formletter.store._schema import (
+    SEARCH_TRIGGER,
     Migration,
     missing_indexes,
     restore_indexes,
     schema_indexes,
+    schema_trigger,
+    search_pending,
 )
 from test_store import _run_and_kill
 
@@ -184,3 +187,64 @@ def test_restore_indexes_builds_only_what_is_missing(tmp_path: Path) -> None:
         conn.close()
     assert _indexes(db) == before
     assert len(MIGRATIONS) >= 4
+
+
+def test_a_fresh_import_can_leave_search_to_a_later_catch_up(tmp_path: Path) -> None:
+    db = tmp_path / "x.db"
+    with open_store(db) as store:
+        with store.fresh_import(defer_search=True) as dropped:
+            assert dropped
+            store.record_sources([_source(i) for i in range(12)])
+        # indexes are back; the letters are stored but not searchable yet
+        assert not missing_indexes(store._conn)
+        assert search_pending(store._conn)
+        assert store.letter_count() == 12
+        assert store.search("border", limit=50) == []
+        assert store.catch_up_search()
+        assert not search_pending(store._conn)
+        assert len(store.search("border", limit=50)) == 12
+        assert not store.catch_up_search()  # nothing left to do
+        # the trigger is back: a letter added later is searchable at once
+        store.record_sources([_source(12)])
+        assert len(store.search("border", limit=50)) == 13
+        assert store._conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        check = "INSERT INTO letters_fts (letters_fts) VALUES ('integrity-check')"
+        store._conn.execute(check)
+
+
+def test_the_analysis_writer_catches_search_up_or_leaves_it_to_the_next_open(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "x.db"
+    with open_store(db) as store:
+        with store.fresh_import(defer_search=True):
+            store.record_sources([_source(i) for i in range(8)])
+        assert search_pending(store._conn)
+        # an analysis rolled back leaves the index as it was: still to catch up
+        store.analysis_writer().abort()
+        assert search_pending(store._conn)
+        writer = store.analysis_writer()
+        writer.finish({"analysis_digest": "x"})
+        assert not search_pending(store._conn)
+        assert len(store.search("border", limit=50)) == 8
+    # a process that stops before any catch-up: the next open for writing does it
+    other = tmp_path / "y.db"
+    with open_store(other) as store, store.fresh_import(defer_search=True):
+        store.record_sources([_source(i) for i in range(5)])
+    with open_store(other, readonly=True) as store:
+        assert search_pending(store._conn)
+        assert store.search("border", limit=50) == []  # a reader only misses them
+    with open_store(other) as store:
+        assert not search_pending(store._conn)
+        assert len(store.search("border", limit=50)) == 5
+
+
+def test_search_trigger_is_the_schemas(tmp_path: Path) -> None:
+    assert schema_trigger(SEARCH_TRIGGER) is not None
+    assert schema_trigger("no_such_trigger") is None
+    steps = [
+        Migration(1, "a", ("CREATE TRIGGER t AFTER INSERT ON x BEGIN SELECT 1; END",)),
+        Migration(2, "b", ("DROP TRIGGER IF EXISTS t",)),
+    ]
+    assert schema_trigger("t", 1, steps) is not None
+    assert schema_trigger("t", 2, steps) is None

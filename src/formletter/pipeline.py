@@ -172,6 +172,10 @@ def analyze(
             }
             refresh_anatomy(store, options, mapper=mapper, progress=say)
             analysed = run_families(store, options, mapper=mapper, progress=say)
+        # a fresh import's letters are searchable by now (the analysis writer indexed
+        # them); if the analysis was skipped or failed, they are indexed here, or at the
+        # next open for writing
+        store.catch_up_search()
         stats = store.stats()
         status = "ok"
     finally:
@@ -254,8 +258,10 @@ def _read(
         results = read_inputs(inputs, ingest, skip=known, progress=tick, ahead=ahead)
         stack.enter_context(closing(results))
         stack.enter_context(store.bulk_load())
-        # a fresh store: its letter indexes are built once all is read (on exit)
-        stack.enter_context(store.fresh_import())
+        # a fresh store: its letter indexes are built once all is read (on exit), and its
+        # letters indexed for search at once by the analysis writer, in its thread while
+        # the engine computes (or at the end of the run, see ``analyze``)
+        stack.enter_context(store.fresh_import(defer_search=True))
         stack.enter_context(few_collections())  # as the engine does
         while True:
             # files are stored in small batches (one transaction each): a kill loses at

@@ -53,6 +53,8 @@ from formletter.store._codec import (
 from formletter.store._reads import LetterReads, _db
 from formletter.store._schema import (
     SCHEMA_VERSION,
+    SEARCH_TRIGGER,
+    catch_up_search,
     check_file,
     migrate,
     missing_indexes,
@@ -359,17 +361,25 @@ class Store(LetterReads):
                 conn.execute(f"PRAGMA wal_autocheckpoint = {pages}")
 
     @contextmanager
-    def fresh_import(self) -> Iterator[bool]:
+    def fresh_import(self, *, defer_search: bool = False) -> Iterator[bool]:
         """For storing many letters: when the store holds none yet, the secondary indexes
-        of the letter tables are dropped (committed) and built again on exit, whatever
-        the exit, in one transaction; yields whether they were. A store with letters is
-        left as it is. A process killed in between leaves them missing until the store
-        is next opened for writing, which builds them (readers meanwhile only search
-        slower). Each write inside keeps its own transaction."""
+        of the letter tables, and the trigger that adds each letter to the full-text
+        index, are dropped (committed), and on exit, whatever the exit, the indexes are
+        built again and every letter is indexed for search at once, in one transaction;
+        yields whether they were dropped. A store with letters is left as it is.
+
+        ``defer_search``: on a normal exit, leave the full-text index to
+        :meth:`catch_up_search` (or to the analysis writer, which does it in its thread
+        while the engine computes); search meanwhile misses the new letters. A process
+        killed in between leaves the indexes missing until the store is next opened for
+        writing, which builds them (readers meanwhile search slower, or miss letters).
+        Each write inside keeps its own transaction."""
         self._writable()
         try:
             with self.transaction():
                 dropped = _letters.drop_letter_indexes(self._conn)
+                if dropped:
+                    self._conn.execute(f"DROP TRIGGER IF EXISTS {SEARCH_TRIGGER}")
         except sqlite3.Error as exc:
             raise self._error(exc) from exc
         if not dropped:
@@ -381,13 +391,23 @@ class Store(LetterReads):
             with contextlib.suppress(sqlite3.Error, StoreError):
                 self._restore_indexes()  # else the next open for writing does it
             raise
-        self._restore_indexes()
+        self._restore_indexes(search=not defer_search)
 
     @_db
-    def _restore_indexes(self) -> None:
+    def _restore_indexes(self, *, search: bool = True) -> None:
         with self.transaction():
             for statement in missing_indexes(self._conn, str(self.path)):
                 self._conn.execute(statement)
+            if search:
+                catch_up_search(self._conn, str(self.path))
+
+    @_db
+    def catch_up_search(self) -> bool:
+        """Index for search the letters a fresh import left out (see :meth:`fresh_import`),
+        in one transaction; returns whether there were any."""
+        self._writable()
+        with self.transaction():
+            return catch_up_search(self._conn, str(self.path))
 
     def record_source(self, result: SourceResult, run_id: int | None = None) -> int:
         """Store what reading one file gave; returns how many letters were new.

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 
 from formletter.models import Family, Link
 from formletter.store._analysis import Membership, begin_analysis, end_analysis, write_part
+from formletter.store._schema import catch_up_search, search_pending
 
 if TYPE_CHECKING:
     from formletter.store._store import Store
@@ -142,12 +143,19 @@ class AnalysisWriter:
     def _run(self) -> None:
         store = self._store
         try:
-            item = self._queue.get()
-            if item is _ABORT:
-                return
+            item: object = None
+            if not search_pending(store._conn):
+                item = self._queue.get()
+                if item is _ABORT:
+                    return
             with _page_cache(store._conn, CACHE_MIB), store.transaction():
                 conn = store._conn
+                # letters a fresh import left out of the full-text index are indexed
+                # here, at once, while the caller computes (``Store.fresh_import``)
+                catch_up_search(conn)
                 rebuild = begin_analysis(conn, bulk=self._bulk)
+                if item is None:
+                    item = self._queue.get()
                 # each part's families are summarised as it is written (not at the end,
                 # when the caller waits), unless a part is not self-contained
                 summarised = True
