@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -102,3 +103,65 @@ def test_background_ready_hands_over_what_is_back_without_waiting() -> None:
             next(failing)
     with local_mapper(1) as mapper:  # no pool: a plain iterator, nothing to poll
         assert not hasattr(mapper.background(_square, [1]), "ready")
+
+
+def _count_to(n: int, emit: Callable[[object], None]) -> None:
+    for i in range(n):
+        emit((os.getpid(), i))
+
+
+def _emit_then_fail(n: int, emit: Callable[[object], None]) -> None:
+    for i in range(n):
+        emit(i)
+    raise ValueError(f"failed after {n}")
+
+
+def _flood(n: int, emit: Callable[[object], None]) -> None:
+    for _ in range(n):
+        emit("x" * 100_000)  # far more than a pipe holds: blocks until read
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_stream_gives_what_its_job_emits_in_order(jobs: int) -> None:
+    with local_mapper(jobs) as mapper:
+        got = list(mapper.stream(_count_to, 50))
+    assert [i for _, i in got] == list(range(50))
+    pids = {pid for pid, _ in got}
+    assert (pids == {os.getpid()}) if jobs == 1 else (os.getpid() not in pids)
+
+
+def test_streams_can_be_read_in_any_order() -> None:
+    with local_mapper(2) as mapper:
+        first = mapper.stream(_count_to, 30)
+        second = mapper.stream(_count_to, 20)
+        # the second's items wait here while the first's come in, and the other way round
+        assert [i for _, i in second] == list(range(20))
+        assert [i for _, i in first] == list(range(30))
+        assert list(mapper.stream(_count_to, 0)) == []
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_stream_raises_its_jobs_error_after_its_items(jobs: int) -> None:
+    with local_mapper(jobs) as mapper:
+        got = mapper.stream(_emit_then_fail, 4)
+        seen: list[object] = []
+        with pytest.raises(ValueError, match="failed after 4"):
+            for item in got:
+                seen.append(item)
+        assert seen == [0, 1, 2, 3]
+        if jobs > 1:
+            assert list(mapper(_square, [1, 2, 3])) == [1, 4, 9]  # the pool still works
+
+
+def test_an_error_while_a_stream_is_unread_stops_the_workers() -> None:
+    """A worker blocked on a stream nobody reads any more does not hang the pool's exit."""
+
+    class Stop(Exception):
+        pass
+
+    start = time.monotonic()
+    with pytest.raises(Stop), local_mapper(2) as mapper:
+        stream = mapper.stream(_flood, 1000)
+        next(iter(stream))
+        raise Stop
+    assert time.monotonic() - start < 30

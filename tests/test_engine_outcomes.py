@@ -33,10 +33,12 @@ def _records() -> list[BodyRecord]:
     return bus + nhs + twins
 
 
-@pytest.mark.parametrize("split", [400, 3])
-def test_outcomes_are_the_result_part_by_part(split: int) -> None:
+@pytest.mark.parametrize(("split", "whole"), [(400, 20_000), (3, 20_000), (3, 0)])
+def test_outcomes_are_the_result_part_by_part(split: int, whole: int) -> None:
+    """Big components (``split``) peeled whole in a worker, or from here (``whole`` 0)
+    with their diffs spread: the same families either way, family by family."""
     records = _records()
-    params = AnalysisParams(split_diffs_at=split)
+    params = AnalysisParams(split_diffs_at=split, whole_at_most=whole)
     seen: list[FamilyOutcome] = []
     links: list[Sequence[Link]] = []
     with local_mapper(2) as mapper:
@@ -44,7 +46,9 @@ def test_outcomes_are_the_result_part_by_part(split: int) -> None:
             records, mapper=mapper, params=params, on_links=links.append, on_outcome=seen.append
         )
         plain = analyze_bodies(records, mapper=mapper, params=params)
-    assert result == plain
+    with local_mapper(1) as mapper:
+        alone = analyze_bodies(records, mapper=mapper, params=params)
+    assert result == plain == alone
     assert links == [result.links]
     assert len(seen) >= 3
     if split == 3:  # a big component's families come one by one
@@ -67,10 +71,12 @@ def test_an_error_in_on_outcome_stops_the_analysis() -> None:
         analyze_bodies(_records(), mapper=mapper, on_outcome=stop)
 
 
-@pytest.mark.parametrize(("jobs", "split"), [(1, 400), (2, 400), (2, 3)])
-def test_outcomes_not_kept_go_to_on_outcome_only(jobs: int, split: int) -> None:
+@pytest.mark.parametrize(
+    ("jobs", "split", "whole"), [(1, 400, 20_000), (2, 400, 20_000), (2, 3, 20_000), (2, 3, 0)]
+)
+def test_outcomes_not_kept_go_to_on_outcome_only(jobs: int, split: int, whole: int) -> None:
     records = _records()
-    params = AnalysisParams(split_diffs_at=split)
+    params = AnalysisParams(split_diffs_at=split, whole_at_most=whole)
     seen: list[FamilyOutcome] = []
     with local_mapper(jobs) as mapper:
         kept = analyze_bodies(records, mapper=mapper, params=params)

@@ -89,19 +89,21 @@ def test_a_component_of_several_families_peels_the_same_with_diffs_on_workers(
     assert sorted(len(f.members) for f in plain.families) == [14, 14, 14, 14]
 
 
-@pytest.mark.parametrize("jobs", [1, 2])
+@pytest.mark.parametrize(("jobs", "whole"), [(1, 20_000), (2, 20_000), (2, 0)])
 def test_progress_of_a_big_component_moves_family_by_family(
-    big_job: ComponentJob, jobs: int
+    big_job: ComponentJob, jobs: int, whole: int
 ) -> None:
-    """The families stage counts letters: a big component's as each family is done."""
+    """The families stage counts letters: a big component's as each family is done
+    (peeled whole in a worker, or from here with its diffs spread: ``whole`` 0)."""
     ticks: list[int] = []
-    params = replace(big_job.params, split_diffs_at=3)
+    params = replace(big_job.params, split_diffs_at=3, whole_at_most=whole)
     with local_mapper(jobs) as mapper:
         got = _run_components([replace(big_job, params=params)], mapper, params, ticks.append)
     sizes = [len(f.members) for f in got[0].families]
     assert len(sizes) >= 3
     assert ticks == list(accumulate(sizes)) + ([56] if sum(sizes) < 56 else [])
     assert ticks[-1] == component_size(big_job) == 56
+    assert got[0] == build_families(big_job)
 
 
 @settings(

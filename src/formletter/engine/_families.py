@@ -8,11 +8,11 @@ what ends a family (diffs, support) is in ``_finish``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import cast
 
 from formletter.diff import _diff_ops
-from formletter.engine._finish import diff_items
+from formletter.engine._finish import _Finisher, diff_items
 from formletter.engine._peel import build_families
 from formletter.engine._types import (
     AnalysisParams,
@@ -67,6 +67,18 @@ def _run_components(
     keep = keep or on_outcome is None
     outcomes: list[FamilyOutcome | None] = [None] * len(jobs)
     over = [False] * len(jobs)
+    # big components each peeled whole in a worker, their families streamed back as they
+    # are finished, when they are all small enough (``whole_at_most``); they start
+    # first, before the small ones take the workers
+    stream = getattr(mapper, "stream", None)
+    streams: list[Iterable[object]] | None = None
+    if (
+        big
+        and stream is not None
+        and getattr(mapper, "jobs", 1) > 1
+        and sizes[big[0]] <= params.whole_at_most
+    ):
+        streams = [stream(_families_streamed, jobs[j]) for j in big]
     background = getattr(mapper, "background", mapper)
     pending: Iterable[object] = background(_families_job, [jobs[j] for j in small]) if small else ()
     done = 0  # letters
@@ -101,12 +113,34 @@ def _run_components(
         for k, packed in take() if take is not None else ():
             finished(small[k], _unpack_outcome(packed))  # type: ignore[arg-type]
 
-    spread = spread_diffs(mapper)
-    for j in big:
-        # a big component's families are handed over one by one as they are finished
-        counted = 0
-        got = build_families(jobs[j], diff_many=spread, on_family=on_family, keep=keep)
-        finished(j, got, handed=on_outcome is not None, counted=counted)
+    if streams is not None:
+        for j, families in zip(big, streams, strict=True):
+            # the worker peels; each family is finished here (diffs of duplicates,
+            # support), while it goes on with the next one
+            counted = 0
+            job = jobs[j]
+            fams: list[Family] = []
+            rows: list[tuple[str, str, float, float]] = []
+            fin = _Finisher(
+                job.records, job.tokens, job, job.params, fams, rows, diff_items, on_family, keep
+            )
+            for raw in families:
+                group, piv, template, keys, rows_of = cast(_PackedFinish, raw)
+                diffs = dict(zip(keys, map(_unpack_diff, rows_of), strict=True))
+                fin(group, pivot_index=piv, template=template, diffs=diffs)
+            finished(
+                j,
+                FamilyOutcome(tuple(fams), tuple(rows)),
+                handed=on_outcome is not None,
+                counted=counted,
+            )
+    else:
+        spread = spread_diffs(mapper)
+        for j in big:
+            # a big component's families are handed over one by one as they are finished
+            counted = 0
+            got = build_families(jobs[j], diff_many=spread, on_family=on_family, keep=keep)
+            finished(j, got, handed=on_outcome is not None, counted=counted)
     rest = [j for j in small if not over[j]]
     for j, packed in zip(rest, pending, strict=True):
         finished(j, _unpack_outcome(packed))  # type: ignore[arg-type]
@@ -160,13 +194,47 @@ def _unpack_diffs(rows: Iterable[_PackedDiff]) -> list[LetterDiff]:
     return [_unpack_diff(r) for r in rows]
 
 
-def _families_job(job: ComponentJob) -> _PackedOutcome:
-    """``build_families`` on a worker, its outcome packed for the trip back."""
-    got = build_families(job)
+def _pack_outcome(got: FamilyOutcome) -> _PackedOutcome:
     return (
         [(f.family_id, f.members, f.template, _pack_diffs(f.diffs)) for f in got.families],
         got.memberships,
     )
+
+
+def _families_job(job: ComponentJob) -> _PackedOutcome:
+    """``build_families`` on a worker, its outcome packed for the trip back."""
+    return _pack_outcome(build_families(job))
+
+
+#: a family to finish, as a worker streams it back: members, pivot, template, the
+#: members with a diff, their diffs packed
+_PackedFinish = tuple[list[int], int, Template | None, list[int], list[_PackedDiff]]
+
+
+def _families_streamed(job: ComponentJob, emit: Callable[[object], None]) -> None:
+    """``build_families`` on a worker, each family sent back (``emit``, see
+    ``LocalMapper.stream``) as soon as its members are known, to be finished by the
+    caller (which has the component too) while the worker goes on."""
+
+    def finish(
+        group: list[int],
+        *,
+        pivot_index: int,
+        template: Template | None = None,
+        diffs: Mapping[int, LetterDiff] | None = None,
+    ) -> None:
+        known = diffs or {}
+        keys = [m for m in group if m in known]
+        packed: _PackedFinish = (
+            group,
+            pivot_index,
+            template,
+            keys,
+            [_pack_diff(known[m]) for m in keys],
+        )
+        emit(packed)
+
+    build_families(job, finish=finish)
 
 
 def _unpack_outcome(packed: _PackedOutcome) -> FamilyOutcome:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -35,7 +36,7 @@ from formletter.models import Family, LetterDiff, Template
 from formletter.normalize import Tokens
 from formletter.sketch import kgram_hashes, kgram_hashes_many
 
-__all__ = ["build_families"]
+__all__ = ["Finish", "build_families"]
 
 
 def build_families(
@@ -44,6 +45,7 @@ def build_families(
     on_family: Callable[[FamilyOutcome], None] | None = None,
     *,
     keep: bool = True,
+    finish: Finish | None = None,
 ) -> FamilyOutcome:
     """Split one component into cohesive families, recover templates, diff every member
     (through ``diff_many``: in this process by default). ``on_family`` gets each family
@@ -54,11 +56,14 @@ def build_families(
     most strongly (its star) make a template; the family is the star and the members
     reached from it along candidate pairs that hold the template; the rest is the next
     group. Groups are sorted arrays, so a step costs numpy passes over the group, not
-    Python ones (a component can hold most of 100,000 letters, peeled ~1,000 times)."""
+    Python ones (a component can hold most of 100,000 letters, peeled ~1,000 times).
+
+    ``finish``: each family's members, pivot, template and diffs go to it, unfinished,
+    instead (to be finished elsewhere, by a ``_finish._Finisher``); the outcome is empty."""
     recs = job.records
     out_families: list[Family] = []
     out_members: list[tuple[str, str, float, float]] = []
-    fin = _Finisher(
+    fin: Finish = finish or _Finisher(
         recs, job.tokens, job, job.params, out_families, out_members, diff_many, on_family, keep
     )
     if len(recs) == 1:  # a group of identical letters
@@ -92,6 +97,20 @@ def build_families(
             groups.append(bad)
         fin(kept, pivot_index=piv, template=att.template, diffs=att.diffs)
     return FamilyOutcome(tuple(out_families), tuple(out_members))
+
+
+class Finish(Protocol):
+    """What ends a family (``_finish._Finisher``): its members (component indices), its
+    pivot, and the template and diffs the loop made, when it made them."""
+
+    def __call__(
+        self,
+        group: list[int],
+        *,
+        pivot_index: int,
+        template: Template | None = None,
+        diffs: Mapping[int, LetterDiff] | None = None,
+    ) -> None: ...
 
 
 class _Members:

@@ -74,6 +74,12 @@ class AnalysisParams:
     verify_round: int = 2048
     #: a component with at least this many letters has its diffs spread over the workers
     split_diffs_at: int = 400
+    #: with a local pool, when no component has more letters than this, each big one is
+    #: peeled whole in one worker, its families streamed back as they are finished,
+    #: instead of from the calling process with its diffs spread (that process then has
+    #: little to do but store the families; beyond this size, one worker's serial peel
+    #: would outlast the spread diffs)
+    whole_at_most: int = 20_000
     #: a member is diffed against a template only when at least this share of its word
     #: k-grams, or of the template's, occur in the other (a cheap bound: holding a
     #: template needs half of one side aligned)

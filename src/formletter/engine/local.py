@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import gc
+import itertools
 import multiprocessing as mp
 import os
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -22,14 +24,53 @@ _TAKEN = object()
 class LocalMapper:
     """``mapper(fn, items)``: ordered results, in a process pool when ``jobs > 1``."""
 
-    def __init__(self, pool: Any | None, jobs: int = 1) -> None:
+    def __init__(self, pool: Any | None, jobs: int = 1, channel: Any | None = None) -> None:
         self._pool = pool
         self.jobs = jobs if pool is not None else 1
+        #: the queue the pool's workers put streamed items on (see :meth:`stream`)
+        self._channel = channel
+        self._streams = itertools.count()
+        #: items of streams not being read yet, by stream key
+        self._early: dict[int, deque[tuple[bool, object]]] = {}
 
     def __call__(self, fn: Callable[..., object], items: Sequence[object]) -> Iterable[object]:
         if self._pool is None or len(items) <= 1:
             return map(fn, items)
         return self._pool.imap(fn, items, chunksize=1)
+
+    def stream(
+        self, fn: Callable[[Any, Callable[[object], None]], object], arg: object
+    ) -> Iterator[object]:
+        """``fn(arg, emit)`` on a worker: yields what it passes to ``emit``, in order, as
+        it comes (so a long job's parts can be used before it ends), then raises what
+        ``fn`` raised, if anything. Started at once; read the streams of several calls
+        in any order (the items of the others wait here). Without a pool it runs here,
+        when iterated."""
+        if self._pool is None or self._channel is None:
+            return _here(fn, arg)
+        key = next(self._streams)
+        self._early[key] = deque()
+        done = self._pool.apply_async(_streamed, ((key, fn, arg),))
+        return self._read(key, done)
+
+    def _read(self, key: int, done: Any) -> Iterator[object]:
+        early = self._early[key]
+        try:
+            while True:
+                if early:
+                    end, item = early.popleft()
+                else:
+                    k, end, item = self._channel.get()  # type: ignore[union-attr]
+                    if k != key:
+                        if k in self._early:
+                            self._early[k].append((end, item))
+                        continue  # (an item of a stream nobody reads any more: dropped)
+                if end:
+                    break
+                yield item
+        finally:
+            del self._early[key]
+        done.get()  # the job's own error, if any
 
     def background(
         self, fn: Callable[..., object], items: Sequence[object], window: int | None = None
@@ -154,23 +195,59 @@ class _Background:
                 self.stopped = True
 
 
-def _worker_start() -> None:
+def _here(fn: Callable[[Any, Callable[[object], None]], object], arg: object) -> Iterator[object]:
+    """:meth:`LocalMapper.stream` without a pool: ``fn`` runs when iterated (its items,
+    then its error, as from a worker)."""
+    got: list[object] = []
+    error: BaseException | None = None
+    try:
+        fn(arg, got.append)
+    except Exception as exc:
+        error = exc
+    yield from got
+    if error is not None:
+        raise error
+
+
+#: in a pool process: the queue that streamed items go back on (``_worker_start``)
+_CHANNEL: list[Any] = []
+
+
+def _streamed(arg: tuple[int, Callable[[Any, Callable[[object], None]], object], object]) -> None:
+    """In a pool process: one :meth:`LocalMapper.stream` call. Its items, then an end
+    mark (also when ``fn`` raises: the error itself goes back as the task's result)."""
+    key, fn, inner = arg
+    channel = _CHANNEL[0]
+    try:
+        fn(inner, lambda item: channel.put((key, False, item)))
+    finally:
+        channel.put((key, True, None))
+
+
+def _worker_start(channel: Any | None = None) -> None:
     """In each pool process: the engine's garbage-collector thresholds, for good (the
-    process only runs engine jobs; see ``few_collections``)."""
+    process only runs engine jobs; see ``few_collections``), and the stream channel."""
     gc.set_threshold(*GC_THRESHOLDS)
+    _CHANNEL[:] = [] if channel is None else [channel]
 
 
 @contextmanager
 def local_mapper(jobs: int | None = None) -> Iterator[LocalMapper]:
-    """A mapper over ``jobs`` processes (default: all cores; 1 = no pool)."""
+    """A mapper over ``jobs`` processes (default: all cores; 1 = no pool). When the
+    block raises, the workers are stopped, not waited for."""
     jobs = jobs or os.cpu_count() or 1
     if jobs <= 1:
         yield LocalMapper(None)
         return
     ctx = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
-    pool = ctx.Pool(jobs, initializer=_worker_start)
+    channel = ctx.SimpleQueue()
+    pool = ctx.Pool(jobs, initializer=_worker_start, initargs=(channel,))
     try:
-        yield LocalMapper(pool, jobs)
+        yield LocalMapper(pool, jobs, channel)
+    except BaseException:
+        # a worker may be blocked putting a streamed item nobody will read
+        pool.terminate()
+        raise
     finally:
         pool.close()
         pool.join()
