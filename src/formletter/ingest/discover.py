@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import stat
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -27,10 +26,10 @@ def discover(paths: Sequence[str | Path]) -> Iterator[Path]:
     file is followed only when its target lies inside the folder given. A file reached
     twice (through a link, or given twice) is listed once, under its smallest path.
     """
-    found: dict[str, Path] = {}
+    found: dict[str, str] = {}  # real path -> the smallest path it was reached by
 
-    def add(path: Path, key: str) -> None:
-        if key not in found or str(path) < str(found[key]):
+    def add(path: str, key: str) -> None:
+        if key not in found or path < found[key]:
             found[key] = path
 
     for given in paths:
@@ -40,30 +39,55 @@ def discover(paths: Sequence[str | Path]) -> Iterator[Path]:
                 key = str(root.resolve())
             except (OSError, RuntimeError):
                 key = str(root)
-            add(root, key)
+            add(str(root), key)
             continue
         root_real = root.resolve()
-        for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-            folder = Path(dirpath)
+        for dirpath, names in _walk(str(root)):
             # a regular file's real path is its folder's real path and its name: resolve
             # each folder once, not each file (a syscall per path component)
             folder_real: str | None = None
-            for name in sorted(filenames):
-                if name.startswith("."):
-                    continue
-                path = folder / name
+            for name, kind in names:
+                path = os.path.join(dirpath, name)
                 try:
-                    st = os.lstat(path)
-                    if stat.S_ISLNK(st.st_mode):
-                        target = path.resolve(strict=True)
+                    if kind == "link":
+                        target = Path(path).resolve(strict=True)
                         if not _inside(target, root_real) or not target.is_file():
                             continue
                         add(path, str(target))
-                    elif stat.S_ISREG(st.st_mode):
+                    else:
                         if folder_real is None:
-                            folder_real = str(folder.resolve())
+                            folder_real = str(Path(dirpath).resolve())
                         add(path, os.path.join(folder_real, name))
                 except (OSError, RuntimeError):
                     continue
-    yield from sorted(found.values(), key=str)
+    yield from map(Path, sorted(found.values()))
+
+
+def _walk(top: str) -> Iterator[tuple[str, list[tuple[str, str]]]]:
+    """Each folder under ``top`` (``top`` first; not through links, nor into hidden
+    folders), with its regular files and links that are not hidden, as ``(name, "file"
+    or "link")``. The kinds come from the folder listing itself (``os.scandir``), not a
+    ``stat`` per file; a folder that cannot be listed is left out."""
+    todo = [top]
+    while todo:
+        folder = todo.pop()
+        names: list[tuple[str, str]] = []
+        subfolders: list[str] = []
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if entry.name.startswith("."):
+                        continue
+                    try:
+                        if entry.is_symlink():
+                            names.append((entry.name, "link"))
+                        elif entry.is_file(follow_symlinks=False):
+                            names.append((entry.name, "file"))
+                        elif entry.is_dir(follow_symlinks=False):
+                            subfolders.append(entry.path)
+                    except OSError:
+                        continue
+        except OSError:
+            continue
+        yield folder, names
+        todo.extend(sorted(subfolders, reverse=True))
