@@ -105,6 +105,24 @@ def test_background_ready_hands_over_what_is_back_without_waiting() -> None:
         assert not hasattr(mapper.background(_square, [1]), "ready")
 
 
+def _priority(_: object) -> tuple[int, int]:
+    return os.getpid(), os.getpriority(os.PRIO_PROCESS, 0)
+
+
+def test_background_work_can_run_at_a_lower_priority() -> None:
+    """Filler work lowers the niceness of the workers that take it (for the pool's life);
+    work sent otherwise is left as it is, and results come back as usual."""
+    with local_mapper(2) as mapper:
+        assert {p for _, p in mapper(_priority, [0, 1, 2, 3])} == {0}
+        got = list(mapper.background(_priority, list(range(12)), nice=7))
+        assert len(got) == 12 and {p for _, p in got} == {7}
+        assert list(mapper.background(_square, [2, 3], nice=7)) == [4, 9]
+    with local_mapper(1) as mapper:  # no pool: this process is left alone
+        assert [p for _, p in mapper.background(_priority, [0], nice=7)] == [
+            os.getpriority(os.PRIO_PROCESS, 0)
+        ]
+
+
 def _count_to(n: int, emit: Callable[[object], None]) -> None:
     for i in range(n):
         emit((os.getpid(), i))

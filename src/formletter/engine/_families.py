@@ -79,8 +79,16 @@ def _run_components(
         and sizes[big[0]] <= params.whole_at_most
     ):
         streams = [stream(_families_streamed, jobs[j]) for j in big]
-    background = getattr(mapper, "background", mapper)
-    pending: Iterable[object] = background(_families_job, [jobs[j] for j in small]) if small else ()
+    pending: Iterable[object] = ()
+    if small:
+        filler = [jobs[j] for j in small]
+        background = getattr(mapper, "background", None)
+        # filler work, at a lower CPU priority: the big components are the critical path
+        pending = (
+            mapper(_families_job, filler)
+            if background is None
+            else background(_families_job, filler, nice=_FILLER_NICE)
+        )
     done = 0  # letters
 
     def advance(letters: int) -> None:
@@ -146,6 +154,9 @@ def _run_components(
         finished(j, _unpack_outcome(packed))  # type: ignore[arg-type]
     return [o for o in outcomes if o is not None]
 
+
+#: the niceness of the workers once they take small components (``LocalMapper.background``)
+_FILLER_NICE = 10
 
 #: a ``LetterDiff`` as plain tuples (``_pack_diffs``): what workers send back. Plain
 #: tuples pickle ~5x faster than the frozen dataclasses, and unpickle ~2x faster

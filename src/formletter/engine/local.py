@@ -9,7 +9,7 @@ import os
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from formletter.engine._types import GC_THRESHOLDS
@@ -73,9 +73,19 @@ class LocalMapper:
         done.get()  # the job's own error, if any
 
     def background(
-        self, fn: Callable[..., object], items: Sequence[object], window: int | None = None
+        self,
+        fn: Callable[..., object],
+        items: Sequence[object],
+        window: int | None = None,
+        *,
+        nice: int = 0,
     ) -> Iterator[object]:
         """``fn`` over ``items``, results in order, as filler work for the workers.
+
+        ``nice``: the worker processes that take an item lower their CPU priority to this
+        niceness first, for good (an unprivileged process cannot raise it again), so
+        that the work on the critical path (this process, a job peeling a big component)
+        gets the cores when they are short; for a pool that runs nothing after this.
 
         Only ``window`` items (default: one per worker) are handed to the pool at a time,
         the next one as each comes back, so work sent later through ``mapper(...)`` waits
@@ -85,6 +95,8 @@ class LocalMapper:
         results that are back already (iterating then skips them)."""
         if self._pool is None:
             return map(fn, items)
+        if nice > 0:
+            fn, items = _niced, [(nice, fn, item) for item in items]
         return BackgroundResults(_Background(self._pool, fn, items, window or self.jobs))
 
 
@@ -207,6 +219,15 @@ def _here(fn: Callable[[Any, Callable[[object], None]], object], arg: object) ->
     yield from got
     if error is not None:
         raise error
+
+
+def _niced(arg: tuple[int, Callable[[object], object], object]) -> object:
+    """In a pool process: ``fn(item)`` at a niceness of at least ``nice``."""
+    nice, fn, item = arg
+    with suppress(AttributeError, OSError):  # no priorities (Windows), or not allowed
+        if os.getpriority(os.PRIO_PROCESS, 0) < nice:
+            os.setpriority(os.PRIO_PROCESS, 0, nice)
+    return fn(item)
 
 
 #: in a pool process: the queue that streamed items go back on (``_worker_start``)
