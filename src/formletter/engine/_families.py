@@ -1,9 +1,11 @@
 """Stage 5 of the analysis: connected components split into families (see ``_core``).
 
-``_run_components`` schedules the components: the big ones from the calling process with
-their diffs spread over the workers (``spread_diffs``), the small ones as the workers'
-background work. The anti-chaining loop of one component is ``_peel.build_families``;
-what ends a family (diffs, support) is in ``_finish``.
+``_run_components`` schedules the components: the big ones each peeled whole in a worker
+and streamed back family by family (``_families_streamed``), or, when one is too big for
+a single worker, from the calling process with their diffs spread over the workers
+(``spread_diffs``); the small ones as the workers' background work. The anti-chaining
+loop of one component is ``_peel.build_families``; what ends a family (diffs, support)
+is in ``_finish``.
 """
 
 from __future__ import annotations
@@ -48,10 +50,14 @@ def _run_components(
     once handed over.
 
     Largest components first, so the biggest job is not left running alone at the end.
-    Components of ``split_diffs_at`` letters or more are run from here with their diffs
-    spread over the workers; the small ones are the workers' filler work: a mapper with a
-    ``background`` method (the local one) hands them out a few at a time, so a spread
-    chunk of diffs never queues behind all of them, and the workers take them up while
+    Components of ``split_diffs_at`` letters or more are big. With a mapper that can
+    ``stream`` (a local pool), and none of more than ``whole_at_most`` letters, each is
+    peeled whole in a worker, which sends each family back as soon as its members are
+    known; this process finishes it (``_Finisher``) while the worker goes on. Otherwise
+    they are run from here with their diffs spread over the workers. The small ones are
+    the workers' filler work: a mapper with a ``background`` method (the local one)
+    hands them out a few at a time, at a lower CPU priority, so a spread chunk of diffs
+    or a whole peel never queues behind all of them, and the workers take them up while
     this process is busy between two rounds of diffs. With ``on_outcome``, the small
     components' outcomes that are back (``ready()`` of the background results, when they
     have it) are handed over after each family of a big component, not only

@@ -72,7 +72,8 @@ class AnalysisParams:
     template_sample: int = 60
     #: candidate pairs verified per scheduling round
     verify_round: int = 2048
-    #: a component with at least this many letters has its diffs spread over the workers
+    #: a component with at least this many letters is a big one: peeled whole in one
+    #: worker, or from the calling process with its diffs spread (``whole_at_most``)
     split_diffs_at: int = 400
     #: with a local pool, when no component has more letters than this, each big one is
     #: peeled whole in one worker, its families streamed back as they are finished,
