@@ -4,8 +4,10 @@ from the pairs array, and a component glued from several families peeled apart a
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from itertools import accumulate
+from typing import Any
 
 import numpy as np
 import pytest
@@ -19,7 +21,7 @@ from formletter.engine._families import _run_components, component_size, spread_
 from formletter.engine._finish import diff_items
 from formletter.engine._peel import _neighbours, _Peeler, build_families
 from formletter.engine._types import ComponentJob
-from formletter.engine.local import local_mapper
+from formletter.engine.local import LocalMapper, local_mapper
 from formletter.evaluate import load_truth
 from formletter.synth import generate
 
@@ -120,3 +122,37 @@ def test_a_group_without_some_members_keeps_the_rest_in_order(
     want = [m for m in group.tolist() if m not in set(gone)]
     assert peel.without(group, gone).tolist() == want
     assert peel.without(group, []).tolist() == group.tolist()  # nothing left marked
+
+
+class _Counting:
+    """A local mapper that counts the components it is asked to stream."""
+
+    def __init__(self, inner: LocalMapper) -> None:
+        self.inner = inner
+        self.jobs = inner.jobs
+        self.streams = 0
+
+    def __call__(self, fn: Callable[..., object], items: Sequence[object]) -> Iterable[object]:
+        return self.inner(fn, items)
+
+    def background(self, *args: Any, **kwargs: Any) -> Iterator[object]:
+        return self.inner.background(*args, **kwargs)
+
+    def stream(self, fn: Callable[..., object], arg: object) -> Iterator[object]:
+        self.streams += 1
+        return self.inner.stream(fn, arg)
+
+
+@pytest.mark.parametrize(
+    ("jobs", "whole", "streamed"), [(2, 56, 1), (2, 55, 0), (4, 112, 1), (4, 111, 0)]
+)
+def test_a_big_component_is_peeled_whole_only_up_to_the_limit(
+    big_job: ComponentJob, jobs: int, whole: int, streamed: int
+) -> None:
+    """``whole_at_most`` is for 2 workers; with 4, half as many letters."""
+    params = replace(big_job.params, split_diffs_at=3, whole_at_most=whole)
+    with local_mapper(jobs) as inner:
+        mapper = _Counting(inner)
+        got = _run_components([replace(big_job, params=params)], mapper, params, lambda n: None)
+    assert mapper.streams == streamed
+    assert got[0] == build_families(big_job)

@@ -51,7 +51,8 @@ def _run_components(
 
     Largest components first, so the biggest job is not left running alone at the end.
     Components of ``split_diffs_at`` letters or more are big. With a mapper that can
-    ``stream`` (a local pool), and none of more than ``whole_at_most`` letters, each is
+    ``stream`` (a local pool), and none of more than ``whole_at_most`` letters (for 2
+    workers; proportionally fewer for more), each is
     peeled whole in a worker, which sends each family back as soon as its members are
     known; this process finishes it (``_Finisher``) while the worker goes on. Otherwise
     they are run from here with their diffs spread over the workers. The small ones are
@@ -82,7 +83,7 @@ def _run_components(
         big
         and stream is not None
         and getattr(mapper, "jobs", 1) > 1
-        and sizes[big[0]] <= params.whole_at_most
+        and sizes[big[0]] * max(2, getattr(mapper, "jobs", 2)) <= 2 * params.whole_at_most
     ):
         streams = [stream(_families_streamed, jobs[j]) for j in big]
     pending: Iterable[object] = ()
