@@ -590,6 +590,17 @@ def test_known_links_are_reused(small_corpus: list[BodyRecord]) -> None:
     assert again.stats["verified_pairs"] == 0
 
 
+def test_known_links_without_passages_are_reused_alike(small_corpus: list[BodyRecord]) -> None:
+    """The engine asks of a known link only whether it links: without its passages (as
+    the pipeline loads them) the result is the same."""
+    first = run_engine(small_corpus)
+    known = {(x.a, x.b): replace(x, passages=()) for x in first.links[::2]}
+    with local_mapper(1) as mapper:
+        again = analyze_bodies(small_corpus, mapper=mapper, known_links=known)
+    assert again.families == first.families
+    assert again.links == tuple(x for x in first.links if (x.a, x.b) not in known)
+
+
 def test_some_known_links_are_reused(small_corpus: list[BodyRecord]) -> None:
     """Known links stand in for their pairs; the other pairs of a round are still verified
     (together), and the result is the same."""

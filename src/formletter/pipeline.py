@@ -593,7 +593,8 @@ def run_families(
     digest = _bodies_digest(records, options.params)
     if not options.force and store.setting("analysis_digest") == digest:
         return False
-    known = store.known_links()
+    # the engine asks of a known pair only whether it links (its coverage), not where
+    known = store.known_links(passages=False)
     # the links (once verified) and each family are stored from a thread, in one
     # transaction, while the engine computes the rest (indexes and summaries kept up to
     # date as they go: the end is left with little but the commit)

@@ -29,24 +29,25 @@ def normalised_link(link: Link) -> Link:
     )
 
 
-def known_links(conn: sqlite3.Connection) -> dict[tuple[str, str], Link]:
-    """Every stored verified pair, keyed ``(a, b)`` with ``a < b``, passages included."""
-    passages: dict[tuple[str, str], list[Passage]] = {}
-    for r in conn.execute("SELECT * FROM passages ORDER BY a_id, b_id, a_start, b_start, rowid"):
-        passages.setdefault((r["a_id"], r["b_id"]), []).append(
-            Passage(r["a_start"], r["a_end"], r["b_start"], r["b_end"], r["tokens"])
-        )
+def known_links(conn: sqlite3.Connection, *, passages: bool = True) -> dict[tuple[str, str], Link]:
+    """Every stored verified pair, keyed ``(a, b)`` with ``a < b``, with its passages
+    (``passages=False``: without them, for what needs only the pairs' coverage, such as
+    the engine deciding which pairs link: about 3x faster)."""
+    cur = conn.cursor()
+    cur.row_factory = None  # plain tuples: read by position, not by name
+    found: dict[tuple[str, str], list[Passage]] = {}
+    if passages:
+        for a, b, a0, a1, b0, b1, tokens in cur.execute(
+            "SELECT a_id, b_id, a_start, a_end, b_start, b_end, tokens FROM passages"
+            " ORDER BY a_id, b_id, a_start, b_start, rowid"
+        ):
+            found.setdefault((a, b), []).append(Passage(a0, a1, b0, b1, tokens))
     out: dict[tuple[str, str], Link] = {}
-    for r in conn.execute("SELECT * FROM links ORDER BY a_id, b_id"):
-        key = (r["a_id"], r["b_id"])
-        out[key] = Link(
-            key[0],
-            key[1],
-            r["a_coverage"],
-            r["b_coverage"],
-            r["shared_tokens"],
-            tuple(passages.get(key, ())),
-        )
+    for a, b, a_cov, b_cov, shared in cur.execute(
+        "SELECT a_id, b_id, a_coverage, b_coverage, shared_tokens FROM links ORDER BY a_id, b_id"
+    ):
+        key = (a, b)
+        out[key] = Link(a, b, a_cov, b_cov, shared, tuple(found.get(key, ())))
     return out
 
 

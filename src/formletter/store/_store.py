@@ -543,9 +543,10 @@ class Store(LetterReads):
     # ----------------------------------------------------------------------- links
 
     @_db
-    def known_links(self) -> dict[tuple[str, str], Link]:
-        """Every stored verified pair, keyed ``(a, b)`` with ``a < b``, passages included."""
-        return _links.known_links(self._conn)
+    def known_links(self, *, passages: bool = True) -> dict[tuple[str, str], Link]:
+        """Every stored verified pair, keyed ``(a, b)`` with ``a < b``, passages included
+        (``passages=False``: left out, for what needs only the pairs' coverage)."""
+        return _links.known_links(self._conn, passages=passages)
 
     @_db
     def add_links(self, links: Iterable[Link]) -> int:
