@@ -427,21 +427,33 @@ _DROP_TRIGGER = re.compile(r'\s*DROP\s+TRIGGER\s+(?:IF\s+EXISTS\s+)?"?(\w+)"?', 
 SEARCH_TRIGGER = "letters_fts_insert"
 
 
-def schema_indexes(
-    version: int = SCHEMA_VERSION, migrations: Sequence[Migration] = MIGRATIONS
+def _schema_objects(
+    create: re.Pattern[str],
+    drop: re.Pattern[str],
+    version: int,
+    migrations: Sequence[Migration],
 ) -> dict[str, str]:
-    """The ``CREATE INDEX`` statement of every index the schema at ``version`` has, by
-    name, in the order the migrations create them (an index a later one drops is not)."""
+    """The creating statement of every object (named by ``create``'s group 1) that the
+    schema at ``version`` has, by name, in the order the migrations create them (one a
+    later migration drops, by ``drop``, is not)."""
     out: dict[str, str] = {}
     for step in migrations:
         if step.version > version:
             break
         for statement in step.statements:
-            if m := _CREATE_INDEX.match(statement):
+            if m := create.match(statement):
                 out[m.group(1)] = statement
-            elif m := _DROP_INDEX.match(statement):
+            elif m := drop.match(statement):
                 out.pop(m.group(1), None)
     return out
+
+
+def schema_indexes(
+    version: int = SCHEMA_VERSION, migrations: Sequence[Migration] = MIGRATIONS
+) -> dict[str, str]:
+    """The ``CREATE INDEX`` statement of every index the schema at ``version`` has, by
+    name, in the order the migrations create them (an index a later one drops is not)."""
+    return _schema_objects(_CREATE_INDEX, _DROP_INDEX, version, migrations)
 
 
 def schema_trigger(
@@ -449,39 +461,34 @@ def schema_trigger(
 ) -> str | None:
     """The ``CREATE TRIGGER`` statement of trigger ``name`` in the schema at ``version``
     (None when it has no such trigger)."""
-    out: str | None = None
-    for step in migrations:
-        if step.version > version:
-            break
-        for statement in step.statements:
-            if (m := _CREATE_TRIGGER.match(statement)) and m.group(1) == name:
-                out = statement
-            elif (m := _DROP_TRIGGER.match(statement)) and m.group(1) == name:
-                out = None
-    return out
+    return _schema_objects(_CREATE_TRIGGER, _DROP_TRIGGER, version, migrations).get(name)
+
+
+def _missing_search_trigger(conn: sqlite3.Connection, label: str) -> str | None:
+    """The full-text index's insert trigger statement, when the schema has that trigger
+    and the database lacks it (a fresh import dropped it for a while); else None."""
+    trigger = schema_trigger(SEARCH_TRIGGER, read_version(conn, label))
+    if trigger is None:
+        return None
+    there = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = ?", (SEARCH_TRIGGER,)
+    ).fetchone()
+    return None if there else trigger
 
 
 def search_pending(conn: sqlite3.Connection, label: str = "database") -> bool:
     """Whether some letters may be missing from the full-text index: its insert trigger,
     which the schema has, is not there (a fresh import dropped it for a while)."""
-    if schema_trigger(SEARCH_TRIGGER, read_version(conn, label)) is None:
-        return False
-    return (
-        conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = ?", (SEARCH_TRIGGER,)
-        ).fetchone()
-        is None
-    )
+    return _missing_search_trigger(conn, label) is not None
 
 
 def catch_up_search(conn: sqlite3.Connection, label: str = "database") -> bool:
     """When :func:`search_pending`: index every letter at once, then put the insert trigger
     back (inside the caller's transaction); returns whether it did."""
-    if not search_pending(conn, label):
+    trigger = _missing_search_trigger(conn, label)
+    if trigger is None:
         return False
     conn.execute("INSERT INTO letters_fts (letters_fts) VALUES ('rebuild')")
-    trigger = schema_trigger(SEARCH_TRIGGER, read_version(conn, label))
-    assert trigger is not None  # search_pending says so
     conn.execute(trigger)
     return True
 
