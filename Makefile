@@ -43,7 +43,7 @@ test: install lint typecheck
 	$(BIN)/pytest -q
 
 bench: install
-	$(BIN)/python benchmarks/bench.py --letters 20000
+	$(BIN)/python benchmarks/bench.py --letters 20000 --repeat 3
 
 bench-large: install
 	$(BIN)/python benchmarks/bench.py --letters 10000 100000 1000000

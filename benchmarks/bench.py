@@ -14,8 +14,11 @@ Peak RSS is measured per system: the kernel's high-water mark is reset before ea
 (``/proc/self/clear_refs``), and formletter's worker processes are added (their peak,
 from ``getrusage``). Machines are noisy: compare the ratio, not the absolute figures.
 
-    python benchmarks/bench.py --letters 20000
+    python benchmarks/bench.py --letters 20000 --repeat 3
     python benchmarks/bench.py --letters 10000 100000 --jobs 2
+
+With ``--repeat N``, each size is measured N times, alternating which system goes first,
+and the median ratio is quoted with its spread.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import json
 import os
 import resource
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -158,32 +162,69 @@ def measure(name: str, fn: Callable[[], Any], children: bool = False) -> dict[st
     return {"name": name, "seconds": seconds, "peak_mib": peak, "value": value}
 
 
-def bench(letters: int, seed: int, jobs: int) -> None:
+def _round(letters_dir: Path, jobs: int, formletter_first: bool) -> tuple[dict[str, Any], ...]:
+    """One measurement of each system (in the order asked): baseline, then formletter."""
+
+    def base() -> dict[str, Any]:
+        return measure("datasketch baseline", lambda: baseline(letters_dir))
+
+    def fl() -> dict[str, Any]:
+        work = Path(tempfile.mkdtemp(prefix="formletter-bench-"))
+        try:
+            return measure(
+                "formletter",
+                lambda: run_formletter(letters_dir, work / "bench.db", jobs),
+                children=True,
+            )
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+    if formletter_first:
+        f = fl()
+        return base(), f
+    b = base()
+    return b, fl()
+
+
+def bench(letters: int, seed: int, jobs: int, repeat: int = 1) -> None:
+    """Measure both systems ``repeat`` times, alternating which goes first, and print
+    each round's ratio and their median (the machine's noise shows in their spread)."""
     out = corpus(letters, seed)
     letters_dir = out / "letters"
     truth = _truth(out)
     n = len(truth)
-    base = measure("datasketch baseline", lambda: baseline(letters_dir))
-    work = Path(tempfile.mkdtemp(prefix="formletter-bench-"))
-    try:
-        fl = measure(
-            "formletter",
-            lambda: run_formletter(letters_dir, work / "bench.db", jobs),
-            children=True,
-        )
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    rounds = [_round(letters_dir, jobs, formletter_first=i % 2 == 1) for i in range(repeat)]
+    ratios = [b["seconds"] / f["seconds"] for b, f in rounds]
+    # the figures of the median round (by ratio); peaks: the highest of any round
+    b, fl = rounds[sorted(range(repeat), key=ratios.__getitem__)[(repeat - 1) // 2]]
     (result, stages) = fl["value"]
     rows = [
-        (base["name"], base["seconds"], base["peak_mib"], _ari(truth, base["value"])),
-        (fl["name"], fl["seconds"], fl["peak_mib"], _ari(truth, result["predicted"])),
+        (b["name"], b["seconds"], max(r[0]["peak_mib"] for r in rounds), _ari(truth, b["value"])),
+        (
+            fl["name"],
+            fl["seconds"],
+            max(r[1]["peak_mib"] for r in rounds),
+            _ari(truth, result["predicted"]),
+        ),
     ]
     print(f"\n{n:,} letters (synthetic, seed {seed}), formletter jobs={jobs or os.cpu_count()}")
+    if repeat > 1:
+        print(f"{repeat} rounds, alternating which system goes first; the median round:")
     print(f"{'system':<22}{'seconds':>10}{'letters/s':>12}{'peak RSS MiB':>14}{'ARI':>8}")
     for label, secs, peak, ari in rows:
         print(f"{label:<22}{secs:>10.2f}{n / secs:>12,.0f}{peak:>14,.0f}{ari:>8.3f}")
-    ratio = base["seconds"] / fl["seconds"]
-    print(f"formletter speed / baseline speed: {ratio:.2f}x")
+    if repeat > 1:
+        each = ", ".join(
+            f"{r[0]['seconds']:.1f}/{r[1]['seconds']:.1f} s = {x:.2f}x"
+            for r, x in zip(rounds, ratios, strict=True)
+        )
+        print(f"rounds (baseline/formletter): {each}")
+        print(
+            f"formletter speed / baseline speed: median {statistics.median(ratios):.2f}x"
+            f" (min {min(ratios):.2f}x, max {max(ratios):.2f}x)"
+        )
+    else:
+        print(f"formletter speed / baseline speed: {ratios[0]:.2f}x")
     print("formletter stages (s): " + ", ".join(f"{k} {v:.2f}" for k, v in stages.items()))
     s = result["summary"]
     print(
@@ -197,9 +238,17 @@ def main() -> None:
     parser.add_argument("--letters", type=int, nargs="+", default=[20000])
     parser.add_argument("--seed", type=int, default=99)
     parser.add_argument("--jobs", type=int, default=0, help="formletter workers (0: all cores)")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="rounds per size, alternating which system goes first; the median is quoted",
+    )
     args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
     for n in args.letters:
-        bench(n, args.seed, args.jobs)
+        bench(n, args.seed, args.jobs, args.repeat)
 
 
 if __name__ == "__main__":

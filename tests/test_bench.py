@@ -1,0 +1,49 @@
+"""benchmarks/bench.py, run for real on a tiny corpus (both systems, every round)."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench.py"
+
+
+def _bench_module() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("formletter_bench", BENCH)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_repeated_rounds_quote_the_median_ratio(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bench = _bench_module()
+    monkeypatch.setattr(bench, "CACHE", tmp_path)
+    bench.bench(60, seed=5, jobs=1, repeat=3)
+    out = capsys.readouterr().out
+    rounds = re.findall(r"([\d.]+)/([\d.]+) s = ([\d.]+)x", out)
+    assert len(rounds) == 3
+    ratios = sorted(float(x) for _, _, x in rounds)
+    median = re.search(r"median ([\d.]+)x \(min ([\d.]+)x, max ([\d.]+)x\)", out)
+    assert median is not None
+    assert [float(v) for v in median.groups()] == [ratios[1], ratios[0], ratios[2]]
+    assert "formletter stored" in out and "datasketch baseline" in out
+
+
+def test_one_round_prints_one_ratio(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bench = _bench_module()
+    monkeypatch.setattr(bench, "CACHE", tmp_path)
+    bench.bench(40, seed=6, jobs=1)
+    out = capsys.readouterr().out
+    assert re.search(r"formletter speed / baseline speed: [\d.]+x\n", out)
+    assert "median" not in out and "rounds" not in out
