@@ -18,10 +18,7 @@ ops. A template's words are prepared once (:func:`template_tokens`) for all its 
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import fields
-from itertools import repeat
 
 import numpy as np
 
@@ -38,7 +35,7 @@ from formletter._diffcore import (
     word_labels,
     word_runs,
 )
-from formletter.models import DiffOp, LetterDiff, Template
+from formletter.models import DiffOp, LetterDiff, Template, ops_of_rows
 from formletter.normalize import Tokens, tokenize
 
 __all__ = [
@@ -302,34 +299,8 @@ def _deletes(tt: TemplateTokens, w: Words, runs: _Runs, ttext: str, body_start: 
     return dels
 
 
-def _op_builder() -> Callable[[list[_Op]], tuple[DiffOp, ...]]:
-    """``DiffOp``s from op tuples. ``DiffOp`` is a frozen slotted dataclass whose
-    ``__init__`` only stores its fields: when that still holds, the fields are stored
-    directly through their slots (twice as fast, same objects)."""
-    names = ("op", "t_start", "t_end", "l_start", "l_end", "text")
-    slots = [vars(DiffOp).get(n) for n in names]
-    if (
-        tuple(f.name for f in fields(DiffOp)) != names
-        or hasattr(DiffOp, "__post_init__")
-        or not all(type(d).__name__ == "member_descriptor" for d in slots)
-    ):
-        return lambda ops: tuple([DiffOp(*o) for o in ops])  # type: ignore[arg-type]
-    new = object.__new__
-    s_op, s_ts, s_te, s_ls, s_le, s_text = (d.__set__ for d in slots)  # type: ignore[union-attr]
-
-    def build(ops: list[_Op]) -> tuple[DiffOp, ...]:
-        # one C-level pass per field (``map``), not a Python frame step per op
-        out = list(map(new, repeat(DiffOp, len(ops))))
-        for setter, column in zip(
-            (s_op, s_ts, s_te, s_ls, s_le, s_text), zip(*ops, strict=True), strict=False
-        ):
-            deque(map(setter, out, column), 0)
-        return tuple(out)
-
-    return build
-
-
-_diff_ops = _op_builder()
+#: ``DiffOp``s from op tuples (kept here under its old name for the engine)
+_diff_ops = ops_of_rows
 
 
 def diff_letter(
@@ -407,17 +378,18 @@ def _finish(
     unique = [(o[3], o[4]) for o in ops if (o[0] == "insert" or o[0] == "replace") and o[4] > o[3]]
     spans = _join_spans(unique, text)
     matched_l, matched_t = _matched(w)
-    return LetterDiff(
-        letter_id=letter_id,
-        family_id=template.family_id,
-        body_start=body_start,
-        body_end=body_end,
-        ops=_diff_ops(ops),
-        similarity=(2 * min(matched_l, matched_t) / (nl + nt)) if nl + nt else 1.0,
-        coverage=matched_l / nl if nl else 0.0,
-        unique_spans=spans,
-        unique_text="\n".join(text[s:e] for s, e in spans),
-        template_coverage=matched_t / nt if nt else 0.0,
+    # the ops stay rows until someone reads them (``LetterDiff.of_rows``)
+    return LetterDiff.of_rows(
+        letter_id,
+        template.family_id,
+        body_start,
+        body_end,
+        ops,
+        (2 * min(matched_l, matched_t) / (nl + nt)) if nl + nt else 1.0,
+        matched_l / nl if nl else 0.0,
+        spans,
+        "\n".join(text[s:e] for s, e in spans),
+        matched_t / nt if nt else 0.0,
     )
 
 

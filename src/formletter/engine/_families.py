@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import cast
 
-from formletter.diff import _diff_ops
 from formletter.engine._finish import _Finisher, diff_items
 from formletter.engine._peel import build_families
 from formletter.engine._types import (
@@ -25,7 +24,7 @@ from formletter.engine._types import (
     Mapper,
     Screen,
 )
-from formletter.models import Family, LetterDiff, Template
+from formletter.models import Family, LetterDiff, OpRow, Template
 from formletter.normalize import Tokens
 
 __all__ = ["build_families", "component_size", "diff_items", "spread_diffs"]
@@ -166,13 +165,14 @@ def _run_components(
 _FILLER_NICE = 10
 
 #: a ``LetterDiff`` as plain tuples (``_pack_diffs``): what workers send back. Plain
-#: tuples pickle ~5x faster than the frozen dataclasses, and unpickle ~2x faster
+#: tuples pickle ~5x faster than the frozen dataclasses, and unpickle ~2x faster; the ops
+#: stay rows on arrival (``LetterDiff.of_rows``)
 _PackedDiff = tuple[
     str,
     str,
     int,
     int,
-    list[tuple[str, int, int, int, int, str]],
+    Sequence[OpRow],
     float,
     float,
     tuple[tuple[int, int], ...],
@@ -190,7 +190,7 @@ def _pack_diff(d: LetterDiff) -> _PackedDiff:
         d.family_id,
         d.body_start,
         d.body_end,
-        [(o.op, o.t_start, o.t_end, o.l_start, o.l_end, o.text) for o in d.ops],
+        d.op_rows(),
         d.similarity,
         d.coverage,
         d.unique_spans,
@@ -201,7 +201,7 @@ def _pack_diff(d: LetterDiff) -> _PackedDiff:
 
 def _unpack_diff(row: _PackedDiff) -> LetterDiff:
     lid, fid, b0, b1, ops, sim, cov, spans, uniq, tcov = row
-    return LetterDiff(lid, fid, b0, b1, _diff_ops(ops), sim, cov, spans, uniq, tcov)
+    return LetterDiff.of_rows(lid, fid, b0, b1, ops, sim, cov, spans, uniq, tcov)
 
 
 def _pack_diffs(diffs: Iterable[LetterDiff]) -> list[_PackedDiff]:

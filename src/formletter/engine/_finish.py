@@ -14,13 +14,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from itertools import chain
-from operator import attrgetter
+from operator import itemgetter
 
 import numpy as np
 import numpy.typing as npt
 
 from formletter.align import AlignParams
-from formletter.diff import _diff_ops, diff_letter, diff_letter_if, template_tokens
+from formletter.diff import diff_letter, diff_letter_if, template_tokens
 from formletter.engine._types import (
     AnalysisParams,
     BodyRecord,
@@ -79,7 +79,8 @@ def _holds_at(coverage: float, template_coverage: float, n_words: int, params: A
 
 #: op kinds whose template characters a letter carries
 _CARRIES = frozenset(("equal", "minor", "slot", "moved"))
-_KIND, _T_START, _T_END = attrgetter("op"), attrgetter("t_start"), attrgetter("t_end")
+#: an op row's kind, template start and end (``LetterDiff.op_rows``)
+_KIND, _T_START, _T_END = itemgetter(0), itemgetter(1), itemgetter(2)
 
 
 def _carry(
@@ -92,9 +93,9 @@ def _carry(
     real = hi > lo
     step = max(1, (1 << 20) // (n + 1))
     for b0 in range(0, len(diffs), step):
-        batch = diffs[b0 : b0 + step]
-        ops = list(chain.from_iterable(d.ops for d in batch))
-        rows = np.repeat(np.arange(len(batch), dtype=np.int64), [len(d.ops) for d in batch])
+        batch = [d.op_rows() for d in diffs[b0 : b0 + step]]
+        ops = list(chain.from_iterable(batch))
+        rows = np.repeat(np.arange(len(batch), dtype=np.int64), [len(d) for d in batch])
         t0 = np.fromiter(map(_T_START, ops), dtype=np.int64, count=len(ops))
         t1 = np.fromiter(map(_T_END, ops), dtype=np.int64, count=len(ops))
         kind = np.fromiter(map(_CARRIES.__contains__, map(_KIND, ops)), dtype=bool, count=len(ops))
@@ -259,15 +260,13 @@ class _Finisher:
 
 def _moved(d: LetterDiff, delta: int) -> LetterDiff:
     """The same diff for the same body text sitting ``delta`` characters further on.
-    (Built field by field: ``dataclasses.replace`` per op cost 2.5 s at 100k letters.)"""
-    return LetterDiff(
+    (Built row by row: ``dataclasses.replace`` per op cost 2.5 s at 100k letters.)"""
+    return LetterDiff.of_rows(
         d.letter_id,
         d.family_id,
         d.body_start + delta,
         d.body_end + delta,
-        _diff_ops(
-            [(o.op, o.t_start, o.t_end, o.l_start + delta, o.l_end + delta, o.text) for o in d.ops]
-        ),
+        [(k, t0, t1, l0 + delta, l1 + delta, x) for k, t0, t1, l0, l1, x in d.op_rows()],
         d.similarity,
         d.coverage,
         tuple((a + delta, b + delta) for a, b in d.unique_spans),
@@ -278,12 +277,12 @@ def _moved(d: LetterDiff, delta: int) -> LetterDiff:
 
 def _renamed(d: LetterDiff, letter_id: str, family_id: str) -> LetterDiff:
     """The same diff under another letter and family id."""
-    return LetterDiff(
+    return LetterDiff.of_rows(
         letter_id,
         family_id,
         d.body_start,
         d.body_end,
-        d.ops,
+        d.op_rows(),
         d.similarity,
         d.coverage,
         d.unique_spans,

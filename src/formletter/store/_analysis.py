@@ -20,7 +20,7 @@ from formletter.normalize import normalize_text
 from formletter.store._codec import (
     clean,
     dump_examples,
-    dump_ops,
+    dump_op_rows,
     dump_spans,
     first_line,
 )
@@ -96,7 +96,7 @@ def _diff_row(d: LetterDiff) -> tuple[object, ...]:
         d.family_id,
         d.body_start,
         d.body_end,
-        dump_ops(d.ops),
+        dump_op_rows(d.op_rows()),
         clean(d.unique_text),
         dump_spans(d.unique_spans),
         sum(max(0, e - s) for s, e in d.unique_spans),

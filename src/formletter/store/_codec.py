@@ -19,6 +19,7 @@ from formletter.models import (
     Anatomy,
     DiffOp,
     LetterDiff,
+    OpRow,
     Part,
     SenderMatch,
     Template,
@@ -36,6 +37,7 @@ __all__ = [
     "clean_opt",
     "dump_examples",
     "dump_meta",
+    "dump_op_rows",
     "dump_ops",
     "dump_spans",
     "first_line",
@@ -121,12 +123,15 @@ def dump_ops(ops: Sequence[DiffOp]) -> str:
     ``json.dumps(..., ensure_ascii=False)`` with each text cleaned, written by hand (a
     diff's ops are most of what an analysis stores: this is ~1.6x faster). The JSON
     escaping leaves surrogates alone, so cleaning the whole text once cleans each string."""
+    return dump_op_rows([(o.op, o.t_start, o.t_end, o.l_start, o.l_end, o.text) for o in ops])
+
+
+def dump_op_rows(rows: Iterable[OpRow]) -> str:
+    """:func:`dump_ops` of ops given as rows (``LetterDiff.op_rows``)."""
     q = encode_basestring
     return clean(
         "["
-        + ", ".join(
-            [_OP_JSON % (q(o.op), o.t_start, o.t_end, o.l_start, o.l_end, q(o.text)) for o in ops]
-        )
+        + ", ".join([_OP_JSON % (q(k), t0, t1, l0, l1, q(x)) for k, t0, t1, l0, l1, x in rows])
         + "]"
     )
 
