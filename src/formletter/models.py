@@ -391,7 +391,7 @@ class _RowDiff(LetterDiff):
             return self._rows == other._rows and all(
                 getattr(self, n) == getattr(other, n) for n in _DIFF_SLOTS if n != "ops"
             )
-        if isinstance(other, LetterDiff) and type(other) is LetterDiff:
+        if type(other) is LetterDiff:
             return self._fields() == tuple(getattr(other, name) for name in _DIFF_SLOTS)
         return NotImplemented
 
