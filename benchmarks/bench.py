@@ -164,7 +164,8 @@ def measure(name: str, fn: Callable[[], Any], children: bool = False) -> dict[st
 
 
 def _round(letters_dir: Path, jobs: int, formletter_first: bool) -> tuple[dict[str, Any], ...]:
-    """One measurement of each system (in the order asked): baseline, then formletter."""
+    """One measurement of each system, in the order asked; returned as (baseline,
+    formletter)."""
 
     def base() -> dict[str, Any]:
         return measure("datasketch baseline", lambda: baseline(letters_dir))

@@ -35,7 +35,7 @@ from formletter._diffcore import (
     word_labels,
     word_runs,
 )
-from formletter.models import DiffOp, LetterDiff, Template, ops_of_rows
+from formletter.models import DiffOp, LetterDiff, Template
 from formletter.normalize import Tokens, tokenize
 
 __all__ = [
@@ -297,10 +297,6 @@ def _deletes(tt: TemplateTokens, w: Words, runs: _Runs, ttext: str, body_start: 
         dels.append(("delete", t0, t1, pos, pos, ttext[t0:t1]))
     dels.sort(key=lambda o: (o[3], o[1]))
     return dels
-
-
-#: ``DiffOp``s from op tuples (kept here under its old name for the engine)
-_diff_ops = ops_of_rows
 
 
 def diff_letter(

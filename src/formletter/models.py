@@ -34,6 +34,8 @@ __all__ = [
     "Template",
     "TemplateSegment",
     "letter_id_for",
+    "ops_of_rows",
+    "rows_of_ops",
 ]
 
 #: The anatomy part kinds, in the order they usually appear in a letter.
@@ -289,7 +291,7 @@ class LetterDiff:
 
     def op_rows(self) -> tuple[OpRow, ...]:
         """The ops as plain tuples, in ``DiffOp``'s field order (what is stored and sent)."""
-        return tuple([(o.op, o.t_start, o.t_end, o.l_start, o.l_end, o.text) for o in self.ops])
+        return rows_of_ops(self.ops)
 
     @staticmethod
     def of_rows(
@@ -352,6 +354,12 @@ def _op_builder() -> Callable[[Sequence[OpRow]], tuple[DiffOp, ...]]:
 
 #: ``DiffOp``s from op rows, made fast
 ops_of_rows = _op_builder()
+
+
+def rows_of_ops(ops: Sequence[DiffOp]) -> tuple[OpRow, ...]:
+    """Op rows from ``DiffOp``s (:func:`ops_of_rows` inverted)."""
+    return tuple([(o.op, o.t_start, o.t_end, o.l_start, o.l_end, o.text) for o in ops])
+
 
 #: ``LetterDiff``'s own slots (its fields), set directly by ``_diff_of_rows``
 _DIFF_SLOTS: dict[str, Any] = {f.name: vars(LetterDiff)[f.name] for f in fields(LetterDiff)}

@@ -24,6 +24,7 @@ from formletter.models import (
     SenderMatch,
     Template,
     TemplateSegment,
+    rows_of_ops,
 )
 
 __all__ = [
@@ -123,7 +124,7 @@ def dump_ops(ops: Sequence[DiffOp]) -> str:
     ``json.dumps(..., ensure_ascii=False)`` with each text cleaned, written by hand (a
     diff's ops are most of what an analysis stores: this is ~1.6x faster). The JSON
     escaping leaves surrogates alone, so cleaning the whole text once cleans each string."""
-    return dump_op_rows([(o.op, o.t_start, o.t_end, o.l_start, o.l_end, o.text) for o in ops])
+    return dump_op_rows(rows_of_ops(ops))
 
 
 def dump_op_rows(rows: Iterable[OpRow]) -> str:
