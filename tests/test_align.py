@@ -211,6 +211,35 @@ def test_stock_phrase_shorter_than_min_run_is_no_passage() -> None:
     assert verify("A", a, "B", b, with_passages=False).passages == ()
 
 
+#: phrases of 9-11 words that two campaigns on one topic both use, in their own sentences
+TOPIC_PHRASES = [
+    "a Special Envoy for Freedom of Religion or Belief soon",
+    "the number of Christians and other minorities affected has risen",
+    "to protect freedom of religion or belief for all people",
+    "the Foreign and Commonwealth Office has taken steps to support",
+    "the persecution of religious minorities in many parts of the world",
+]
+
+
+def test_shared_topic_phrases_are_not_a_link() -> None:
+    """Same-topic campaigns name the same things; phrases shorter than a sentence,
+    however many, are not reuse (measured: at 100k synthetic letters, 3 in 4 links across
+    templates rested on such runs of 8-11 words)."""
+    openers = ["First,", "Second,", "Third, we need", "Also", "Finally, I welcome"]
+    a = " ".join(
+        f"{w} {p}, and I have written to ministers about it."
+        for w, p in zip(openers, TOPIC_PHRASES, strict=True)
+    )
+    b = " ".join(f"My colleagues agree that {p} matters greatly." for p in reversed(TOPIC_PHRASES))
+    link = verify("A", tokenize(a), "B", tokenize(b))
+    assert not is_link(link), (link.a_coverage, link.b_coverage, link.shared_tokens)
+    assert link.passages == ()
+    # the same phrases inside one shared sentence-length passage are a passage
+    shared = f"In short, {TOPIC_PHRASES[0]} and {TOPIC_PHRASES[2]}."
+    link = verify("A", tokenize(a + " " + shared), "B", tokenize(shared + " " + b))
+    assert [p.tokens for p in link.passages] == [len(tokenize(shared))]
+
+
 @pytest.mark.parametrize(
     ("a_cov", "b_cov", "shared", "want"),
     [
