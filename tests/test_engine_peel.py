@@ -15,14 +15,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from _engine_helpers import parsed_record
+from formletter.align import AlignParams
+from formletter.diff import diff_letter
 from formletter.engine import AnalysisParams, BodyRecord, FamilyOutcome
 from formletter.engine._core import tokenize_sketch_batch
 from formletter.engine._families import _run_components, component_size, spread_diffs
-from formletter.engine._finish import diff_items
+from formletter.engine._finish import _holds, diff_items
 from formletter.engine._peel import _neighbours, _Peeler, build_families
 from formletter.engine._types import ComponentJob
 from formletter.engine.local import LocalMapper, local_mapper
 from formletter.evaluate import load_truth
+from formletter.models import Template, TemplateSegment
+from formletter.normalize import tokenize
 from formletter.synth import generate
 
 
@@ -156,3 +160,41 @@ def test_a_big_component_is_peeled_whole_only_up_to_the_limit(
         got = _run_components([replace(big_job, params=params)], mapper, params, lambda n: None)
     assert mapper.streams == streamed
     assert got[0] == build_families(big_job)
+
+
+# holding a template: the link test's evidence, not word-by-word stock frames ---------------
+
+_HS2 = (
+    "Thank you for contacting me about the High Speed 2 rail project and its route.\n\n"
+    "Concerns about the rising cost of the project and its effect on the countryside have "
+    "been raised with me by charities as well as by constituents. Moreover, the question of "
+    "HS2 goes to the heart of what we expect from public services. The Government is working "
+    "with campaigners and the Office of Rail and Road to tackle the rising cost of the "
+    "project.\n\nI will keep a close eye on HS2 in the months ahead. Please do not hesitate "
+    "to contact me again if I can be of any further assistance."
+)
+_RATES = (
+    "Thank you for contacting me about business rates.\n\nConcerns about the burden on high "
+    "street retailers have been raised with me by local authorities as well as by "
+    "constituents. Moreover, the question of business rates goes to the heart of what we "
+    "expect from public services. I will keep a close eye on small shops in the months ahead."
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "held"),
+    [
+        # a letter on another subject, carrying the template's stock frames word by word
+        # (73% of its words) between its own: no stretch of 12 carried words or more
+        (_RATES, False),
+        # two whole paragraphs of the three: held, though it carries 41% of the template
+        ("\n\n".join(_HS2.split("\n\n")[::2]), True),
+        (_HS2, True),
+    ],
+)
+def test_a_member_holds_a_template_by_long_carried_stretches(text: str, held: bool) -> None:
+    template = Template("F", _HS2, (TemplateSegment("text", _HS2, 0, len(_HS2), 1, 0),), 1)
+    d = diff_letter(template, "L", text, 0, len(text))
+    toks = tokenize(text)
+    assert d.coverage >= 0.5  # the old test (any carried word counts) held them all
+    assert _holds(d, toks, AlignParams()) is held

@@ -63,10 +63,44 @@ def diff_items(
     return out
 
 
-def _holds(d: LetterDiff, n_words: int, params: AlignParams) -> bool:
+def _holds(d: LetterDiff, toks: Tokens, params: AlignParams) -> bool:
     """Whether a member's diff shows it was built from the template (the link test,
-    with the template as the other letter)."""
-    return _holds_at(d.coverage, d.template_coverage, n_words, params)
+    with the template as the other letter): on the letter's side, only stretches of at
+    least ``params.min_run`` words carried from the template count, as they do for a
+    link (stock sentence frames carried word by word between other words do not)."""
+    n_words = len(toks)
+    if not _holds_at(d.coverage, d.template_coverage, n_words, params):
+        return False
+    if d.template_coverage >= params.min_containment:
+        return True
+    return _holds_at(_long_coverage(d, toks, params.min_run), 0.0, n_words, params)
+
+
+def _long_coverage(d: LetterDiff, toks: Tokens, min_run: int) -> float:
+    """The share of the letter's words in stretches of ``min_run`` words or more that it
+    carries from the template (consecutive carried ops, in letter order)."""
+    n = len(toks)
+    if not n:
+        return 0.0
+    stretches: list[tuple[int, int]] = []
+    start = end = -1
+    for kind, _ts, _te, ls, le, _text in d.op_rows():
+        if kind in _CARRIES:
+            if start < 0:
+                start = ls
+            end = max(end, le)
+        elif le > ls and start >= 0:  # the sender's own words end the stretch
+            stretches.append((start, end))
+            start = -1
+    if start >= 0:
+        stretches.append((start, end))
+    if not stretches:
+        return 0.0
+    se = np.asarray(stretches, dtype=np.int64)
+    words = np.searchsorted(toks.starts, se[:, 1], "left") - np.searchsorted(
+        toks.starts, se[:, 0], "left"
+    )
+    return float(words[words >= min_run].sum()) / n
 
 
 def _holds_at(coverage: float, template_coverage: float, n_words: int, params: AlignParams) -> bool:

@@ -183,7 +183,7 @@ class _Peeler:
             params.align,
         )
         held = frozenset(star).union(
-            m for m, d in diffs.items() if _holds(d, len(toks[m]), params.align)
+            m for m, d in diffs.items() if _holds(d, toks[m], params.align)
         )
         return _Attempt(template, diffs, held)
 
