@@ -27,8 +27,9 @@ from _engine_helpers import (
     wrap,
 )
 from formletter.align import is_link, verify
-from formletter.candidates import LSHParams, candidate_pairs
+from formletter.candidates import candidate_pairs
 from formletter.diff import diff_letter
+from formletter.engine._core import tokenize_sketch_batch
 from formletter.models import Template, TemplateSegment
 from formletter.normalize import normalize_text, tokenize
 from formletter.sketch import chunk_bounds, sketch_bodies
@@ -79,33 +80,28 @@ def test_b4_last_chunk_is_not_a_sliver() -> None:
 # B5 candidates: containment of short letters --------------------------------------------
 
 
-B5_OPEN = {
-    ("p0", "schools"), ("p0", "housing"), ("p0", "pensions"), ("p1", "housing"),
-    ("p2", "schools"), ("p2", "housing"), ("drop1", "schools"), ("drop2", "schools"),
-    ("drop2", "pensions"),
-}  # fmt: skip
-B5_XFAIL = pytest.mark.xfail(
-    strict=True, reason="B5: a passage shorter than two chunks inside a long letter"
-)
-
-
-@pytest.mark.parametrize(
-    ("keep", "name"),
-    [
-        pytest.param(k, n, marks=[B5_XFAIL] if (k, n) in B5_OPEN else [])
-        for k in ["p0", "p1", "p2", "drop0", "drop1", "drop2"]
-        for n in NAMES
-    ],
-)
+@pytest.mark.parametrize("keep", ["p0", "p1", "p2", "drop0", "drop1", "drop2"])
+@pytest.mark.parametrize("name", NAMES)
 def test_b5_short_letter_contained_in_a_long_one_is_a_candidate(name: str, keep: str) -> None:
+    """Sketched as the engine sketches (``tokenize_sketch_batch``): no chunk runs across a
+    paragraph break, so the short letter's paragraphs are the long one's chunks."""
     ps = TEMPLATES[name]
     k = int(keep[-1])
     short = ps[k] if keep.startswith("p") else join([p for i, p in enumerate(ps) if i != k])
     long = join([PERSONAL[0], ps[0], PERSONAL[1], ps[1], ps[2], PERSONAL[2], PERSONAL[3]])
     ts, tl = tokenize(short), tokenize(long)
     assert is_link(verify("S", ts, "L", tl))  # alignment links them ...
-    kw = {"fine_below": LSHParams().fine_below} if hasattr(LSHParams(), "fine_below") else {}
-    assert len(candidate_pairs(sketch_bodies([tl.ids, ts.ids], **kw))) == 1  # ... LSH must
+    _, sketch = tokenize_sketch_batch(([(long, 0, len(long)), (short, 0, len(short))], 64))
+    assert len(candidate_pairs(sketch)) == 1  # ... LSH must
+
+
+def test_b5_without_paragraph_breaks_the_chunks_are_content_defined_as_before() -> None:
+    body = join(TEMPLATES["nhs"])
+    flat = body.replace("\n\n", " ")
+    _, with_breaks = tokenize_sketch_batch(([(body, 0, len(body))], 64))
+    _, without = tokenize_sketch_batch(([(flat, 0, len(flat))], 64))
+    assert np.array_equal(without.signatures, sketch_bodies([tokenize(flat).ids]).signatures)
+    assert len(with_breaks.owner) >= len(without.owner)
 
 
 # B6 families: weak chains ------------------------------------------------------------------

@@ -17,6 +17,7 @@ from formletter.sketch import (
     _batch_chunks,
     _chunk_shingles,
     _cut,
+    _segments,
     chunk_bounds,
     kgram_hashes,
     kgram_hashes_many,
@@ -290,3 +291,41 @@ def test_sketch_bodies_empty_input() -> None:
     assert sk.signatures.shape == (0, 32) and len(sk.owner) == 0
     sk = sketch_bodies([np.empty(0, dtype=np.uint64)] * 3, num_perm=32)
     assert sk.signatures.shape == (0, 32) and len(sk.owner) == 0
+
+
+@pytest.mark.parametrize(
+    ("breaks", "want"),
+    [
+        ([], [(0, 100)]),
+        ([40, 70], [(0, 40), (40, 70), (70, 100)]),
+        ([5, 40], [(0, 40), (40, 100)]),  # a short first paragraph joins the next
+        ([40, 95], [(0, 40), (40, 100)]),  # a short last one joins the one before
+        ([40, 45, 50, 80], [(0, 40), (40, 80), (80, 100)]),  # short ones in a row join
+    ],
+)
+def test_paragraph_segments(breaks: list[int], want: list[tuple[int, int]]) -> None:
+    assert _segments(0, 100, breaks) == want
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.integers(0, 400), min_size=1, max_size=5),
+    st.lists(st.integers(1, 399), max_size=12),
+    st.integers(0, 2**32),
+)
+def test_chunks_never_cross_a_paragraph_break(lens: list[int], cuts: list[int], seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    ids = rng.integers(0, 2**62, size=sum(lens), dtype=np.int64).astype(np.uint64)
+    base = [0, *np.cumsum(lens).tolist()][:-1]
+    breaks = np.array(sorted({c for c in cuts if c < sum(lens)}), dtype=np.int64)
+    bounds, owner = _batch_chunks(ids, lens, base, breaks)
+    # every word is in exactly one chunk of its own text, in order
+    assert [w for s, e in bounds for w in range(s, e)] == list(range(sum(lens)))
+    for (s, e), t in zip(bounds, owner, strict=True):
+        assert base[t] <= s < e <= base[t] + lens[t]
+        inside = breaks[(breaks > s) & (breaks < e)]
+        # a break inside a chunk is one that made too short a paragraph
+        for b in inside.tolist():
+            prev = max([x for x in breaks.tolist() if x < b] + [base[t]])
+            nxt = min([x for x in breaks.tolist() if x > b] + [base[t] + lens[t]])
+            assert b - max(prev, base[t]) < 12 or min(nxt, base[t] + lens[t]) - b < 12

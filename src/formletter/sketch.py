@@ -5,6 +5,8 @@ the word pair at that point is divisible by a constant, so the same passage is c
 same way wherever it sits in a letter). Each chunk gets a MinHash signature. Sketching
 chunks rather than whole letters is what lets a short letter that is wholly contained
 in a long one collide with it: whole-letter Jaccard would be small, chunk Jaccard is high.
+Given where paragraphs begin (``sketch_texts(..., breaks=)``), no chunk runs across a
+blank line, so a letter made of some of a long letter's paragraphs has its very chunks.
 
 Everything here is numpy over uint64; there is no per-shingle Python loop.
 """
@@ -195,46 +197,85 @@ def sketch_bodies(
 
 
 def sketch_texts(
-    ids: U64, offsets: npt.NDArray[np.int64], *, k: int = 3, num_perm: int = DEFAULT_NUM_PERM
+    ids: U64,
+    offsets: npt.NDArray[np.int64],
+    *,
+    k: int = 3,
+    num_perm: int = DEFAULT_NUM_PERM,
+    breaks: npt.NDArray[np.int64] | None = None,
 ) -> ChunkSketch:
     """:func:`sketch_bodies` of the texts laid end to end in ``ids``: text ``i`` is
-    ``ids[offsets[i] : offsets[i + 1]]``."""
+    ``ids[offsets[i] : offsets[i + 1]]``.
+
+    ``breaks`` (sorted positions in ``ids``) are the words that begin a paragraph. No
+    chunk runs across one, so a paragraph is cut the same way wherever it stands, and a
+    letter made of a few paragraphs of a long one has the long one's very chunks."""
     if not len(ids):
         return ChunkSketch(np.empty((0, num_perm), dtype=np.uint32), np.empty(0, dtype=np.int64))
     ids = ids.astype(np.uint64, copy=False)
     base = np.asarray(offsets, dtype=np.int64).tolist()
     lens = [b - a for a, b in pairwise(base)]
-    bounds, owner = _batch_chunks(ids, lens, base)
+    bounds, owner = _batch_chunks(ids, lens, base, breaks)
     sigs = minhash_chunks(*_chunk_shingles(ids, bounds, k), num_perm)
     return ChunkSketch(sigs, np.asarray(owner, dtype=np.int64))
 
 
 def _batch_chunks(
-    ids: U64, lens: Sequence[int], base: Sequence[int]
+    ids: U64,
+    lens: Sequence[int],
+    base: Sequence[int],
+    breaks: npt.NDArray[np.int64] | None = None,
 ) -> tuple[list[tuple[int, int]], list[int]]:
     """:func:`chunk_bounds` of every text of ``ids`` (texts laid end to end: text ``t`` is
     ``ids[base[t] : base[t] + lens[t]]``), as positions in ``ids``, with each chunk's text.
-    The pair hashes are made in one pass over ``ids``."""
+    The pair hashes are made in one pass over ``ids``. With ``breaks``, each text is first
+    split into paragraphs (see :func:`_segments`), each chunked on its own."""
     pair = mix64(ids[:-1] * _PRIME + ids[1:])
     # pair i (words i, i + 1 of ``ids``) is a boundary candidate after word i + 1
     cand = np.flatnonzero(pair % np.uint64(_DIVISOR) == 0).tolist()
+    brk = [] if breaks is None else np.asarray(breaks, dtype=np.int64).tolist()
     bounds: list[tuple[int, int]] = []
     owner: list[int] = []
-    lo = 0
+    lo = blo = 0
     for t, n in enumerate(lens):
         b = base[t]
-        if n <= _MIN_LEN + _MIN_LEN // 2:
-            if n:
-                bounds.append((b, b + n))
+        blo = bisect_right(brk, b, blo)
+        bhi = bisect_left(brk, b + n, blo)
+        segs = _segments(b, b + n, brk[blo:bhi]) if bhi > blo else [(b, b + n)]
+        blo = bhi
+        for s0, e0 in segs:
+            m = e0 - s0
+            if m <= _MIN_LEN + _MIN_LEN // 2:
+                if m:
+                    bounds.append((s0, e0))
+                    owner.append(t)
+                continue
+            lo = bisect_left(cand, s0, lo)
+            hi = bisect_left(cand, e0 - 1, lo)  # pairs inside the piece only
+            for s, e in _cut(m, [c - s0 + 2 for c in cand[lo:hi]], _MIN_LEN, _MAX_LEN):
+                bounds.append((s0 + s, s0 + e))
                 owner.append(t)
-            continue
-        lo = bisect_left(cand, b, lo)
-        hi = bisect_left(cand, b + n - 1, lo)  # pairs inside the text only
-        for s, e in _cut(n, [c - b + 2 for c in cand[lo:hi]], _MIN_LEN, _MAX_LEN):
-            bounds.append((b + s, b + e))
-            owner.append(t)
-        lo = hi
+            lo = hi
     return bounds, owner
+
+
+#: a paragraph shorter than this many words joins the next one (the last, the one before)
+_MIN_PARAGRAPH = _MIN_LEN // 2
+
+
+def _segments(start: int, end: int, breaks: Sequence[int]) -> list[tuple[int, int]]:
+    """``start:end`` cut before each of ``breaks`` (inside it, sorted), a piece shorter
+    than ``_MIN_PARAGRAPH`` words joined to the next (the last to the one before)."""
+    segs: list[tuple[int, int]] = []
+    s = start
+    for b in (*breaks, end):
+        if b - s >= _MIN_PARAGRAPH or b == end:
+            segs.append((s, b))
+            s = b
+    if len(segs) > 1 and segs[-1][1] - segs[-1][0] < _MIN_PARAGRAPH:
+        last = segs.pop()
+        segs[-1] = (segs[-1][0], last[1])
+    return segs
 
 
 def _chunk_shingles(

@@ -23,6 +23,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import os
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import NamedTuple
@@ -84,7 +85,29 @@ def tokenize_sketch_batch(
     worker in a compact form. Sketches are per letter, so the workers make them."""
     spans, num_perm = arg
     batch = tokenize_many(spans)
-    return batch, sketch_texts(batch.ids(), batch.offsets, num_perm=num_perm)
+    breaks = _paragraph_starts(spans, batch.starts, batch.offsets)
+    return batch, sketch_texts(batch.ids(), batch.offsets, num_perm=num_perm, breaks=breaks)
+
+
+_BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
+
+
+def _paragraph_starts(
+    spans: Sequence[tuple[str, int, int]],
+    starts: npt.NDArray[np.int64],
+    offsets: npt.NDArray[np.int64],
+) -> npt.NDArray[np.int64]:
+    """The words (positions among all the texts' words, laid end to end) that begin a
+    paragraph after a blank line, each text's first word excepted. ``starts`` are the words'
+    character offsets, ``offsets`` where each text's words begin."""
+    out: list[npt.NDArray[np.int64]] = []
+    for (text, start, end), a, b in zip(spans, offsets[:-1], offsets[1:], strict=True):
+        gaps = [m.end() for m in _BLANK_LINE.finditer(text, start, end)]
+        if gaps and b - a > 1:
+            at = np.searchsorted(starts[a:b], gaps)
+            at = np.unique(at[(at > 0) & (at < b - a)])
+            out.append(at.astype(np.int64) + a)
+    return np.concatenate(out) if out else np.empty(0, dtype=np.int64)
 
 
 def _rep_sketch(
