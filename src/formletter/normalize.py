@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "PARAGRAPH_BREAK",
     "TokenBatch",
     "Tokens",
     "fold_word",
@@ -279,8 +280,10 @@ def normalize_text(text: str) -> str:
     return " ".join(fold_word(m.group(0)) for m in word.finditer(text))
 
 
+#: a blank line between two paragraphs (ingest has made every line end a ``\n``)
+PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 # Sentence ends: . ! ? (optionally closed by quotes/brackets) before whitespace, or a blank line.
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'’”)\]]*(?=\s)|\n[ \t]*\n")
+_SENTENCE_END = re.compile(rf"(?<=[.!?])[\"'’”)\]]*(?=\s)|{PARAGRAPH_BREAK.pattern}")
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:

@@ -32,6 +32,7 @@ import re
 from functools import lru_cache
 
 from ..models import Anatomy, Part
+from ..normalize import PARAGRAPH_BREAK
 from ._builder import WRAPPER_KINDS, Builder, NameCand
 from ._lines import MAX_LINE, Forward, Line, classify, split_lines
 from ._patterns import (
@@ -59,13 +60,11 @@ _CLOSING = re.compile(
     r"require|wish)|once again|again,? thank|with thanks|i will (?:continue|keep)|"
     r"i trust|rest assured)"
 )
-_PARA_BREAK = re.compile(r"\n[ \t]*\n")
 _NON_SPACE = re.compile(r"\S")
 _SUBJECT_PREFIX = re.compile(r"^(?:(?:re|fw|fwd|aw|sv)[ \t]*(?:\[\d+\])?[ \t]*:[ \t]*)+", re.I)
 _ANGLED = re.compile(r"<[^>]*>")
 _ADDRESS = re.compile(r"\S+@\S+")
 _ORIGINAL_MESSAGE_ML = re.compile(ORIGINAL_MESSAGE.pattern, re.IGNORECASE | re.MULTILINE)
-_BLANK_AFTER = re.compile(r"\n[ \t]*\n")
 #: a line that may be an ORIGINAL_MESSAGE rule: after a newline, blanks, "--" or "__"
 _RULE_LINE = re.compile(r"\n[ \t]*(?:--|__)")
 _HEAD_BLOCKS = 8
@@ -374,7 +373,7 @@ def _find_heading(text: str, start: int, end: int, b: Builder) -> None:
         value = first[m.end() :].strip() or None
     else:
         nxt = text[le : min(end, le + 400)]
-        single = nxt.startswith("\n") and bool(_BLANK_AFTER.match(nxt))
+        single = nxt.startswith("\n") and bool(PARAGRAPH_BREAK.match(nxt))
         words = len(first.split())
         if (
             single
@@ -394,7 +393,7 @@ def _find_heading(text: str, start: int, end: int, b: Builder) -> None:
 def _find_closing(text: str, start: int, end: int, b: Builder) -> None:
     lo = max(start, end - 400)
     last = None
-    for m in _PARA_BREAK.finditer(text, lo, end):
+    for m in PARAGRAPH_BREAK.finditer(text, lo, end):
         last = m
     ps = last.end() if last else start
     if last is None and lo > start:

@@ -23,7 +23,6 @@ from __future__ import annotations
 import gc
 import hashlib
 import os
-import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import NamedTuple
@@ -49,7 +48,7 @@ from formletter.engine._verify import Kgrams as _Kgrams
 from formletter.engine.local import LocalMapper
 from formletter.families import UnionFind, components
 from formletter.models import Family, Link, Passage
-from formletter.normalize import TokenBatch, Tokens, tokenize_many
+from formletter.normalize import PARAGRAPH_BREAK, TokenBatch, Tokens, tokenize_many
 from formletter.sketch import ChunkSketch, sketch_texts
 
 __all__ = [
@@ -89,9 +88,6 @@ def tokenize_sketch_batch(
     return batch, sketch_texts(batch.ids(), batch.offsets, num_perm=num_perm, breaks=breaks)
 
 
-_BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
-
-
 def _paragraph_starts(
     spans: Sequence[tuple[str, int, int]],
     starts: npt.NDArray[np.int64],
@@ -102,7 +98,7 @@ def _paragraph_starts(
     character offsets, ``offsets`` where each text's words begin."""
     out: list[npt.NDArray[np.int64]] = []
     for (text, start, end), a, b in zip(spans, offsets[:-1], offsets[1:], strict=True):
-        gaps = [m.end() for m in _BLANK_LINE.finditer(text, start, end)]
+        gaps = [m.end() for m in PARAGRAPH_BREAK.finditer(text, start, end)]
         if gaps and b - a > 1:
             at = np.searchsorted(starts[a:b], gaps)
             at = np.unique(at[(at > 0) & (at < b - a)])
