@@ -294,7 +294,12 @@ def test_verify_is_symmetric(name: str, edit: str, seed: int, other: str) -> Non
     seed=st.integers(0, 10_000),
     other=st.sampled_from(list(TEMPLATES)),
     params=st.sampled_from(
-        [AlignParams(), AlignParams(k=2, max_gap=1), AlignParams(k=5, max_gap=9)]
+        [
+            AlignParams(),
+            AlignParams(k=2, max_gap=1),
+            AlignParams(k=5, max_gap=9),
+            AlignParams(min_run=30),
+        ]
     ),
 )
 def test_the_coverage_bound_is_never_below_the_coverage(
@@ -322,6 +327,24 @@ def test_the_coverage_bound_rules_out_a_shared_stock_phrase() -> None:
     b = toks(wrap(join(TEMPLATES["climate"]), SENDERS[1]))
     bound = coverage_bound(kgram_hashes(a.ids, 3), kgram_hashes(b.ids, 3), len(a), len(b))
     assert not could_link(*bound, len(a), len(b))
+
+
+def test_the_coverage_bound_counts_only_stretches_that_can_hold_a_run() -> None:
+    """Phrases of 9 words shared between the other text's own words cover most of it,
+    yet no run of ``min_run`` (12) words: the bound rules the pair out, as it does not
+    when a run could fit (``min_run`` 8)."""
+    phrases = [f"p{i}a p{i}b p{i}c p{i}d p{i}e p{i}f p{i}g p{i}h p{i}i" for i in range(12)]
+    a = tokenize(" ".join(f"{p} own{i}x own{i}y own{i}z" for i, p in enumerate(phrases)))
+    b = tokenize(" ".join(f"{p} mine{i}x mine{i}y mine{i}z" for i, p in enumerate(phrases)))
+    ha, hb = kgram_hashes(a.ids, 3), kgram_hashes(b.ids, 3)
+    assert could_link(
+        *coverage_bound(ha, hb, len(a), len(b), AlignParams(min_run=8)), len(a), len(b)
+    )
+    bound = coverage_bound(ha, hb, len(a), len(b))
+    assert bound == (0, 0)
+    table = kgram_table_of([a.ids, b.ids], 3)
+    two = np.array([0], dtype=np.int64), np.array([1], dtype=np.int64)
+    assert tuple(int(x[0]) for x in pair_bounds(table, *two)) == bound
 
 
 # -- many pairs at once: the vectorised functions against the one-pair ones ---------------

@@ -172,23 +172,29 @@ def coverage_bound(
     A run's span on one side runs from its first seed to its last seed plus ``k``, and its
     seeds are at most ``max_gap + 1`` words apart; so every covered word lies within
     ``w = max(k, max_gap + 1)`` words after a position whose k-gram occurs in the other
-    text. The bound is the size of that union: cheap, and never below the true coverage,
-    so a pair it rules out (:func:`could_link`) needs no alignment.
+    text. Such positions fall into *chains*, each next one at most ``w`` words on; a
+    run's seeds all lie in one chain (on each side), so a chain whose first and last
+    positions span fewer than ``min_run`` words (with the last k-gram) holds no run.
+    The bound is the size of the union over the other chains: cheap, and never below
+    the true coverage, so a pair it rules out (:func:`could_link`) needs no alignment.
     """
     w = max(params.k, params.max_gap + 1)
     sb_sorted = np.sort(sb) if sorted_b is None else sorted_b
     sa_sorted = np.sort(sa) if sorted_a is None else sorted_a
-    return _reach(sa, sb_sorted, na, w), _reach(sb, sa_sorted, nb, w)
+    return (
+        _reach(sa, sb_sorted, na, w, params.k, params.min_run),
+        _reach(sb, sa_sorted, nb, w, params.k, params.min_run),
+    )
 
 
-def _reach(x: npt.NDArray[np.uint64], ys: npt.NDArray[np.uint64], n: int, w: int) -> int:
+def _reach(
+    x: npt.NDArray[np.uint64], ys: npt.NDArray[np.uint64], n: int, w: int, k: int, min_run: int
+) -> int:
     if not len(x) or not len(ys):
         return 0
     pos = np.minimum(np.searchsorted(ys, x), len(ys) - 1)
     p = np.flatnonzero(ys[pos] == x)
-    if not len(p):
-        return 0
-    return min(n, int(np.minimum(np.diff(p), w).sum()) + w)
+    return int(_reach_many(p, np.array([len(x)]), np.array([n]), w, k, min_run)[0])
 
 
 def could_link(
@@ -480,25 +486,34 @@ def _queries(t: KgramTable, pa: I64, pb: I64) -> _Queries:
     return _Queries(src, dst, swap, lens, seg, at, lo, hit, cnt)
 
 
-def _reach_many(hits: I64, lens: I64, words: I64, w: int) -> I64:
-    """``_reach`` of consecutive texts of ``lens`` hashes (``words`` words) whose hits are at
-    ``hits`` (sorted indices into the texts laid end to end)."""
+def _reach_many(hits: I64, lens: I64, words: I64, w: int, k: int, min_run: int) -> I64:
+    """Per text of consecutive texts of ``lens`` hashes (``words`` words) whose hits are
+    at ``hits`` (sorted indices into the texts laid end to end): the words within ``w``
+    after a hit of a chain (hits at most ``w`` apart) that spans ``min_run`` words."""
+    hits = np.asarray(hits, dtype=np.int64)
+    if not len(hits):
+        return np.zeros(len(lens), dtype=np.int64)
     seg = np.repeat(np.arange(len(lens), dtype=np.int64), lens)[hits]
-    same = seg[1:] == seg[:-1]
-    step = np.minimum(np.diff(hits), w)[same]
-    sums = np.bincount(seg[:-1][same], weights=step, minlength=len(lens)).astype(np.int64)
-    has = np.bincount(seg, minlength=len(lens)) > 0
-    return np.where(has, np.minimum(words, sums + w), 0)
+    # a chain starts at a text's first hit, or past a gap of more than ``w``
+    first = np.ones(len(hits), dtype=bool)
+    first[1:] = (seg[1:] != seg[:-1]) | (np.diff(hits) > w)
+    starts = np.flatnonzero(first)
+    ends = np.append(starts[1:], len(hits)) - 1
+    span = hits[ends] - hits[starts]
+    keep = span + k >= min_run
+    sums = np.bincount(seg[starts[keep]], weights=span[keep] + w, minlength=len(lens))
+    return np.minimum(words, sums.astype(np.int64))
 
 
-def _bounds(t: KgramTable, qs: _Queries, w: int) -> tuple[I64, I64]:
+def _bounds(t: KgramTable, qs: _Queries, params: AlignParams) -> tuple[I64, I64]:
+    w, k, min_run = max(params.k, params.max_gap + 1), params.k, params.min_run
     npairs = len(qs.src)
     if not len(qs.at):
         return np.zeros(npairs, dtype=np.int64), np.zeros(npairs, dtype=np.int64)
     # the source's hits, in text order: each query's slot is its position in its text
     mask = np.zeros(len(qs.at), dtype=bool)
     mask[np.repeat(np.cumsum(qs.lens) - qs.lens, qs.lens) + t.pos[qs.at]] = qs.hit
-    reach_s = _reach_many(np.flatnonzero(mask), qs.lens, t.words[qs.src], w)
+    reach_s = _reach_many(np.flatnonzero(mask), qs.lens, t.words[qs.src], w, k, min_run)
     # the target's hits: every hash equal to one the source has (each value once)
     e = np.flatnonzero(qs.hit)
     at, seg = qs.at[e], qs.seg[e]
@@ -508,7 +523,7 @@ def _bounds(t: KgramTable, qs: _Queries, w: int) -> tuple[I64, I64]:
     mask = np.zeros(int(lens_t.sum()), dtype=bool)
     base = (np.cumsum(lens_t) - lens_t)[seg]
     mask[np.repeat(base, cnt) + t.pos[_ranges(lo, cnt)]] = True
-    reach_t = _reach_many(np.flatnonzero(mask), lens_t, t.words[qs.dst], w)
+    reach_t = _reach_many(np.flatnonzero(mask), lens_t, t.words[qs.dst], w, k, min_run)
     return np.where(qs.swap, reach_t, reach_s), np.where(qs.swap, reach_s, reach_t)
 
 
@@ -516,7 +531,7 @@ def pair_bounds(
     t: KgramTable, pa: I64, pb: I64, params: AlignParams = AlignParams()
 ) -> tuple[I64, I64]:
     """:func:`coverage_bound` of every pair of texts ``(pa[i], pb[i])`` of ``t``."""
-    return _bounds(t, _queries(t, pa, pb), max(params.k, params.max_gap + 1))
+    return _bounds(t, _queries(t, pa, pb), params)
 
 
 def could_link_many(
@@ -624,7 +639,7 @@ def align_pairs(
     which is not aligned), and the runs of the pairs whose coverage could link."""
     qs = _queries(t, pa, pb)
     na, nb = t.words[pa], t.words[pb]
-    bound_a, bound_b = _bounds(t, qs, max(params.k, params.max_gap + 1))
+    bound_a, bound_b = _bounds(t, qs, params)
     live = np.flatnonzero(could_link_many(bound_a, bound_b, na, nb, params))
     runs = _runs(t, qs, live, params)
     cov_a = np.full(len(pa), -1, dtype=np.int64)
