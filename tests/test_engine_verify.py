@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from _engine_helpers import synthetic_with_seeds
+from _engine_helpers import PERSONAL, TEMPLATES, add_paragraph, join, synthetic_with_seeds
 from formletter.align import is_link
 from formletter.candidates import candidate_pairs
 from formletter.engine import AnalysisParams, BodyRecord, local_mapper
@@ -83,7 +83,7 @@ def test_fail_counts_count_like_a_dict(rounds: list[list[int]], data: st.DataObj
     again = _FailCounts.of(want)
     assert again.keys.tolist() == fails.keys.tolist()
     assert again.counts.tolist() == fails.counts.tolist()
-    ask = sorted(data.draw(st.lists(st.integers(-5, 50), max_size=20)))
+    ask = data.draw(st.lists(st.integers(-5, 50), max_size=20))  # in any order
     hit, counts = fails.get(np.array(ask, dtype=np.int64))
     assert [ask[i] for i in hit.tolist()] == [k for k in ask if k in want]
     assert counts.tolist() == [want[k] for k in ask if k in want]
@@ -135,7 +135,7 @@ def test_rounds_planned_over_part_of_the_queue_verify_the_same_pairs(
     plan needs, and makes a round's links while the next one aligns: the same edges and
     links, in the same order, as planning over the whole queue."""
     toks = [tokenize(r.text, r.body_start, r.body_end) for r in small_corpus]
-    params = AnalysisParams(verify_round=verify_round)
+    params = AnalysisParams(verify_round=verify_round, verify_give_up=0)
     pairs = candidate_pairs(sketch_bodies([t.ids for t in toks], num_perm=64), params.lsh)
     assert len(pairs) > 16 * max(verify_round, 1)  # the head does not hold the whole queue
     kgrams = _Kgrams.of(np.arange(len(toks)), toks.__getitem__, len(toks), params.align.k)
@@ -156,9 +156,46 @@ def test_rounds_planned_over_part_of_the_queue_verify_the_same_pairs(
     assert got == want
 
 
+def _spanning(
+    toks: list[Tokens], pairs: list[tuple[int, int]], give_up: int
+) -> list[tuple[int, int]]:
+    qa = np.array([a for a, _ in pairs], dtype=np.int64)
+    qb = np.array([b for _, b in pairs], dtype=np.int64)
+    kgrams = _Kgrams.of(np.arange(len(toks)), toks.__getitem__, len(toks), 3)
+    params = AnalysisParams(verify_round=64, verify_give_up=give_up)
+    with local_mapper(1) as mapper:
+        edges, _ = _verify_spanning(
+            qa, qb, kgrams, str, toks.__getitem__, len(toks), {}, mapper, params, lambda d: None
+        )
+    return edges
+
+
+@pytest.mark.parametrize(("give_up", "joined"), [(0, True), (4, True), (3, False), (1, False)])
+def test_two_components_whose_pairs_keep_failing_are_given_up(give_up: int, joined: bool) -> None:
+    """Letters 0-2 are one template, letter 3 another; letter 4 holds both in full, so it
+    links to all of them. Once 0-2 and 3-4 are components, their pairs 0-3, 1-3 and 2-3
+    fail (tried 1, then 2 at a time) before 0-4 comes: with ``verify_give_up`` at 3 or less,
+    the two components are given up on by then, and the bridge is not tried."""
+    a, c = TEMPLATES["nhs"], TEMPLATES["climate"]
+    bodies = [join(add_paragraph(a, PERSONAL[i], i)) for i in range(3)]
+    bodies += [join(c), join(a + c)]
+    toks = [tokenize(b) for b in bodies]
+    pairs = [(0, 1), (1, 2), (3, 4), (0, 3), (1, 3), (2, 3), (0, 4)]
+    edges = _spanning(toks, pairs, give_up)
+    assert edges[:3] == pairs[:3]
+    assert ((0, 4) in edges) is joined
+    assert _spanning(toks, pairs, 0)[-1] == (0, 4)  # the bridge does link
+
+
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("verify_round", 0), ("verify_round", -5), ("template_sample", 0), ("prefilter", 1.5)],
+    [
+        ("verify_give_up", -1),
+        ("verify_round", 0),
+        ("verify_round", -5),
+        ("template_sample", 0),
+        ("prefilter", 1.5),
+    ],
 )
 def test_analysis_params_refuse_values_that_cannot_work(field: str, value: float) -> None:
     # verify_round=0 used to loop forever: a round of no pairs never empties the queue

@@ -366,8 +366,11 @@ def _verify_spanning(
     holds no pair that an earlier pair of the same round would already connect; pairs that
     assumption skipped come back next round if they are still unconnected. Two components
     whose pairs keep failing get twice as many of their pairs tried each round, so they
-    cost a few rounds, not one round per pair. The components found are the same whatever
-    the plan: every candidate pair is verified unless verified links already connect it.
+    cost a few rounds, not one round per pair; once they have failed
+    ``params.verify_give_up`` times, their pairs still in the queue's head are dropped (a
+    pair met later, once its components have grown into others, is judged by those).
+    Without giving up, the components found are the same whatever the plan: every
+    candidate pair is verified unless verified links already connect it.
     Only the verified pairs that link are returned (as edges), with the link of every
     pair aligned here (a pair its coverage bound rules out is not aligned, nor kept).
     ``kgrams``: the sorted k-gram hashes of (at least) every letter of the pairs, made
@@ -408,6 +411,15 @@ def _verify_spanning(
             done += len(ha) - int(open_.sum())
             ha, hb, ra, rb = ha[open_], hb[open_], ra[open_], rb[open_]
             key = np.minimum(ra, rb) * n + np.maximum(ra, rb)
+            if params.verify_give_up > 0 and len(fails):
+                # pairs of components that failed too often: given up
+                hit, fv = fails.get(key)
+                drop = hit[fv >= params.verify_give_up]
+                if len(drop):
+                    done += len(drop)
+                    live = np.ones(len(key), dtype=bool)
+                    live[drop] = False
+                    ha, hb, ra, rb, key = ha[live], hb[live], ra[live], rb[live], key[live]
             take = _plan_round(ra, rb, key, fails, limit)
             if pos >= len(qa) or int(take.sum()) >= limit:
                 break
@@ -494,7 +506,7 @@ class _FailCounts:
     def get(
         self, keys: npt.NDArray[np.int64]
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-        """Which of the sorted ``keys`` failed before (their indices), and how often."""
+        """Which of ``keys`` failed before (their indices, ascending), and how often."""
         if not len(self.keys) or not len(keys):
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
         at = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
