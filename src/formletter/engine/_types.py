@@ -75,7 +75,7 @@ class AnalysisParams:
     #: two components whose candidate pairs failed to link this many times are not tried
     #: again (0: every pair is tried until the components are connected). After one
     #: failure a pair of components almost never links (20k synthetic letters: 24% of
-    #: first tries link, 0.4% of later ones); what links after many is a letter that
+    #: first tries link, 0.5% of later rounds); what links after many is a letter that
     #: mixes two templates, a bridge the family stage must cut again. At 20k letters, 8
     #: spared 128,000 of 304,000 alignments and split the largest component (9,940
     #: letters) into families' worth (at most 2,624), halving the families stage.
