@@ -178,23 +178,19 @@ def coverage_bound(
     The bound is the size of the union over the other chains: cheap, and never below
     the true coverage, so a pair it rules out (:func:`could_link`) needs no alignment.
     """
-    w = max(params.k, params.max_gap + 1)
     sb_sorted = np.sort(sb) if sorted_b is None else sorted_b
     sa_sorted = np.sort(sa) if sorted_a is None else sorted_a
-    return (
-        _reach(sa, sb_sorted, na, w, params.k, params.min_run),
-        _reach(sb, sa_sorted, nb, w, params.k, params.min_run),
-    )
+    return _reach(sa, sb_sorted, na, params), _reach(sb, sa_sorted, nb, params)
 
 
 def _reach(
-    x: npt.NDArray[np.uint64], ys: npt.NDArray[np.uint64], n: int, w: int, k: int, min_run: int
+    x: npt.NDArray[np.uint64], ys: npt.NDArray[np.uint64], n: int, params: AlignParams
 ) -> int:
     if not len(x) or not len(ys):
         return 0
     pos = np.minimum(np.searchsorted(ys, x), len(ys) - 1)
     p = np.flatnonzero(ys[pos] == x)
-    return int(_reach_many(p, np.array([len(x)]), np.array([n]), w, k, min_run)[0])
+    return int(_reach_many(p, np.array([len(x)]), np.array([n]), params)[0])
 
 
 def could_link(
@@ -486,10 +482,12 @@ def _queries(t: KgramTable, pa: I64, pb: I64) -> _Queries:
     return _Queries(src, dst, swap, lens, seg, at, lo, hit, cnt)
 
 
-def _reach_many(hits: I64, lens: I64, words: I64, w: int, k: int, min_run: int) -> I64:
+def _reach_many(hits: I64, lens: I64, words: I64, params: AlignParams) -> I64:
     """Per text of consecutive texts of ``lens`` hashes (``words`` words) whose hits are
     at ``hits`` (sorted indices into the texts laid end to end): the words within ``w``
-    after a hit of a chain (hits at most ``w`` apart) that spans ``min_run`` words."""
+    after a hit of a chain (hits at most ``w`` apart) that spans ``min_run`` words (see
+    :func:`coverage_bound`)."""
+    w, k, min_run = max(params.k, params.max_gap + 1), params.k, params.min_run
     hits = np.asarray(hits, dtype=np.int64)
     if not len(hits):
         return np.zeros(len(lens), dtype=np.int64)
@@ -506,14 +504,13 @@ def _reach_many(hits: I64, lens: I64, words: I64, w: int, k: int, min_run: int) 
 
 
 def _bounds(t: KgramTable, qs: _Queries, params: AlignParams) -> tuple[I64, I64]:
-    w, k, min_run = max(params.k, params.max_gap + 1), params.k, params.min_run
     npairs = len(qs.src)
     if not len(qs.at):
         return np.zeros(npairs, dtype=np.int64), np.zeros(npairs, dtype=np.int64)
     # the source's hits, in text order: each query's slot is its position in its text
     mask = np.zeros(len(qs.at), dtype=bool)
     mask[np.repeat(np.cumsum(qs.lens) - qs.lens, qs.lens) + t.pos[qs.at]] = qs.hit
-    reach_s = _reach_many(np.flatnonzero(mask), qs.lens, t.words[qs.src], w, k, min_run)
+    reach_s = _reach_many(np.flatnonzero(mask), qs.lens, t.words[qs.src], params)
     # the target's hits: every hash equal to one the source has (each value once)
     e = np.flatnonzero(qs.hit)
     at, seg = qs.at[e], qs.seg[e]
@@ -523,7 +520,7 @@ def _bounds(t: KgramTable, qs: _Queries, params: AlignParams) -> tuple[I64, I64]
     mask = np.zeros(int(lens_t.sum()), dtype=bool)
     base = (np.cumsum(lens_t) - lens_t)[seg]
     mask[np.repeat(base, cnt) + t.pos[_ranges(lo, cnt)]] = True
-    reach_t = _reach_many(np.flatnonzero(mask), lens_t, t.words[qs.dst], w, k, min_run)
+    reach_t = _reach_many(np.flatnonzero(mask), lens_t, t.words[qs.dst], params)
     return np.where(qs.swap, reach_t, reach_s), np.where(qs.swap, reach_s, reach_t)
 
 

@@ -77,8 +77,8 @@ class AnalysisParams:
     #: failure a pair of components almost never links (20k synthetic letters: 24% of
     #: first tries link, 0.5% of later rounds); what links after many is a letter that
     #: mixes two templates, a bridge the family stage must cut again. At 20k letters, 8
-    #: spared 128,000 of 304,000 alignments and split the largest component (9,940
-    #: letters) into families' worth (at most 2,624), halving the families stage.
+    #: spared 128,000 of 304,000 pairs sent to alignment and split the largest
+    #: component (9,940 letters) into ones of at most 2,624, halving the families stage.
     verify_give_up: int = 8
     #: a component with at least this many letters is a big one: peeled whole in one
     #: worker, or from the calling process with its diffs spread (``whole_at_most``)
