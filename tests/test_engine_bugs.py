@@ -154,7 +154,6 @@ def test_b6_drifting_chain_does_not_make_one_family() -> None:
 # B7 boilerplate glue ----------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="B7: stock boilerplate glues short letters")
 def test_b7_boilerplate_heavy_short_letters_are_not_glued() -> None:
     records, truth = [], {}
     for name, ps in TEMPLATES.items():

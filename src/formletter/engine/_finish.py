@@ -111,6 +111,11 @@ def _holds_at(coverage: float, template_coverage: float, n_words: int, params: A
     )
 
 
+#: a template sentence this share of a family's letters carry is its frame: it joins no
+#: two other sentences (``_split_union``)
+_FRAME_SHARE = 0.9
+#: ...and the blocks it would join must each be at least this share of its length
+_FRAME_RATIO = 0.5
 #: op kinds whose template characters a letter carries
 _CARRIES = frozenset(("equal", "minor", "slot", "moved"))
 #: an op row's kind, template start and end (``LetterDiff.op_rows``)
@@ -176,6 +181,12 @@ def _sentence_spans(template: Template) -> dict[int, tuple[int, int]]:
     return spans
 
 
+def _sentence_lengths(template: Template) -> npt.NDArray[np.int64]:
+    """Each template sentence's length in characters (in ``_carried``'s order)."""
+    spans = _sentence_spans(template)
+    return np.array([spans[k][1] - spans[k][0] for k in sorted(spans)], dtype=np.int64)
+
+
 def _carried(template: Template, diffs: Sequence[LetterDiff]) -> npt.NDArray[np.bool_]:
     """(members, sentences): whether each member's diff carries most of each sentence."""
     spans = _sentence_spans(template)
@@ -186,32 +197,56 @@ def _carried(template: Template, diffs: Sequence[LetterDiff]) -> npt.NDArray[np.
 
 
 def _split_union(
-    template: Template, keep: list[int], diffs: Mapping[int, LetterDiff]
+    template: Template,
+    keep: list[int],
+    diffs: Mapping[int, LetterDiff],
+    letters: Sequence[int] | None = None,
 ) -> list[list[int]] | None:
     """Anti-chaining on the template itself: two template sentences belong together only
-    when at least two members carry both. If the sentences fall into separate blocks, the
-    template is a union glued by a single letter; return the members split by the block
-    each carries most of (None when the template is one block)."""
-    if len(keep) < 3 or not template.segments:
+    when at least two members carry both (or the same members carry the two), and not
+    through the template's frame (the sentences that nearly every letter carries: a stock
+    opening and closing would join anything) unless what it joins is short beside it. If
+    the sentences fall into separate blocks, the template is a union glued by a single
+    letter or by a shared frame; return the members split by the block each carries most
+    of (None when the template is one block).
+
+    ``letters[m]``: how many letters member ``m`` stands for (itself and the letters with
+    the same body); one each when not given."""
+    if not template.segments:
         return None
-    carry = _carried(template, [diffs[m] for m in keep])
-    shared = carry.astype(np.int64).T @ carry.astype(np.int64)
-    real = np.flatnonzero(np.diag(shared) >= 2)  # sentences two or more members carry
-    if len(real) < 2:
+    weight = np.array([letters[m] if letters is not None else 1 for m in keep], dtype=np.int64)
+    total = int(weight.sum())
+    if total < 3 or len(keep) < 2:
         return None
-    uf = UnionFind(len(real))
-    for x in range(len(real)):
-        for y in range(x + 1, len(real)):
-            if shared[real[x], real[y]] >= 2:
-                uf.union(x, y)
-    roots = uf.roots()
+    carry = _carried(template, [diffs[m] for m in keep]).astype(np.int64)
+    # members carrying both sentences (a body sent by many is one witness), or 2 when
+    # the same members carry the two (one body's own passage stays whole)
+    shared = carry.T @ carry
+    same = np.unique(carry.T, axis=0, return_inverse=True)[1].reshape(-1)
+    shared[(same[:, None] == same[None, :]) & (shared > 0)] = 2
+    held = weight @ carry  # letters carrying each sentence
+    real = np.flatnonzero(held >= 2)  # sentences two or more letters carry
+    inner = real[held[real] < _FRAME_SHARE * total]  # the frame's aside
+    roots = _blocks(inner, shared)
+    if roots is not None and len(inner) < len(real):
+        # blocks apart but for the frame: a frame that several families share only when
+        # each block is about as long as the frame (else the blocks are passages that
+        # groups of one family add round its template)
+        length = _sentence_lengths(template)
+        frame = np.setdiff1d(real, inner)
+        if np.bincount(roots, weights=length[inner]).min() < _FRAME_RATIO * length[frame].sum():
+            roots = None
+    if roots is None:
+        inner = real
+        roots = _blocks(inner, shared)
+        if roots is None:
+            return None
+    real = inner
     blocks = sorted(set(roots.tolist()))
-    if len(blocks) < 2:
-        return None
     per_block = np.stack(
         [carry[:, real[roots == r]].sum(axis=1) for r in blocks], axis=1
     )  # (members, blocks)
-    size = (per_block > 0).sum(axis=0)
+    size = weight @ (per_block > 0)
     order = sorted(range(len(blocks)), key=lambda b: (-int(size[b]), b))
     rank = {b: i for i, b in enumerate(order)}
     parts: dict[int, list[int]] = {}
@@ -222,6 +257,22 @@ def _split_union(
     if len(parts) < 2:
         return None
     return [sorted(parts[k]) for k in sorted(parts)]
+
+
+def _blocks(
+    inner: npt.NDArray[np.int64], shared: npt.NDArray[np.int64]
+) -> npt.NDArray[np.int64] | None:
+    """The block of each sentence of ``inner`` (sentences joined when ``shared`` is 2 or
+    more), numbered from 0; None when they are fewer than two blocks."""
+    if len(inner) < 2:
+        return None
+    uf = UnionFind(len(inner))
+    for x in range(len(inner)):
+        for y in range(x + 1, len(inner)):
+            if shared[inner[x], inner[y]] >= 2:
+                uf.union(x, y)
+    _, roots = np.unique(uf.roots(), return_inverse=True)
+    return roots if roots.max() >= 1 else None
 
 
 def _template_for(

@@ -25,6 +25,7 @@ from formletter.engine._finish import (
     _template_for,
     diff_items,
 )
+from formletter.engine._frame import split_frame
 from formletter.engine._types import (
     BodyRecord,
     ComponentJob,
@@ -87,9 +88,12 @@ def build_families(
             continue
         kept = sorted(att.held)
         bad = peel.without(group, kept)
-        parts = _split_union(att.template, kept, att.diffs)
+        parts = _split_union(att.template, kept, att.diffs, peel.letters)
+        if parts is None:
+            parts = split_frame(kept, att.diffs, job.tokens, peel.letters)
         if parts is not None:
-            # the template is two templates glued by a single letter: start again on each
+            # the template is two templates glued by a single letter, or a frame that
+            # several families share: start again on each part
             groups.extend(np.array(p, dtype=np.int64) for p in parts)
             groups.extend([bad] if len(bad) else [])
             continue
@@ -152,6 +156,8 @@ class _Peeler:
         # a group's pivot is its member of lowest rank
         self.rank = pivot_ranks(dict(enumerate(job.weights)), [len(t) for t in toks])
         self._marks = np.zeros(len(toks), dtype=bool)
+        #: the letters each member stands for (itself and its duplicates)
+        self.letters = [1 + len(d) for d in job.duplicates]
 
     def without(
         self, group: npt.NDArray[np.int64], members: Sequence[int]

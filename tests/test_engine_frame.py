@@ -1,0 +1,123 @@
+"""A family that is only a shared frame is split by topic (``engine._frame``), and only then.
+
+Each case is real text run through the real engine: letters built from the hand-written
+templates, some wrapped in the same stock opening and closing (``BOILER_OPEN``/``_CLOSE``).
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from _engine_helpers import (
+    BOILER_CLOSE,
+    BOILER_OPEN,
+    PERSONAL,
+    SENDERS,
+    TEMPLATES,
+    add_paragraph,
+    edit_words,
+    join,
+    record,
+    run_engine,
+    wrap,
+)
+from formletter.engine._frame import split_frame
+from formletter.engine._types import BodyRecord
+
+TOPICS = list(TEMPLATES)
+
+
+def _families(records: list[BodyRecord], label: dict[str, str]) -> list[list[str]]:
+    """Each family's members' labels, sorted (families of one letter included)."""
+    analysis = run_engine(records)
+    return sorted(sorted(label[m] for m in f.members) for f in analysis.families)
+
+
+def _framed(topic: str, para: int, key: str, rng: random.Random | None = None) -> BodyRecord:
+    middle = TEMPLATES[topic][para]
+    if rng is not None:  # a word or two of the middle edited: no two bodies alike
+        middle = edit_words(middle, rng, 2)
+    return record(wrap(join([BOILER_OPEN, middle, BOILER_CLOSE]), SENDERS[len(key) % 6]), key)
+
+
+@pytest.mark.parametrize("topics", [2, 3, 4, 6])
+@pytest.mark.parametrize("copies", ["exact", "edited"])
+def test_topics_in_one_frame_are_families_of_their_own(topics: int, copies: str) -> None:
+    """Letters on different topics, each topic's middle carried by three letters (as the
+    same body, or each with a few words edited), all in one stock frame."""
+    rng = random.Random(7) if copies == "edited" else None
+    records, label = [], {}
+    for topic in TOPICS[:topics]:
+        for i in range(3):
+            r = _framed(topic, 1, f"{topic}-{i}", rng)
+            records.append(r)
+            label[r.letter_id] = topic
+    got = _families(records, label)
+    assert got == sorted([t] * 3 for t in TOPICS[:topics])
+
+
+def test_a_frame_round_each_senders_own_middle_stays_one_family() -> None:
+    """The frame is the form letter when every middle is the sender's own: nothing
+    recurs, so nothing is split off."""
+    records, label = [], {}
+    for i, own in enumerate(PERSONAL):
+        r = record(wrap(join([BOILER_OPEN, own, BOILER_CLOSE]), SENDERS[i]), f"own-{i}")
+        records.append(r)
+        label[r.letter_id] = "frame"
+    assert _families(records, label) == [["frame"] * len(PERSONAL)]
+
+
+def test_one_group_adding_the_same_paragraph_stays_in_the_family() -> None:
+    """A campaign's optional paragraph: one group adds it, the others do not."""
+    base = TEMPLATES["nhs"]
+    records, label = [], {}
+    for i in range(6):
+        body = add_paragraph(base, PERSONAL[0], 1) if i < 3 else base
+        r = record(wrap(join(body), SENDERS[i]), f"opt-{i}")
+        records.append(r)
+        label[r.letter_id] = "nhs"
+    assert _families(records, label) == [["nhs"] * 6]
+
+
+def test_groups_adding_short_passages_to_a_long_template_stay_in_the_family() -> None:
+    """Two groups each add their own local paragraph, short beside the template."""
+    base = TEMPLATES["nhs"]
+    records, label = [], {}
+    for i in range(8):
+        body = add_paragraph(base, PERSONAL[i % 2], 3) if i < 6 else base
+        r = record(wrap(join(body), SENDERS[i % 6]), f"local-{i}")
+        records.append(r)
+        label[r.letter_id] = "nhs"
+    assert _families(records, label) == [["nhs"] * 8]
+
+
+@pytest.mark.parametrize(("plain", "split"), [(6, True), (14, False)])
+def test_groups_must_hold_a_quarter_of_the_family(plain: int, split: bool) -> None:
+    """Two groups of two keep only the first paragraph and add two of their own (as
+    long as what they keep); the other letters carry the whole template. With 6 such
+    letters the groups are 4 of 10 letters, and families of their own; with 14 they are
+    4 of 18: a few members adding the same passages stay in the family."""
+    base = TEMPLATES["nhs"]
+    rng = random.Random(3)
+    records, label = [], {}
+    for i in range(plain):
+        r = record(wrap(edit_words(join(base), rng, 2), SENDERS[i % 6]), f"plain-{i}")
+        records.append(r)
+        label[r.letter_id] = "nhs"
+    for g, own in enumerate([PERSONAL[0:2], PERSONAL[2:4]]):
+        for i in range(2):
+            body = edit_words(join([base[0], *own]), rng, 1)
+            r = record(wrap(body, SENDERS[(g + i) % 6]), f"group{g}-{i}")
+            records.append(r)
+            label[r.letter_id] = f"nhs+{g}"
+    got = _families(records, label)
+    if split:
+        assert [f for f in got if f[0] != "nhs"] == [["nhs+0"] * 2, ["nhs+1"] * 2]
+    else:
+        assert got == [sorted(["nhs"] * plain + ["nhs+0"] * 2 + ["nhs+1"] * 2)]
+
+
+def test_fewer_than_four_letters_are_never_split() -> None:
+    assert split_frame([0, 1, 2], {}, [], [1, 1, 1]) is None
