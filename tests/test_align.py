@@ -47,6 +47,8 @@ from formletter.align import (
     pair_bounds,
     pair_runs,
     run_coverage,
+    run_floor,
+    run_floors,
     runs_coverage,
     runs_of_kgrams,
     sorted_kgrams,
@@ -247,7 +249,10 @@ def test_shared_topic_phrases_are_not_a_link() -> None:
         (0.5, 0.1, 20, True),  # containment of the shorter body is enough
         (0.1, 0.5, 20, True),
         (0.49, 0.2, 100, False),
-        (1.0, 1.0, 19, False),  # too few shared words, however high the share
+        (1.0, 1.0, 19, True),  # fewer than 20 words: near copies of a short body...
+        (0.75, 0.3, 8, True),
+        (0.74, 0.3, 19, False),  # ...only
+        (1.0, 1.0, 7, False),  # too few shared words, however high the share
         (0.0, 0.0, 0, False),
     ],
 )
@@ -539,3 +544,34 @@ def test_seeds_sort_by_pair_diagonal_and_position(
     order = np.argsort(sp[shuffle], kind="stable")  # pairs ascending, the rest shuffled
     got = _sort_seeds(sp[shuffle][order], diag[shuffle][order], ia[shuffle][order], n)
     assert [x.tolist() for x in got] == [sp.tolist(), diag.tolist(), ia.tolist()]
+
+
+# -- short bodies ---------------------------------------------------------------------------
+
+SHORT = (
+    "I strongly support the proposed rule to protect clean water for our families. "
+    "Please finalize it without delay."
+)
+
+
+@pytest.mark.parametrize(
+    ("other", "want"),
+    [
+        (SHORT, True),
+        (SHORT.replace("strongly ", ""), True),  # a word dropped: two 8- and 9-word runs
+        (SHORT.replace("clean", "safe"), True),  # a word changed
+        (SHORT.replace("Please finalize it without delay.", ""), True),  # contained
+        ("We must protect clean water for our families and our farms.", False),  # a phrase
+        ("Please finalize it without delay.", False),  # 5 words: too few, however alike
+    ],
+)
+def test_near_copies_of_a_short_comment_link(other: str, want: bool) -> None:
+    link = verify("A", tokenize(SHORT), "B", tokenize(other))
+    assert is_link(link) is want, (link.a_coverage, link.b_coverage, link.shared_tokens)
+
+
+@pytest.mark.parametrize(("n", "floor"), [(6, 4), (17, 5), (30, 8), (48, 12), (500, 12)])
+def test_run_floor_is_a_quarter_of_a_short_body(n: int, floor: int) -> None:
+    assert run_floor(n) == floor
+    assert run_floors(np.array([n]))[0] == floor
+    assert run_floor(n, AlignParams(min_run=3)) == 3  # never above min_run

@@ -675,3 +675,36 @@ def test_records_with_hints_keep_hints() -> None:
     bare = [replace(r, hints=()) for r in records]
     a, b = run_engine(records), run_engine(bare)
     assert [f.members for f in a.families] == [f.members for f in b.families]
+
+
+SHORT_COMMENTS = (
+    "I strongly support the proposed rule to protect clean water for our families. "
+    "Please finalize it without delay.",
+    "Net neutrality is essential to a free and open internet. Do not roll back the "
+    "Title II protections.",
+    "Please protect our national monuments. These public lands belong to all Americans "
+    "and must not be sold off.",
+)
+
+
+def test_short_public_comments_with_small_edits_are_families() -> None:
+    """Comments of a sentence or two, each sent with a word dropped or changed: one family
+    per comment (too short for 20 shared words, too short for a 12-word run once a word
+    is dropped)."""
+    rng = random.Random(5)
+    records, truth = [], {}
+    for t, comment in enumerate(SHORT_COMMENTS):
+        for i in range(8):
+            words = comment.split()
+            if i % 3 == 1:
+                words[rng.randrange(len(words))] = rng.choice(["really", "truly", "now"])
+            elif i % 3 == 2:
+                del words[rng.randrange(len(words))]
+            name = SENDERS[i % len(SENDERS)].name
+            text = f"Dear Administrator,\n\n{' '.join(words)}\n\nSincerely,\n{name}\n"
+            r = parsed_record(text, key=f"{t}-{i}")
+            records.append(r)
+            truth[r.letter_id] = t
+    analysis = run_engine(records)
+    got = sorted(sorted(truth[m] for m in f.members) for f in analysis.families)
+    assert got == [[t] * 8 for t in range(len(SHORT_COMMENTS))]

@@ -12,6 +12,14 @@ A pair is a family *link* when the shared passages cover at least ``min_containm
 of the shorter body and at least ``min_shared`` words. Containment (not Jaccard) is used
 so a short letter wholly contained in a long one links to it.
 
+Short bodies (public comments of a sentence or two) cannot share 20 words, nor hold a
+12-word run once a word is dropped. For a pair whose shorter body has under
+``4 * min_run - 3`` words, a run need only span a quarter of that body (``short_run`` words
+at least), and a pair sharing fewer than ``min_shared`` words links when they are nearly
+all of the shorter body (``short_containment``, and ``short_shared`` words at least):
+near copies of one short comment are a family, a short text that merely shares a phrase
+with another is not.
+
 The engine verifies pairs by the thousand: :func:`align_pairs` gives, for a whole chunk
 of pairs over a :class:`KgramTable`, exactly what :func:`coverage_bound`,
 :func:`runs_of_kgrams` and :func:`run_coverage` give each pair, in a few numpy passes.
@@ -41,6 +49,7 @@ __all__ = [
     "coverage_bound",
     "find_runs",
     "is_link",
+    "is_link_at",
     "join_tables",
     "kgram_table",
     "kgram_table_of",
@@ -49,6 +58,8 @@ __all__ = [
     "pair_runs",
     "pair_scores",
     "run_coverage",
+    "run_floor",
+    "run_floors",
     "runs_coverage",
     "runs_of_kgrams",
     "sorted_kgrams",
@@ -75,6 +86,33 @@ class AlignParams:
     min_shared: int = 20
     #: a seed repeated more than this often in the other text is ignored (repetitive text)
     max_repeat: int = 8
+    #: short bodies (see the module docstring): the shortest run a pair of them needs...
+    short_run: int = 4
+    #: ...and, sharing fewer than ``min_shared`` words, the share of the shorter body...
+    short_containment: float = 0.75
+    #: ...and the words they must share
+    short_shared: int = 8
+
+
+def run_floor(n_short: int, params: AlignParams = AlignParams()) -> int:
+    """The shortest run that counts for a pair whose shorter body has ``n_short`` words:
+    ``min_run``, or a quarter of a short body (``short_run`` at least)."""
+    return min(params.min_run, max(params.short_run, -(-n_short // 4)))
+
+
+def run_floors(n_short: I64, params: AlignParams = AlignParams()) -> I64:
+    """:func:`run_floor` of many pairs."""
+    quarter = -(-np.asarray(n_short, dtype=np.int64) // 4)
+    return np.minimum(np.maximum(quarter, params.short_run), params.min_run)
+
+
+def is_link_at(score: float, shared: int, params: AlignParams = AlignParams()) -> bool:
+    """The link rule, from a pair's score (the larger of its two coverages: containment of
+    the shorter body) and the words it shares."""
+    return score >= params.min_containment and (
+        shared >= params.min_shared
+        or (score >= params.short_containment and shared >= params.short_shared)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +161,7 @@ def runs_of_kgrams(
     """:func:`find_runs` from the two texts' word k-gram hashes (``kgram_hashes(ids, k)``),
     so a caller aligning one text against many hashes it once."""
     k = params.k
+    floor = run_floor(min(len(sa), len(sb)) + k - 1, params)
     ia, jb = _seed_pairs(sa, sb, params.max_repeat)
     if len(ia) == 0:
         return []
@@ -145,7 +184,7 @@ def runs_of_kgrams(
     step[-1] = k
     step[np.append(brk[1:], True)] = k
     matched = np.bincount(run_id, weights=step).astype(np.int64)
-    keep = (a1 - a0) >= params.min_run
+    keep = (a1 - a0) >= floor
     runs = [
         Run(int(x0), int(x1), int(y0), int(y1), int(m))
         for x0, x1, y0, y1, m in zip(
@@ -174,23 +213,26 @@ def coverage_bound(
     ``w = max(k, max_gap + 1)`` words after a position whose k-gram occurs in the other
     text. Such positions fall into *chains*, each next one at most ``w`` words on; a
     run's seeds all lie in one chain (on each side), so a chain whose first and last
-    positions span fewer than ``min_run`` words (with the last k-gram) holds no run.
+    positions span fewer than the pair's :func:`run_floor` words (with the last k-gram)
+    holds no run.
     The bound is the size of the union over the other chains: cheap, and never below
     the true coverage, so a pair it rules out (:func:`could_link`) needs no alignment.
     """
     sb_sorted = np.sort(sb) if sorted_b is None else sorted_b
     sa_sorted = np.sort(sa) if sorted_a is None else sorted_a
-    return _reach(sa, sb_sorted, na, params), _reach(sb, sa_sorted, nb, params)
+    floor = run_floor(min(na, nb), params)
+    return _reach(sa, sb_sorted, na, floor, params), _reach(sb, sa_sorted, nb, floor, params)
 
 
 def _reach(
-    x: npt.NDArray[np.uint64], ys: npt.NDArray[np.uint64], n: int, params: AlignParams
+    x: npt.NDArray[np.uint64], ys: npt.NDArray[np.uint64], n: int, floor: int, params: AlignParams
 ) -> int:
     if not len(x) or not len(ys):
         return 0
     pos = np.minimum(np.searchsorted(ys, x), len(ys) - 1)
     p = np.flatnonzero(ys[pos] == x)
-    return int(_reach_many(p, np.array([len(x)]), np.array([n]), params)[0])
+    one = np.array([floor], dtype=np.int64)
+    return int(_reach_many(p, np.array([len(x)]), np.array([n]), one, params)[0])
 
 
 def could_link(
@@ -198,7 +240,7 @@ def could_link(
 ) -> bool:
     """Whether coverages of (at most) ``cov_a`` and ``cov_b`` words could pass :func:`is_link`."""
     score = max(cov_a / na if na else 0.0, cov_b / nb if nb else 0.0)
-    return score >= params.min_containment and min(cov_a, cov_b) >= params.min_shared
+    return is_link_at(score, min(cov_a, cov_b), params)
 
 
 def run_coverage(runs: Sequence[Run], na: int, nb: int) -> tuple[int, int]:
@@ -268,7 +310,7 @@ def link_from_runs(
 
 def is_link(link: Link, params: AlignParams = AlignParams()) -> bool:
     """Whether a verified pair is strong enough to put two letters in one family."""
-    return link.score >= params.min_containment and link.shared_tokens >= params.min_shared
+    return is_link_at(link.score, link.shared_tokens, params)
 
 
 # -- many pairs at once --------------------------------------------------------------------
@@ -482,12 +524,12 @@ def _queries(t: KgramTable, pa: I64, pb: I64) -> _Queries:
     return _Queries(src, dst, swap, lens, seg, at, lo, hit, cnt)
 
 
-def _reach_many(hits: I64, lens: I64, words: I64, params: AlignParams) -> I64:
+def _reach_many(hits: I64, lens: I64, words: I64, floors: I64, params: AlignParams) -> I64:
     """Per text of consecutive texts of ``lens`` hashes (``words`` words) whose hits are
     at ``hits`` (sorted indices into the texts laid end to end): the words within ``w``
-    after a hit of a chain (hits at most ``w`` apart) that spans ``min_run`` words (see
-    :func:`coverage_bound`)."""
-    w, k, min_run = max(params.k, params.max_gap + 1), params.k, params.min_run
+    after a hit of a chain (hits at most ``w`` apart) that spans the text's ``floors``
+    words (its pair's :func:`run_floor`; see :func:`coverage_bound`)."""
+    w, k = max(params.k, params.max_gap + 1), params.k
     hits = np.asarray(hits, dtype=np.int64)
     if not len(hits):
         return np.zeros(len(lens), dtype=np.int64)
@@ -498,7 +540,7 @@ def _reach_many(hits: I64, lens: I64, words: I64, params: AlignParams) -> I64:
     starts = np.flatnonzero(first)
     ends = np.append(starts[1:], len(hits)) - 1
     span = hits[ends] - hits[starts]
-    keep = span + k >= min_run
+    keep = span + k >= floors[seg[starts]]
     sums = np.bincount(seg[starts[keep]], weights=span[keep] + w, minlength=len(lens))
     return np.minimum(words, sums.astype(np.int64))
 
@@ -510,7 +552,8 @@ def _bounds(t: KgramTable, qs: _Queries, params: AlignParams) -> tuple[I64, I64]
     # the source's hits, in text order: each query's slot is its position in its text
     mask = np.zeros(len(qs.at), dtype=bool)
     mask[np.repeat(np.cumsum(qs.lens) - qs.lens, qs.lens) + t.pos[qs.at]] = qs.hit
-    reach_s = _reach_many(np.flatnonzero(mask), qs.lens, t.words[qs.src], params)
+    floors = run_floors(np.minimum(t.words[qs.src], t.words[qs.dst]), params)
+    reach_s = _reach_many(np.flatnonzero(mask), qs.lens, t.words[qs.src], floors, params)
     # the target's hits: every hash equal to one the source has (each value once)
     e = np.flatnonzero(qs.hit)
     at, seg = qs.at[e], qs.seg[e]
@@ -520,7 +563,7 @@ def _bounds(t: KgramTable, qs: _Queries, params: AlignParams) -> tuple[I64, I64]
     mask = np.zeros(int(lens_t.sum()), dtype=bool)
     base = (np.cumsum(lens_t) - lens_t)[seg]
     mask[np.repeat(base, cnt) + t.pos[_ranges(lo, cnt)]] = True
-    reach_t = _reach_many(np.flatnonzero(mask), lens_t, t.words[qs.dst], params)
+    reach_t = _reach_many(np.flatnonzero(mask), lens_t, t.words[qs.dst], floors, params)
     return np.where(qs.swap, reach_t, reach_s), np.where(qs.swap, reach_s, reach_t)
 
 
@@ -536,7 +579,11 @@ def could_link_many(
 ) -> npt.NDArray[np.bool_]:
     """:func:`could_link` of many pairs."""
     score = pair_scores(cov_a, cov_b, na, nb)
-    return (score >= params.min_containment) & (np.minimum(cov_a, cov_b) >= params.min_shared)
+    shared = np.minimum(cov_a, cov_b)
+    return (score >= params.min_containment) & (
+        (shared >= params.min_shared)
+        | ((score >= params.short_containment) & (shared >= params.short_shared))
+    )
 
 
 def pair_scores(cov_a: I64, cov_b: I64, na: I64, nb: I64) -> npt.NDArray[np.float64]:
@@ -602,7 +649,8 @@ def _runs(t: KgramTable, qs: _Queries, live: I64, params: AlignParams) -> PairRu
     step[:-1] = np.minimum(ia[1:] - ia[:-1], k)
     step[np.append(brk[1:], True)] = k
     matched = np.bincount(run_id, weights=step).astype(np.int64)
-    keep = (a1 - a0) >= params.min_run
+    n_short = np.minimum(t.words[qs.src[live]], t.words[qs.dst[live]])
+    keep = (a1 - a0) >= run_floors(n_short, params)[sp[starts]]
     pair, a0, a1, b0, b1, matched = (x[keep] for x in (sp[starts], a0, a1, b0, b1, matched))
     order = np.lexsort((b0, a0, pair))
     return PairRuns(pair[order], a0[order], a1[order], b0[order], b1[order], matched[order])

@@ -19,7 +19,7 @@ from operator import itemgetter
 import numpy as np
 import numpy.typing as npt
 
-from formletter.align import AlignParams
+from formletter.align import AlignParams, is_link_at, run_floor
 from formletter.diff import diff_letter, diff_letter_if, template_tokens
 from formletter.engine._types import (
     AnalysisParams,
@@ -73,7 +73,8 @@ def _holds(d: LetterDiff, toks: Tokens, params: AlignParams) -> bool:
         return False
     if d.template_coverage >= params.min_containment:
         return True
-    return _holds_at(_long_coverage(d, toks, params.min_run), 0.0, n_words, params)
+    long = _long_coverage(d, toks, run_floor(n_words, params))
+    return _holds_at(long, 0.0, n_words, params)
 
 
 def _long_coverage(d: LetterDiff, toks: Tokens, min_run: int) -> float:
@@ -105,10 +106,7 @@ def _long_coverage(d: LetterDiff, toks: Tokens, min_run: int) -> float:
 
 def _holds_at(coverage: float, template_coverage: float, n_words: int, params: AlignParams) -> bool:
     """:func:`_holds` from the diff's two coverages."""
-    shared = coverage * n_words
-    return (
-        max(coverage, template_coverage) >= params.min_containment and shared >= params.min_shared
-    )
+    return is_link_at(max(coverage, template_coverage), round(coverage * n_words), params)
 
 
 #: a template sentence this share of a family's letters carry is its frame: it joins no
