@@ -135,7 +135,14 @@ def test_b6_a_letter_mixing_two_templates_does_not_merge_them(n: int, bridge: st
 
 @pytest.mark.xfail(strict=True, reason="B6b: a chain of small edits drifts into one family")
 def test_b6_drifting_chain_does_not_make_one_family() -> None:
-    """L_i = paragraphs i..i+2 of a long list; L_i and L_i+3 share nothing."""
+    """L_i = paragraphs i..i+2 of a long list; L_i and L_i+3 share nothing.
+
+    Open because it conflicts with partial use: the drift is letters that carry a fifth
+    of the template (a sentence that a fifth of the star carries is template text) and
+    their own text besides. Requiring members to carry half of the template's core (the
+    sentences half the star carries) fixes this test, but drops real members that keep
+    20% of their template, as the synthetic corpus has them (tried in stop 18: it fails
+    ``test_engine_peel``'s four-family component)."""
     paras = [p for ps in TEMPLATES.values() for p in ps]
     records, index = [], {}
     for i in range(8):
