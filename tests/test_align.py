@@ -335,12 +335,15 @@ def test_the_coverage_bound_rules_out_a_shared_stock_phrase() -> None:
 
 
 def test_the_coverage_bound_counts_only_stretches_that_can_hold_a_run() -> None:
-    """Phrases of 9 words shared between the other text's own words cover most of it,
+    """Phrases of 9 words shared between the other text's own words cover much of it,
     yet no run of ``min_run`` (12) words: the bound rules the pair out, as it does not
     when a run could fit (``min_run`` 8)."""
     phrases = [f"p{i}a p{i}b p{i}c p{i}d p{i}e p{i}f p{i}g p{i}h p{i}i" for i in range(12)]
-    a = tokenize(" ".join(f"{p} own{i}x own{i}y own{i}z" for i, p in enumerate(phrases)))
-    b = tokenize(" ".join(f"{p} mine{i}x mine{i}y mine{i}z" for i, p in enumerate(phrases)))
+    # five words of each text's own between phrases: more than a run bridges
+    own = " ".join(f"own{{i}}{c}" for c in "vwxyz")
+    mine = " ".join(f"mine{{i}}{c}" for c in "vwxyz")
+    a = tokenize(" ".join(f"{p} {own.format(i=i)}" for i, p in enumerate(phrases)))
+    b = tokenize(" ".join(f"{p} {mine.format(i=i)}" for i, p in enumerate(phrases)))
     ha, hb = kgram_hashes(a.ids, 3), kgram_hashes(b.ids, 3)
     assert could_link(
         *coverage_bound(ha, hb, len(a), len(b), AlignParams(min_run=8)), len(a), len(b)

@@ -31,8 +31,9 @@ import numpy as np
 import numpy.typing as npt
 
 from formletter.align import could_link_many, is_link
-from formletter.candidates import candidate_pairs
+from formletter.candidates import CandidatePairs, candidate_pairs
 from formletter.engine._families import _run_components, build_families, component_size
+from formletter.engine._rescue import rescue_pairs
 from formletter.engine._types import (
     GC_THRESHOLDS,
     Analysis,
@@ -248,6 +249,11 @@ def _analyze_bodies(
             lambda done: say("verify", done, total),
             saved=saved,
         )
+        if params.rescue:
+            # 4b. letters no link reached: candidates by vocabulary, verified alike
+            pairs = _rescue(
+                pairs, verified, new_links, rep_ids, rep_tokens, kgrams, mapper, params, saved
+            )
     # the k-gram table (~4 MB per 1,000 distinct letters) is not needed past verify: let
     # it go before the families stage, the engine's peak (the block's result holds it too)
     del kgrams, table
@@ -324,6 +330,52 @@ def _analyze_bodies(
         "families": len(families) + handed,
     }
     return Analysis(tuple(families), tuple(memberships), tuple(new_links), stats)
+
+
+def _rescue(
+    pairs: CandidatePairs,
+    verified: list[tuple[int, int]],
+    new_links: list[Link],
+    ids: Sequence[str],
+    tokens: Sequence[Tokens],
+    kgrams: _Kgrams,
+    mapper: Mapper,
+    params: AnalysisParams,
+    saved: str | None,
+) -> CandidatePairs:
+    """Stage 4b (``_rescue.rescue_pairs``): the rescued pairs are verified, those that link
+    added to ``verified`` and every link made to ``new_links``; returns the candidates
+    with the rescued pairs added (the family stage grows families along candidates)."""
+    n = len(tokens)
+    alone = np.ones(n, dtype=bool)
+    comps = [np.asarray(c, dtype=np.int64) for c in components(n, verified)]
+    weight = np.zeros(n, dtype=np.float64)
+    np.add.at(weight, pairs.a, pairs.hits)
+    np.add.at(weight, pairs.b, pairs.hits)
+    for members in comps:
+        alone[members] = False
+    ra, rb = rescue_pairs(tokens, alone, comps, weight)
+    if len(ra):  # pairs already candidates were verified (or connected) already
+        seen = np.minimum(pairs.a, pairs.b) * n + np.maximum(pairs.a, pairs.b)
+        fresh = ~np.isin(ra * n + rb, seen)
+        ra, rb = ra[fresh], rb[fresh]
+    if not len(ra):
+        return pairs
+    links = _verify_pairs(
+        ra, rb, ids.__getitem__, tokens.__getitem__, mapper, params, kgrams, saved=saved
+    )
+    for a, b, link in zip(ra.tolist(), rb.tolist(), links, strict=True):
+        if link is None:
+            continue
+        new_links.append(link)
+        if is_link(link, params.align):
+            verified.append((a, b))
+    ones = np.ones(len(ra), dtype=np.int64)
+    return CandidatePairs(
+        np.concatenate([pairs.a, ra]),
+        np.concatenate([pairs.b, rb]),
+        np.concatenate([pairs.hits, ones]),
+    )
 
 
 def _pairs_by_component(

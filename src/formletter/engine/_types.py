@@ -96,6 +96,9 @@ class AnalysisParams:
     #: k-grams, or of the template's, occur in the other (a cheap bound: holding a
     #: template needs half of one side aligned)
     prefilter: float = 0.25
+    #: letters that no verified link reached get candidates by vocabulary too (a letter
+    #: rewritten in part keeps its words, not its phrases): see ``_rescue``
+    rescue: bool = True
 
     def __post_init__(self) -> None:
         # a round of no pairs would never finish verifying; no template without members
