@@ -263,9 +263,7 @@ def _analyze_bodies(
 
     # 5. components -> families (anti-chaining + templates + diffs), one job per component
     comps = components(len(reps), verified)
-    weight = np.zeros(len(reps), dtype=np.float64)
-    np.add.at(weight, pairs.a, pairs.hits)
-    np.add.at(weight, pairs.b, pairs.hits)
+    weight = _weights(pairs, len(reps))
     comp_of = np.full(len(reps), -1, dtype=np.int64)
     at = np.zeros(len(reps), dtype=np.int64)  # each member's index in its component
     for c, members in enumerate(comps):
@@ -332,6 +330,13 @@ def _analyze_bodies(
     return Analysis(tuple(families), tuple(memberships), tuple(new_links), stats)
 
 
+def _weights(pairs: CandidatePairs, n: int) -> npt.NDArray[np.float64]:
+    """Each letter's LSH collisions over its candidate pairs (its centrality)."""
+    hits = pairs.hits.astype(np.float64)
+    both = np.bincount(pairs.a, hits, n) + np.bincount(pairs.b, hits, n)
+    return both.astype(np.float64)
+
+
 def _rescue(
     pairs: CandidatePairs,
     verified: list[tuple[int, int]],
@@ -349,15 +354,15 @@ def _rescue(
     n = len(tokens)
     alone = np.ones(n, dtype=bool)
     comps = [np.asarray(c, dtype=np.int64) for c in components(n, verified)]
-    weight = np.zeros(n, dtype=np.float64)
-    np.add.at(weight, pairs.a, pairs.hits)
-    np.add.at(weight, pairs.b, pairs.hits)
+    weight = _weights(pairs, n)
     for members in comps:
         alone[members] = False
     ra, rb = rescue_pairs(tokens, alone, comps, weight)
     if len(ra):  # pairs already candidates were verified (or connected) already
-        seen = np.minimum(pairs.a, pairs.b) * n + np.maximum(pairs.a, pairs.b)
-        fresh = ~np.isin(ra * n + rb, seen)
+        seen = np.sort(np.minimum(pairs.a, pairs.b) * n + np.maximum(pairs.a, pairs.b))
+        key = ra * n + rb
+        at = np.minimum(np.searchsorted(seen, key), max(len(seen) - 1, 0))
+        fresh = seen[at] != key if len(seen) else np.ones(len(key), dtype=bool)
         ra, rb = ra[fresh], rb[fresh]
     if not len(ra):
         return pairs
