@@ -119,5 +119,20 @@ def test_groups_must_hold_a_quarter_of_the_family(plain: int, split: bool) -> No
         assert got == [sorted(["nhs"] * plain + ["nhs+0"] * 2 + ["nhs+1"] * 2)]
 
 
+@pytest.mark.parametrize("kept", [1, 2])
+@pytest.mark.parametrize("copies", [1, 3])
+def test_a_short_letter_contained_in_a_long_one_sent_many_times_stays(
+    kept: int, copies: int
+) -> None:
+    """Two bodies: the whole template (sent ``copies`` times) and its first paragraphs.
+    The long body's own paragraphs are a block no other body carries, but that is
+    reuse, not two families (a frame check counting the copies once split it off)."""
+    base = TEMPLATES["nhs"]
+    records = [record(wrap(join(base), SENDERS[i]), f"long-{i}") for i in range(copies)]
+    records.append(record(wrap(join(base[:kept]), SENDERS[4]), "short"))
+    label = {r.letter_id: "nhs" for r in records}
+    assert _families(records, label) == [["nhs"] * (copies + 1)]
+
+
 def test_fewer_than_four_letters_are_never_split() -> None:
     assert split_frame([0, 1, 2], {}, [], [1, 1, 1]) is None

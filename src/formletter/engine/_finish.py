@@ -217,29 +217,19 @@ def _split_union(
     if total < 3 or len(keep) < 2:
         return None
     carry = _carried(template, [diffs[m] for m in keep]).astype(np.int64)
-    # members carrying both sentences (a body sent by many is one witness), or 2 when
-    # the same members carry the two (one body's own passage stays whole)
-    shared = carry.T @ carry
-    same = np.unique(carry.T, axis=0, return_inverse=True)[1].reshape(-1)
-    shared[(same[:, None] == same[None, :]) & (shared > 0)] = 2
+    co = carry.T @ carry  # members carrying both sentences (a body sent by many: one)
     held = weight @ carry  # letters carrying each sentence
-    real = np.flatnonzero(held >= 2)  # sentences two or more letters carry
-    inner = real[held[real] < _FRAME_SHARE * total]  # the frame's aside
-    roots = _blocks(inner, shared)
-    if roots is not None and len(inner) < len(real):
-        # blocks apart but for the frame: a frame that several families share only when
-        # each block is about as long as the frame (else the blocks are passages that
-        # groups of one family add round its template)
-        length = _sentence_lengths(template)
-        frame = np.setdiff1d(real, inner)
-        if np.bincount(roots, weights=length[inner]).min() < _FRAME_RATIO * length[frame].sum():
-            roots = None
+    real, roots = _frame_blocks(template, carry, co, held, total)
     if roots is None:
-        inner = real
-        roots = _blocks(inner, shared)
+        # no frame between the blocks: sentences two members carry, joined when two
+        # members carry both (a family of two bodies is not split: the short one may
+        # be contained in the other, which is reuse)
+        if len(keep) < 3:
+            return None
+        real = np.flatnonzero(np.diag(co) >= 2)
+        roots = _blocks(real, co)
         if roots is None:
             return None
-    real = inner
     blocks = sorted(set(roots.tolist()))
     per_block = np.stack(
         [carry[:, real[roots == r]].sum(axis=1) for r in blocks], axis=1
@@ -255,6 +245,35 @@ def _split_union(
     if len(parts) < 2:
         return None
     return [sorted(parts[k]) for k in sorted(parts)]
+
+
+def _frame_blocks(
+    template: Template,
+    carry: npt.NDArray[np.int64],
+    co: npt.NDArray[np.int64],
+    held: npt.NDArray[np.int64],
+    total: int,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64] | None]:
+    """The blocks the template's sentences fall into once its frame (the sentences
+    ``_FRAME_SHARE`` of the ``total`` letters carry) is set aside: the sentences two or
+    more letters carry, and their blocks (None when there are not two, or one is short
+    beside the frame: then they are passages that groups of one family add round its
+    template). Sentences the same members carry stay together (one body's passage)."""
+    real = np.flatnonzero(held >= 2)
+    inner = real[held[real] < _FRAME_SHARE * total]
+    if len(inner) == len(real):
+        return inner, None  # no frame
+    shared = co.copy()
+    same = np.unique(carry.T, axis=0, return_inverse=True)[1].reshape(-1)
+    shared[(same[:, None] == same[None, :]) & (shared > 0)] = 2
+    roots = _blocks(inner, shared)
+    if roots is None:
+        return inner, None
+    length = _sentence_lengths(template)
+    frame = np.setdiff1d(real, inner)
+    if np.bincount(roots, weights=length[inner]).min() < _FRAME_RATIO * length[frame].sum():
+        return inner, None
+    return inner, roots
 
 
 def _blocks(
