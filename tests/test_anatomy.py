@@ -649,3 +649,43 @@ def test_ocr_name_block_beats_first_name_signature(name_line: str, name: str) ->
     assert a.sender_name == name
     assert a.constituency == "Corby"
     _check(text, a, {}, [("signature", "Louise"), ("name", name_line, name)])
+
+
+_COMMENT_BODY = (
+    "The Federal Communications Commission should preserve the net neutrality rules that "
+    "protect consumers and small businesses. I urge you to keep the Title II classification."
+)
+
+
+@pytest.mark.parametrize(
+    ("tail", "name"),
+    [
+        ("\n\nPat Lee\n22224\n", "Pat Lee"),  # a name over a ZIP code
+        ("\n\nPat Lee\nColumbus, OH 43215\n", "Pat Lee"),  # over a town and ZIP
+        ("\n\nPat Lee\npat.lee@example.com\n", "Pat Lee"),  # over an email address
+        ("\n\nAnn Lee-Jones\n12 High Street\nSpringfield SP1 2AB\n", "Ann Lee-Jones"),
+    ],
+)
+def test_a_comment_signed_without_a_sign_off(tail: str, name: str) -> None:
+    """Public comments often end with the sender's name over an address line and no
+    "Sincerely": that block is the sender's, not the body's."""
+    a = parse(_COMMENT_BODY + tail)
+    assert a.sender_name == name
+    assert (_COMMENT_BODY + tail)[a.body_start : a.body_end] == _COMMENT_BODY
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        "\n\nPat Lee\n",  # a name alone: slogans read as names too
+        "\n\nKeep Title II\nNow\n",  # no address under it
+        "\n\nVote Yes\n2024\n",  # a year is not an address
+        "\nPat Lee\n22224\n",  # not a paragraph of its own
+        "\n\nSave the internet for everyone.\n22224\n",  # a sentence, not a name
+    ],
+)
+def test_a_last_paragraph_that_is_not_a_signature_stays_in_the_body(tail: str) -> None:
+    text = _COMMENT_BODY + tail
+    a = parse(text)
+    assert a.sender_name is None
+    assert text[a.body_start : a.body_end] == text.rstrip("\n")

@@ -210,6 +210,8 @@ def _parse_tail(b: Builder, tail_from: int, quote_pos: int, eager: bool) -> tupl
                 break
         r += 1
     run = low if signoff is not None else _trailing_run(lines, low, b.dayfirst)
+    if signoff is None and run == low:
+        run = _name_over_address(lines, low, b.dayfirst)
 
     if marker is not None:
         _email_signature(marker, lines.span(0, low - 1), b)
@@ -268,6 +270,46 @@ def _trailing_run(lines: Backward, low: int, dayfirst: bool) -> int:
             continue
         break
     return run
+
+
+#: an address line under a name without a sign-off: short, with a number (a ZIP code or a
+#: postcode, a house number), not a sentence
+_ADDRESS_CHARS = 40
+_YEAR = re.compile(r"(?:19|20)\d\d")
+
+
+def _name_over_address(lines: Backward, low: int, dayfirst: bool) -> int:
+    """Without a sign-off or a strong name: a last paragraph of a name over one or two
+    address lines ("Pat Lee" over "Columbus, OH 43215" or a bare ZIP code), as public
+    comments end, is the sender's block; returns ``run`` as ``_trailing_run`` does
+    (``low``: none). A name alone is not enough: slogans read as names too."""
+    r = low
+    while (ln := lines.get(r)) is not None and not ln.text:
+        r += 1  # blank lines at the very end
+    first = r
+    while (ln := lines.get(r)) is not None and ln.text and r - first < 4:
+        r += 1
+    above, higher = lines.get(r), lines.get(r + 1)
+    if not 2 <= r - first <= 3 or above is None or above.text or higher is None:
+        return low  # not a separate last paragraph of 2-3 lines under some text
+    top = lines.get(r - 1)
+    assert top is not None
+    inf = classify(top.text, dayfirst=dayfirst)
+    if inf.kind != "name" or inf.name is None:
+        return low
+    for i in range(first, r - 1):
+        ln = lines.get(i)
+        assert ln is not None
+        t = ln.text.strip()
+        address = (
+            len(t) <= _ADDRESS_CHARS
+            and any(c.isdigit() for c in t)
+            and t[-1] != "."
+            and not _YEAR.fullmatch(t)
+        )
+        if not address and classify(t, dayfirst=dayfirst).kind != "contact":
+            return low
+    return r
 
 
 def _name_block(lines: list[Line], b: Builder, *, rank: int) -> None:
