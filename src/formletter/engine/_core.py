@@ -25,6 +25,7 @@ import hashlib
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from functools import partial
 from typing import NamedTuple
 
 import numpy as np
@@ -33,7 +34,7 @@ import numpy.typing as npt
 from formletter.align import could_link_many, is_link
 from formletter.candidates import CandidatePairs, candidate_pairs
 from formletter.engine._families import _run_components, build_families, component_size
-from formletter.engine._rescue import rescue_pairs
+from formletter.engine._rescue import rescue
 from formletter.engine._types import (
     GC_THRESHOLDS,
     Analysis,
@@ -251,9 +252,17 @@ def _analyze_bodies(
         )
         if params.rescue:
             # 4b. letters no link reached: candidates by vocabulary, verified alike
-            pairs = _rescue(
-                pairs, verified, new_links, rep_ids, rep_tokens, kgrams, mapper, params, saved
+            verify = partial(
+                _verify_pairs,
+                id_of=rep_ids.__getitem__,
+                tokens_of=rep_tokens.__getitem__,
+                mapper=mapper,
+                params=params,
+                kgrams=kgrams,
+                saved=saved,
             )
+            weight = _weights(pairs, len(reps))
+            pairs = rescue(pairs, weight, verified, new_links, rep_tokens, verify, params.align)
     # the k-gram table (~4 MB per 1,000 distinct letters) is not needed past verify: let
     # it go before the families stage, the engine's peak (the block's result holds it too)
     del kgrams, table
@@ -335,52 +344,6 @@ def _weights(pairs: CandidatePairs, n: int) -> npt.NDArray[np.float64]:
     hits = pairs.hits.astype(np.float64)
     both = np.bincount(pairs.a, hits, n) + np.bincount(pairs.b, hits, n)
     return both.astype(np.float64)
-
-
-def _rescue(
-    pairs: CandidatePairs,
-    verified: list[tuple[int, int]],
-    new_links: list[Link],
-    ids: Sequence[str],
-    tokens: Sequence[Tokens],
-    kgrams: _Kgrams,
-    mapper: Mapper,
-    params: AnalysisParams,
-    saved: str | None,
-) -> CandidatePairs:
-    """Stage 4b (``_rescue.rescue_pairs``): the rescued pairs are verified, those that link
-    added to ``verified`` and every link made to ``new_links``; returns the candidates
-    with the rescued pairs added (the family stage grows families along candidates)."""
-    n = len(tokens)
-    alone = np.ones(n, dtype=bool)
-    comps = [np.asarray(c, dtype=np.int64) for c in components(n, verified)]
-    weight = _weights(pairs, n)
-    for members in comps:
-        alone[members] = False
-    ra, rb = rescue_pairs(tokens, alone, comps, weight)
-    if len(ra):  # pairs already candidates were verified (or connected) already
-        seen = np.sort(np.minimum(pairs.a, pairs.b) * n + np.maximum(pairs.a, pairs.b))
-        key = ra * n + rb
-        at = np.minimum(np.searchsorted(seen, key), max(len(seen) - 1, 0))
-        fresh = seen[at] != key if len(seen) else np.ones(len(key), dtype=bool)
-        ra, rb = ra[fresh], rb[fresh]
-    if not len(ra):
-        return pairs
-    links = _verify_pairs(
-        ra, rb, ids.__getitem__, tokens.__getitem__, mapper, params, kgrams, saved=saved
-    )
-    for a, b, link in zip(ra.tolist(), rb.tolist(), links, strict=True):
-        if link is None:
-            continue
-        new_links.append(link)
-        if is_link(link, params.align):
-            verified.append((a, b))
-    ones = np.ones(len(ra), dtype=np.int64)
-    return CandidatePairs(
-        np.concatenate([pairs.a, ra]),
-        np.concatenate([pairs.b, rb]),
-        np.concatenate([pairs.hits, ones]),
-    )
 
 
 def _pairs_by_component(

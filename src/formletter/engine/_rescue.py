@@ -1,4 +1,4 @@
-"""Stage 4b of the analysis: more candidates for the letters left alone (``rescue_pairs``).
+"""Stage 4b of the analysis: more candidates for the letters left alone (``rescue``).
 
 The candidates of stage 3 come from MinHash-LSH over word 3-grams, chunk by chunk, which
 finds copies that keep most phrases whole. A letter rewritten in part (a word in four
@@ -15,16 +15,21 @@ the cost grows with the letters left alone, not with the corpus.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import numpy.typing as npt
 
-from formletter.candidates import LSHParams, candidate_pairs
+from formletter.align import AlignParams, is_link
+from formletter.candidates import CandidatePairs, LSHParams, candidate_pairs
+from formletter.families import components
+from formletter.models import Link
 from formletter.normalize import Tokens
 from formletter.sketch import ChunkSketch, minhash_chunks
 
-__all__ = ["rescue_pairs"]
+__all__ = ["rescue", "rescue_pairs"]
+
+I64 = npt.NDArray[np.int64]
 
 #: members standing for each component (its most central ones)
 _PER_COMPONENT = 4
@@ -72,3 +77,44 @@ def rescue_pairs(
     a, b = np.minimum(a[either], b[either]), np.maximum(a[either], b[either])
     order = np.lexsort((b, a))
     return a[order], b[order]
+
+
+def rescue(
+    pairs: CandidatePairs,
+    weight: npt.NDArray[np.float64],
+    verified: list[tuple[int, int]],
+    new_links: list[Link],
+    tokens: Sequence[Tokens],
+    verify: Callable[[I64, I64], list[Link | None]],
+    params: AlignParams,
+) -> CandidatePairs:
+    """Stage 4b over the letters ``tokens`` after verify: the rescued pairs (not already
+    candidates) are verified by ``verify`` (a link, or None when the pair cannot link);
+    those that link are added to ``verified``, every link made to ``new_links``. Returns
+    the candidates with the rescued pairs added, as the family stage grows families
+    along candidates. ``weight``: each letter's centrality."""
+    n = len(tokens)
+    comps = [np.asarray(c, dtype=np.int64) for c in components(n, verified)]
+    alone = np.ones(n, dtype=bool)
+    for members in comps:
+        alone[members] = False
+    ra, rb = rescue_pairs(tokens, alone, comps, weight)
+    if len(ra) and len(pairs.a):  # a candidate already was verified (or connected)
+        seen = np.sort(np.minimum(pairs.a, pairs.b) * n + np.maximum(pairs.a, pairs.b))
+        key = ra * n + rb
+        fresh = seen[np.minimum(np.searchsorted(seen, key), len(seen) - 1)] != key
+        ra, rb = ra[fresh], rb[fresh]
+    if not len(ra):
+        return pairs
+    for a, b, link in zip(ra.tolist(), rb.tolist(), verify(ra, rb), strict=True):
+        if link is None:
+            continue
+        new_links.append(link)
+        if is_link(link, params):
+            verified.append((a, b))
+    ones = np.ones(len(ra), dtype=np.int64)
+    return CandidatePairs(
+        np.concatenate([pairs.a, ra]),
+        np.concatenate([pairs.b, rb]),
+        np.concatenate([pairs.hits, ones]),
+    )
