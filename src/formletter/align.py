@@ -30,6 +30,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -110,9 +111,15 @@ def run_floors(n_short: I64, params: AlignParams = AlignParams()) -> I64:
 def is_link_at(score: float, shared: int, params: AlignParams = AlignParams()) -> bool:
     """The link rule, from a pair's score (the larger of its two coverages: containment of
     the shorter body) and the words it shares."""
-    return score >= params.min_containment and (
-        shared >= params.min_shared
-        or (score >= params.short_containment and shared >= params.short_shared)
+    return bool(_link_rule(score, shared, params))
+
+
+def _link_rule(score: Any, shared: Any, params: AlignParams) -> Any:
+    """:func:`is_link_at` written once for numbers and for numpy arrays alike (``&`` and
+    ``|`` are ``and`` and ``or`` on bools, and element by element on arrays)."""
+    return (score >= params.min_containment) & (
+        (shared >= params.min_shared)
+        | ((score >= params.short_containment) & (shared >= params.short_shared))
     )
 
 
@@ -579,12 +586,10 @@ def could_link_many(
     cov_a: I64, cov_b: I64, na: I64, nb: I64, params: AlignParams = AlignParams()
 ) -> npt.NDArray[np.bool_]:
     """:func:`could_link` of many pairs."""
-    score = pair_scores(cov_a, cov_b, na, nb)
-    shared = np.minimum(cov_a, cov_b)
-    return (score >= params.min_containment) & (
-        (shared >= params.min_shared)
-        | ((score >= params.short_containment) & (shared >= params.short_shared))
+    result: npt.NDArray[np.bool_] = _link_rule(
+        pair_scores(cov_a, cov_b, na, nb), np.minimum(cov_a, cov_b), params
     )
+    return result
 
 
 def pair_scores(cov_a: I64, cov_b: I64, na: I64, nb: I64) -> npt.NDArray[np.float64]:

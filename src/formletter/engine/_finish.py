@@ -198,7 +198,7 @@ def _split_union(
     template: Template,
     keep: list[int],
     diffs: Mapping[int, LetterDiff],
-    letters: Sequence[int] | None = None,
+    letters: Sequence[int],
 ) -> list[list[int]] | None:
     """Anti-chaining on the template itself: two template sentences belong together only
     when at least two members carry both (or the same members carry the two), and not
@@ -209,10 +209,10 @@ def _split_union(
     of (None when the template is one block).
 
     ``letters[m]``: how many letters member ``m`` stands for (itself and the letters with
-    the same body); one each when not given."""
+    the same body)."""
     if not template.segments:
         return None
-    weight = np.array([letters[m] if letters is not None else 1 for m in keep], dtype=np.int64)
+    weight = np.array([letters[m] for m in keep], dtype=np.int64)
     total = int(weight.sum())
     if total < 3 or len(keep) < 2:
         return None
