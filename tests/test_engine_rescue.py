@@ -61,8 +61,9 @@ def _grouped(records: list[BodyRecord], params: AnalysisParams) -> int:
 
 def test_letters_rewritten_a_word_in_four_are_found_by_their_vocabulary() -> None:
     records, truth = _corpus(0.25)
-    without = _grouped(records, AnalysisParams(rescue=False))
-    with_rescue = _grouped(records, AnalysisParams())
+    # the loose stage (spun text) groups these letters too: leave it out to see the rescue
+    without = _grouped(records, AnalysisParams(rescue=False, loose=False))
+    with_rescue = _grouped(records, AnalysisParams(loose=False))
     assert with_rescue >= without + 10, (without, with_rescue)
     # and no family mixes two topics
     for f in run_engine(records).families:

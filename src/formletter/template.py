@@ -153,14 +153,14 @@ def _sentences(idx: int, m: MemberText, toks: Tokens) -> list[_Sentence]:
     return out
 
 
-def _group(sentences: list[_Sentence]) -> list[list[_Sentence]]:
+def _group(sentences: list[_Sentence], cutoff: float = 78) -> list[list[_Sentence]]:
     groups: list[list[_Sentence]] = []
     by_key: dict[str, int] = {}
     reps: list[str] = []
     for s in sentences:
         g = by_key.get(s.key)
         if g is None and reps:
-            hit = process.extractOne(s.key, reps, scorer=fuzz.ratio, score_cutoff=78)
+            hit = process.extractOne(s.key, reps, scorer=fuzz.ratio, score_cutoff=cutoff)
             if hit is not None:
                 g = hit[2]
         if g is None:
@@ -206,13 +206,17 @@ def build_template(
     *,
     pivot: int = 0,
     max_sample: int = 60,
+    group_cutoff: float = 78,
 ) -> Template:
-    """The consensus template of ``members`` (see the module docstring)."""
+    """The consensus template of ``members`` (see the module docstring).
+    ``group_cutoff``: how alike (``fuzz.ratio``, 0-100) two sentences' words must be to
+    group as one template sentence; spun comments, whose sentences share only their
+    frame, need a lower one."""
     toks: dict[int, Tokens] = {}
     weight = _weighted_sample(members, pivot, max_sample, toks)
     sample = list(weight)
     sentences = [s for i in sample for s in _sentences(i, members[i], toks[i])]
-    groups = _group(sentences)
+    groups = _group(sentences, group_cutoff)
 
     def carried(g: list[_Sentence]) -> int:
         return sum(weight[m] for m in {s.member for s in g})

@@ -34,6 +34,7 @@ import numpy.typing as npt
 from formletter.align import could_link_many, is_link
 from formletter.candidates import CandidatePairs, candidate_pairs
 from formletter.engine._families import _run_components, build_families, component_size
+from formletter.engine._loose import loose_families, loose_groups
 from formletter.engine._rescue import rescue
 from formletter.engine._types import (
     GC_THRESHOLDS,
@@ -272,6 +273,15 @@ def _analyze_bodies(
 
     # 5. components -> families (anti-chaining + templates + diffs), one job per component
     comps = components(len(reps), verified)
+    loose: list[npt.NDArray[np.int64]] = []
+    if params.loose:
+        # 5a. letters alone or in small components: families of spun text (``_loose``)
+        rep_records = [records[r] for r in reps.tolist()]
+        loose, taken = loose_groups(
+            rep_tokens, lambda i: _spans([rep_records[i]])[0], comps, mapper
+        )
+        gone = set(taken)
+        comps = [c for i, c in enumerate(comps) if i not in gone]
     weight = _weights(pairs, len(reps))
     comp_of = np.full(len(reps), -1, dtype=np.int64)
     at = np.zeros(len(reps), dtype=np.int64)  # each member's index in its component
@@ -296,6 +306,8 @@ def _analyze_bodies(
                 params=params,
             )
         )
+    for g in loose:
+        comp_of[g] = len(comps)  # in a family, though of no component
     # identical letters with no other relative are a family of their own
     for m, ds in sorted(dups.items()):
         if comp_of[m] < 0:
@@ -323,6 +335,17 @@ def _analyze_bodies(
     outcomes = _run_components(
         jobs, mapper, params, lambda done: say("families", done, in_families), hand, keep
     )
+    if loose:
+        dup_records = [tuple(records[d] for d in dups.get(m, ())) for m in range(len(reps))]
+        outcomes += loose_families(
+            loose,
+            rep_records,
+            rep_tokens,
+            dup_records.__getitem__,
+            params,
+            hand,
+            keep,
+        )
     families: list[Family] = []
     memberships: list[tuple[str, str, float, float]] = []
     for got in outcomes:

@@ -99,6 +99,10 @@ class AnalysisParams:
     #: letters that no verified link reached get candidates by vocabulary too (a letter
     #: rewritten in part keeps its words, not its phrases): see ``_rescue``
     rescue: bool = True
+    #: letters left in no family are grouped once more, by a looser rule that finds
+    #: comments spun from one spintax (a phrase in each place picked from a few): see
+    #: ``_loose``
+    loose: bool = True
 
     def __post_init__(self) -> None:
         # a round of no pairs would never finish verifying; no template without members

@@ -1,0 +1,296 @@
+"""Stage 6 of the analysis: families of spun text (``loose_groups``, ``loose_families``).
+
+Some campaigns write every comment from a *spintax*: each phrase of a fixed text is
+picked from a few alternatives ("I {urge|ask|call on} the {Commission|FCC} to ..."), so
+that no two comments read alike. The 2017 net-neutrality docket drew over a million of
+them. Two such comments keep the same frame, in the same order, but share only short
+stretches (the connecting words, and the phrases both happened to pick), so the link
+rule of stage 4, which needs long shared runs, never links them, and they end alone.
+
+So, once the families are built, the letters left in none get one more look:
+
+1. candidates by vocabulary (as in ``_rescue``, but banded more loosely: two spun
+   comments share about a third of their distinct words);
+2. a pair links *loosely* when a word-level alignment (longest common subsequence)
+   matches at least ``_SHARE`` of the longer body in stretches of two or more words,
+   and those matches are spread over the whole of both bodies: every quarter of each
+   carries some. One shared sentence, or a stock opening, is not spread, so two
+   letters that only have that in common do not link;
+3. the loose links' connected components of at least ``_MIN_GROUP`` letters become
+   families, their template built and every member diffed as for any other family.
+
+Only letters left alone are looked at, so the cost grows with those, not the corpus, and
+no family of the earlier stages changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import numpy.typing as npt
+from rapidfuzz.distance import LCSseq
+
+from formletter.candidates import LSHParams, candidate_pairs
+from formletter.engine._finish import _Finisher, _member
+from formletter.engine._types import (
+    AnalysisParams,
+    BodyRecord,
+    ComponentJob,
+    FamilyOutcome,
+    Mapper,
+)
+from formletter.families import components
+from formletter.models import Family
+from formletter.normalize import Tokens, sentence_spans
+from formletter.sketch import ChunkSketch, minhash_chunks
+from formletter.template import build_template
+
+__all__ = ["loose_families", "loose_groups", "loose_share", "sentence_starts"]
+
+I64 = npt.NDArray[np.int64]
+
+#: 24 bands of 3 rows: two spun comments (vocabulary Jaccard about 0.33) collide with
+#: ~60% odds, two letters on one subject (0.15) with ~8%. With 4 rows, a spun campaign of
+#: a dozen comments came apart (20k synthetic letters: 26,700 pairs scored, 0.5 s; with
+#: these bands, 0.7 s)
+_LSH = LSHParams(bands=24, rows=3)
+#: a different hash family from the chunk sketches' and the rescue's
+_SEED = 11
+#: pairs whose vocabularies' Jaccard (as the MinHash estimates it) is below this are not
+#: aligned: spun comments of one spintax have 0.23 at the 5th percentile, and letters on
+#: one subject collide often enough to cost more than the rest of the stage
+_MIN_JACCARD = 0.25
+#: share of the longer body matched in stretches of 2+ words (spun comments from one
+#: spintax: median 0.40, 5th percentile 0.22 over the shorter body; letters of
+#: different spintaxes or subjects: 99th percentile 0.12)
+_SHARE = 0.3
+#: words matched at the least
+_MIN_MATCHED = 12
+#: this share of both bodies' sentences (of 3 words or more) must each have a quarter
+#: of their words matched: a spintax keeps every sentence's frame. (Spun comments from
+#: one spintax: median 0.75; letters written from one bank of stock phrases, as the
+#: synthetic corpus's letters in no family are: median 0.47, 95th percentile 0.62)
+_SENTENCES = 0.7
+#: code points a word may be given (all but the surrogates); beyond that many distinct
+#: words, two share one, which can only add a match
+_CODES = 0x110000 - 0x800
+#: sentences of a loose family's members group as one template sentence when their
+#: words are this alike (``fuzz.ratio``; 78 for other families): two spins of one
+#: sentence share its frame, not its wording
+_GROUP_CUTOFF = 55
+#: candidate pairs scored per job
+_CHUNK = 4096
+#: a component of verified links with fewer letters than this may join a loose group
+#: (spun comments that happen to share a long run link in twos and threes)
+_SMALL = 10
+#: the fewest letters a loose family has (two letters that match loosely are a weak sign)
+_MIN_GROUP = 3
+#: a body shorter than this is not looked at (too few words to tell a frame from chance)
+_MIN_WORDS = 24
+
+
+def sentence_starts(toks: Tokens, text: str, start: int, end: int) -> I64:
+    """The word index where each sentence of ``text[start:end]`` (whose words are
+    ``toks``) begins, the first always 0 (see :func:`loose_share`)."""
+    spans = sentence_spans(text, start, end)
+    at = np.searchsorted(toks.starts, [a for a, _ in spans]).astype(np.int64)
+    return np.unique(np.concatenate(([0], at[at < len(toks)])))
+
+
+def loose_share(
+    a: Sequence[int] | str, b: Sequence[int] | str, a_starts: I64, b_starts: I64
+) -> float:
+    """How much of ``a`` and ``b`` (words, as ids or a character each; their sentences
+    begin at ``*_starts``) one spintax could explain: the share of the longer matched in
+    stretches of 2+ words, or 0 when that is under ``_SHARE``, or when fewer than
+    ``_SENTENCES`` of either's sentences have a quarter of their words matched (see the
+    module docstring)."""
+    runs = _runs(a, b)
+    return _spread(runs, len(a), len(b), a_starts, b_starts) if runs else 0.0
+
+
+def _runs(a: Sequence[int] | str, b: Sequence[int] | str) -> list[tuple[int, int, int, int]]:
+    """The stretches of 2+ words that a longest common subsequence of ``a`` and ``b``
+    matches, ``(a_start, a_end, b_start, b_end)``; none when they cover less than
+    ``_SHARE`` of the longer (or ``_MIN_MATCHED`` words)."""
+    n, m = len(a), len(b)
+    if min(n, m) < _MIN_WORDS or LCSseq.similarity(a, b) < _SHARE * max(n, m):
+        return []  # (the stretches are a part of the common subsequence)
+    runs = [
+        (op.src_start, op.src_end, op.dest_start, op.dest_end)
+        for op in LCSseq.opcodes(a, b)
+        if op.tag == "equal" and op.src_end - op.src_start >= 2
+    ]
+    matched = sum(e - s for s, e, _, _ in runs)
+    return runs if matched >= max(_MIN_MATCHED, _SHARE * max(n, m)) else []
+
+
+def _spread(
+    runs: list[tuple[int, int, int, int]], n: int, m: int, a_starts: I64, b_starts: I64
+) -> float:
+    """:func:`loose_share` of ``runs`` (from :func:`_runs`) over bodies of ``n`` and ``m``
+    words: their share of the longer, or 0 when they leave a sentence in ``_SENTENCES``
+    without a quarter of its words, on either side."""
+    hit_a = np.zeros(n, dtype=np.int64)
+    hit_b = np.zeros(m, dtype=np.int64)
+    for s, e, t, u in runs:
+        hit_a[s:e] = 1
+        hit_b[t:u] = 1
+    for hit, starts in ((hit_a, a_starts), (hit_b, b_starts)):
+        lengths = np.diff(np.append(starts, len(hit)))
+        covered = np.add.reduceat(hit, starts) * 4 >= lengths
+        counted = lengths >= 3  # a sentence of a word or two says nothing
+        if covered[counted].sum() < _SENTENCES * max(1, counted.sum()):
+            return 0.0
+    return sum(e - s for s, e, _, _ in runs) / max(n, m)
+
+
+def _vocabulary_pairs(tokens: Sequence[Tokens], chosen: I64) -> tuple[I64, I64]:
+    """Pairs ``(a, b)`` (``a < b``) of ``chosen`` letters of ``_MIN_WORDS`` words or
+    more whose vocabularies collide in a band, and whose MinHash estimate of vocabulary
+    Jaccard is ``_MIN_JACCARD`` or more (most same-subject pairs collide by chance)."""
+    empty = np.empty(0, dtype=np.int64)
+    chosen = np.asarray([i for i in chosen.tolist() if len(tokens[i]) >= _MIN_WORDS], np.int64)
+    if len(chosen) < 2:
+        return empty, empty
+    bags = [np.unique(tokens[int(i)].ids) for i in chosen]
+    sizes = np.array([len(b) for b in bags], dtype=np.int64)
+    offsets = np.zeros(len(bags), dtype=np.int64)
+    np.cumsum(sizes[:-1], out=offsets[1:])
+    sigs = minhash_chunks(np.concatenate(bags), offsets, _LSH.num_perm, seed=_SEED)
+    pairs = candidate_pairs(ChunkSketch(sigs, np.arange(len(chosen), dtype=np.int64)), _LSH)
+    same = (sigs[pairs.a] == sigs[pairs.b]).mean(axis=1)
+    keep = same >= _MIN_JACCARD
+    a, b = chosen[pairs.a[keep]], chosen[pairs.b[keep]]
+    return np.minimum(a, b), np.maximum(a, b)
+
+
+def _word_string(toks: Tokens, vocab: npt.NDArray[np.uint64]) -> str:
+    """The words of ``toks`` as a string, a character per distinct word of ``vocab``
+    (rapidfuzz compares strings ~10x faster than lists of numbers)."""
+    code = np.searchsorted(vocab, toks.ids) % _CODES
+    code += np.where(code >= 0xD800, 0x800, 0)  # no surrogates
+    return "".join(map(chr, code.tolist()))
+
+
+def _loose_edges(
+    job: tuple[I64, I64, dict[int, tuple[str, I64]]],
+) -> list[tuple[int, int]]:
+    """The pairs ``(a[i], b[i])`` of ``job`` that link loosely (each letter's words as a
+    string and its sentence starts given in the job's dict): a worker's part."""
+    a, b, bodies = job
+    out = []
+    for x, y in zip(a.tolist(), b.tolist(), strict=True):
+        (wx, sx), (wy, sy) = bodies[x], bodies[y]
+        runs = _runs(wx, wy)
+        if runs and _spread(runs, len(wx), len(wy), sx, sy) > 0.0:
+            out.append((x, y))
+    return out
+
+
+def _serial(fn: Callable[..., object], items: Sequence[object]) -> list[object]:
+    return [fn(item) for item in items]
+
+
+def loose_groups(
+    tokens: Sequence[Tokens],
+    bodies: Callable[[int], tuple[str, int, int]],
+    comps: Sequence[Sequence[int]],
+    mapper: Mapper | None = None,
+) -> tuple[list[I64], list[int]]:
+    """Groups of letters (indices into ``tokens``) that loose links connect, among the
+    letters in no component of ``comps`` (the components of verified links) or in one of
+    fewer than ``_SMALL`` letters; a small component joins the group that reaches one of
+    its letters whole. A group has at least ``_MIN_GROUP`` letters and one loose link.
+    ``bodies(i)``: letter ``i``'s ``(text, body_start, body_end)``; pairs are scored on
+    ``mapper``'s workers (in this process without one). Returns the groups, largest
+    first (each sorted, but for its most loosely linked letter first; ties: the lowest
+    index), and the indices of the components they took.
+    """
+    n = len(tokens)
+    open_ = np.ones(n, dtype=bool)
+    small: list[int] = []
+    for c, members in enumerate(comps):
+        if len(members) >= _SMALL:
+            open_[np.asarray(members, dtype=np.int64)] = False
+        else:
+            small.append(c)
+    a, b = _vocabulary_pairs(tokens, np.flatnonzero(open_))
+    if len(small):  # pairs inside one small component are linked already
+        comp_of = np.full(n, -1, dtype=np.int64)
+        for c in small:
+            comp_of[np.asarray(comps[c], dtype=np.int64)] = c
+        apart = (comp_of[a] < 0) | (comp_of[a] != comp_of[b])
+        a, b = a[apart], b[apart]
+    if not len(a):
+        return [], []
+    looked = np.unique(np.concatenate([a, b])).tolist()
+    vocab = np.unique(np.concatenate([tokens[i].ids for i in looked]))
+    bodies_of = {
+        i: (_word_string(tokens[i], vocab), sentence_starts(tokens[i], *bodies(i))) for i in looked
+    }
+    edges: list[tuple[int, int]] = []
+    jobs = []
+    for lo in range(0, len(a), _CHUNK):
+        ca, cb = a[lo : lo + _CHUNK], b[lo : lo + _CHUNK]
+        used = np.unique(np.concatenate([ca, cb])).tolist()
+        jobs.append((ca, cb, {i: bodies_of[i] for i in used}))
+    for got in (mapper or _serial)(_loose_edges, jobs):
+        assert isinstance(got, list)
+        edges.extend(got)
+    if not edges:
+        return [], []
+    degree = np.bincount(np.array(edges, dtype=np.int64).ravel(), minlength=n)
+    strict = [(int(c[0]), int(m)) for i in small for c in [comps[i]] for m in c[1:]]
+    groups: list[I64] = []
+    for comp in components(n, [*edges, *strict]):
+        found = np.asarray(comp, dtype=np.int64)
+        if len(found) < _MIN_GROUP or not degree[found].any():
+            continue
+        first = int(found[np.argmax(degree[found])])  # argmax: the lowest of ties
+        groups.append(np.concatenate(([first], found[found != first])))
+    groups.sort(key=lambda g: (-len(g), int(g.min())))
+    taken = np.zeros(n, dtype=bool)
+    for g in groups:
+        taken[g] = True
+    return groups, [c for c in small if taken[comps[c][0]]]
+
+
+def loose_families(
+    groups: Sequence[I64],
+    records: Sequence[BodyRecord],
+    tokens: Sequence[Tokens],
+    duplicates: Callable[[int], tuple[BodyRecord, ...]],
+    params: AnalysisParams,
+    on_outcome: Callable[[FamilyOutcome], None] | None = None,
+    keep: bool = True,
+) -> list[FamilyOutcome]:
+    """Each group of :func:`loose_groups` (indices into ``records`` and ``tokens``) made
+    a family: its template built from a sample around its first letter, every member
+    (and its ``duplicates``) diffed. ``on_outcome`` and ``keep`` as for the other
+    families (``_run_components``)."""
+    out: list[FamilyOutcome] = []
+    for group in groups:
+        idx = group.tolist()
+        job = ComponentJob(
+            records=tuple(records[i] for i in idx),
+            tokens=tuple(tokens[i] for i in idx),
+            duplicates=tuple(duplicates(i) for i in idx),
+            weights=tuple(0.0 for _ in idx),
+            candidates=np.empty((0, 2), dtype=np.int64),
+            params=params,
+        )
+        families: list[Family] = []
+        rows: list[tuple[str, str, float, float]] = []
+        finish = _Finisher(
+            job.records, job.tokens, job, params, families, rows, on_family=on_outcome, keep=keep
+        )
+        members = [_member(r, 1, t) for r, t in zip(job.records, job.tokens, strict=True)]
+        template = build_template(
+            "", members, pivot=0, max_sample=params.template_sample, group_cutoff=_GROUP_CUTOFF
+        )
+        finish(list(range(len(idx))), pivot_index=0, template=template)
+        if keep:
+            out.append(FamilyOutcome(tuple(families), tuple(rows)))
+    return out

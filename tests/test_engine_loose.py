@@ -1,0 +1,172 @@
+"""Comments spun from one spintax form a family (``engine._loose``).
+
+Real text through the real engine: each comment picks one phrase per place of a spintax,
+as the 2017 net-neutrality campaigns did, so two comments share only short stretches and
+the run-based link rule never links them.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+
+import numpy as np
+import pytest
+
+from _engine_helpers import SENDERS, TEMPLATES, join, record, run_engine, wrap
+from formletter.engine import AnalysisParams, analyze_bodies, local_mapper
+from formletter.engine._loose import loose_groups, loose_share, sentence_starts
+from formletter.engine._types import BodyRecord
+from formletter.normalize import tokenize
+
+SPINTAX = {
+    "dam": (
+        "{I am writing to|I want to|Let me} {strongly|firmly|clearly} {oppose|object to|"
+        "reject} the {proposed|planned|new} {dam|reservoir|barrage} on the {upper|northern} "
+        "river. The {project|scheme|plan} would {flood|drown|destroy} {farmland|fields|"
+        "meadows} that {families|farmers|our neighbours} have {worked|tended|kept} for "
+        "{generations|centuries|a hundred years}. {It|The dam} would also {harm|damage|"
+        "threaten} the {salmon|fish|trout} that {return|swim back|come home} {each|every} "
+        "{autumn|year|season}. {Please|I urge you to|I ask you to} {refuse|reject|turn down} "
+        "the {application|permit|licence} and {protect|save|keep} the {valley|river|"
+        "landscape} for {future generations|our children|everyone}."
+    ),
+    "library": (
+        "{Our|The} {local|town|village} {library|reading room} is {a lifeline|vital|"
+        "essential} for {older people|pensioners|the elderly} and {young families|children|"
+        "students}. {Closing|Shutting} it {to save|in order to save|so as to save} a "
+        "{small|modest|tiny} {sum|amount} would be a {false economy|mistake|short-sighted "
+        "choice}. {Many|Lots of|Plenty of} {residents|people|neighbours} {rely on|depend on|"
+        "use} its {computers|internet access|free wifi} to {apply for jobs|find work|reach "
+        "services}. {I|We} {urge|ask|call on} the {council|authority|cabinet} to {keep|save|"
+        "protect} the {library|service} {open|running} and {fund|support|resource} it "
+        "{properly|fairly|well}."
+    ),
+}
+
+
+def spin(text: str, rng: random.Random) -> str:
+    return re.sub(r"\{([^{}]*)\}", lambda m: rng.choice(m.group(1).split("|")), text)
+
+
+def spun(topic: str, n: int, seed: int) -> list[BodyRecord]:
+    rng = random.Random(seed)
+    return [
+        record(wrap(spin(SPINTAX[topic], rng), SENDERS[i % len(SENDERS)]), f"{topic}{i}")
+        for i in range(n)
+    ]
+
+
+def families_of(records: list[BodyRecord], **params: object) -> list[set[str]]:
+    with local_mapper(1) as mapper:
+        got = analyze_bodies(records, mapper=mapper, params=AnalysisParams(**params))  # type: ignore[arg-type]
+    return [set(f.members) for f in got.families]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_comments_spun_from_one_spintax_are_one_family(seed: int) -> None:
+    dam, library = spun("dam", 12, seed), spun("library", 10, seed + 10)
+    fams = families_of(dam + library)
+    assert {r.letter_id for r in dam} in fams
+    assert {r.letter_id for r in library} in fams
+    assert len(fams) == 2
+
+
+def test_without_the_loose_stage_spun_comments_stay_apart() -> None:
+    dam = spun("dam", 12, 1)
+    together = {r.letter_id for r in dam}
+    assert together not in families_of(dam, loose=False)
+    assert together in families_of(dam, loose=True)
+
+
+def test_spun_comments_beside_a_form_letter_family_leave_it_alone() -> None:
+    form = [record(wrap(join(TEMPLATES["nhs"]), s), f"nhs{i}") for i, s in enumerate(SENDERS)]
+    dam = spun("dam", 9, 4)
+    fams = families_of(form + dam)
+    assert {r.letter_id for r in form} in fams
+    assert {r.letter_id for r in dam} in fams
+
+
+def test_the_loose_families_do_not_depend_on_input_order() -> None:
+    records = spun("dam", 10, 5) + spun("library", 8, 6)
+    shuffled = list(records)
+    random.Random(0).shuffle(shuffled)
+    key = sorted(sorted(f) for f in families_of(records))
+    assert sorted(sorted(f) for f in families_of(shuffled)) == key
+
+
+def test_a_spun_family_gets_a_template_and_diffs_that_rebuild_each_letter() -> None:
+    dam = spun("dam", 8, 7)
+    analysis = run_engine(dam)
+    (family,) = analysis.families
+    assert family.template is not None and "salmon" in family.template.text.replace(
+        "fish", "salmon"
+    ).replace("trout", "salmon")
+    texts = {r.letter_id: r for r in dam}
+    assert {d.letter_id for d in family.diffs} == set(texts)
+    for d in family.diffs:
+        r = texts[d.letter_id]
+        assert d.body_start == r.body_start and d.body_end == r.body_end
+        for s, e in d.unique_spans:
+            assert r.body_start <= s < e <= r.body_end
+
+
+def _words(text: str) -> tuple[list[int], np.ndarray]:
+    toks = tokenize(text)
+    return toks.ids.tolist(), sentence_starts(toks, text, 0, len(text))
+
+
+OTHER = (
+    "The harbour wall needs repair before the winter storms. Boats were damaged last year "
+    "and the insurers have raised their premiums twice. Fishermen cannot wait another "
+    "season for the council to act. A survey found cracks along most of its length."
+)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "links"),
+    [
+        # two spins of one spintax
+        (spin(SPINTAX["dam"], random.Random(1)), spin(SPINTAX["dam"], random.Random(2)), True),
+        # different subjects
+        (spin(SPINTAX["dam"], random.Random(1)), spin(SPINTAX["library"], random.Random(1)), False),
+        # one sentence shared, the rest different: not spread over the letter
+        (
+            "I want to strongly oppose the proposed dam on the upper river. " + OTHER,
+            "I want to strongly oppose the proposed dam on the upper river. "
+            + spin(SPINTAX["library"], random.Random(3)),
+            False,
+        ),
+        # too short to tell
+        ("Please save the library.", "Please keep the library open.", False),
+    ],
+)
+def test_loose_share_table(a: str, b: str, links: bool) -> None:
+    (wa, sa), (wb, sb) = _words(a), _words(b)
+    assert (loose_share(wa, wb, sa, sb) > 0.0) is links
+    assert loose_share(wa, wb, sa, sb) == loose_share(wb, wa, sb, sa)
+
+
+def test_a_small_component_joins_the_spun_group_that_reaches_it() -> None:
+    rng = random.Random(8)
+    texts = [spin(SPINTAX["dam"], rng) for _ in range(8)]
+    texts.append(texts[0])  # (an exact copy: the same body twice)
+    tokens = [tokenize(t) for t in texts]
+    bodies = [(t, 0, len(t)) for t in texts]
+    # letters 1 and 2 as if a verified link joined them
+    groups, taken = loose_groups(tokens, bodies.__getitem__, [[1, 2]])
+    assert taken == [0]
+    assert len(groups) == 1 and {1, 2} <= set(groups[0].tolist())
+
+
+def test_letters_rewritten_a_word_in_three_are_grouped_by_the_loose_stage() -> None:
+    """A third of the words replaced, each letter on its own: the run-based rule (and the
+    rescue) leaves most alone; their frame is the template's, so they group loosely."""
+    from test_engine_rescue import _corpus, _grouped
+
+    records, truth = _corpus(0.33)
+    without = _grouped(records, AnalysisParams(loose=False))
+    with_loose = _grouped(records, AnalysisParams())
+    assert with_loose >= without + 10, (without, with_loose)
+    for f in run_engine(records).families:
+        assert len({truth[m] for m in f.members}) == 1
