@@ -256,6 +256,25 @@ def test_field_accuracy() -> None:
     assert got == {"date": (2, 3), "sender_name": (2, 2), "party": (1, 1)}
 
 
+def test_a_field_the_truth_file_does_not_state_is_not_scored(tmp_path: Path) -> None:
+    rows = [
+        {"file": "a.txt", "family": "A", "sender_name": "Pat Lee"},
+        {"file": "b.txt", "family": "A"},  # no sender_name: not a claim that there is none
+        {"file": "c.txt", "family": None, "sender_name": None},
+    ]
+    path = tmp_path / "truth.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    truth = load_truth(path)
+    assert truth[1].given == frozenset()
+    predicted = {
+        "a.txt": Prediction("f", fields={"sender_name": "Pat Lee", "party": "Labour"}),
+        "b.txt": Prediction("f", fields={"sender_name": "Sam Ortiz"}),
+        "c.txt": Prediction(None, fields={"sender_name": None}),
+    }
+    got = {f.name: (f.correct, f.total) for f in score(truth, predicted).fields}
+    assert got == {"sender_name": (2, 2)}
+
+
 # -- format ------------------------------------------------------------------------------
 
 

@@ -81,6 +81,9 @@ class TruthRow:
     register_id: str | None = None
     #: the line of the truth file this row came from (0 when built in code)
     line: int = 0
+    #: the fields the truth file states for this letter (a key present, even as null);
+    #: only those are scored. None (a row built in code): every field is stated
+    given: frozenset[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +182,7 @@ def _row(obj: Any, where: str, line: int) -> TruthRow:
         family=family if family else None,
         inserted=_spans(obj.get("inserted"), where),
         line=line,
+        given=frozenset(k for k in TRUTH_FIELDS if k in obj),
         **values,
     )
 
@@ -413,8 +417,8 @@ def score(
         if pred is None:
             continue
         for name, value in pred.fields.items():
-            if name not in TRUTH_FIELDS:
-                continue
+            if name not in TRUTH_FIELDS or (row.given is not None and name not in row.given):
+                continue  # (a truth file that does not state a field is not scored on it)
             counted[name] = counted.get(name, 0) + 1
             if _field_ok(name, getattr(row, name), value):
                 correct[name] = correct.get(name, 0) + 1
