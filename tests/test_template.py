@@ -22,11 +22,13 @@ from _engine_helpers import (
     record,
     run_engine,
 )
+from formletter.diff import apply_diff, diff_letter
 from formletter.models import Template, letter_id_for
 from formletter.normalize import normalize_text, sentence_spans, tokenize
 from formletter.template import (
     MemberText,
     build_template,
+    frame_template,
     sample_members,
     span_words,
     support_threshold,
@@ -232,3 +234,54 @@ def test_member_tokens_given_or_not_build_the_same_template() -> None:
     members = bus_family()
     given_toks = [replace(m, tokens=tokenize(m.text, m.body_start, m.body_end)) for m in members]
     assert build_template("F", given_toks) == build_template("F", members)
+
+
+# frame templates (spun comments) -------------------------------------------------------
+
+_FRAME = [
+    "I {urge|ask|implore} the council to {keep|save|protect} our {library|reading room} "
+    "open. It {serves|helps|supports} {pensioners|families|students} every {day|week}.",
+]
+
+
+def _spins(n: int, seed: int) -> list[MemberText]:
+    import random
+    import re
+
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        body = re.sub(r"\{([^{}]*)\}", lambda m: rng.choice(m.group(1).split("|")), _FRAME[0])
+        text = f"Dear Sir,\n\n{body}\n\nYours,\nPat {i}\n"
+        start = text.index(body)
+        out.append(MemberText(f"L{i}", text, start, start + len(body)))
+    return out
+
+
+def test_a_frame_template_keeps_the_fixed_words_and_slots_the_varied_ones() -> None:
+    members = _spins(40, 1)
+    t = frame_template("F", members)
+    fixed = t.text
+    for word in ("the council to", "our", "open.", "every"):
+        assert word in fixed, fixed
+    # the three-way choices are slots (a two-way one is kept by about half: either way)
+    assert len(t.slots) >= 3
+    assert not any(w in fixed for w in ("urge", "ask ", "implore", "serves", "supports"))
+    for slot in t.slots:  # examples are fillers as written in some member
+        assert all(any(ex in m.text for m in members) for ex in slot.examples)
+
+
+def test_a_frame_template_of_two_letters_has_no_slots() -> None:
+    members = _spins(2, 2)
+    t = frame_template("F", members)
+    assert t.slots == ()
+    assert t.text == members[0].text[members[0].body_start : members[0].body_end]
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_diffs_against_a_frame_template_rebuild_each_letter(seed: int) -> None:
+    members = _spins(8, seed)
+    t = frame_template("F", members, pivot=2)
+    for m in members:
+        d = diff_letter(t, m.letter_id, m.text, m.body_start, m.body_end)
+        assert apply_diff(t.text, d.ops) == m.text[m.body_start : m.body_end]

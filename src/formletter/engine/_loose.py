@@ -1,26 +1,32 @@
-"""Stage 6 of the analysis: families of spun text (``loose_groups``, ``loose_families``).
+"""Stage 5a of the analysis: families of spun text (``loose_groups``, ``loose_families``).
 
 Some campaigns write every comment from a *spintax*: each phrase of a fixed text is
 picked from a few alternatives ("I {urge|ask|call on} the {Commission|FCC} to ..."), so
 that no two comments read alike. The 2017 net-neutrality docket drew over a million of
 them. Two such comments keep the same frame, in the same order, but share only short
 stretches (the connecting words, and the phrases both happened to pick), so the link
-rule of stage 4, which needs long shared runs, never links them, and they end alone.
+rule of stage 4, which needs long shared runs, rarely links them: they end alone, or
+in twos and threes.
 
-So, once the families are built, the letters left in none get one more look:
+So, once verify is done, the letters in no component, or in one of fewer than
+``_SMALL`` letters, get one more look:
 
 1. candidates by vocabulary (as in ``_rescue``, but banded more loosely: two spun
    comments share about a third of their distinct words);
 2. a pair links *loosely* when a word-level alignment (longest common subsequence)
    matches at least ``_SHARE`` of the longer body in stretches of two or more words,
-   and those matches are spread over the whole of both bodies: every quarter of each
-   carries some. One shared sentence, or a stock opening, is not spread, so two
-   letters that only have that in common do not link;
-3. the loose links' connected components of at least ``_MIN_GROUP`` letters become
-   families, their template built and every member diffed as for any other family.
+   and those matches are spread over both bodies: ``_SENTENCES`` of each one's
+   sentences have a quarter of their words matched. One shared sentence, or a stock
+   opening and closing, is not spread so, and two letters that only have that in
+   common do not link;
+3. the loose links' connected components of at least ``_MIN_GROUP`` letters (a small
+   component they reach joins whole) become families, each with a *frame template*
+   (``template.frame_template``: the most linked letter, its words that most of the
+   others replace made slots), every member diffed as for any other family; those
+   letters leave the family stage.
 
-Only letters left alone are looked at, so the cost grows with those, not the corpus, and
-no family of the earlier stages changes.
+Only those letters are looked at, so the cost grows with them, not with the corpus, and
+no component of 10 letters or more changes.
 """
 
 from __future__ import annotations
@@ -44,7 +50,7 @@ from formletter.families import components
 from formletter.models import Family
 from formletter.normalize import Tokens, sentence_spans
 from formletter.sketch import ChunkSketch, minhash_chunks
-from formletter.template import build_template
+from formletter.template import frame_template
 
 __all__ = ["loose_families", "loose_groups", "loose_share", "sentence_starts"]
 
@@ -75,10 +81,6 @@ _SENTENCES = 0.7
 #: code points a word may be given (all but the surrogates); beyond that many distinct
 #: words, two share one, which can only add a match
 _CODES = 0x110000 - 0x800
-#: sentences of a loose family's members group as one template sentence when their
-#: words are this alike (``fuzz.ratio``; 78 for other families): two spins of one
-#: sentence share its frame, not its wording
-_GROUP_CUTOFF = 55
 #: candidate pairs scored per job
 _CHUNK = 4096
 #: a component of verified links with fewer letters than this may join a loose group
@@ -287,9 +289,7 @@ def loose_families(
             job.records, job.tokens, job, params, families, rows, on_family=on_outcome, keep=keep
         )
         members = [_member(r, 1, t) for r, t in zip(job.records, job.tokens, strict=True)]
-        template = build_template(
-            "", members, pivot=0, max_sample=params.template_sample, group_cutoff=_GROUP_CUTOFF
-        )
+        template = frame_template("", members, pivot=0, max_sample=params.template_sample)
         finish(list(range(len(idx))), pivot_index=0, template=template)
         if keep:
             out.append(FamilyOutcome(tuple(families), tuple(rows)))
