@@ -18,6 +18,7 @@ from formletter.normalize import (
     Tokens,
     fold_word,
     hash_words,
+    line_numbers,
     normalize_text,
     sentence_spans,
     tokenize,
@@ -366,3 +367,69 @@ def test_tokenize_many_in_threads_while_caches_overflow(monkeypatch: pytest.Monk
         for i, (got, last) in enumerate(pool.map(run, range(len(texts)))):
             _same_tokens(got, want[i])
             _same_tokens(last, want[-1])
+
+
+# printed line numbers -------------------------------------------------------------------
+
+
+def _numbered(text: str, width: int = 50, page: int = 0) -> str:
+    import textwrap
+
+    lines = textwrap.wrap(text, width)
+    out = []
+    for i, line in enumerate(lines):
+        n = i % page + 1 if page else i + 1
+        out.append(f"{n:>3}  {line}")
+    return "\n".join(out) + "\n"
+
+
+_LONG = join(TEMPLATES["nhs"] + TEMPLATES["climate"]).replace("\n\n", " ")
+_LIST = "We need:\n1 more nurses\n2 more beds\n3 shorter waits\nThank you.\n"
+_AMOUNTS = "".join(
+    f"{n} {w}\n"
+    for n, w in [
+        (12, "cows"),
+        (40, "sheep"),
+        (7, "pigs"),
+        (3, "goats"),
+        (90, "hens"),
+        (15, "geese"),
+    ]
+)
+_YEARS = "".join(f"{y} was a hard year for the farm\n" for y in range(2001, 2009))
+
+
+@pytest.mark.parametrize(
+    ("text", "numbered"),
+    [
+        (_numbered(_LONG), True),
+        (_numbered(_LONG, page=6), True),  # numbers start again on each page
+        ("   " + _numbered(_LONG, width=70).replace("\n", "\n\n"), True),  # double-spaced
+        (_LIST, False),  # a short numbered list in a letter
+        (_AMOUNTS, False),  # numbers that do not count lines
+        (_YEARS, False),  # years are not line numbers
+        (_LONG, False),
+        # only a few numbered lines among many
+        (_numbered(_LONG)[:120] + "\n".join(_LONG.split(". ")) + "\n", False),
+    ],
+)
+def test_line_numbers_table(text: str, numbered: bool) -> None:
+    got = line_numbers(text)
+    assert bool(got) is numbered
+    for at in got:  # each points at the digits of a line's number
+        assert text[at].isdigit() and (at == 0 or text[:at].rstrip(" \t")[-1:] in ("", "\n"))
+
+
+def test_a_numbered_copy_has_the_words_of_the_plain_text() -> None:
+    plain, numbered = tokenize(_LONG), tokenize(_numbered(_LONG))
+    assert numbered.words == plain.words
+    assert np.array_equal(numbered.ids, plain.ids)
+    text = _numbered(_LONG)
+    assert all(text[s:e].strip() for s, e in zip(numbered.starts, numbered.ends, strict=True))
+    assert normalize_text(text) == normalize_text(_LONG)
+    (batch,) = tokenize_many([(text, 0, len(text))])
+    assert batch.words == numbered.words
+
+
+def test_a_short_numbered_list_keeps_its_numbers() -> None:
+    assert "1" in tokenize(_LIST).words or "l" in tokenize(_LIST).words

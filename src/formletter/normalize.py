@@ -28,6 +28,7 @@ __all__ = [
     "Tokens",
     "fold_word",
     "hash_words",
+    "line_numbers",
     "normalize_text",
     "sentence_spans",
     "tokenize",
@@ -144,13 +145,55 @@ def _forget_if_full() -> None:
         _PARAGRAPHS.clear()
 
 
+#: a line that begins with a number of 1-3 digits (what printed bills, pleadings and
+#: transcripts put in the margin), and the number; the pre-check: lines that begin with a
+#: digit at all (~1 us per 1,000 characters, so most texts cost no more)
+_NUMBERED_LINE = re.compile(r"^[ \t]*(\d{1,3})(?=[ \t]+\S)", re.MULTILINE)
+_DIGIT_LINE = re.compile(r"\n[ \t]*\d")
+_NONBLANK_LINE = re.compile(r"^[ \t]*\S", re.MULTILINE)
+#: a text's lines are numbered when at least this many are, this share of its non-blank
+#: lines, and each number is the one before plus one (or 1, a new page) this often
+_NUMBERED_MIN = 5
+_NUMBERED_SHARE = 0.6
+_NUMBERED_IN_SEQUENCE = 0.8
+
+
+def line_numbers(text: str, start: int = 0, end: int | None = None) -> list[int]:
+    """Where each printed line number of ``text[start:end]`` begins, when its lines are
+    numbered (a bill, a pleading, a transcript: see ``_NUMBERED_*``); else none. Those
+    numbers are margin furniture, not words: :func:`tokenize` leaves them out, so a
+    numbered copy matches an unnumbered one."""
+    end = len(text) if end is None else end
+    if len(_DIGIT_LINE.findall(text, start, end)) < _NUMBERED_MIN - 1:
+        return []
+    found = [(m.start(1), int(m.group(1))) for m in _NUMBERED_LINE.finditer(text, start, end)]
+    if len(found) < _NUMBERED_MIN:
+        return []
+    if len(found) < _NUMBERED_SHARE * len(_NONBLANK_LINE.findall(text, start, end)):
+        return []
+    steps = sum(b == a + 1 or b == 1 for (_, a), (_, b) in pairwise(found))
+    if steps < _NUMBERED_IN_SEQUENCE * (len(found) - 1):
+        return []
+    return [at for at, _ in found]
+
+
+def _without(got: _Indexed, starts: list[int]) -> _Indexed:
+    """The words of ``got`` but those beginning at ``starts``."""
+    keep = ~np.isin(got[1], starts)
+    return got[0][keep], got[1][keep], got[2][keep]
+
+
 def tokenize(text: str, start: int = 0, end: int | None = None) -> Tokens:
-    """Tokenise ``text[start:end]``; offsets index ``text`` itself."""
+    """Tokenise ``text[start:end]``; offsets index ``text`` itself. Printed line numbers
+    are not words (:func:`line_numbers`)."""
     end = len(text) if end is None else end
     word = _WORD if text.find("_", start, end) >= 0 else _WORD_NO_UNDERSCORE
+    numbers = line_numbers(text, start, end)
     with _CACHE_LOCK:
         _forget_if_full()
         index, starts, ends = _index_words(text, start, end, word)
+        if numbers:
+            index, starts, ends = _without((index, starts, ends), numbers)
         at = index.tolist()
         words = tuple(map(_VOCAB.__getitem__, at))
         ids = np.fromiter(map(_VOCAB_ID.__getitem__, at), dtype=np.uint64, count=len(at))
@@ -206,8 +249,12 @@ def _tokenize_many(spans: Sequence[tuple[str, int, int]]) -> TokenBatch:
     offsets = [0]
     n = 0
     for text, start, end in spans:
-        if text.find("_", start, end) >= 0:
-            got = _index_words(text, start, end, _WORD)
+        numbers = line_numbers(text, start, end)
+        if numbers or text.find("_", start, end) >= 0:
+            word = _WORD if text.find("_", start, end) >= 0 else _WORD_NO_UNDERSCORE
+            got = _index_words(text, start, end, word)
+            if numbers:
+                got = _without(got, numbers)
             parts.append(got)
             shifts.append(0)
             n += len(got[0])
@@ -274,10 +321,12 @@ def normalize_text(text: str) -> str:
     """The matching form of a whole text: folded words joined by single spaces.
 
     Idempotent, and insensitive to reflowed lines, line-wrap hyphens, case, accents,
-    punctuation and the OCR confusions listed in the module docstring.
+    punctuation, printed line numbers and the OCR confusions listed in the module
+    docstring.
     """
     word = _WORD if "_" in text else _WORD_NO_UNDERSCORE
-    return " ".join(fold_word(m.group(0)) for m in word.finditer(text))
+    numbers = set(line_numbers(text))
+    return " ".join(fold_word(m.group(0)) for m in word.finditer(text) if m.start() not in numbers)
 
 
 #: a blank line between two paragraphs (ingest has made every line end a ``\n``)
