@@ -122,6 +122,32 @@ def test_csv_in_cp1252_with_multiline_cells(tmp_path: Path) -> None:
     assert letter.text == "Dear Ms O’Brien,\n\nthe café — closed."
 
 
+@pytest.mark.parametrize(
+    ("cell", "want"),
+    [
+        (
+            "Dear FCC,<br/><br/>Keep Title II.<br/>Thanks,<br/>Pat",
+            "Dear FCC,\n\nKeep Title II.\nThanks,\nPat",
+        ),
+        ("<p>I don&rsquo;t agree.</p><p>Pat Lee</p>", "I don’t agree.\n\nPat Lee"),
+        (
+            "Line one\n\nI don&#39;t agree &amp; never will.",
+            "Line one\n\nI don't agree & never will.",
+        ),
+        (
+            "Plain text, 3 < 4 & 5 > 2.\n\nSecond paragraph.",
+            "Plain text, 3 < 4 & 5 > 2.\n\nSecond paragraph.",
+        ),
+        ("A <b>bold</b> claim", "A <b>bold</b> claim"),  # no line-making tag: as written
+    ],
+)
+def test_html_in_a_text_cell_is_read_as_text(tmp_path: Path, cell: str, want: str) -> None:
+    path = tmp_path / "c.jsonl"
+    path.write_text(json.dumps({"comment": cell}) + "\n", encoding="utf-8")
+    (letter,) = read_file(path, IngestOptions(text_column="comment")).letters
+    assert letter.text == want
+
+
 def test_jsonl_rows_and_bad_lines(tmp_path: Path) -> None:
     path = tmp_path / "c.jsonl"
     lines = [

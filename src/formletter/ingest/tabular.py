@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import html
 import io
 import json
+import re
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +34,7 @@ from typing import Any
 from formletter.errors import EmptyInputError, InputError, MissingDependencyError
 from formletter.ingest._common import Output, Source, human_bytes
 from formletter.ingest._zipsafe import check_container
+from formletter.ingest.markup import html_to_text
 from formletter.ingest.options import TABULAR_TEXT_COLUMNS, IngestOptions
 from formletter.ingest.text import decode_bytes
 
@@ -39,6 +42,7 @@ __all__ = [
     "ATTACHMENT_COLUMNS",
     "TABULAR_EXTENSIONS",
     "attachment_candidates",
+    "cell_text",
     "read_table",
 ]
 
@@ -617,6 +621,24 @@ def read_table(
         raise EmptyInputError("no data rows")
 
 
+#: a cell written as HTML, as portals export comments (regulations.gov's API gives
+#: ``<br/>`` line breaks and ``&rsquo;`` quotes): a tag that makes lines or paragraphs,
+#: or a character entity
+_HTML_TAG = re.compile(r"<(?:br|p|div|li|ul|ol)\b[^<>]{0,200}>", re.IGNORECASE)
+_HTML_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#x[0-9a-f]{1,6}|[a-z][a-z0-9]{1,7});", re.IGNORECASE)
+
+
+def cell_text(value: str) -> str:
+    """A text cell as a reader sees it: HTML markup turned into lines and paragraphs
+    (then its entities decoded); entities alone decoded, keeping the lines as they are;
+    anything else as it is."""
+    if _HTML_TAG.search(value):
+        return html_to_text(value)
+    if _HTML_ENTITY.search(value):
+        return html.unescape(value)
+    return value
+
+
 def _row_letter(
     source: Source,
     options: IngestOptions,
@@ -627,7 +649,7 @@ def _row_letter(
     fmt: str,
 ) -> None:
     row_source = f"{source.name}#{number}"
-    text = values.get(cols.text, "")
+    text = cell_text(values.get(cols.text, ""))
     meta: list[tuple[str, str]] = [("format", fmt), ("row", str(number))]
     key = str(number)
     if cols.id is not None:
