@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -32,6 +33,7 @@ from distributed import get_worker
 
 import formletter.engine.dask as dask_engine
 from _engine_helpers import SEEDS_DIR, parsed_record
+from formletter.candidates import CandidatePairs, LSHParams, bucket_pair_counts, candidate_pairs
 from formletter.engine import Analysis, BodyRecord, analyze_bodies, local_mapper
 from formletter.engine._dask_batch import estimate_size, plan_batches
 from formletter.engine._families import _families_job
@@ -45,6 +47,7 @@ from formletter.errors import FormletterError
 from formletter.export import export_rows
 from formletter.models import letter_id_for
 from formletter.pipeline import AnalyzeOptions, analyze
+from formletter.sketch import ChunkSketch
 from formletter.store import open_store
 from formletter.synth import generate
 
@@ -339,3 +342,81 @@ def test_size_estimates_follow_the_payload(records: list[BodyRecord]) -> None:
     assert estimate_size(r) >= len(r.text)
     assert estimate_size([r] * 1000) >= 1000 * len(r.text)
     assert estimate_size("") < estimate_size("x" * 100)
+
+
+# -- (d) the banding shuffled over the cluster --------------------------------------------
+
+
+def _sketch(chunks: int, letters: int, seed: int) -> ChunkSketch:
+    """Signatures with many collisions: rows copied from a few hundred originals, a few
+    values changed, owned by letters in order (several chunks each)."""
+    rng = np.random.default_rng(seed)
+    base = rng.integers(0, 2**32, size=(300, 64), dtype=np.uint32)
+    sigs = base[rng.integers(0, 300, size=chunks)]
+    flip = rng.random(sigs.shape) < 0.15
+    sigs[flip] = rng.integers(0, 2**32, size=int(flip.sum()), dtype=np.uint32)
+    owner = np.sort(rng.integers(0, letters, size=chunks)).astype(np.int64)
+    return ChunkSketch(sigs, owner)
+
+
+def _same_pairs(got: CandidatePairs, want: CandidatePairs) -> None:
+    assert len(want) > 1000
+    assert np.array_equal(got.a, want.a)
+    assert np.array_equal(got.b, want.b)
+    assert np.array_equal(got.hits, want.hits)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_shuffled_banding_gives_the_local_pairs(cluster: DaskMapper, seed: int) -> None:
+    sketch = _sketch(6000, 2500, seed)
+    params = LSHParams()
+    _same_pairs(cluster.candidate_pairs(sketch, params), candidate_pairs(sketch, params))
+
+
+@dataclass(frozen=True)
+class KillNth:
+    """Runs ``fn(*args)``; the ``n``-th call made in any worker SIGKILLs that worker
+    first (counted as ``KillOnce`` does)."""
+
+    fn: Callable[..., Any]
+    marks: Path
+    n: int
+
+    def __call__(self, *args: Any) -> Any:
+        return KillOnce(lambda a: self.fn(*a), self.marks, self.n)(args)
+
+
+def test_a_worker_killed_in_the_shuffle_does_not_change_the_pairs(
+    cluster: DaskMapper, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sketch = _sketch(6000, 2500, 3)
+    want = candidate_pairs(sketch, LSHParams())
+    before = set(cluster.client.run(os.getpid).values())
+    monkeypatch.setattr(dask_engine, "bucket_pair_counts", KillNth(bucket_pair_counts, tmp_path, 1))
+    got = cluster.candidate_pairs(sketch, LSHParams())
+    _same_pairs(got, want)
+    victim = int((tmp_path / "call-1").read_text())
+    assert victim in before
+    # the reduce task ran again (and the map parts lost with the worker were made again)
+    assert len(list(tmp_path.glob("call-*"))) >= cluster.threads + 1
+    cluster.client.wait_for_workers(2, timeout=30)
+
+
+def test_dask_gives_the_local_analysis_through_the_shuffle(
+    cluster: DaskMapper,
+    records: list[BodyRecord],
+    reference: Analysis,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(dask_engine, "_SHUFFLE_AT", 0)
+    calls = []
+    shuffle = cluster.candidate_pairs
+
+    def spy(sketch: ChunkSketch, params: LSHParams) -> CandidatePairs:
+        calls.append(len(sketch.owner))
+        return shuffle(sketch, params)
+
+    monkeypatch.setattr(cluster, "candidate_pairs", spy)
+    got = analyze_bodies(records, mapper=cluster)
+    assert calls and calls[0] > 100
+    _assert_same(got, reference)

@@ -26,9 +26,12 @@ from formletter.sketch import ChunkSketch, mix64
 __all__ = [
     "CandidatePairs",
     "LSHParams",
+    "band_entries",
     "band_groups",
+    "bucket_pair_counts",
     "candidate_pairs",
     "lsh_probability",
+    "pairs_from_counts",
 ]
 
 
@@ -108,7 +111,17 @@ def candidate_pairs(
             parts = list(
                 pool.map(lambda g: _pair_counts(sigs, owner, params, g, n, in_order), groups)
             )
-    uniq, counts = _sum_counts(parts)
+    return pairs_from_counts(parts, n)
+
+
+def pairs_from_counts(
+    parts: Sequence[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]], n: int
+) -> CandidatePairs:
+    """The candidate pairs of ``n`` letters from parts of the buckets' pair counts (each
+    sorted unique codes ``a * n + b`` with counts, as :func:`bucket_pair_counts` or one
+    thread's bands give them): a code in several parts has its counts summed."""
+    empty = np.empty(0, dtype=np.int64)
+    uniq, counts = _sum_counts(parts) if parts else (empty, empty)
     if not len(uniq):
         return CandidatePairs(empty, empty, empty)
     a_out, b_out = uniq // n, uniq % n
@@ -133,6 +146,48 @@ def _pair_counts(
     ``bands``, and how many times each does."""
     keys = _band_keys(sigs, params, bands).ravel()
     docs = np.repeat(owner, len(bands))
+    return _bucket_pairs(keys, docs, params, n, in_order)
+
+
+def band_entries(
+    sigs: npt.NDArray[np.uint32], owner: npt.NDArray[np.int64], params: LSHParams, parts: int
+) -> list[tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]]]:
+    """The map step of a shuffled banding: every ``(bucket key, letter)`` of these chunks
+    (all bands), split into ``parts`` by key, so that each bucket lands whole in one
+    part. Part ``p``'s entries from every chunk, given to :func:`bucket_pair_counts`,
+    make that part's pairs."""
+    keys = _band_keys(sigs, params).ravel()
+    docs = np.repeat(owner, params.bands)
+    part = (keys % np.uint64(parts)).astype(np.int64)
+    order = np.argsort(part, kind="stable")
+    cuts = np.searchsorted(part[order], np.arange(1, parts, dtype=np.int64))
+    return list(zip(np.split(keys[order], cuts), np.split(docs[order], cuts), strict=True))
+
+
+def bucket_pair_counts(
+    pieces: Sequence[tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]]],
+    params: LSHParams,
+    n: int,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """The reduce step of a shuffled banding: the pairs (sorted unique codes ``a * n +
+    b``) in the buckets of ``pieces`` (one part's entries from each chunk, see
+    :func:`band_entries`), and how many buckets each pair shares."""
+    if not pieces:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    keys = np.concatenate([k for k, _ in pieces])
+    docs = np.concatenate([d for _, d in pieces])
+    return _bucket_pairs(keys, docs, params, n, False)
+
+
+def _bucket_pairs(
+    keys: npt.NDArray[np.uint64],
+    docs: npt.NDArray[np.int64],
+    params: LSHParams,
+    n: int,
+    in_order: bool,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """The pairs in the buckets ``keys`` of letters ``docs`` (an entry each), as sorted
+    unique codes, with how many buckets each shares."""
     # One entry per (bucket, letter): a letter's chunks may repeat within a bucket.
     # Entries ordered by key, then letter: when the owners come in order (as the engine
     # gives them) a stable sort by key alone keeps the letters in order within a key.

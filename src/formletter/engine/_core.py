@@ -231,7 +231,11 @@ def _analyze_bodies(
         say("candidates", 0, len(reps))
         sketch = _rep_sketch(parts, starts, reps, num_perm)
         del parts
-        pairs = candidate_pairs(sketch, params.lsh, threads=os.cpu_count() or 1)
+        shuffled = getattr(mapper, "candidate_pairs", None)  # a cluster's: see engine.dask
+        if shuffled is not None:
+            pairs = shuffled(sketch, params.lsh)
+        else:
+            pairs = candidate_pairs(sketch, params.lsh, threads=os.cpu_count() or 1)
         say("candidates", len(reps), len(reps))
 
         # 4. verify strongest-first, skipping already-connected pairs

@@ -33,6 +33,7 @@ checks this when it connects).
 from __future__ import annotations
 
 import math
+import operator
 import time
 import uuid
 from collections import deque
@@ -40,12 +41,21 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING, Any
 
+from formletter.candidates import (
+    CandidatePairs,
+    LSHParams,
+    band_entries,
+    bucket_pair_counts,
+    candidate_pairs,
+    pairs_from_counts,
+)
 from formletter.engine._dask_batch import Batch, pack, plan_batches, run_batch
 from formletter.errors import (
     DaskEngineError,
     MissingDependencyError,
     SchedulerUnreachableError,
 )
+from formletter.sketch import ChunkSketch
 
 if TYPE_CHECKING:
     from distributed import Client, Future
@@ -67,6 +77,8 @@ _LOCAL_CLUSTER_CONFIG = {
     # 15-25% slower stage functions with it on (see docs/scaling.md)
     "distributed.worker.profile.enabled": False,
 }
+#: chunks below which the banding runs in the driver rather than through a shuffle
+_SHUFFLE_AT = 2_000
 #: seconds to wait for a scheduler before giving up
 CONNECT_TIMEOUT = 10.0
 #: seconds the worker thread count is trusted before it is asked again
@@ -137,6 +149,55 @@ class DaskMapper:
         run = _Run(self._client, fn, items, deque(plan_batches(items, threads)), threads)
         run.fill()
         return run.results()
+
+    def candidate_pairs(self, sketch: ChunkSketch, params: LSHParams) -> CandidatePairs:
+        """:func:`formletter.candidates.candidate_pairs` with the banding shuffled over
+        the cluster: map tasks key every chunk in every band and split the entries by
+        bucket into one part per worker thread; each reduce task gathers one part from
+        every map task (worker to worker) and pairs the letters in its buckets; here the
+        parts' pair counts are summed. The same pairs, counts and order as the local
+        engine's. The map tasks carry their chunks, so a lost worker's parts are made
+        again (see the module docstring)."""
+        sigs, owner = sketch.signatures, sketch.owner
+        if sigs.shape[0] < _SHUFFLE_AT:  # a cluster round trip would cost more
+            return candidate_pairs(sketch, params)
+        if sigs.shape[1] < params.num_perm:
+            raise ValueError(f"signatures have {sigs.shape[1]} values, LSH needs {params.num_perm}")
+        n = int(owner.max()) + 1
+        parts = self.threads
+        rows = max(1, -(-sigs.shape[0] // (2 * parts)))
+        client = self.client
+        tag = uuid.uuid4().hex
+        maps = [
+            client.submit(
+                band_entries, sigs[a : a + rows], owner[a : a + rows], params, parts,
+                key=f"lsh-map-{tag}-{a}", pure=False,
+            )
+            for a in range(0, sigs.shape[0], rows)
+        ]  # fmt: skip
+        reduces = []
+        for p in range(parts):
+            pieces = [
+                client.submit(operator.getitem, m, p, key=f"lsh-part-{tag}-{i}-{p}", pure=False)
+                for i, m in enumerate(maps)
+            ]
+            reduces.append(
+                client.submit(
+                    bucket_pair_counts, pieces, params, n, key=f"lsh-reduce-{tag}-{p}", pure=False
+                )
+            )
+        from distributed import KilledWorker
+        from distributed.comm import CommClosedError
+
+        try:
+            got = client.gather(reduces)
+        except KilledWorker as exc:
+            raise DaskEngineError(f"an LSH banding task kept killing its workers ({exc})") from exc
+        except CommClosedError as exc:
+            raise DaskEngineError(f"lost the Dask scheduler: {exc}") from exc
+        finally:
+            client.cancel(reduces + maps)
+        return pairs_from_counts(got, n)
 
 
 class _Run:
