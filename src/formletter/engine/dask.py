@@ -196,7 +196,11 @@ class DaskMapper:
         except CommClosedError as exc:
             raise DaskEngineError(f"lost the Dask scheduler: {exc}") from exc
         finally:
-            client.cancel(reduces + maps)
+            # let go, not cancel: cancelling a map task walks to its part tasks, which no
+            # client holds by then, and trips an assertion in the scheduler (distributed
+            # 2026.8), which then drops this client
+            maps.clear()
+            reduces.clear()
         return pairs_from_counts(got, n)
 
 
