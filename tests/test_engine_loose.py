@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 
 from _engine_helpers import SENDERS, TEMPLATES, join, record, run_engine, wrap
-from formletter.engine import AnalysisParams, analyze_bodies, local_mapper
+from formletter.engine import AnalysisParams, _loose, analyze_bodies, local_mapper
 from formletter.engine._loose import loose_groups, loose_share, sentence_starts
 from formletter.engine._types import BodyRecord
-from formletter.normalize import tokenize
+from formletter.normalize import Tokens, tokenize
 
 SPINTAX = {
     "dam": (
@@ -70,6 +70,55 @@ def test_comments_spun_from_one_spintax_are_one_family(seed: int) -> None:
     assert {r.letter_id for r in dam} in fams
     assert {r.letter_id for r in library} in fams
     assert len(fams) == 2
+
+
+def test_a_campaign_so_big_that_verify_joins_it_is_one_family(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """150 comments to a spintax: chance long runs link them all into one component,
+    which the peel alone cuts into a dozen families or more."""
+    dam, library = spun("dam", 150, 21), spun("library", 150, 22)
+    fams = families_of(dam + library)
+    assert {r.letter_id for r in dam} in fams
+    assert {r.letter_id for r in library} in fams
+    assert len(fams) == 2
+    monkeypatch.setattr(_loose, "_cohesive", lambda *args: False)
+    assert len(families_of(dam + library)) > 10
+
+
+def _parts(texts: list[str]) -> tuple[list[Tokens], list[tuple[str, int, int]]]:
+    return [tokenize(t) for t in texts], [(t, 0, len(t)) for t in texts]
+
+
+def _dropping(template: list[str], n: int) -> list[str]:
+    """``n`` letters of ``template``, each without one of its paragraphs in turn."""
+    return [join(p for j, p in enumerate(template) if j != i % len(template)) for i in range(n)]
+
+
+@pytest.mark.parametrize(
+    ("texts", "spun_text"),
+    [
+        ([spin(SPINTAX["dam"], random.Random(i)) for i in range(40)], True),
+        ([spin(SPINTAX["library"], random.Random(i)) for i in range(12)], True),
+        # copies of one form letter, with a personal line each
+        ([f"{join(TEMPLATES['nhs'])} My mother waited {i} hours." for i in range(40)], False),
+        # a form letter kept in part: a paragraph in three dropped
+        (_dropping(TEMPLATES["nhs"], 30), False),
+        # two templates that a verified link happened to join
+        (_dropping(TEMPLATES["nhs"], 20) + _dropping(TEMPLATES["climate"], 20), False),
+        # half spun, half copies
+        (
+            [spin(SPINTAX["dam"], random.Random(i)) for i in range(20)]
+            + [join(TEMPLATES["schools"])] * 20,
+            False,
+        ),
+        # too short to tell
+        ([f"Please save the library, number {i}." for i in range(30)], False),
+    ],
+)
+def test_which_components_are_spun_text(texts: list[str], spun_text: bool) -> None:
+    tokens, bodies = _parts(texts)
+    assert _loose._cohesive(range(len(texts)), tokens, bodies.__getitem__) is spun_text
 
 
 def test_without_the_loose_stage_spun_comments_stay_apart() -> None:

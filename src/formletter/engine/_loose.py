@@ -8,8 +8,13 @@ stretches (the connecting words, and the phrases both happened to pick), so the 
 rule of stage 4, which needs long shared runs, rarely links them: they end alone, or
 in twos and threes.
 
-So, once verify is done, the letters in no component, or in one of fewer than
-``_SMALL`` letters, get one more look:
+In a big campaign the opposite happens: so many pairs share a long run by chance that
+the verified links join the whole campaign in one component, which the peel of stage 6
+then cuts into dozens of families, none with a template most members hold.
+
+So, once verify is done, the letters in no component, in one of fewer than ``_SMALL``
+letters, or in one that is spun text (``_cohesive``: most of a sample of its pairs link
+loosely, as defined in 2., but are not copies) get one more look:
 
 1. candidates by vocabulary (as in ``_rescue``, but banded more loosely: two spun
    comments share about a third of their distinct words);
@@ -19,14 +24,16 @@ So, once verify is done, the letters in no component, or in one of fewer than
    sentences have a quarter of their words matched. One shared sentence, or a stock
    opening and closing, is not spread so, and two letters that only have that in
    common do not link;
-3. the loose links' connected components of at least ``_MIN_GROUP`` letters (a small
-   component they reach joins whole) become families, each with a *frame template*
+3. the loose links' connected components of at least ``_MIN_GROUP`` letters (a
+   component they reach joins whole; a spun component is one even if none does) become
+   families, each with a *frame template*
    (``template.frame_template``: the most linked letter, its words that most of the
    others replace made slots), every member diffed as for any other family; those
    letters leave the family stage.
 
-Only those letters are looked at, so the cost grows with them, not with the corpus, and
-no component of 10 letters or more changes.
+Only those letters are looked at, each paired with its ``_PER_LETTER`` most alike by
+vocabulary, so the cost grows with them, not with the corpus; a component of 10 letters
+or more changes only when it is spun text.
 """
 
 from __future__ import annotations
@@ -67,6 +74,9 @@ _SEED = 11
 #: aligned: spun comments of one spintax have 0.23 at the 5th percentile, and letters on
 #: one subject collide often enough to cost more than the rest of the stage
 _MIN_JACCARD = 0.25
+#: pairs kept per letter: its most alike by vocabulary (20k synthetic letters: 26,700
+#: pairs scored without this bound, 100k: 338,000 in 4.2 s)
+_PER_LETTER = 8
 #: share of the longer body matched in stretches of 2+ words (spun comments from one
 #: spintax: median 0.40, 5th percentile 0.22 over the shorter body; letters of
 #: different spintaxes or subjects: 99th percentile 0.12)
@@ -86,6 +96,16 @@ _CHUNK = 4096
 #: a component of verified links with fewer letters than this may join a loose group
 #: (spun comments that happen to share a long run link in twos and threes)
 _SMALL = 10
+#: a component of 10 letters or more is spun text when this share of ``_PROBES`` pairs of
+#: its letters link loosely but share less than ``_COPIED``: two components of 600 spun
+#: comments, 0.90 and 0.96; the synthetic corpus's (20k), 0.00 (their pairs are copies,
+#: or from different templates that a run of boilerplate glued)
+_COHESIVE = 0.5
+_PROBES = 48
+_SCREEN = 8
+#: spun comments of one spintax share 0.47-0.49 (median), copies of one form letter 0.8
+#: and up
+_COPIED = 0.75
 #: the fewest letters a loose family has (two letters that match loosely are a weak sign)
 _MIN_GROUP = 3
 #: a body shorter than this is not looked at (too few words to tell a frame from chance)
@@ -148,10 +168,12 @@ def _spread(
     return sum(e - s for s, e, _, _ in runs) / max(n, m)
 
 
-def _vocabulary_pairs(tokens: Sequence[Tokens], chosen: I64) -> tuple[I64, I64]:
+def _vocabulary_pairs(tokens: Sequence[Tokens], chosen: I64, comp_of: I64) -> tuple[I64, I64]:
     """Pairs ``(a, b)`` (``a < b``) of ``chosen`` letters of ``_MIN_WORDS`` words or
     more whose vocabularies collide in a band, and whose MinHash estimate of vocabulary
-    Jaccard is ``_MIN_JACCARD`` or more (most same-subject pairs collide by chance)."""
+    Jaccard is ``_MIN_JACCARD`` or more (most same-subject pairs collide by chance), and
+    which are not in one component (``comp_of``: -1 for none), each letter's
+    ``_PER_LETTER`` most alike."""
     empty = np.empty(0, dtype=np.int64)
     chosen = np.asarray([i for i in chosen.tolist() if len(tokens[i]) >= _MIN_WORDS], np.int64)
     if len(chosen) < 2:
@@ -163,9 +185,28 @@ def _vocabulary_pairs(tokens: Sequence[Tokens], chosen: I64) -> tuple[I64, I64]:
     sigs = minhash_chunks(np.concatenate(bags), offsets, _LSH.num_perm, seed=_SEED)
     pairs = candidate_pairs(ChunkSketch(sigs, np.arange(len(chosen), dtype=np.int64)), _LSH)
     same = (sigs[pairs.a] == sigs[pairs.b]).mean(axis=1)
-    keep = same >= _MIN_JACCARD
-    a, b = chosen[pairs.a[keep]], chosen[pairs.b[keep]]
-    return np.minimum(a, b), np.maximum(a, b)
+    ca, cb = comp_of[chosen[pairs.a]], comp_of[chosen[pairs.b]]
+    keep = (same >= _MIN_JACCARD) & ((ca < 0) | (ca != cb))
+    pa, pb, same = pairs.a[keep], pairs.b[keep], same[keep]
+    # each letter's most alike only: a group needs to be connected, not every pair of it
+    # aligned, and the stage's cost then grows with the letters, not their square
+    best = _top(pa, pb, same, _PER_LETTER) | _top(pb, pa, same, _PER_LETTER)
+    a, b = chosen[pa[best]], chosen[pb[best]]
+    order = np.lexsort((np.maximum(a, b), np.minimum(a, b)))
+    return np.minimum(a, b)[order], np.maximum(a, b)[order]
+
+
+def _top(x: I64, y: I64, score: npt.NDArray[np.float64], k: int) -> npt.NDArray[np.bool_]:
+    """Which pairs ``(x, y)`` are among the ``k`` of highest ``score`` of their ``x``
+    (ties: the lowest ``y``)."""
+    order = np.lexsort((y, -score, x))
+    xs = x[order]
+    first = np.ones(len(xs), dtype=bool)
+    first[1:] = xs[1:] != xs[:-1]
+    start = np.maximum.accumulate(np.where(first, np.arange(len(xs)), 0))
+    out = np.zeros(len(x), dtype=bool)
+    out[order] = np.arange(len(xs)) - start < k
+    return out
 
 
 def _word_string(toks: Tokens, vocab: npt.NDArray[np.uint64]) -> str:
@@ -195,6 +236,43 @@ def _serial(fn: Callable[..., object], items: Sequence[object]) -> list[object]:
     return [fn(item) for item in items]
 
 
+def _cohesive(
+    members: Sequence[int],
+    tokens: Sequence[Tokens],
+    bodies: Callable[[int], tuple[str, int, int]],
+) -> bool:
+    """Whether a component of verified links (``members``, indices into ``tokens``) is
+    spun text: ``_COHESIVE`` of ``_PROBES`` pairs of its letters (picked by a generator
+    seeded with its size, from its sorted members) link loosely, but with a share under
+    ``_COPIED`` (copies of one form letter share more, and are left to the peel). Most
+    components are plainly not: fewer than half of the first ``_SCREEN`` pairs are so,
+    and the rest are not looked at."""
+    mem = np.sort(np.asarray(members, dtype=np.int64))
+    picks = np.random.default_rng(len(mem)).integers(0, len(mem), size=(_PROBES, 2))
+    need = int(np.ceil(_COHESIVE * _PROBES))
+    starts: dict[int, I64] = {}
+    hits = 0
+    for done, (x, y) in enumerate(mem[picks].tolist()):
+        if done == _SCREEN and hits * 2 < _SCREEN:
+            return False
+        if hits + (_PROBES - done) < need:
+            return False
+        if x == y or min(len(tokens[x]), len(tokens[y])) < _MIN_WORDS:
+            continue
+        vocab = np.union1d(tokens[x].ids, tokens[y].ids)
+        runs = _runs(_word_string(tokens[x], vocab), _word_string(tokens[y], vocab))
+        longer = max(len(tokens[x]), len(tokens[y]))
+        if not runs or sum(e - s for s, e, _, _ in runs) >= _COPIED * longer:
+            continue  # unlike, or copies: the sentences need not be looked at
+        for i in (x, y):
+            if i not in starts:
+                starts[i] = sentence_starts(tokens[i], *bodies(i))
+        hits += _spread(runs, len(tokens[x]), len(tokens[y]), starts[x], starts[y]) > 0.0
+        if hits >= need:
+            return True
+    return False
+
+
 def loose_groups(
     tokens: Sequence[Tokens],
     bodies: Callable[[int], tuple[str, int, int]],
@@ -202,53 +280,56 @@ def loose_groups(
     mapper: Mapper | None = None,
 ) -> tuple[list[I64], list[int]]:
     """Groups of letters (indices into ``tokens``) that loose links connect, among the
-    letters in no component of ``comps`` (the components of verified links) or in one of
-    fewer than ``_SMALL`` letters; a small component joins the group that reaches one of
-    its letters whole. A group has at least ``_MIN_GROUP`` letters and one loose link.
-    ``bodies(i)``: letter ``i``'s ``(text, body_start, body_end)``; pairs are scored on
-    ``mapper``'s workers (in this process without one). Returns the groups, largest
-    first (each sorted, but for its most loosely linked letter first; ties: the lowest
-    index), and the indices of the components they took.
+    letters in no component of ``comps`` (the components of verified links), in one of
+    fewer than ``_SMALL`` letters, or in one that is spun text (:func:`_cohesive`); such
+    a component joins the group that reaches one of its letters whole (a spun one is a
+    group even if none does). A group has at least ``_MIN_GROUP`` letters and one loose
+    link, or a spun component. ``bodies(i)``: letter ``i``'s ``(text, body_start,
+    body_end)``; pairs are scored on ``mapper``'s workers (in this process without one).
+    Returns the groups, largest first (each sorted, but for its most loosely linked
+    letter first; ties: the lowest index), and the indices of the components they took.
     """
     n = len(tokens)
     open_ = np.ones(n, dtype=bool)
+    spun = np.zeros(n, dtype=bool)
+    comp_of = np.full(n, -1, dtype=np.int64)
     small: list[int] = []
     for c, members in enumerate(comps):
-        if len(members) >= _SMALL:
-            open_[np.asarray(members, dtype=np.int64)] = False
-        else:
+        at = np.asarray(members, dtype=np.int64)
+        if len(members) < _SMALL:
             small.append(c)
-    a, b = _vocabulary_pairs(tokens, np.flatnonzero(open_))
-    if len(small):  # pairs inside one small component are linked already
-        comp_of = np.full(n, -1, dtype=np.int64)
-        for c in small:
-            comp_of[np.asarray(comps[c], dtype=np.int64)] = c
-        apart = (comp_of[a] < 0) | (comp_of[a] != comp_of[b])
-        a, b = a[apart], b[apart]
-    if not len(a):
-        return [], []
-    looked = np.unique(np.concatenate([a, b])).tolist()
-    vocab = np.unique(np.concatenate([tokens[i].ids for i in looked]))
-    bodies_of = {
-        i: (_word_string(tokens[i], vocab), sentence_starts(tokens[i], *bodies(i))) for i in looked
-    }
+        elif _cohesive(members, tokens, bodies):
+            small.append(c)
+            spun[at] = True
+        else:
+            open_[at] = False
+            continue
+        comp_of[at] = c  # pairs inside one such component are linked already
+    a, b = _vocabulary_pairs(tokens, np.flatnonzero(open_), comp_of)
     edges: list[tuple[int, int]] = []
-    jobs = []
-    for lo in range(0, len(a), _CHUNK):
-        ca, cb = a[lo : lo + _CHUNK], b[lo : lo + _CHUNK]
-        used = np.unique(np.concatenate([ca, cb])).tolist()
-        jobs.append((ca, cb, {i: bodies_of[i] for i in used}))
-    for got in (mapper or _serial)(_loose_edges, jobs):
-        assert isinstance(got, list)
-        edges.extend(got)
-    if not edges:
+    if len(a):
+        looked = np.unique(np.concatenate([a, b])).tolist()
+        vocab = np.unique(np.concatenate([tokens[i].ids for i in looked]))
+        bodies_of = {
+            i: (_word_string(tokens[i], vocab), sentence_starts(tokens[i], *bodies(i)))
+            for i in looked
+        }
+        jobs = []
+        for lo in range(0, len(a), _CHUNK):
+            ca, cb = a[lo : lo + _CHUNK], b[lo : lo + _CHUNK]
+            used = np.unique(np.concatenate([ca, cb])).tolist()
+            jobs.append((ca, cb, {i: bodies_of[i] for i in used}))
+        for got in (mapper or _serial)(_loose_edges, jobs):
+            assert isinstance(got, list)
+            edges.extend(got)
+    if not edges and not spun.any():
         return [], []
     degree = np.bincount(np.array(edges, dtype=np.int64).ravel(), minlength=n)
     strict = [(int(c[0]), int(m)) for i in small for c in [comps[i]] for m in c[1:]]
     groups: list[I64] = []
     for comp in components(n, [*edges, *strict]):
         found = np.asarray(comp, dtype=np.int64)
-        if len(found) < _MIN_GROUP or not degree[found].any():
+        if len(found) < _MIN_GROUP or not (degree[found].any() or spun[found].any()):
             continue
         first = int(found[np.argmax(degree[found])])  # argmax: the lowest of ties
         groups.append(np.concatenate(([first], found[found != first])))
