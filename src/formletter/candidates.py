@@ -28,6 +28,7 @@ __all__ = [
     "LSHParams",
     "band_entries",
     "band_groups",
+    "band_keys",
     "bucket_pair_counts",
     "candidate_pairs",
     "lsh_probability",
@@ -78,6 +79,14 @@ def _band_keys(
         key = mix64(key * np.uint64(0x100000001B3) + s[:, :, r])
     band_ids = np.arange(bands.start, bands.stop, dtype=np.uint64)[None, :]
     return mix64(key ^ (band_ids * np.uint64(0x9E3779B97F4A7C15)))
+
+
+def band_keys(
+    sigs: npt.NDArray[np.uint32], params: LSHParams = LSHParams()
+) -> npt.NDArray[np.uint64]:
+    """``(n_chunks, bands)`` LSH bucket keys of each chunk's signature: two chunks are
+    candidates when they share a key (an index kept on disk stores these)."""
+    return _band_keys(sigs, params)
 
 
 def band_groups(bands: int, threads: int) -> list[range]:

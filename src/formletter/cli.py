@@ -94,6 +94,7 @@ _STAGES = {
     "verify": "Aligning pairs",
     "families": "Building families",
     "store": "Saving",
+    "index": "Indexing templates",
 }
 
 
@@ -160,12 +161,23 @@ def analyze(
     retry_failed: Annotated[
         bool, typer.Option(help="Read again files that failed last time.")
     ] = False,
+    incremental: Annotated[
+        bool,
+        typer.Option(
+            help="Add the new letters to the stored families instead of analysing every"
+            " letter again (fast on a big database; a plain run makes the families exact)."
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Read letters into the database and find their template families.
 
     Re-running on the same folder reads only new or changed files. Exit code 3 means
-    some files could not be read: they are listed by 'formletter failures'."""
+    some files could not be read: they are listed by 'formletter failures'.
+
+    With --incremental, the letters new since the last analysis join the stored families
+    whose templates they match, and the rest are grouped among themselves; the stored
+    families and templates are kept. Without it, every letter is analysed again."""
     from formletter.ingest import IngestOptions
     from formletter.pipeline import AnalyzeOptions, summary_dict
     from formletter.pipeline import analyze as run_analyze
@@ -187,6 +199,7 @@ def analyze(
         scheduler=scheduler,
         force=force,
         retry_failed=retry_failed,
+        incremental=incremental,
     )
     bars = _Bars()
     with open_store(db) as store, bars.progress:
@@ -200,6 +213,12 @@ def analyze(
             f"{s.letters_added} new letter(s). Database {db}: {s.letters} letters, "
             f"{s.families} families, {s.form_letters} form letters."
         )
+        if s.incremental is not None:
+            inc = s.incremental
+            out.print(
+                f"Added {inc.letters} new letter(s) to the stored analysis: {inc.joined} joined"
+                f" a family, {inc.grouped} formed {inc.families} new families."
+            )
         if s.failures:
             err.print(
                 Text(

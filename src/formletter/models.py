@@ -19,6 +19,7 @@ __all__ = [
     "DiffOp",
     "Failure",
     "Family",
+    "IncrementalResult",
     "Letter",
     "LetterDiff",
     "Link",
@@ -427,6 +428,19 @@ def _diff_of_rows(*values: Any) -> LetterDiff:
 
 
 @dataclass(frozen=True, slots=True)
+class IncrementalResult:
+    """What ``analyze --incremental`` did with the letters new since the last analysis."""
+
+    #: letters new since the last analysis
+    letters: int
+    #: of them, those that joined a stored family
+    joined: int
+    #: of them, those in new families (``families``, made among the rest)
+    grouped: int
+    families: int
+
+
+@dataclass(frozen=True, slots=True)
 class RunSummary:
     """What one ``analyze`` run did (the CLI prints it; ``exit_code`` is its verdict)."""
 
@@ -440,6 +454,8 @@ class RunSummary:
     form_letters: int
     analysed: bool
     failures: tuple[Failure, ...] = ()
+    #: when the new letters were added to the stored analysis (``--incremental``)
+    incremental: IncrementalResult | None = None
 
     @property
     def exit_code(self) -> int:

@@ -43,6 +43,7 @@ from formletter.engine import (
 )
 from formletter.errors import EvaluationError, FormletterError, MissingDependencyError
 from formletter.evaluate import TRUTH_FIELDS, Prediction, Scores, load_truth, match_sources, score
+from formletter.incremental import add_new_letters
 from formletter.ingest import IngestOptions, read_inputs
 from formletter.models import Anatomy, Failure, RunSummary, SenderMatch, SourceResult
 from formletter.store import AnatomyRows, Store
@@ -104,6 +105,9 @@ class AnalyzeOptions:
     force: bool = False
     #: read files that failed last time again, even if they did not change
     retry_failed: bool = False
+    #: add the letters new since the last analysis to it, instead of running it again
+    #: (see :mod:`formletter.incremental`); the full analysis runs when there is none
+    incremental: bool = False
 
 
 def _quiet(stage: str, done: int, total: int | None) -> None:
@@ -171,7 +175,19 @@ def analyze(
                 "failures": len(failures),
             }
             refresh_anatomy(store, options, mapper=mapper, progress=say)
-            analysed = run_families(store, options, mapper=mapper, progress=say)
+            added_to = None
+            if options.incremental and not options.force:
+                added_to = add_new_letters(
+                    store,
+                    options.params,
+                    key=_analysis_key(store, options.params),
+                    mapper=mapper,
+                    progress=say,
+                )
+            if added_to is not None:
+                analysed = added_to.letters > 0
+            else:
+                analysed = run_families(store, options, mapper=mapper, progress=say)
         # a fresh import's letters are searchable by now (the analysis writer indexed
         # them); if the analysis was skipped or failed, they are indexed here, or at the
         # next open for writing
@@ -191,6 +207,7 @@ def analyze(
         form_letters=int(stats.get("form_letters", 0)),
         analysed=analysed,
         failures=tuple(failures),
+        incremental=added_to,
     )
 
 
@@ -576,6 +593,12 @@ def _bodies_digest(records: Sequence[BodyRecord], params: AnalysisParams) -> str
     return h.hexdigest()
 
 
+def _analysis_key(store: Store, params: AnalysisParams) -> str:
+    """What an analysis is run with: the engine's version, its parameters and the
+    anatomy's (an analysis can be added to only under the same key)."""
+    return f"{_ENGINE_VERSION}|{params!r}|{store.setting('anatomy_params')}"
+
+
 def run_families(
     store: Store,
     options: AnalyzeOptions,
@@ -586,6 +609,8 @@ def run_families(
     """Find families over every stored letter and store them (one transaction).
     Skipped when the letters are the same as at the last analysis; returns whether it ran."""
     say = progress or _quiet
+    top = store.max_letter_rowid()  # the letters read below: none is added meanwhile
+    key = _analysis_key(store, options.params)  # (the store is the writer's from below)
     records = [
         BodyRecord(lid, text, start, end, hints)
         for lid, text, start, end, hints in store.analysis_inputs()
@@ -611,7 +636,13 @@ def run_families(
             keep=False,  # each family is let go once the writer has it
         )
         say("store", 0, 1)
-        writer.finish({"analysis_digest": digest})
+        writer.finish(
+            {
+                "analysis_digest": digest,
+                "analysis_rowid": str(top),
+                "analysis_key": key,
+            }
+        )
     except BaseException:
         writer.abort()  # rolls back what it wrote (after a failed finish: nothing to do)
         raise

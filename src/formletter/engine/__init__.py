@@ -14,6 +14,7 @@ from formletter.engine._core import (
     Mapper,
     analyze_bodies,
     few_collections,
+    tokenize_sketch_batch,
 )
 from formletter.engine.local import LocalMapper, local_mapper
 
@@ -27,4 +28,5 @@ __all__ = [
     "analyze_bodies",
     "few_collections",
     "local_mapper",
+    "tokenize_sketch_batch",
 ]

@@ -32,6 +32,7 @@ __all__ = [
     "drop_indexes",
     "end_analysis",
     "insert_rows",
+    "summarise_families",
     "template_signature",
     "write_analysis",
     "write_part",
@@ -246,7 +247,7 @@ def begin_analysis(conn: sqlite3.Connection, *, bulk: bool) -> list[str]:
     analysis tables' secondary indexes first; returns their statements for
     :func:`end_analysis`."""
     rebuild = drop_indexes(conn, _ANALYSIS_TABLES) if bulk else []
-    for table in ("diffs", "memberships", "template_segments", "families"):
+    for table in ("diffs", "memberships", "template_segments", "families", "template_bands"):
         conn.execute(f"DELETE FROM {table}")
     return rebuild
 
@@ -348,3 +349,19 @@ def _membership_rows(
             seen.add(lid)
             got = scores.get(lid)
             yield (lid, fid, None, None) if got is None else (lid, fid, got[0], got[1])
+
+
+def summarise_families(conn: sqlite3.Connection, family_ids: Iterable[str]) -> None:
+    """Fill the summary columns of these families again from all their members (after
+    members were added to them)."""
+    rows: list[Membership] = []
+    for fid in sorted(set(family_ids)):
+        rows.extend(
+            conn.execute(
+                "SELECT letter_id, family_id, similarity, coverage FROM memberships"
+                " WHERE family_id = ?",
+                (fid,),
+            ).fetchall()
+        )
+    if rows:
+        _summarise(conn, rows)

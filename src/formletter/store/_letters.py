@@ -258,11 +258,16 @@ def _drop_stale(conn: sqlite3.Connection, stale: Sequence[tuple[str, str]]) -> N
     """Forget that each ``(path, letter_id)`` of ``stale`` holds; delete the letters no
     file holds now (their parts, links, memberships and diffs go with them by cascade)."""
     conn.executemany("DELETE FROM source_letters WHERE path = ? AND letter_id = ?", stale)
-    conn.executemany(
+    gone = conn.executemany(
         "DELETE FROM letters WHERE letter_id = ? AND NOT EXISTS"
         " (SELECT 1 FROM source_letters WHERE letter_id = ?)",
         [(lid, lid) for _, lid in stale],
-    )
+    ).rowcount
+    if gone:
+        # a later letter may now take a deleted one's rowid, so the letters past the
+        # analysis's highest rowid are no longer all the new ones: the next analysis
+        # must be a full one (see formletter.incremental)
+        conn.execute("DELETE FROM meta WHERE key = 'analysis_rowid'")
 
 
 def write_anatomies(conn: sqlite3.Connection, rows: AnatomyRows) -> int:

@@ -291,12 +291,30 @@ _V4_PAGE_INDEXES = Migration(
     ),
 )
 
+# The LSH index of the family templates that ``analyze --incremental`` matches new
+# letters against (``formletter.incremental``): one row per (bucket key, family) of each
+# template chunk in each band, the key as a signed 64-bit integer. It is made when first
+# needed after an analysis (the ``template_index`` setting names the analysis it is of),
+# and emptied when an analysis replaces the families.
+_V5_TEMPLATE_INDEX = Migration(
+    5,
+    "template_bands: the on-disk LSH index of the family templates",
+    (
+        """CREATE TABLE template_bands (
+            key INTEGER NOT NULL,
+            family_id TEXT NOT NULL
+        )""",
+        "CREATE INDEX template_bands_key ON template_bands (key, family_id)",
+    ),
+)
+
 #: Every migration, oldest first; ``MIGRATIONS[i].version == i + 1``.
 MIGRATIONS: tuple[Migration, ...] = (
     _V1_CORE,
     _V2_FTS,
     _V3_TEMPLATE_COVERAGE,
     _V4_PAGE_INDEXES,
+    _V5_TEMPLATE_INDEX,
 )
 
 #: The schema version this code writes and understands.

@@ -50,7 +50,8 @@ from formletter.store._codec import (
     row_to_diff,
     rows_to_template,
 )
-from formletter.store._reads import LetterReads, _db
+from formletter.store._increment import IncrementalStore
+from formletter.store._reads import _db
 from formletter.store._schema import (
     SCHEMA_VERSION,
     SEARCH_TRIGGER,
@@ -91,7 +92,7 @@ def _cache_kib(conn: sqlite3.Connection, cache_size: int) -> int:
     return cache_size * page // 1024
 
 
-class Store(LetterReads):
+class Store(IncrementalStore):
     """A formletter database. Open with :meth:`Store.open` or :func:`open_store`."""
 
     def __init__(self, conn: sqlite3.Connection, path: Path, *, readonly: bool) -> None:
