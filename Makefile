@@ -6,7 +6,7 @@ STAMP   := $(VENV)/.installed
 APT_PKGS := tesseract-ocr tesseract-ocr-eng chromium chromium-driver fonts-dejavu-core
 DEMO    ?= demo
 
-.PHONY: install sysdeps demo test lint typecheck bench bench-large clean
+.PHONY: install sysdeps demo test lint typecheck bench bench-large bench-incremental clean
 
 # Debian packages: installed only when a tool is missing, so repeat runs stay fast.
 sysdeps:
@@ -47,6 +47,10 @@ bench: install
 
 bench-large: install
 	$(BIN)/python benchmarks/bench.py --letters 10000 100000 1000000
+
+# adding 1,000 letters to a database of a million (analyze --incremental)
+bench-incremental: install
+	$(BIN)/python benchmarks/incremental.py --letters 1000000 --new 1000 --rounds 2
 
 clean:
 	rm -rf $(VENV) $(DEMO) .pytest_cache .mypy_cache .ruff_cache

@@ -107,6 +107,20 @@ def _saved_schema(conn: sqlite3.Connection) -> tuple[list[tuple[str, str, str]],
     return keep, later
 
 
+def _later_tables() -> list[str]:
+    """The tables that schema steps after 3 make (opening the grown database makes them
+    again)."""
+    from formletter.store._schema import MIGRATIONS
+
+    return [
+        st.split()[2]
+        for m in MIGRATIONS
+        if m.version > 3
+        for st in m.statements
+        if st.startswith("CREATE TABLE")
+    ]
+
+
 def _step(conn: sqlite3.Connection, label: str, sql: str, args: tuple[Any, ...] = ()) -> None:
     t0 = time.perf_counter()
     cur = conn.execute(sql, args)
@@ -139,6 +153,8 @@ def grow(base: Path, out: Path, letters: int, spread: int, parts: bool = True) -
         conn.execute(f"DROP {kind.upper()} {name}")
     for name in later:
         conn.execute(f"DROP INDEX {name}")
+    for table in _later_tables():
+        conn.execute(f"DROP TABLE IF EXISTS {table}")
     conn.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
     conn.execute("CREATE TEMP TABLE copies (k INTEGER PRIMARY KEY, fam TEXT NOT NULL)")
     conn.executemany(

@@ -47,3 +47,24 @@ def test_one_round_prints_one_ratio(
     out = capsys.readouterr().out
     assert re.search(r"formletter speed / baseline speed: [\d.]+x\n", out)
     assert "median" not in out and "rounds" not in out
+
+
+def test_the_incremental_benchmark_adds_letters_to_a_grown_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """benchmarks/incremental.py on a tiny database: a real base analysis, grown in
+    SQLite (benchmarks/web_scale.py), then two rounds of ``analyze --incremental``."""
+    path = BENCH.parent / "incremental.py"
+    spec = importlib.util.spec_from_file_location("formletter_bench_incremental", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    argv = ["--letters", "1200", "--base", "300", "--new", "40", "--rounds", "2"]
+    assert module.main([*argv, "--work", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    rounds = re.findall(r"round \d: (\d+) new letters in .* (\d+) joined a family", out)
+    assert len(rounds) == 2
+    for added, joined in rounds:
+        assert int(added) >= 36 and int(joined) >= 0.6 * int(added)
+    index = re.search(r"template index: ([\d,]+) rows", out)
+    assert index is not None and int(index.group(1).replace(",", "")) > 0
