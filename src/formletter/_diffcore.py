@@ -630,7 +630,32 @@ def word_labels(tt: TemplateTokens, lt: Tokens, ttext: str, ltext: str) -> Words
             elif a0 > t0:
                 _label_gap(range(t0, a0), range(l0, b0), w)
         t0, l0 = a1, b1
+    if not plain and SLOT in lab:
+        _unslot_long_fillers(w)
     return w
+
+
+def _unslot_long_fillers(w: Words) -> None:
+    """Relabel a run of more than ``_MAX_FILLER + 1`` letter words filling one slot (two
+    ends of a gap can each fill the same slot, and add up) as the sender's own words in
+    the slot's place: a filler that long is not a name, a date or a place."""
+    lab, tmap, slot_of = w.lab, w.tmap, w.tt.slots
+    i, n = 0, len(lab)
+    while i < n:
+        if lab[i] != SLOT:
+            i += 1
+            continue
+        slot = slot_of[tmap[i]]
+        j = i + 1
+        while j < n and lab[j] == SLOT and slot_of[tmap[j]] == slot:
+            j += 1
+        if j - i > _MAX_FILLER + 1:
+            for k in range(i, j):
+                lab[k] = REPLACE
+            for x in range(len(slot_of)):
+                if slot_of[x] == slot:
+                    w.t_used[x] = 0
+        i = j
 
 
 def _label_one(j: int, i: int, w: Words) -> None:
