@@ -253,7 +253,7 @@ def test_a_failure_while_adding_keeps_the_analysis_before(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(_increment, "write_template_bands", broken)
+    monkeypatch.setattr(_increment, "_write_bands", broken)
     with open_store(db) as store, pytest.raises(RuntimeError, match="disk full"):
         analyze(store, [folder], INCREMENTAL)
     assert _families(db) == before
@@ -292,3 +292,32 @@ def test_a_changed_file_makes_the_next_analysis_a_full_one(tmp_path: Path) -> No
         assert summary.incremental is None and summary.analysed
         assert store.family(store.diff(store.letter_ids()[0]).family_id)["size"] == 4  # type: ignore[union-attr]
         assert store.setting("analysis_rowid") is not None
+
+
+def test_a_campaign_whose_letters_come_one_at_a_time_still_makes_a_family(
+    tmp_path: Path,
+) -> None:
+    """The first letter is alone; the second finds it through the index of letters in no
+    family; the third joins the family the two made."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i, sender in enumerate(SENDERS[:3]):
+        (folder / f"nhs{i}.txt").write_text(wrap(join(TEMPLATES["nhs"]), sender).text)
+    db = tmp_path / "x.db"
+    with open_store(db) as store:
+        analyze(store, [folder])
+    steps = []
+    for i, sender in enumerate(SENDERS[:3]):
+        (folder / f"campaign{i}.txt").write_text(wrap(join(NEW_CAMPAIGN), sender).text)
+        with open_store(db) as store:
+            steps.append(analyze(store, [folder], INCREMENTAL).incremental)
+    assert steps == [
+        IncrementalResult(1, 0, 0, 0),
+        IncrementalResult(1, 0, 1, 1),
+        IncrementalResult(1, 1, 0, 0),
+    ]
+    groups = set(_groups(_families(db)).values())
+    assert sorted(len(g) for g in groups) == [3, 3]
+    with sqlite3.connect(db) as conn:
+        lone = conn.execute("SELECT count(DISTINCT letter_id) FROM lone_bands").fetchone()[0]
+    assert lone == 0  # the first letter left the index of letters in no family

@@ -5,27 +5,29 @@ A full analysis looks at every pair of letters that might share a passage, so it
 grows with the whole corpus: adding 1,000 letters to a million means a million-letter
 run. This module instead takes only the letters stored since the last analysis:
 
-1. Each family's template is sketched as the engine sketches a letter, and its LSH
-   bucket keys are kept in the database (table ``template_bands``). The index is made
-   once per analysis, the first time it is needed, and grows with the families added.
+1. Each family's template, and each letter in no family, is sketched as the engine
+   sketches a letter, and its LSH bucket keys are kept in the database (tables
+   ``template_bands`` and ``lone_bands``). This index is made once per analysis, the
+   first time it is needed, and kept up to date as letters are added.
 2. A new letter's chunks look up the templates that share a bucket; the letter is
    aligned with those (at most ``_FAMILIES``, most shared buckets first) and joins the
    one it links to best, by the same test a family's own members pass, with its diff
    against that family's template. The template itself is kept as it was.
-3. The new letters that joined no family are analysed among themselves, as a full
-   analysis would analyse them; their families are added.
+3. The new letters that joined no family look up the letters in no family that share a
+   bucket (at most ``_LONE`` each), and are analysed with them as a full analysis would
+   analyse them; the families with a new letter in them are added. (So a campaign whose
+   letters come one per batch still makes a family.)
 
-All of it is written in one transaction. It is not the same as a full analysis: a new
-letter is never grouped with an older letter that is in no family, two stored families
-are never merged, and no template is rebuilt from its new members. A plain ``analyze``
-(without ``--incremental``) runs the full analysis again, so the families are exactly
-what the letters give, in any order.
+All of it is written in one transaction. It is not the same as a full analysis: two
+stored families are never merged, a letter stays in its family, and no template is
+rebuilt from its new members. A plain ``analyze`` (without ``--incremental``) runs the
+full analysis again, so the families are exactly what the letters give, in any order.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -40,7 +42,7 @@ from formletter.engine import (
     analyze_bodies,
     tokenize_sketch_batch,
 )
-from formletter.models import IncrementalResult, LetterDiff, Template
+from formletter.models import Family, IncrementalResult, LetterDiff, Template
 from formletter.normalize import tokenize
 from formletter.store import Store
 
@@ -48,34 +50,58 @@ __all__ = ["add_new_letters"]
 
 #: templates a new letter is aligned with at most (those sharing most buckets)
 _FAMILIES = 8
+#: letters in no family a new letter left alone is analysed with at most
+_LONE = 8
 #: new letters matched per worker job
 _PER_JOB = 200
-#: templates sketched per batch when the index is made
+#: bodies sketched per job when the index is made
 _SKETCH_BATCH = 500
 
 Progress = Callable[[str, int, "int | None"], None]
+Keys = tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]]
 
 
 def _quiet(stage: str, done: int, total: int | None) -> None:
     return None
 
 
-def _template_keys(
-    texts: Sequence[str], params: LSHParams
-) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]]:
-    """Every LSH bucket key of these texts (sketched whole, as bodies), with the index
-    of the text each belongs to."""
+def _sketch_keys(spans: Sequence[tuple[str, int, int]], params: LSHParams, mapper: Mapper) -> Keys:
+    """Every LSH bucket key of these bodies (``(text, start, end)``, sketched as the
+    engine sketches a letter, on ``mapper``'s workers), with the index of the body each
+    belongs to."""
+    jobs = [
+        (list(spans[lo : lo + _SKETCH_BATCH]), params.num_perm)
+        for lo in range(0, len(spans), _SKETCH_BATCH)
+    ]
     keys: list[npt.NDArray[np.uint64]] = []
     owners: list[npt.NDArray[np.int64]] = []
-    for lo in range(0, len(texts), _SKETCH_BATCH):
-        part = texts[lo : lo + _SKETCH_BATCH]
-        _, sketch = tokenize_sketch_batch(([(t, 0, len(t)) for t in part], params.num_perm))
-        got = band_keys(sketch.signatures, params)
-        keys.append(got.ravel())
-        owners.append(np.repeat(sketch.owner + lo, got.shape[1]))
+    for lo, got in zip(
+        range(0, len(spans), _SKETCH_BATCH), mapper(tokenize_sketch_batch, jobs), strict=True
+    ):
+        assert isinstance(got, tuple)
+        sketch = got[1]
+        k = band_keys(sketch.signatures, params)
+        keys.append(k.ravel())
+        owners.append(np.repeat(sketch.owner + lo, k.shape[1]))
     if not keys:
         return np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.int64)
     return np.concatenate(keys), np.concatenate(owners)
+
+
+def _of(
+    keys: Keys, wanted: Iterable[int], ids: Sequence[str]
+) -> tuple[npt.NDArray[np.uint64], list[str]]:
+    """The keys of the bodies ``wanted`` (indices), each named by ``ids[index]``."""
+    mask = np.isin(keys[1], np.fromiter(wanted, dtype=np.int64))
+    return keys[0][mask], [ids[i] for i in keys[1][mask].tolist()]
+
+
+def _best(hits: dict[int, dict[str, int]], n: int) -> dict[int, list[str]]:
+    """Each owner's ``n`` ids that share most keys (ties: the lowest id)."""
+    return {
+        i: [f for f, _ in sorted(got.items(), key=lambda kv: (-kv[1], kv[0]))[:n]]
+        for i, got in hits.items()
+    }
 
 
 def _join_job(
@@ -113,15 +139,77 @@ def _join_job(
     return out
 
 
-def _ensure_index(store: Store, params: LSHParams, digest: str, say: Progress) -> None:
-    """Make the template index of the stored analysis unless it is there already."""
+def _ensure_index(
+    store: Store, params: LSHParams, digest: str, since: int, mapper: Mapper, say: Progress
+) -> None:
+    """Make the index of the stored analysis (templates, letters in no family up to
+    rowid ``since``) unless it is there already."""
     if store.setting("template_index") == digest:
         return
-    rows = store.template_texts()
-    say("index", 0, len(rows))
-    keys, owner = _template_keys([t for _, t in rows], params)
-    store.write_template_index(keys, [rows[i][0] for i in owner.tolist()], of=digest)
-    say("index", len(rows), len(rows))
+    templates = store.template_texts()
+    lone = store.lone_letters(since)
+    total = len(templates) + len(lone)
+    say("index", 0, total)
+    tkeys = _sketch_keys([(t, 0, len(t)) for _, t in templates], params, mapper)
+    lkeys = _sketch_keys([(t, s, e) for _, t, s, e, _ in lone], params, mapper)
+    store.write_index(
+        (tkeys[0], [templates[i][0] for i in tkeys[1].tolist()]),
+        (lkeys[0], [lone[i][0] for i in lkeys[1].tolist()]),
+        of=digest,
+    )
+    say("index", total, total)
+
+
+def _join(
+    store: Store,
+    records: Sequence[BodyRecord],
+    keys: Keys,
+    params: AlignParams,
+    mapper: Mapper,
+    say: Progress,
+) -> list[LetterDiff]:
+    """Stage 2: the diffs of the new letters that join a stored family."""
+    wanted = _best(store.template_hits(*keys), _FAMILIES)
+    order = sorted(wanted)
+    jobs = []
+    for lo in range(0, len(order), _PER_JOB):
+        part = order[lo : lo + _PER_JOB]
+        fids = sorted({f for i in part for f in wanted[i]})
+        templates = {f: store.template(f) for f in fids}
+        jobs.append(([(records[i], wanted[i]) for i in part], templates, params))
+    say("verify", 0, len(order))
+    joined: list[LetterDiff] = []
+    done = 0
+    for got in mapper(_join_job, jobs):
+        assert isinstance(got, list)
+        joined.extend(d for d in got if d is not None)
+        done += len(got)
+        say("verify", done, len(order))
+    return joined
+
+
+def _group(
+    store: Store,
+    rest: Sequence[BodyRecord],
+    keys: Keys,
+    params: AnalysisParams,
+    mapper: Mapper,
+) -> tuple[list[Family], list[tuple[str, str, float, float]], list[str]]:
+    """Stage 3: the families with a new letter in them, among the new letters of
+    ``rest`` and the letters in no family they share buckets with; their membership
+    rows, and the older letters in them."""
+    near = _best(store.lone_hits(*keys), _LONE)
+    older = sorted({lid for got in near.values() for lid in got})
+    inputs = [*rest, *(BodyRecord(*r) for r in store.letters_by_id(older))]
+    if len(inputs) < 2:
+        return [], [], []
+    analysis = analyze_bodies(inputs, mapper=mapper, params=params)
+    new = {r.letter_id for r in rest}
+    families = [f for f in analysis.families if new.intersection(f.members)]
+    kept = {f.family_id for f in families}
+    rows = [m for m in analysis.memberships if m[1] in kept]
+    grouped = sorted({m for f in families for m in f.members} - new)
+    return families, rows, grouped
 
 
 def add_new_letters(
@@ -143,68 +231,44 @@ def add_new_letters(
     if digest is None or since is None or store.setting("analysis_key") != key:
         return None
     top = store.max_letter_rowid()
-    rows = store.letters_after(int(since))
-    records = [BodyRecord(lid, text, s, e, hints) for lid, text, s, e, hints in rows]
+    records = [BodyRecord(*r) for r in store.letters_after(int(since))]
     if not records:
         return IncrementalResult(0, 0, 0, 0)
-    _ensure_index(store, params.lsh, digest, say)
+    _ensure_index(store, params.lsh, digest, int(since), mapper, say)
 
-    # candidates: the templates that share a bucket with a chunk of the letter
     say("candidates", 0, len(records))
-    _, sketch = tokenize_sketch_batch(
-        ([(r.text, r.body_start, r.body_end) for r in records], params.lsh.num_perm)
-    )
-    keys = band_keys(sketch.signatures, params.lsh)
-    owner = np.repeat(sketch.owner, keys.shape[1])
-    hits = store.template_hits(keys.ravel(), owner)
+    keys = _sketch_keys([(r.text, r.body_start, r.body_end) for r in records], params.lsh, mapper)
     say("candidates", len(records), len(records))
+    joined = _join(store, records, keys, params.align, mapper, say)
+    matched = {d.letter_id for d in joined}
+    rest_at = [i for i, r in enumerate(records) if r.letter_id not in matched]
+    rest = [records[i] for i in rest_at]
+    rest_keys = keys[0][np.isin(keys[1], rest_at)], keys[1][np.isin(keys[1], rest_at)]
+    families, memberships, grouped = _group(store, rest, rest_keys, params, mapper)
 
-    # join: each letter aligned with its candidate templates, on the workers
-    wanted = {
-        i: [f for f, _ in sorted(got.items(), key=lambda kv: (-kv[1], kv[0]))[:_FAMILIES]]
-        for i, got in hits.items()
-    }
-    order = sorted(wanted)
-    jobs = []
-    for lo in range(0, len(order), _PER_JOB):
-        part = order[lo : lo + _PER_JOB]
-        fids = sorted({f for i in part for f in wanted[i]})
-        templates = {f: store.template(f) for f in fids}
-        jobs.append(([(records[i], wanted[i]) for i in part], templates, params.align))
-    say("verify", 0, len(order))
-    joined: list[LetterDiff] = []
-    matched: set[int] = set()
-    done = 0
-    for lo, got in zip(range(0, len(order), _PER_JOB), mapper(_join_job, jobs), strict=True):
-        assert isinstance(got, list)
-        for i, diff in zip(order[lo : lo + _PER_JOB], got, strict=True):
-            if diff is not None:
-                joined.append(diff)
-                matched.add(i)
-        done += len(got)
-        say("verify", done, len(order))
-
-    # the rest: families among themselves
-    rest = [r for i, r in enumerate(records) if i not in matched]
-    analysis = analyze_bodies(rest, mapper=mapper, params=params) if len(rest) > 1 else None
-    families = analysis.families if analysis else ()
-    memberships = analysis.memberships if analysis else ()
-    texts = [f.template.text for f in families if f.template is not None]
-    fkeys, fowner = _template_keys(texts, params.lsh)
-    named = [f.family_id for f in families if f.template is not None]
+    # the index: the new families' templates; the new letters still alone
+    ids = [r.letter_id for r in records]
+    in_family = {m for f in families for m in f.members}
+    alone = [i for i in rest_at if ids[i] not in in_family]
+    named = [(f.family_id, f.template.text) for f in families if f.template is not None]
+    fkeys = _sketch_keys([(t, 0, len(t)) for _, t in named], params.lsh, mapper)
 
     say("store", 0, 1)
     h = hashlib.blake2b(digest_size=16)
     h.update(f"{digest}|{top}".encode())
-    for r in records:
-        h.update(r.letter_id.encode())
+    for lid in ids:
+        h.update(lid.encode())
     store.add_to_analysis(
         joined,
         families,
         memberships,
-        (fkeys, [named[i] for i in fowner.tolist()]),
+        (
+            (fkeys[0], [named[i][0] for i in fkeys[1].tolist()]),
+            _of(keys, alone, ids),
+            grouped,
+        ),
         {"analysis_digest": "+" + h.hexdigest(), "analysis_rowid": str(top)},
     )
     say("store", 1, 1)
-    grouped = sum(len(f.members) for f in families)
-    return IncrementalResult(len(records), len(joined), grouped, len(families))
+    new_in_families = len(in_family) - len(grouped)
+    return IncrementalResult(len(records), len(joined), new_in_families, len(families))

@@ -15,8 +15,9 @@ JSON as TEXT, an FTS5 index ``letters_fts`` over ``letters``). Tables:
 ``template_segments``  each family's template, sentence by sentence, with slots
 ``memberships``        letter -> family, similarity, coverage
 ``diffs``              each member's diff against its template (ops JSON, own text)
-``template_bands``     the LSH bucket keys of each family's template: the on-disk index
-                       that ``analyze --incremental`` matches new letters against
+``template_bands``     the LSH bucket keys of each family's template, and
+``lone_bands``         of each letter in no family: the on-disk index that
+                       ``analyze --incremental`` matches new letters against
 
 Usage::
 

@@ -247,7 +247,14 @@ def begin_analysis(conn: sqlite3.Connection, *, bulk: bool) -> list[str]:
     analysis tables' secondary indexes first; returns their statements for
     :func:`end_analysis`."""
     rebuild = drop_indexes(conn, _ANALYSIS_TABLES) if bulk else []
-    for table in ("diffs", "memberships", "template_segments", "families", "template_bands"):
+    for table in (
+        "diffs",
+        "memberships",
+        "template_segments",
+        "families",
+        "template_bands",
+        "lone_bands",
+    ):
         conn.execute(f"DELETE FROM {table}")
     return rebuild
 

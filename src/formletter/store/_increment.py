@@ -1,11 +1,13 @@
 """What ``analyze --incremental`` reads and writes (see :mod:`formletter.incremental`).
 
 An analysis records which letters it covered (``analysis_rowid``: the highest letter
-rowid it read; letters are only ever added, so later rowids are newer letters) and what
-it was run with (``analysis_key``). The template index (table ``template_bands``) holds
-the LSH bucket keys of every family template; the ``template_index`` setting names the
-analysis (its ``analysis_digest``) it was made for, so an index left from an earlier
-analysis is never used.
+rowid it read; letters are only ever added, and a deletion clears the setting, so later
+rowids are newer letters) and what it was run with (``analysis_key``).
+
+The index is two tables of LSH bucket keys: ``template_bands``, of every family's
+template, and ``lone_bands``, of every letter in no family. The ``template_index``
+setting names the analysis (its ``analysis_digest``) the index was made for, so an index
+left from an earlier analysis is never used.
 """
 
 from __future__ import annotations
@@ -21,10 +23,25 @@ from formletter.models import Family, LetterDiff
 from formletter.store._analysis import Membership, insert_rows, summarise_families, write_part
 from formletter.store._reads import LetterReads, _db
 
-__all__ = ["IncrementalStore"]
+__all__ = ["IncrementalStore", "Keys", "Record"]
 
 #: bucket keys looked up per statement
 _KEYS_PER_QUERY = 20_000
+#: letters read per statement
+_IDS_PER_QUERY = 500
+
+#: ``(letter_id, text, body_start, body_end, hints)``, as ``Store.analysis_inputs`` gives
+Record = tuple[str, str, int, int, tuple[tuple[str, str], ...]]
+#: bucket keys, and for each the id (family or letter) it is of
+Keys = tuple[npt.NDArray[np.uint64], Sequence[str]]
+
+_RECORD_COLS = "letter_id, text, body_start, body_end, sender_name, constituency"
+
+
+def _record(row: tuple[str, str, int | None, int | None, str | None, str | None]) -> Record:
+    lid, text, start, end, name, place = row
+    hints = tuple((k, str(v)) for k, v in (("sender_name", name), ("constituency", place)) if v)
+    return lid, text, 0 if start is None else start, len(text) if end is None else end, hints
 
 
 def max_rowid(conn: sqlite3.Connection) -> int:
@@ -32,22 +49,37 @@ def max_rowid(conn: sqlite3.Connection) -> int:
     return int(conn.execute("SELECT coalesce(max(rowid), 0) FROM letters").fetchone()[0])
 
 
-def letters_after(
-    conn: sqlite3.Connection, rowid: int
-) -> list[tuple[str, str, int, int, tuple[tuple[str, str], ...]]]:
-    """``(letter_id, text, body_start, body_end, hints)`` of the letters stored after
-    ``rowid``, sorted by id (as ``Store.analysis_inputs`` gives them)."""
-    out = []
-    for lid, text, start, end, name, place in conn.execute(
-        "SELECT letter_id, text, body_start, body_end, sender_name, constituency"
-        " FROM letters WHERE rowid > ? ORDER BY letter_id",
-        (rowid,),
-    ):
-        hints = tuple((k, str(v)) for k, v in (("sender_name", name), ("constituency", place)) if v)
-        out.append(
-            (lid, text, 0 if start is None else start, len(text) if end is None else end, hints)
-        )
-    return out
+def letters_after(conn: sqlite3.Connection, rowid: int) -> list[Record]:
+    """The letters stored after ``rowid``, sorted by id."""
+    sql = f"SELECT {_RECORD_COLS} FROM letters WHERE rowid > ? ORDER BY letter_id"
+    return [_record(row) for row in conn.execute(sql, (rowid,))]
+
+
+def lone_letters(conn: sqlite3.Connection, rowid: int) -> Iterator[Record]:
+    """The letters up to ``rowid`` in no family, by rowid, a page at a time."""
+    last = 0
+    while True:
+        rows = conn.execute(
+            f"SELECT rowid, {_RECORD_COLS} FROM letters AS l WHERE rowid > ? AND rowid <= ?"
+            " AND NOT EXISTS (SELECT 1 FROM memberships AS m WHERE m.letter_id = l.letter_id)"
+            " ORDER BY rowid LIMIT 1000",
+            (last, rowid),
+        ).fetchall()
+        if not rows:
+            return
+        yield from (_record(row[1:]) for row in rows)
+        last = rows[-1][0]
+
+
+def letters_by_id(conn: sqlite3.Connection, ids: Sequence[str]) -> list[Record]:
+    """These letters, sorted by id."""
+    out: list[Record] = []
+    for lo in range(0, len(ids), _IDS_PER_QUERY):
+        part = list(ids[lo : lo + _IDS_PER_QUERY])
+        marks = ", ".join("?" * len(part))
+        sql = f"SELECT {_RECORD_COLS} FROM letters WHERE letter_id IN ({marks})"
+        out.extend(_record(row) for row in conn.execute(sql, part))
+    return sorted(out)
 
 
 def template_texts(conn: sqlite3.Connection) -> Iterator[tuple[str, str]]:
@@ -65,28 +97,23 @@ def template_texts(conn: sqlite3.Connection) -> Iterator[tuple[str, str]]:
         last = rows[-1][0]
 
 
-def write_template_bands(
+def _write_bands(conn: sqlite3.Connection, table: str, column: str, keys: Keys) -> None:
+    signed = np.asarray(keys[0], dtype=np.uint64).view(np.int64).tolist()
+    pairs = sorted(set(zip(signed, keys[1], strict=True)))
+    insert_rows(conn, f"INSERT INTO {table} (key, {column}) VALUES (?, ?)", pairs)
+
+
+def _hits(
     conn: sqlite3.Connection,
+    sql: str,
     keys: npt.NDArray[np.uint64],
-    family_ids: Sequence[str],
-    *,
-    replace: bool,
-) -> None:
-    """Add ``(keys[i], family_ids[i])`` rows to the template index (``replace``: empty
-    it first); call inside a transaction."""
-    if replace:
-        conn.execute("DELETE FROM template_bands")
-    signed = np.asarray(keys, dtype=np.uint64).view(np.int64).tolist()
-    pairs = sorted(set(zip(signed, family_ids, strict=True)))
-    insert_rows(conn, "INSERT INTO template_bands (key, family_id) VALUES (?, ?)", pairs)
-
-
-def template_hits(
-    conn: sqlite3.Connection, keys: npt.NDArray[np.uint64], owner: npt.NDArray[np.int64]
+    owner: npt.NDArray[np.int64],
 ) -> dict[int, dict[str, int]]:
-    """For each owner (a letter's index), how many of its bucket keys (``keys[i]`` is
-    ``owner[i]``'s) each family's template shares."""
+    """For each owner (``keys[i]`` is ``owner[i]``'s), how many of its keys each id that
+    ``sql`` (``SELECT key, id ... WHERE key IN ({marks})``) finds shares."""
     signed = np.asarray(keys, dtype=np.uint64).view(np.int64)
+    if not len(signed):
+        return {}
     order = np.argsort(signed, kind="stable")
     signed, owner = signed[order], np.asarray(owner)[order]
     uniq, first = np.unique(signed, return_index=True)
@@ -96,27 +123,16 @@ def template_hits(
     per = min(_KEYS_PER_QUERY, conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
     for lo in range(0, len(uniq), per):
         part = uniq[lo : lo + per].tolist()
-        marks = ", ".join("?" * len(part))
-        for key, fid in conn.execute(
-            f"SELECT key, family_id FROM template_bands WHERE key IN ({marks})", part
-        ):
+        for key, found in conn.execute(sql.format(marks=", ".join("?" * len(part))), part):
             a, b = where[int(key)]
             for doc in set(owner[a:b].tolist()):
                 hits = out.setdefault(int(doc), {})
-                hits[fid] = hits.get(fid, 0) + 1
+                hits[found] = hits.get(found, 0) + 1
     return out
 
 
-def add_members(
-    conn: sqlite3.Connection,
-    diffs: Iterable[LetterDiff],
-    memberships: Iterable[Membership],
-) -> None:
-    """Add letters (with their diffs) to stored families, and sum those families up again;
-    call inside a transaction."""
-    rows = list(memberships)
-    write_part(conn, [], rows, diffs)
-    summarise_families(conn, (fid for _, fid, *_ in rows))
+def _drop_lone(conn: sqlite3.Connection, letter_ids: Iterable[str]) -> None:
+    conn.executemany("DELETE FROM lone_bands WHERE letter_id = ?", [(i,) for i in letter_ids])
 
 
 class IncrementalStore(LetterReads):
@@ -132,11 +148,19 @@ class IncrementalStore(LetterReads):
         return max_rowid(self._conn)
 
     @_db
-    def letters_after(
-        self, rowid: int
-    ) -> list[tuple[str, str, int, int, tuple[tuple[str, str], ...]]]:
+    def letters_after(self, rowid: int) -> list[Record]:
         """The letters stored after ``rowid``, as ``analysis_inputs`` gives them."""
         return letters_after(self._conn, rowid)
+
+    @_db
+    def lone_letters(self, rowid: int) -> list[Record]:
+        """The letters up to ``rowid`` in no family."""
+        return list(lone_letters(self._conn, rowid))
+
+    @_db
+    def letters_by_id(self, ids: Sequence[str]) -> list[Record]:
+        """These letters, as ``analysis_inputs`` gives them."""
+        return letters_by_id(self._conn, ids)
 
     @_db
     def template_texts(self) -> list[tuple[str, str]]:
@@ -148,17 +172,32 @@ class IncrementalStore(LetterReads):
         self, keys: npt.NDArray[np.uint64], owner: npt.NDArray[np.int64]
     ) -> dict[int, dict[str, int]]:
         """For each owner, how many of its LSH bucket keys each template shares."""
-        return template_hits(self._conn, keys, owner)
+        sql = "SELECT key, family_id FROM template_bands WHERE key IN ({marks})"
+        return _hits(self._conn, sql, keys, owner)
 
     @_db
-    def write_template_index(
-        self, keys: npt.NDArray[np.uint64], family_ids: Sequence[str], *, of: str
-    ) -> None:
-        """Replace the template index with these rows, made for the analysis whose
-        digest is ``of`` (one transaction)."""
+    def lone_hits(
+        self, keys: npt.NDArray[np.uint64], owner: npt.NDArray[np.int64]
+    ) -> dict[int, dict[str, int]]:
+        """For each owner, how many of its LSH bucket keys each letter in no family
+        shares."""
+        sql = (
+            "SELECT key, letter_id FROM lone_bands AS b WHERE key IN ({marks}) AND NOT EXISTS"
+            " (SELECT 1 FROM memberships AS m WHERE m.letter_id = b.letter_id)"
+        )
+        return _hits(self._conn, sql, keys, owner)
+
+    @_db
+    def write_index(self, templates: Keys, lone: Keys, *, of: str) -> None:
+        """Replace the index with these rows of templates and of letters in no family,
+        made for the analysis whose digest is ``of`` (one transaction)."""
         with self.transaction():
-            write_template_bands(self._conn, keys, family_ids, replace=True)
-            self._conn.execute(
+            conn = self._conn
+            conn.execute("DELETE FROM template_bands")
+            conn.execute("DELETE FROM lone_bands")
+            _write_bands(conn, "template_bands", "family_id", templates)
+            _write_bands(conn, "lone_bands", "letter_id", lone)
+            conn.execute(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES ('template_index', ?)", (of,)
             )
 
@@ -168,21 +207,24 @@ class IncrementalStore(LetterReads):
         joined: Sequence[LetterDiff],
         families: Sequence[Family],
         memberships: Iterable[Membership],
-        index: tuple[npt.NDArray[np.uint64], Sequence[str]],
+        index: tuple[Keys, Keys, Sequence[str]],
         settings: dict[str, str],
     ) -> None:
         """In one transaction: letters ``joined`` to stored families (their diffs name
-        the family), new ``families`` (with their ``memberships`` rows), their templates'
-        ``index`` rows (keys, family ids), and the analysis settings (the template index
-        is kept as of the new ``analysis_digest``)."""
+        the family), new ``families`` (with their ``memberships`` rows), the ``index``
+        changes (the new families' template keys, the keys of new letters left alone,
+        and the letters no longer alone), and the analysis settings (the index is kept
+        as of the new ``analysis_digest``)."""
         with self.transaction():
             conn = self._conn
-            add_members(
-                conn, joined, [(d.letter_id, d.family_id, d.similarity, d.coverage) for d in joined]
-            )
-            write_part(conn, families, memberships, summarise=False)
-            summarise_families(conn, (f.family_id for f in families))
-            write_template_bands(conn, *index, replace=False)
+            rows = [(d.letter_id, d.family_id, d.similarity, d.coverage) for d in joined]
+            write_part(conn, [], rows, joined)
+            write_part(conn, families, memberships)
+            summarise_families(conn, [*(r[1] for r in rows), *(f.family_id for f in families)])
+            templates, lone, grouped = index
+            _write_bands(conn, "template_bands", "family_id", templates)
+            _write_bands(conn, "lone_bands", "letter_id", lone)
+            _drop_lone(conn, grouped)
             settings = {**settings, "template_index": settings["analysis_digest"]}
             conn.executemany(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", sorted(settings.items())

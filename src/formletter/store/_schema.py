@@ -291,20 +291,27 @@ _V4_PAGE_INDEXES = Migration(
     ),
 )
 
-# The LSH index of the family templates that ``analyze --incremental`` matches new
-# letters against (``formletter.incremental``): one row per (bucket key, family) of each
-# template chunk in each band, the key as a signed 64-bit integer. It is made when first
-# needed after an analysis (the ``template_index`` setting names the analysis it is of),
-# and emptied when an analysis replaces the families.
+# The LSH index that ``analyze --incremental`` matches new letters against
+# (``formletter.incremental``): one row per (bucket key, family) of each family
+# template's chunks in each band, and per (bucket key, letter) of each letter in no
+# family; keys as signed 64-bit integers. It is made when first needed after an analysis
+# (the ``template_index`` setting names the analysis it is of), and emptied when an
+# analysis replaces the families.
 _V5_TEMPLATE_INDEX = Migration(
     5,
-    "template_bands: the on-disk LSH index of the family templates",
+    "template_bands, lone_bands: the on-disk LSH index of templates and lone letters",
     (
         """CREATE TABLE template_bands (
             key INTEGER NOT NULL,
             family_id TEXT NOT NULL
         )""",
         "CREATE INDEX template_bands_key ON template_bands (key, family_id)",
+        """CREATE TABLE lone_bands (
+            key INTEGER NOT NULL,
+            letter_id TEXT NOT NULL
+        )""",
+        "CREATE INDEX lone_bands_key ON lone_bands (key, letter_id)",
+        "CREATE INDEX lone_bands_letter ON lone_bands (letter_id)",
     ),
 )
 
