@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from _engine_helpers import SENDERS, TEMPLATES, join, wrap
+from formletter import pipeline
 from formletter.cli import app
 from formletter.diff import apply_diff
 from formletter.engine import AnalysisParams
@@ -321,3 +322,43 @@ def test_a_campaign_whose_letters_come_one_at_a_time_still_makes_a_family(
     with sqlite3.connect(db) as conn:
         lone = conn.execute("SELECT count(DISTINCT letter_id) FROM lone_bands").fetchone()[0]
     assert lone == 0  # the first letter left the index of letters in no family
+
+
+def test_the_dask_engine_adds_the_same_as_the_local_one(
+    corpus: tuple[Path, list[str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same database, the same new letters: ``add_new_letters`` on a 2-worker
+    LocalCluster stores what it stores on the local pool."""
+    from formletter.engine import local_mapper
+    from formletter.engine.dask import dask_mapper
+    from formletter.incremental import add_new_letters
+    from formletter.pipeline import _analysis_key
+
+    folder = _split(corpus, tmp_path / "letters")
+    base = tmp_path / "base.db"
+    with open_store(base) as store:
+        analyze(store, [folder])
+    _add_held(corpus, folder)
+    # read the new letters, and leave them out of the analysis
+    monkeypatch.setattr(pipeline, "add_new_letters", lambda *a, **k: IncrementalResult(0, 0, 0, 0))
+    with open_store(base) as store:
+        analyze(store, [folder], INCREMENTAL)
+    monkeypatch.undo()
+    got = {}
+    for name, make in (
+        ("local", lambda: local_mapper(2)),
+        ("dask", lambda: dask_mapper(workers=2)),
+    ):
+        db = tmp_path / f"{name}.db"
+        shutil.copy(base, db)
+        with open_store(db) as store, make() as mapper:
+            key = _analysis_key(store, AnalysisParams())
+            got[name] = add_new_letters(store, AnalysisParams(), key=key, mapper=mapper)
+        with sqlite3.connect(db) as conn:
+            rows = conn.execute(
+                "SELECT letter_id, family_id, ops, unique_spans FROM diffs ORDER BY letter_id"
+            ).fetchall()
+        got[name + " diffs"] = rows
+    assert got["local"] is not None and got["local"].letters > 30
+    assert got["local"] == got["dask"]
+    assert got["local diffs"] == got["dask diffs"]
