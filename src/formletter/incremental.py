@@ -75,9 +75,8 @@ def _sketch_keys(spans: Sequence[tuple[str, int, int]], params: LSHParams, mappe
     ]
     keys: list[npt.NDArray[np.uint64]] = []
     owners: list[npt.NDArray[np.int64]] = []
-    for lo, got in zip(
-        range(0, len(spans), _SKETCH_BATCH), mapper(tokenize_sketch_batch, jobs), strict=True
-    ):
+    results = mapper(tokenize_sketch_batch, jobs) if jobs else []
+    for lo, got in zip(range(0, len(spans), _SKETCH_BATCH), results, strict=True):
         assert isinstance(got, tuple)
         sketch = got[1]
         k = band_keys(sketch.signatures, params)
@@ -90,10 +89,10 @@ def _sketch_keys(spans: Sequence[tuple[str, int, int]], params: LSHParams, mappe
 
 def _of(
     keys: Keys, wanted: Iterable[int], ids: Sequence[str]
-) -> tuple[npt.NDArray[np.uint64], list[str]]:
+) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64], Sequence[str]]:
     """The keys of the bodies ``wanted`` (indices), each named by ``ids[index]``."""
     mask = np.isin(keys[1], np.fromiter(wanted, dtype=np.int64))
-    return keys[0][mask], [ids[i] for i in keys[1][mask].tolist()]
+    return keys[0][mask], keys[1][mask], ids
 
 
 def _best(hits: dict[int, dict[str, int]], n: int) -> dict[int, list[str]]:
@@ -147,17 +146,30 @@ def _ensure_index(
     if store.setting("template_index") == digest:
         return
     templates = store.template_texts()
-    lone = store.lone_letters(since)
-    total = len(templates) + len(lone)
-    say("index", 0, total)
+    say("index", 0, None)
     tkeys = _sketch_keys([(t, 0, len(t)) for _, t in templates], params, mapper)
-    lkeys = _sketch_keys([(t, s, e) for _, t, s, e, _ in lone], params, mapper)
-    store.write_index(
-        (tkeys[0], [templates[i][0] for i in tkeys[1].tolist()]),
-        (lkeys[0], [lone[i][0] for i in lkeys[1].tolist()]),
-        of=digest,
+    done = len(templates)
+    say("index", done, None)
+    # the letters in no family a page at a time: only their keys are kept
+    keys: list[npt.NDArray[np.uint64]] = []
+    owners: list[npt.NDArray[np.int64]] = []
+    ids: list[str] = []
+    after = 0
+    while page := store.lone_letters(since, after=after):
+        got = _sketch_keys([(t, s, e) for _, (_, t, s, e, _) in page], params, mapper)
+        keys.append(got[0])
+        owners.append(got[1] + len(ids))
+        ids.extend(record[0] for _, record in page)
+        after = page[-1][0]
+        done += len(page)
+        say("index", done, None)
+    lone = (
+        (np.concatenate(keys), np.concatenate(owners), ids)
+        if keys
+        else (np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.int64), ids)
     )
-    say("index", total, total)
+    store.write_index((*tkeys, [fid for fid, _ in templates]), lone, of=digest)
+    say("index", done, done)
 
 
 def _join(
@@ -240,14 +252,14 @@ def add_new_letters(
     keys = _sketch_keys([(r.text, r.body_start, r.body_end) for r in records], params.lsh, mapper)
     say("candidates", len(records), len(records))
     joined = _join(store, records, keys, params.align, mapper, say)
+    ids = [r.letter_id for r in records]
     matched = {d.letter_id for d in joined}
     rest_at = [i for i, r in enumerate(records) if r.letter_id not in matched]
     rest = [records[i] for i in rest_at]
-    rest_keys = keys[0][np.isin(keys[1], rest_at)], keys[1][np.isin(keys[1], rest_at)]
+    rest_keys = _of(keys, rest_at, ids)[:2]
     families, memberships, grouped = _group(store, rest, rest_keys, params, mapper)
 
     # the index: the new families' templates; the new letters still alone
-    ids = [r.letter_id for r in records]
     in_family = {m for f in families for m in f.members}
     alone = [i for i in rest_at if ids[i] not in in_family]
     named = [(f.family_id, f.template.text) for f in families if f.template is not None]
@@ -263,7 +275,7 @@ def add_new_letters(
         families,
         memberships,
         (
-            (fkeys[0], [named[i][0] for i in fkeys[1].tolist()]),
+            (*fkeys, [fid for fid, _ in named]),
             _of(keys, alone, ids),
             grouped,
         ),

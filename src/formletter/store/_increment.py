@@ -32,8 +32,9 @@ _IDS_PER_QUERY = 500
 
 #: ``(letter_id, text, body_start, body_end, hints)``, as ``Store.analysis_inputs`` gives
 Record = tuple[str, str, int, int, tuple[tuple[str, str], ...]]
-#: bucket keys, and for each the id (family or letter) it is of
-Keys = tuple[npt.NDArray[np.uint64], Sequence[str]]
+#: bucket keys, for each the index of what it is of, and the ids (family or letter) of
+#: those: ``names[owner[i]]`` has ``keys[i]``
+Keys = tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64], Sequence[str]]
 
 _RECORD_COLS = "letter_id, text, body_start, body_end, sender_name, constituency"
 
@@ -55,20 +56,18 @@ def letters_after(conn: sqlite3.Connection, rowid: int) -> list[Record]:
     return [_record(row) for row in conn.execute(sql, (rowid,))]
 
 
-def lone_letters(conn: sqlite3.Connection, rowid: int) -> Iterator[Record]:
-    """The letters up to ``rowid`` in no family, by rowid, a page at a time."""
-    last = 0
-    while True:
-        rows = conn.execute(
-            f"SELECT rowid, {_RECORD_COLS} FROM letters AS l WHERE rowid > ? AND rowid <= ?"
-            " AND NOT EXISTS (SELECT 1 FROM memberships AS m WHERE m.letter_id = l.letter_id)"
-            " ORDER BY rowid LIMIT 1000",
-            (last, rowid),
-        ).fetchall()
-        if not rows:
-            return
-        yield from (_record(row[1:]) for row in rows)
-        last = rows[-1][0]
+def lone_page(
+    conn: sqlite3.Connection, rowid: int, after: int, limit: int
+) -> list[tuple[int, Record]]:
+    """Up to ``limit`` letters in no family with a rowid past ``after`` and up to
+    ``rowid``, by rowid, each with its rowid."""
+    rows = conn.execute(
+        f"SELECT rowid, {_RECORD_COLS} FROM letters AS l WHERE rowid > ? AND rowid <= ?"
+        " AND NOT EXISTS (SELECT 1 FROM memberships AS m WHERE m.letter_id = l.letter_id)"
+        " ORDER BY rowid LIMIT ?",
+        (after, rowid, limit),
+    ).fetchall()
+    return [(int(row[0]), _record(row[1:])) for row in rows]
 
 
 def letters_by_id(conn: sqlite3.Connection, ids: Sequence[str]) -> list[Record]:
@@ -98,9 +97,19 @@ def template_texts(conn: sqlite3.Connection) -> Iterator[tuple[str, str]]:
 
 
 def _write_bands(conn: sqlite3.Connection, table: str, column: str, keys: Keys) -> None:
-    signed = np.asarray(keys[0], dtype=np.uint64).view(np.int64).tolist()
-    pairs = sorted(set(zip(signed, keys[1], strict=True)))
-    insert_rows(conn, f"INSERT INTO {table} (key, {column}) VALUES (?, ?)", pairs)
+    """Insert the distinct (key, id) rows of ``keys``, by key."""
+    values, owner, names = keys
+    if not len(values):
+        return
+    signed = np.asarray(values, dtype=np.uint64).view(np.int64)
+    order = np.lexsort((owner, signed))
+    signed, owner = signed[order], np.asarray(owner)[order]
+    new = np.ones(len(signed), dtype=bool)
+    new[1:] = (signed[1:] != signed[:-1]) | (owner[1:] != owner[:-1])
+    rows = (
+        (key, names[at]) for key, at in zip(signed[new].tolist(), owner[new].tolist(), strict=True)
+    )
+    insert_rows(conn, f"INSERT INTO {table} (key, {column}) VALUES (?, ?)", rows)
 
 
 def _hits(
@@ -153,9 +162,12 @@ class IncrementalStore(LetterReads):
         return letters_after(self._conn, rowid)
 
     @_db
-    def lone_letters(self, rowid: int) -> list[Record]:
-        """The letters up to ``rowid`` in no family."""
-        return list(lone_letters(self._conn, rowid))
+    def lone_letters(
+        self, rowid: int, *, after: int = 0, limit: int = 5000
+    ) -> list[tuple[int, Record]]:
+        """A page of the letters in no family (rowids past ``after``, up to ``rowid``),
+        each with its rowid: page on from the last one's."""
+        return lone_page(self._conn, rowid, after, limit)
 
     @_db
     def letters_by_id(self, ids: Sequence[str]) -> list[Record]:
