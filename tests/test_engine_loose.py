@@ -219,3 +219,43 @@ def test_letters_rewritten_a_word_in_three_are_grouped_by_the_loose_stage() -> N
     assert with_loose >= without + 10, (without, with_loose)
     for f in run_engine(records).families:
         assert len({truth[m] for m in f.members}) == 1
+
+
+def _shuffled_rewrites(share: float, seed: int = 3) -> tuple[list[BodyRecord], dict[str, str]]:
+    """Each template's letters with their paragraphs and each paragraph's sentences put
+    in a random order, and then ``share`` of their words replaced."""
+    from test_engine_rescue import _rewritten
+
+    rng = random.Random(seed)
+    records, truth = [], {}
+    for name, paragraphs in TEMPLATES.items():
+        for i in range(8):
+            paras = list(paragraphs)
+            rng.shuffle(paras)
+            paras = [" ".join(rng.sample(s := re.split(r"(?<=\.) ", p), len(s))) for p in paras]
+            r = record(wrap(_rewritten(rng, join(paras), share), SENDERS[i % 6]), f"{name}{i}")
+            records.append(r)
+            truth[r.letter_id] = name
+    return records, truth
+
+
+def test_rewritten_letters_in_another_order_are_grouped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A third of the words replaced and the sentences shuffled: no run survives in
+    order, but each sentence still matches one of the other letter's."""
+    records, truth = _shuffled_rewrites(0.35)
+    fams = families_of(records)
+    assert sum(len(f) for f in fams) >= 40
+    for f in fams:
+        assert len({truth[m] for m in f}) == 1
+    monkeypatch.setattr(_loose, "_ANY_ORDER", 1.1)  # never tried in another order
+    assert sum(len(f) for f in families_of(records)) <= 10
+
+
+def test_sentences_are_put_in_the_order_of_those_they_match() -> None:
+    a = "AAAAA" + "BBBBB" + "CCCCC"
+    b = "xCCCCy" + "zzzz" + "AAAAq"
+    text, starts = _loose._in_order_of(
+        a, np.array([0, 5, 10]), b, np.array([0, 6, 10], dtype=np.int64)
+    )
+    assert text == "AAAAq" + "xCCCCy" + "zzzz"  # the unmatched sentence goes last
+    assert starts.tolist() == [0, 5, 11]
