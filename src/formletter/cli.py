@@ -165,7 +165,8 @@ def analyze(
         bool,
         typer.Option(
             help="Add the new letters to the stored families instead of analysing every"
-            " letter again (fast on a big database; a plain run makes the families exact)."
+            " letter again (fast on a big database; a plain run, or --force, makes the"
+            " families exact)."
         ),
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,

@@ -156,6 +156,7 @@ def analyze(
             "dayfirst": options.dayfirst,
             "engine": options.engine,
             "jobs": options.jobs,
+            "incremental": options.incremental,
         },
     )
     status = "failed"
