@@ -362,3 +362,13 @@ def test_the_dask_engine_adds_the_same_as_the_local_one(
     assert got["local"] is not None and got["local"].letters > 30
     assert got["local"] == got["dask"]
     assert got["local diffs"] == got["dask diffs"]
+
+
+def test_the_cli_says_when_it_ran_the_full_analysis_instead(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    _campaign_letters(folder, 3)
+    db = str(tmp_path / "x.db")
+    result = CliRunner().invoke(app, ["analyze", str(folder), "--db", db, "--incremental"])
+    assert result.exit_code == 0, result.output
+    assert "Ran the full analysis: there was none to add to" in result.output

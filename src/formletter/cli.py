@@ -220,6 +220,11 @@ def analyze(
                 f"Added {inc.letters} new letter(s) to the stored analysis: {inc.joined} joined"
                 f" a family, {inc.grouped} formed {inc.families} new families."
             )
+        elif incremental and s.analysed and not force:
+            out.print(
+                "Ran the full analysis: there was none to add to, or it was made with other"
+                " options, or a changed file replaced a letter."
+            )
         if s.failures:
             err.print(
                 Text(
