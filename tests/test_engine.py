@@ -724,3 +724,51 @@ def test_a_bill_printed_with_line_numbers_is_one_family_with_its_plain_copies() 
     (d,) = [d for d in family.diffs if d.letter_id == records[2].letter_id]
     assert all(not printed[s:e].strip().isdigit() for s, e in d.unique_spans)
     assert sum(e - s for s, e in d.unique_spans) < 20
+
+
+# A form letter in Chinese: no spaces between words, so each character is a word.
+_ZH = [
+    "我们写信是为了表达对在上游河流修建水坝计划的强烈反对。这个项目将淹没世代耕种的农田，"
+    "并破坏每年秋天洄游的鲑鱼的栖息地。",
+    "当地居民依靠这条河流灌溉和饮水，而环境评估报告并没有认真考虑这些影响。我们认为政府"
+    "应该公开全部研究资料，并举行公开听证会。",
+    "请您拒绝这项申请，为子孙后代保护这片山谷和河流。感谢您对此事的关注。",
+]
+_ZH_OTHER = [
+    "我们社区的图书馆是老年人和孩子们的重要场所。关闭它只能节省很少的钱，却会造成很大的损失。"
+    "请市议会继续为图书馆提供资金，让它保持开放。",
+    "学校附近的交通越来越危险，家长们每天都担心孩子的安全。我们请求在校门口设置人行横道和"
+    "限速标志，并在上下学时间安排交通协管员。",
+]
+
+
+def test_a_form_letter_in_chinese_is_a_family(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Copies with a character changed, a paragraph dropped or a sentence added are one
+    family; two other letters are not in it; the sender's own words are exactly what
+    they changed. Read as one word per sentence (as before each character was a word),
+    a word changed made the whole sentence the sender's own."""
+    from formletter import normalize
+
+    copies = [
+        "\n\n".join(_ZH),
+        "\n\n".join(_ZH).replace("强烈", "坚决"),
+        "\n\n".join(_ZH[:2]),
+        "我是这个村子的农民。" + "\n\n".join(_ZH),
+        "\n\n".join([_ZH[0], _ZH[2]]).replace("农田", "土地"),
+    ]
+    records = [record(t, f"zh{i}") for i, t in enumerate(copies)]
+    others = [record(t, f"other{i}") for i, t in enumerate(_ZH_OTHER)]
+    analysis = run_engine(records + others)
+    assert [set(f.members) for f in analysis.families] == [{r.letter_id for r in records}]
+    (family,) = analysis.families
+    for d in family.diffs:
+        r = next(r for r in records if r.letter_id == d.letter_id)
+        assert apply_diff(family.template.text, d.ops) == body_of(r)  # type: ignore[union-attr]
+    own = {d.letter_id: "".join(d.unique_text.split()) for d in family.diffs}
+    assert own[records[3].letter_id] == "我是这个村子的农民。"
+    assert own[records[1].letter_id] == "坚决"
+    monkeypatch.setattr(normalize, "_HAS_CJK", re.compile("(?!)"))
+    again = [record(t, f"zh-again{i}") for i, t in enumerate(copies)]
+    diffs = {d.letter_id: d for f in run_engine(again).families for d in f.diffs}
+    edited = diffs.get(again[1].letter_id)
+    assert edited is None or len("".join(edited.unique_text.split())) > 10

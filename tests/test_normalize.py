@@ -13,7 +13,10 @@ from hypothesis import strategies as st
 
 from _engine_helpers import TEMPLATES, hyphenate_lines, join, ocr_noise, reflow
 from formletter.normalize import (
+    _HAS_CJK,
     _WORD,
+    _WORD_CJK,
+    _WORD_CJK_NO_UNDERSCORE,
     _WORD_NO_UNDERSCORE,
     Tokens,
     fold_word,
@@ -218,6 +221,7 @@ def test_hash_words_is_stable_blake2b() -> None:
         ("No end", ["No end"]),
         ("", []),
         ("Version 2.5 is out.", ["Version 2.5 is out."]),
+        ("我们反对。这是「错的。」好吗？", ["我们反对。", "这是「错的。」", "好吗？"]),
     ],
 )
 def test_sentence_spans_table(text: str, want: list[str]) -> None:
@@ -253,18 +257,40 @@ def test_tokens_survive_pickling(text: str) -> None:
 
 
 _PIECES = ["ab", " ", "_", "-", "'", "’", "\u00ad", "\n", "\t", ".", "é", "\u0301", "1", "ǅ"]
+_PIECES_CJK = [*_PIECES, "水", "坝", "ダム", "の", "。"]
 
 
 @settings(max_examples=300, deadline=None)
-@given(text=st.lists(st.sampled_from(_PIECES) | st.characters(), max_size=40).map("".join))
+@given(text=st.lists(st.sampled_from(_PIECES_CJK) | st.characters(), max_size=40).map("".join))
 def test_the_fast_word_pattern_finds_the_same_words(text: str) -> None:
     """Text without underscores is tokenised by a faster pattern: it must find the same
-    words (with an underscore the reference pattern is used)."""
-    want = [(m.start(), m.end()) for m in _WORD.finditer(text)]
+    words (with an underscore the reference pattern is used). Chinese and Japanese
+    characters are words of their own, in a text that holds one."""
+    cjk = bool(_HAS_CJK.search(text))
+    reference, fast = (_WORD_CJK, _WORD_CJK_NO_UNDERSCORE) if cjk else (_WORD, _WORD_NO_UNDERSCORE)
+    want = [(m.start(), m.end()) for m in reference.finditer(text)]
     if "_" not in text:
-        assert [(m.start(), m.end()) for m in _WORD_NO_UNDERSCORE.finditer(text)] == want
+        assert [(m.start(), m.end()) for m in fast.finditer(text)] == want
     toks = tokenize(text)
     assert list(zip(toks.starts.tolist(), toks.ends.tolist(), strict=True)) == want
+    if not cjk:  # the CJK patterns read other text as the plain ones do
+        assert [(m.start(), m.end()) for m in _WORD_CJK.finditer(text)] == want
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("我们反对水坝。", ["我", "们", "反", "对", "水", "坝"]),
+        ("ダムに反対", ["ダ", "ム", "に", "反", "対"]),
+        ("Dam 水坝 dam-building", ["Dam", "水", "坝", "dam-building"]),
+        ("河流2024年", ["河", "流", "2024", "年"]),
+        ("한국어 단어", ["한국어", "단어"]),  # Korean is written with spaces
+    ],
+)
+def test_chinese_and_japanese_characters_are_words(text: str, words: list[str]) -> None:
+    toks = tokenize(text)
+    assert [text[s:e] for s, e in zip(toks.starts, toks.ends, strict=True)] == words
+    assert normalize_text(normalize_text(text)) == normalize_text(text)
 
 
 def test_tokenize_same_when_word_cache_overflows(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -51,6 +51,17 @@ _PART_NO_UNDERSCORE = rf"[^\W_][\w{_MARKS}]*+"
 _WORD_NO_UNDERSCORE = re.compile(
     rf"{_PART_NO_UNDERSCORE}(?:(?:['’‘`]|{_HYPHEN}){_PART_NO_UNDERSCORE})*+"
 )
+# Chinese and Japanese are written without spaces: each ideograph or kana is a word of
+# its own (a run of them would otherwise be one "word" per sentence, and no two letters
+# would share a run). Used only for a text that holds one (``_word_pattern``).
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_HAS_CJK = re.compile(f"[{_CJK}]")
+_PART_CJK = rf"[^\W_{_CJK}](?:[^\W_{_CJK}]|[{_MARKS}])*"
+_WORD_CJK = re.compile(rf"[{_CJK}]|{_PART_CJK}(?:(?:['’‘`]|{_HYPHEN}){_PART_CJK})*")
+_PART_CJK_NO_UNDERSCORE = rf"[^\W_{_CJK}](?:(?![{_CJK}])[\w{_MARKS}])*+"
+_WORD_CJK_NO_UNDERSCORE = re.compile(
+    rf"[{_CJK}]|{_PART_CJK_NO_UNDERSCORE}(?:(?:['’‘`]|{_HYPHEN}){_PART_CJK_NO_UNDERSCORE})*+"
+)
 _JOINERS = re.compile(rf"['’‘`]|{_HYPHEN}")
 _NOT_ALNUM = re.compile(r"[\W_]")
 _CHAR_FOLD = str.maketrans({"0": "o", "1": "l", "i": "l", "|": "l", "5": "s", "ı": "l"})
@@ -183,11 +194,19 @@ def _without(got: _Indexed, starts: list[int]) -> _Indexed:
     return got[0][keep], got[1][keep], got[2][keep]
 
 
+def _word_pattern(text: str, start: int, end: int) -> re.Pattern[str]:
+    """The word pattern for ``text[start:end]``: the fastest that reads it right."""
+    underscore = text.find("_", start, end) >= 0
+    if not text.isascii() and _HAS_CJK.search(text, start, end):
+        return _WORD_CJK if underscore else _WORD_CJK_NO_UNDERSCORE
+    return _WORD if underscore else _WORD_NO_UNDERSCORE
+
+
 def tokenize(text: str, start: int = 0, end: int | None = None) -> Tokens:
     """Tokenise ``text[start:end]``; offsets index ``text`` itself. Printed line numbers
     are not words (:func:`line_numbers`)."""
     end = len(text) if end is None else end
-    word = _WORD if text.find("_", start, end) >= 0 else _WORD_NO_UNDERSCORE
+    word = _word_pattern(text, start, end)
     numbers = line_numbers(text, start, end)
     with _CACHE_LOCK:
         _forget_if_full()
@@ -250,8 +269,8 @@ def _tokenize_many(spans: Sequence[tuple[str, int, int]]) -> TokenBatch:
     n = 0
     for text, start, end in spans:
         numbers = line_numbers(text, start, end)
-        if numbers or text.find("_", start, end) >= 0:
-            word = _WORD if text.find("_", start, end) >= 0 else _WORD_NO_UNDERSCORE
+        word = _word_pattern(text, start, end)
+        if numbers or word is not _WORD_NO_UNDERSCORE:
             got = _index_words(text, start, end, word)
             if numbers:
                 got = _without(got, numbers)
@@ -324,7 +343,7 @@ def normalize_text(text: str) -> str:
     punctuation, printed line numbers and the OCR confusions listed in the module
     docstring.
     """
-    word = _WORD if "_" in text else _WORD_NO_UNDERSCORE
+    word = _word_pattern(text, 0, len(text))
     numbers = set(line_numbers(text))
     return " ".join(fold_word(m.group(0)) for m in word.finditer(text) if m.start() not in numbers)
 
@@ -332,7 +351,9 @@ def normalize_text(text: str) -> str:
 #: a blank line between two paragraphs (ingest has made every line end a ``\n``)
 PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 # Sentence ends: . ! ? (optionally closed by quotes/brackets) before whitespace, or a blank line.
-_SENTENCE_END = re.compile(rf"(?<=[.!?])[\"'’”)\]]*(?=\s)|{PARAGRAPH_BREAK.pattern}")
+_SENTENCE_END = re.compile(
+    rf"(?<=[.!?])[\"'’”)\]]*(?=\s)|(?<=[。！？])[」』”）]*|{PARAGRAPH_BREAK.pattern}"
+)
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
