@@ -277,3 +277,22 @@ def test_sentences_are_put_in_the_order_of_those_they_match() -> None:
     )
     assert text == "AAAAq" + "xCCCCy" + "zzzz"  # the unmatched sentence goes last
     assert starts.tolist() == [0, 5, 11]
+
+
+def test_short_comments_worded_apart_on_one_subject_stay_apart() -> None:
+    """Three sentences each, half their words shared, in different orders: with so few
+    sentences, matching them in any order says little (they grouped before the
+    ``_ANY_ORDER_SENTENCES`` bound)."""
+    texts = [
+        "I oppose the proposed rule because it will hurt small businesses in my community. "
+        "The costs are too high for family firms. Please withdraw the rule and consult the "
+        "owners first.",
+        "The costs of this rule are far too high for small family businesses. I oppose the "
+        "proposed rule, which will hurt my community. Please consult business owners and "
+        "withdraw it.",
+        "Please withdraw the proposed rule. It will hurt small businesses and family firms "
+        "in our community because the costs are too high. Consult the owners before you act.",
+        "Small businesses in my community cannot carry the high costs of this proposed rule. "
+        "I oppose it. Please withdraw the rule and talk to family firm owners first.",
+    ]
+    assert families_of([record(t, f"c{i}") for i, t in enumerate(texts)]) == []

@@ -99,6 +99,10 @@ _ANY_ORDER = 0.5
 #: percentile; the letters of the synthetic corpus that are in no family, written from
 #: one bank of stock phrases, that get this far: 0.90 at most (0.82 median)
 _SENTENCES_ANY_ORDER = 0.95
+#: ... and only bodies of this many sentences or more are tried so: with two or three,
+#: any order is nearly the same order, and two short comments on one subject that share
+#: half their words would match sentence for sentence by chance
+_ANY_ORDER_SENTENCES = 4
 #: words matched at the least
 _MIN_MATCHED = 12
 #: this share of both bodies' sentences (of 3 words or more) must each have a quarter
@@ -280,7 +284,7 @@ def _loose_edges(
         runs = _runs(wx, wy)
         if runs and _spread(runs, len(wx), len(wy), sx, sy) > 0.0:
             out.append((x, y))
-        elif again and len(sx) > 1 and len(sy) > 1:
+        elif again and min(len(sx), len(sy)) >= _ANY_ORDER_SENTENCES:
             wy, sy = _in_order_of(wx, sx, wy, sy)
             runs = _runs(wx, wy, shortest=1)
             if runs and _spread(runs, len(wx), len(wy), sx, sy, _SENTENCES_ANY_ORDER) > 0.0:
