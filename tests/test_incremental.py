@@ -152,14 +152,22 @@ def _campaign_letters(folder: Path, n: int) -> None:
         (folder / f"campaign{i}.txt").write_text(wrap(join(NEW_CAMPAIGN), sender).text)
 
 
-def test_letters_of_a_new_campaign_form_a_new_family(tmp_path: Path) -> None:
+def _analysed_nhs(tmp_path: Path, n: int) -> tuple[Path, Path]:
+    """A folder of ``n`` copies of the "nhs" form letter, from as many senders, and a
+    database ``x.db`` that has read and analysed it."""
     folder = tmp_path / "in"
     folder.mkdir()
-    for i, sender in enumerate(SENDERS[:4]):
+    for i, sender in enumerate(SENDERS[:n]):
         (folder / f"nhs{i}.txt").write_text(wrap(join(TEMPLATES["nhs"]), sender).text)
     db = tmp_path / "x.db"
     with open_store(db) as store:
         analyze(store, [folder])
+    return folder, db
+
+
+def test_letters_of_a_new_campaign_form_a_new_family(tmp_path: Path) -> None:
+    folder, db = _analysed_nhs(tmp_path, 4)
+    with open_store(db) as store:
         assert store.family_count() == 1
         _campaign_letters(folder, 3)
         (folder / "nhs-late.txt").write_text(wrap(join(TEMPLATES["nhs"]), SENDERS[4]).text)
@@ -213,13 +221,7 @@ def _index_rows(db: Path) -> int:
 
 
 def test_the_template_index_is_made_once_and_a_full_analysis_drops_it(tmp_path: Path) -> None:
-    folder = tmp_path / "in"
-    folder.mkdir()
-    for i, sender in enumerate(SENDERS[:3]):
-        (folder / f"nhs{i}.txt").write_text(wrap(join(TEMPLATES["nhs"]), sender).text)
-    db = tmp_path / "x.db"
-    with open_store(db) as store:
-        analyze(store, [folder])
+    folder, db = _analysed_nhs(tmp_path, 3)
     assert _index_rows(db) == 0  # a full analysis leaves it to the first incremental run
     _campaign_letters(folder, 3)
     with open_store(db) as store:
@@ -240,13 +242,8 @@ def test_the_template_index_is_made_once_and_a_full_analysis_drops_it(tmp_path: 
 def test_a_failure_while_adding_keeps_the_analysis_before(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    folder = tmp_path / "in"
-    folder.mkdir()
-    for i, sender in enumerate(SENDERS[:3]):
-        (folder / f"nhs{i}.txt").write_text(wrap(join(TEMPLATES["nhs"]), sender).text)
-    db = tmp_path / "x.db"
+    folder, db = _analysed_nhs(tmp_path, 3)
     with open_store(db) as store:
-        analyze(store, [folder])
         digest = store.setting("analysis_digest")
     before = _families(db)
     _campaign_letters(folder, 3)
@@ -300,13 +297,7 @@ def test_a_campaign_whose_letters_come_one_at_a_time_still_makes_a_family(
 ) -> None:
     """The first letter is alone; the second finds it through the index of letters in no
     family; the third joins the family the two made."""
-    folder = tmp_path / "in"
-    folder.mkdir()
-    for i, sender in enumerate(SENDERS[:3]):
-        (folder / f"nhs{i}.txt").write_text(wrap(join(TEMPLATES["nhs"]), sender).text)
-    db = tmp_path / "x.db"
-    with open_store(db) as store:
-        analyze(store, [folder])
+    folder, db = _analysed_nhs(tmp_path, 3)
     steps = []
     for i, sender in enumerate(SENDERS[:3]):
         (folder / f"campaign{i}.txt").write_text(wrap(join(NEW_CAMPAIGN), sender).text)

@@ -21,7 +21,13 @@ import numpy.typing as npt
 
 from formletter.models import Family, LetterDiff
 from formletter.store._analysis import Membership, insert_rows, summarise_families, write_part
-from formletter.store._reads import LetterReads, _db
+from formletter.store._reads import (
+    ANALYSIS_COLS,
+    AnalysisRecord,
+    LetterReads,
+    _db,
+    analysis_record,
+)
 
 __all__ = ["IncrementalStore", "Keys", "Record"]
 
@@ -31,18 +37,10 @@ _KEYS_PER_QUERY = 20_000
 _IDS_PER_QUERY = 500
 
 #: ``(letter_id, text, body_start, body_end, hints)``, as ``Store.analysis_inputs`` gives
-Record = tuple[str, str, int, int, tuple[tuple[str, str], ...]]
+Record = AnalysisRecord
 #: bucket keys, for each the index of what it is of, and the ids (family or letter) of
 #: those: ``names[owner[i]]`` has ``keys[i]``
 Keys = tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64], Sequence[str]]
-
-_RECORD_COLS = "letter_id, text, body_start, body_end, sender_name, constituency"
-
-
-def _record(row: tuple[str, str, int | None, int | None, str | None, str | None]) -> Record:
-    lid, text, start, end, name, place = row
-    hints = tuple((k, str(v)) for k, v in (("sender_name", name), ("constituency", place)) if v)
-    return lid, text, 0 if start is None else start, len(text) if end is None else end, hints
 
 
 def max_rowid(conn: sqlite3.Connection) -> int:
@@ -52,8 +50,8 @@ def max_rowid(conn: sqlite3.Connection) -> int:
 
 def letters_after(conn: sqlite3.Connection, rowid: int) -> list[Record]:
     """The letters stored after ``rowid``, sorted by id."""
-    sql = f"SELECT {_RECORD_COLS} FROM letters WHERE rowid > ? ORDER BY letter_id"
-    return [_record(row) for row in conn.execute(sql, (rowid,))]
+    sql = f"SELECT {ANALYSIS_COLS} FROM letters WHERE rowid > ? ORDER BY letter_id"
+    return [analysis_record(row) for row in conn.execute(sql, (rowid,))]
 
 
 def lone_page(
@@ -62,12 +60,12 @@ def lone_page(
     """Up to ``limit`` letters in no family with a rowid past ``after`` and up to
     ``rowid``, by rowid, each with its rowid."""
     rows = conn.execute(
-        f"SELECT rowid, {_RECORD_COLS} FROM letters AS l WHERE rowid > ? AND rowid <= ?"
+        f"SELECT {ANALYSIS_COLS}, rowid AS at FROM letters AS l WHERE rowid > ? AND rowid <= ?"
         " AND NOT EXISTS (SELECT 1 FROM memberships AS m WHERE m.letter_id = l.letter_id)"
         " ORDER BY rowid LIMIT ?",
         (after, rowid, limit),
     ).fetchall()
-    return [(int(row[0]), _record(row[1:])) for row in rows]
+    return [(int(row["at"]), analysis_record(row)) for row in rows]
 
 
 def letters_by_id(conn: sqlite3.Connection, ids: Sequence[str]) -> list[Record]:
@@ -76,8 +74,8 @@ def letters_by_id(conn: sqlite3.Connection, ids: Sequence[str]) -> list[Record]:
     for lo in range(0, len(ids), _IDS_PER_QUERY):
         part = list(ids[lo : lo + _IDS_PER_QUERY])
         marks = ", ".join("?" * len(part))
-        sql = f"SELECT {_RECORD_COLS} FROM letters WHERE letter_id IN ({marks})"
-        out.extend(_record(row) for row in conn.execute(sql, part))
+        sql = f"SELECT {ANALYSIS_COLS} FROM letters WHERE letter_id IN ({marks})"
+        out.extend(map(analysis_record, conn.execute(sql, part)))
     return sorted(out)
 
 

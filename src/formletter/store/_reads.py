@@ -18,7 +18,7 @@ from formletter.errors import NotFoundError, StoreError
 from formletter.models import Letter
 from formletter.store._codec import clean, load_meta, meta_dict
 
-__all__ = ["LetterReads"]
+__all__ = ["ANALYSIS_COLS", "AnalysisRecord", "LetterReads", "analysis_record"]
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -48,6 +48,20 @@ def _body(row: sqlite3.Row) -> tuple[str, int, int]:
     return text, start, end
 
 
+#: ``(letter_id, text, body_start, body_end, hints)``: a letter as the engine takes it,
+#: ``hints`` the anatomy values that may name template slots (name, constituency)
+AnalysisRecord = tuple[str, str, int, int, tuple[tuple[str, str], ...]]
+#: the columns :func:`analysis_record` reads
+ANALYSIS_COLS = "letter_id, text, body_start, body_end, sender_name, constituency"
+
+
+def analysis_record(row: sqlite3.Row) -> AnalysisRecord:
+    """A letter row (with :data:`ANALYSIS_COLS`) as the engine takes it."""
+    text, start, end = _body(row)
+    hints = tuple((k, str(row[k])) for k in ("sender_name", "constituency") if row[k])
+    return row["letter_id"], text, start, end, hints
+
+
 class LetterReads:
     """A store's connection, and what reads its letters back."""
 
@@ -61,23 +75,11 @@ class LetterReads:
             return StoreError(f"{self.path}: the database is busy (another process is writing)")
         return StoreError(f"{self.path}: {msg}")
 
-    def analysis_inputs(
-        self, batch: int = 1000
-    ) -> Iterator[tuple[str, str, int, int, tuple[tuple[str, str], ...]]]:
+    def analysis_inputs(self, batch: int = 1000) -> Iterator[AnalysisRecord]:
         """Stream ``(letter_id, text, body_start, body_end, hints)`` sorted by id, where
         ``hints`` are the anatomy values that may name template slots (name, constituency)."""
-        sql = (
-            "SELECT letter_id, text, body_start, body_end, sender_name, constituency"
-            " FROM letters WHERE letter_id > ? ORDER BY letter_id LIMIT ?"
-        )
-        for row in self._pages(sql, batch):
-            text, start, end = _body(row)
-            hints = tuple(
-                (k, str(row[col]))
-                for k, col in (("sender_name", "sender_name"), ("constituency", "constituency"))
-                if row[col]
-            )
-            yield row["letter_id"], text, start, end, hints
+        sql = f"SELECT {ANALYSIS_COLS} FROM letters WHERE letter_id > ? ORDER BY letter_id LIMIT ?"
+        yield from map(analysis_record, self._pages(sql, batch))
 
     @_db
     def letter_sources(self) -> list[tuple[str, str]]:
