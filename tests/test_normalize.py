@@ -21,6 +21,7 @@ from formletter.normalize import (
     Tokens,
     fold_word,
     hash_words,
+    is_enumeration_label,
     line_numbers,
     normalize_text,
     sentence_spans,
@@ -222,10 +223,45 @@ def test_hash_words_is_stable_blake2b() -> None:
         ("", []),
         ("Version 2.5 is out.", ["Version 2.5 is out."]),
         ("我们反对。这是「错的。」好吗？", ["我们反对。", "这是「错的。」", "好吗？"]),
+        # a full stop after a label, an initial, a title or an abbreviation ends nothing
+        ("Section 3. The board shall act.", ["Section 3. The board shall act."]),
+        ("2. We object. (b). It fails.", ["2. We object.", "(b). It fails."]),
+        ("IV. Remedies apply.\n\nSec. 12 applies.", ["IV. Remedies apply.", "Sec. 12 applies."]),
+        (
+            "Dear Mr. Smith, I wrote. Dr. Jones came.",
+            ["Dear Mr. Smith, I wrote.", "Dr. Jones came."],
+        ),
+        ("Bill No. 5 passed. See e.g. the notes.", ["Bill No. 5 passed.", "See e.g. the notes."]),
+        ("S.B. 1483 is law. J. Smith wrote it.", ["S.B. 1483 is law.", "J. Smith wrote it."]),
+        # ...but a number, title or abbreviation that ends a sentence still ends it
+        ("I was born in 1999. Then I moved.", ["I was born in 1999.", "Then I moved."]),
+        ("Ask the Dr. then. Or not.", ["Ask the Dr. then.", "Or not."]),
+        ("Bring pens, paper etc. We start.", ["Bring pens, paper etc.", "We start."]),
+        ("Section 3.\n\nThe board.", ["Section 3.", "The board."]),
     ],
 )
 def test_sentence_spans_table(text: str, want: list[str]) -> None:
     assert [text[s:e] for s, e in sentence_spans(text)] == want
+
+
+@pytest.mark.parametrize(
+    ("text", "word", "label"),
+    [
+        ("Section 3. The board", "3", True),
+        ("Sec. 12 applies", "12", True),
+        ("end.\n\n4. Each county", "4", True),
+        ("act. (b) The fee", "b", True),
+        ("Article IV. Remedies", "IV", True),
+        ("as in section 3 of the act", "3", False),  # a reference inside a sentence
+        ("I was born in 1999.", "1999", False),
+        ("We paid 30 dollars.", "30", False),
+        ("Section 3a. The board", "3a", True),
+        ("Plan 3. The board", "3", False),
+    ],
+)
+def test_is_enumeration_label_table(text: str, word: str, label: bool) -> None:
+    start = text.index(word)
+    assert is_enumeration_label(text, start, start + len(word)) is label
 
 
 @settings(max_examples=150, deadline=None)

@@ -30,7 +30,7 @@ import numpy.typing as npt
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
-from formletter.normalize import Tokens
+from formletter.normalize import Tokens, is_enumeration_label
 
 __all__ = [
     "EQUAL",
@@ -308,6 +308,17 @@ def _is_minor(a: str, b: str) -> bool:
     return fuzz.ratio(fa, fb) >= 80
 
 
+def _same_word(w: Words, j: int, i: int) -> bool:
+    """Whether letter word ``i`` is template word ``j`` carried over: the same word up to
+    noise (:func:`_is_minor`), or both number a section or an item ("Section 4." for
+    "Section 3.": a copy that dropped or added a section renumbers the rest)."""
+    tt = w.tt
+    ts, te, ls, le = int(tt.starts[j]), int(tt.ends[j]), w.start(i), w.end(i)
+    if _is_minor(w.ttext[ts:te], w.ltext[ls:le]):
+        return True
+    return is_enumeration_label(w.ttext, ts, te) and is_enumeration_label(w.ltext, ls, le)
+
+
 def _peel_slots(
     t_idx: Sequence[int], l_idx: Sequence[int], w: Words
 ) -> tuple[Sequence[int], Sequence[int]]:
@@ -465,9 +476,7 @@ def _label_gap(t_idx: Sequence[int], l_idx: Sequence[int], w: Words) -> None:
                     continue
             if te - ts == le - ls <= 3:  # a few words swapped: maybe the same words, noisy
                 for i, j in zip(l_idx[ls:le], t_idx[ts:te], strict=True):
-                    if slot_of[j] < 0 and _is_minor(
-                        w.ttext[tt.starts[j] : tt.ends[j]], w.ltext[w.start(i) : w.end(i)]
-                    ):
+                    if slot_of[j] < 0 and _same_word(w, j, i):
                         lab[i] = MINOR
                         t_used[j] = 1
                         matched.append(i)
@@ -666,7 +675,7 @@ def _label_one(j: int, i: int, w: Words) -> None:
     if tt.ids[j] == w.id(i):
         w.lab[i] = EQUAL
         w.t_used[j] = 1
-    elif _is_minor(w.ttext[tt.starts[j] : tt.ends[j]], w.ltext[w.start(i) : w.end(i)]):
+    elif _same_word(w, j, i):
         w.lab[i] = MINOR
         w.t_used[j] = 1
     else:

@@ -28,6 +28,7 @@ __all__ = [
     "Tokens",
     "fold_word",
     "hash_words",
+    "is_enumeration_label",
     "line_numbers",
     "normalize_text",
     "sentence_spans",
@@ -356,13 +357,94 @@ _SENTENCE_END = re.compile(
 )
 
 
+#: a full stop that ends no sentence, judged by the text before it (up to the stop) and
+#: the next character after the spaces: an enumeration label that the stop ends alone
+#: ("Section 3.", "2.", "(b).", "IV."), an initial ("J. Smith", "S.B."), a title before a
+#: name ("Mr. Smith", "Rt. Hon."), a reference before a number ("No. 5", "Sec. 12") or a
+#: Latin abbreviation before a lower-case word ("e.g. the")
+_LABEL_ALONE = re.compile(
+    r"(?:^|\n|[.!?:;][\"'’”)\]]*[ \t])[ \t]*"
+    r"(?:(?:section|sec|article|art|part|chapter|title|rule|item|paragraph|para|clause"
+    r"|schedule|appendix|annex|§)\.?[ \t]*)?"
+    r"[(\[]?(?:\d{1,4}[a-z]?(?:\.\d{1,4})*|[ivxlc]{1,6}|[a-z])[)\]]?\.$",
+    re.IGNORECASE,
+)
+_INITIAL = re.compile(r"(?:^|[\s.(\[])[A-Z]\.$")
+_TITLE = re.compile(
+    r"(?:^|[\s(\[])(?:mr|mrs|ms|mx|dr|prof|rev|hon|rt|st|sen|rep|gov|gen|lt|col|sgt|capt"
+    r"|messrs)\.$",
+    re.IGNORECASE,
+)
+_REFERENCE = re.compile(
+    r"(?:^|[\s(\[])(?:no|nos|sec|secs|art|arts|fig|figs|vol|vols|pp|p|para|ch|cl)\.$",
+    re.IGNORECASE,
+)
+_LATIN = re.compile(r"(?:^|[\s(\[])(?:e\.g|i\.e|cf|viz|etc|approx|incl|esp)\.$", re.IGNORECASE)
+_BEFORE = 40
+
+
+def _not_an_end(text: str, stop: int, end: int) -> bool:
+    """Whether the full stop ending at ``stop`` (exclusive) ends no sentence (see
+    ``_LABEL_ALONE``); ``end``: where the text looked at ends."""
+    a = max(0, stop - _BEFORE)
+    before = text[a:stop] if a == 0 else "\x00" + text[a:stop]
+    nxt = stop
+    while nxt < end and text[nxt] in " \t\r\n":
+        nxt += 1
+    after = text[nxt] if nxt < end else ""
+    if "\n" in text[stop:nxt] and text[stop:nxt].count("\n") > 1:
+        return False  # a blank line ends the paragraph whatever came before
+    if _LABEL_ALONE.search(before) or _INITIAL.search(before):
+        return bool(after)
+    if _TITLE.search(before):
+        return after.isalpha()
+    if _REFERENCE.search(before):
+        return after.isdigit()
+    if _LATIN.search(before):
+        return after.islower() or after in ",;:("
+    return False
+
+
+_ENUMERATION = re.compile(r"\d{1,4}[a-z]?|[ivxlc]{1,6}|[a-z]", re.IGNORECASE)
+_LABEL_BEFORE = re.compile(
+    r"(?:^|\n|[.!?:;][\"'’”)\]]*[ \t])[ \t]*"
+    r"(?:(?:section|sec|article|art|part|chapter|title|rule|item|paragraph|para|clause"
+    r"|schedule|appendix|annex|§)\.?[ \t]*)?[(\[]?$",
+    re.IGNORECASE,
+)
+
+
+def is_enumeration_label(text: str, start: int, end: int) -> bool:
+    """Whether the word ``text[start:end]`` numbers a section or an item ("3" in
+    "Section 3." or in "3. The board", "b" in "(b)", "IV" in "IV."): a number, a roman
+    numeral or a letter at the start of a line or a sentence, alone or after a word such
+    as "Section" or "Article". (Copies of a bill renumber its sections; that is not text of
+    their own.)"""
+    if not _ENUMERATION.fullmatch(text, start, end):
+        return False
+    if end < len(text) and text[end] not in ".)]: \t\r\n":
+        return False
+    a = max(0, start - _BEFORE)
+    before = text[a:start] if a == 0 else "\x00" + text[a:start]
+    return _LABEL_BEFORE.search(before) is not None
+
+
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
-    """Sentence (and paragraph) spans of ``text[start:end]``, trimmed of whitespace."""
+    """Sentence (and paragraph) spans of ``text[start:end]``, trimmed of whitespace.
+
+    A sentence ends at ``.``, ``!`` or ``?`` (and any closing quotes or brackets) before a
+    space, at ``。！？``, or at a blank line; a full stop that only ends a label, an
+    initial, a title or an abbreviation does not end one ("Section 3. The board ..." is
+    one sentence, whatever its number, so the copies of a bill whose sections were
+    renumbered still share its sentences)."""
     end = len(text) if end is None else end
     spans: list[tuple[int, int]] = []
     pos = start
     for m in _SENTENCE_END.finditer(text, start, end):
-        cut = m.end() if m.group(0) and not m.group(0).startswith("\n") else m.start()
+        got = m.group(0)
+        cut = m.end() if got and not got.startswith("\n") else m.start()
+        if got == "" and text[cut - 1] == "." and _not_an_end(text[:end], cut, end):
+            continue
         _add_trimmed(text, pos, cut, spans)
         pos = m.end()
     _add_trimmed(text, pos, end, spans)
