@@ -254,6 +254,10 @@ def test_shared_topic_phrases_are_not_a_link() -> None:
         (0.74, 0.3, 19, False),  # ...only
         (1.0, 1.0, 7, False),  # too few shared words, however high the share
         (0.0, 0.0, 0, False),
+        (0.3, 0.2, 250, True),  # long texts sharing a long stretch (model legislation)
+        (0.2, 0.1, 400, True),
+        (0.19, 0.1, 400, False),
+        (0.45, 0.3, 249, False),  # a long preamble and closing formula: not enough
     ],
 )
 def test_is_link_thresholds(a_cov: float, b_cov: float, shared: int, want: bool) -> None:

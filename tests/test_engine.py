@@ -772,3 +772,73 @@ def test_a_form_letter_in_chinese_is_a_family(monkeypatch: pytest.MonkeyPatch) -
     diffs = {d.letter_id: d for f in run_engine(again).families for d in f.diffs}
     edited = diffs.get(again[1].letter_id)
     assert edited is None or len("".join(edited.unique_text.split())) > 10
+
+
+# Model legislation: states adopt a model act inside bills of their own.
+_ENACTING = "BE IT ENACTED BY THE LEGISLATURE OF THE STATE OF {state}:"
+_SEVERABILITY = (
+    "If any provision of this act or the application thereof to any person or circumstance"
+    " is held invalid, the invalidity does not affect other provisions or applications of"
+    " the act which can be given effect without the invalid provision or application, and"
+    " to this end the provisions of this act are severable."
+)
+_LEGAL_TEXT = (
+    "agency board county district fund permit license record notice hearing fee report"
+    " officer municipality registry inspection appeal contract grant claim audit schedule"
+    " vehicle parcel election ballot clerk treasurer commission bond levy exemption"
+    " shall may must annually quarterly within before after upon unless provided that"
+    " the a an of to for in on by with each any all such every other public state local"
+)
+_LEGAL_WORDS = _LEGAL_TEXT.split()
+
+
+def _own_sections(rng: random.Random, n: int) -> list[str]:
+    """``n`` sections of a bill's own text (no 12-word run in common with another's)."""
+    return [
+        " ".join(rng.choice(_LEGAL_WORDS) for _ in range(rng.randint(35, 50))).capitalize() + "."
+        for _ in range(n)
+    ]
+
+
+def _bill(state: str, sections: list[str]) -> str:
+    numbered = [f"Section {i}. {s}" for i, s in enumerate([*sections, _SEVERABILITY], 1)]
+    return "\n\n".join([_ENACTING.format(state=state.upper()), *numbered]) + "\n"
+
+
+def test_bills_that_adopt_a_model_act_inside_their_own_text_are_a_family() -> None:
+    """Each bill wraps the model act (two thirds of it, ~200 words) in more text of its
+    own, so neither of two bills holds half of the other; they share a long stretch,
+    which links them (``AlignParams.long_shared``). The enacting clause and severability
+    clause that every bill carries do not link bills of different acts, nor unrelated
+    bills. Sections renumbered around a dropped or added one are not the state's text."""
+    rng = random.Random(11)
+    acts = {
+        "care": [p for k in ("nhs", "pensions") for p in TEMPLATES[k]],
+        "land": [p for k in ("climate", "housing") for p in TEMPLATES[k]],
+    }
+    states = ["Ohio", "Utah", "Iowa", "Idaho", "Texas", "Kansas"]
+    records, truth = [], {}
+    for act, paragraphs in acts.items():
+        for i, state in enumerate(states[:5]):
+            kept = [p for j, p in enumerate(paragraphs) if j != i % len(paragraphs)]
+            own = _own_sections(rng, rng.randint(7, 9))
+            cut = rng.randint(2, 4)  # the sections after are numbered apart
+            sections = kept[:2] + own[:cut] + kept[2:] + own[cut:]
+            r = record(_bill(state, sections), f"{act}-{state}")
+            records.append(r)
+            truth[r.letter_id] = act
+    for state in states:
+        records.append(record(_bill(state, _own_sections(rng, 8)), f"other-{state}"))
+    analysis = run_engine(records)
+    got = sorted(sorted(truth.get(m, "other") for m in f.members) for f in analysis.families)
+    assert got == [["care"] * 5, ["land"] * 5]
+    for family in analysis.families:
+        for d in family.diffs:
+            r = next(r for r in records if r.letter_id == d.letter_id)
+            own = [r.text[s:e] for s, e in d.unique_spans]
+            assert not any(x.strip().rstrip(".").isdigit() for x in own), own
+            assert apply_diff(family.template.text, d.ops) == body_of(r)  # type: ignore[union-attr]
+    # the same bills under the rule for letters (half of the shorter body): no family
+    strict = AnalysisParams(align=AlignParams(long_shared=10**9))
+    with local_mapper(1) as mapper:
+        assert analyze_bodies(records, mapper=mapper, params=strict).families == ()

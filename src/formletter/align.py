@@ -10,7 +10,9 @@ a shared template, however many of them two letters have.
 
 A pair is a family *link* when the shared passages cover at least ``min_containment``
 of the shorter body and at least ``min_shared`` words. Containment (not Jaccard) is used
-so a short letter wholly contained in a long one links to it.
+so a short letter wholly contained in a long one links to it. Long texts that share a
+long stretch (``long_shared`` words, 150) link at a lower share (``long_containment``):
+two bills that both adopt one model act each wrap it in text of their own.
 
 Short bodies (public comments of a sentence or two) cannot share 20 words, nor hold a
 12-word run once a word is dropped. For a pair whose shorter body has under
@@ -94,6 +96,14 @@ class AlignParams:
     short_containment: float = 0.75
     #: ...and the words they must share
     short_shared: int = 8
+    #: long bodies: a pair that shares at least this many words (in runs) links when they
+    #: are at least ``long_containment`` of the shorter body. Two bills that adopt one
+    #: model act each wrap it in hundreds of words of their own, so neither holds half of
+    #: the other; 150 words is five or six sentences, far beyond one shared sentence or a
+    #: closing formula
+    long_shared: int = 250
+    #: ...(see ``long_shared``)
+    long_containment: float = 0.2
 
 
 def run_floor(n_short: int, params: AlignParams = AlignParams()) -> int:
@@ -117,10 +127,13 @@ def is_link_at(score: float, shared: int, params: AlignParams = AlignParams()) -
 def _link_rule(score: Any, shared: Any, params: AlignParams) -> Any:
     """:func:`is_link_at` written once for numbers and for numpy arrays alike (``&`` and
     ``|`` are ``and`` and ``or`` on bools, and element by element on arrays)."""
-    return (score >= params.min_containment) & (
-        (shared >= params.min_shared)
-        | ((score >= params.short_containment) & (shared >= params.short_shared))
-    )
+    return (
+        (score >= params.min_containment)
+        & (
+            (shared >= params.min_shared)
+            | ((score >= params.short_containment) & (shared >= params.short_shared))
+        )
+    ) | ((shared >= params.long_shared) & (score >= params.long_containment))
 
 
 @dataclass(frozen=True, slots=True)
