@@ -293,7 +293,7 @@ def test_tokens_survive_pickling(text: str) -> None:
 
 
 _PIECES = ["ab", " ", "_", "-", "'", "’", "\u00ad", "\n", "\t", ".", "é", "\u0301", "1", "ǅ"]
-_PIECES_CJK = [*_PIECES, "水", "坝", "ダム", "の", "。"]
+_PIECES_CJK = [*_PIECES, "水", "坝", "ダム", "の", "。", "ﾀﾞ", "\u3099", "ﾟ"]
 
 
 @settings(max_examples=300, deadline=None)
@@ -318,6 +318,8 @@ def test_the_fast_word_pattern_finds_the_same_words(text: str) -> None:
     [
         ("我们反对水坝。", ["我", "们", "反", "对", "水", "坝"]),
         ("ダムに反対", ["ダ", "ム", "に", "反", "対"]),
+        ("ﾀﾞﾑに", ["ﾀﾞ", "ﾑ", "に"]),  # half-width kana, the voicing mark written apart
+        ("タ\u3099ム", ["タ\u3099", "ム"]),  # decomposed
         ("Dam 水坝 dam-building", ["Dam", "水", "坝", "dam-building"]),
         ("河流2024年", ["河", "流", "2024", "年"]),
         ("한국어 단어", ["한국어", "단어"]),  # Korean is written with spaces
@@ -327,6 +329,21 @@ def test_chinese_and_japanese_characters_are_words(text: str, words: list[str]) 
     toks = tokenize(text)
     assert [text[s:e] for s, e in zip(toks.starts, toks.ends, strict=True)] == words
     assert normalize_text(normalize_text(text)) == normalize_text(text)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        ("か", "が", False),  # ka, ga: the voicing mark makes another syllable
+        ("ハ", "パ", False),
+        ("ダム", "ﾀﾞﾑ", True),  # half-width kana with a separate voicing mark
+        ("が", "が", True),  # composed and decomposed
+        ("café", "cafe", True),  # accents still fold away
+    ],
+)
+def test_kana_voicing_marks_are_kept(a: str, b: str, same: bool) -> None:
+    assert (normalize_text(a) == normalize_text(b)) is same
+    assert fold_word(fold_word(a)) == fold_word(a)
 
 
 def test_tokenize_same_when_word_cache_overflows(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -55,13 +55,15 @@ _WORD_NO_UNDERSCORE = re.compile(
 # Chinese and Japanese are written without spaces: each ideograph or kana is a word of
 # its own (a run of them would otherwise be one "word" per sentence, and no two letters
 # would share a run). Used only for a text that holds one (``_word_pattern``).
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9d"
 _HAS_CJK = re.compile(f"[{_CJK}]")
+# a kana's voicing mark, written apart (decomposed, or half-width "ﾀﾞ"), is part of it
+_CJK_CHAR = rf"[{_CJK}][\u3099\u309a\uff9e\uff9f]?"
 _PART_CJK = rf"[^\W_{_CJK}](?:[^\W_{_CJK}]|[{_MARKS}])*"
-_WORD_CJK = re.compile(rf"[{_CJK}]|{_PART_CJK}(?:(?:['’‘`]|{_HYPHEN}){_PART_CJK})*")
+_WORD_CJK = re.compile(rf"{_CJK_CHAR}|{_PART_CJK}(?:(?:['’‘`]|{_HYPHEN}){_PART_CJK})*")
 _PART_CJK_NO_UNDERSCORE = rf"[^\W_{_CJK}](?:(?![{_CJK}])[\w{_MARKS}])*+"
 _WORD_CJK_NO_UNDERSCORE = re.compile(
-    rf"[{_CJK}]|{_PART_CJK_NO_UNDERSCORE}(?:(?:['’‘`]|{_HYPHEN}){_PART_CJK_NO_UNDERSCORE})*+"
+    rf"{_CJK_CHAR}|{_PART_CJK_NO_UNDERSCORE}(?:(?:['’‘`]|{_HYPHEN}){_PART_CJK_NO_UNDERSCORE})*+"
 )
 _JOINERS = re.compile(rf"['’‘`]|{_HYPHEN}")
 _NOT_ALNUM = re.compile(r"[\W_]")
@@ -70,11 +72,19 @@ _PAIR_FOLD = re.compile(r"rn|vv")
 _PAIR_MAP = {"rn": "m", "vv": "w"}
 
 
+#: the kana voicing marks (dakuten, handakuten): unlike accents they make another
+#: syllable ("か" ka, "が" ga), so they are kept and put back on their kana
+_KANA_VOICING = "\u3099\u309a"
+_KANA_VOICED = re.compile("[\u3099\u309a]")
+
+
 @lru_cache(maxsize=1 << 18)
 def fold_word(word: str) -> str:
     """The matching form of one word (idempotent: ``fold_word(fold_word(w)) == fold_word(w)``)."""
     w = unicodedata.normalize("NFKD", word)
-    w = "".join(c for c in w if not unicodedata.combining(c))
+    w = "".join(c for c in w if not unicodedata.combining(c) or c in _KANA_VOICING)
+    if _KANA_VOICED.search(w):  # "ダ" is "タ" and a voicing mark: a different word
+        w = unicodedata.normalize("NFC", w)
     w = _JOINERS.sub("", w.casefold())
     w = _NOT_ALNUM.sub("", w.translate(_CHAR_FOLD))  # "½" -> "1⁄2" -> "l2": one word
     return _PAIR_FOLD.sub(lambda m: _PAIR_MAP[m.group(0)], w)
