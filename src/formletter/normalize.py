@@ -391,12 +391,27 @@ _REFERENCE = re.compile(
 )
 _LATIN = re.compile(r"(?:^|[\s(\[])(?:e\.g|i\.e|cf|viz|etc|approx|incl|esp)\.$", re.IGNORECASE)
 _BEFORE = 40
+#: the words (of letters only, two or more) the patterns above take for an abbreviation
+_ABBREVIATION_WORDS = (
+    "sec art para mr mrs ms mx dr prof rev hon rt st sen rep gov gen lt col sgt capt messrs"
+    " no nos secs arts fig figs vol vols pp p ch cl cf viz etc approx incl esp"
+)
+_ABBREVIATIONS = frozenset(_ABBREVIATION_WORDS.split())
 
 
 def _not_an_end(text: str, stop: int, end: int) -> bool:
     """Whether the full stop ending at ``stop`` (exclusive) ends no sentence (see
     ``_LABEL_ALONE``); ``end``: where the text looked at ends."""
     a = max(0, stop - _BEFORE)
+    # most stops end a plain word: no pattern need be tried
+    word = text[max(text.rfind(" ", a, stop), text.rfind("\n", a, stop)) + 1 : stop - 1]
+    if (
+        len(word) > 1
+        and word.isalpha()
+        and word.strip("IVXLCivxlc")  # not a roman numeral
+        and word.lower() not in _ABBREVIATIONS
+    ):
+        return False
     before = text[a:stop] if a == 0 else "\x00" + text[a:stop]
     nxt = stop
     while nxt < end and text[nxt] in " \t\r\n":
@@ -453,7 +468,7 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     for m in _SENTENCE_END.finditer(text, start, end):
         got = m.group(0)
         cut = m.end() if got and not got.startswith("\n") else m.start()
-        if got == "" and text[cut - 1] == "." and _not_an_end(text[:end], cut, end):
+        if got == "" and text[cut - 1] == "." and _not_an_end(text, cut, end):
             continue
         _add_trimmed(text, pos, cut, spans)
         pos = m.end()
