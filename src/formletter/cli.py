@@ -131,7 +131,13 @@ class _Bars:
 @app.command()
 @_domain_errors
 def analyze(
-    paths: Annotated[list[Path], typer.Argument(help="Files or folders of letters.")],
+    paths: Annotated[
+        list[str],
+        typer.Argument(
+            help="Files or folders of letters, or URLs fsspec can read (s3://bucket/*.jsonl,"
+            " https://..., file:///...)."
+        ),
+    ],
     db: DbOpt = DEFAULT_DB,
     text_column: Annotated[
         str | None, typer.Option(help="CSV/JSONL/XLSX/Parquet column holding the letter text.")

@@ -45,6 +45,7 @@ from formletter.errors import EvaluationError, FormletterError, MissingDependenc
 from formletter.evaluate import TRUTH_FIELDS, Prediction, Scores, load_truth, match_sources, score
 from formletter.incremental import add_new_letters
 from formletter.ingest import IngestOptions, read_inputs
+from formletter.ingest.remote import is_url
 from formletter.models import Anatomy, Failure, RunSummary, SenderMatch, SourceResult
 from formletter.store import AnatomyRows, Store
 
@@ -144,7 +145,7 @@ def analyze(
     """Read ``paths`` into ``store``, parse new letters, and refresh the families."""
     say = progress or _quiet
     for p in paths:
-        if not Path(p).exists():
+        if not is_url(p) and not Path(p).exists():  # a URL is listed when it is read
             raise FormletterError(f"{os.fspath(p)}: no such file or folder")
     if options.register:
         Register.load(options.register)  # a malformed register fails before any reading
@@ -254,7 +255,7 @@ def _read(
         say("read", seen, None)
 
     ingest = options.ingest
-    inputs = [Path(p) for p in paths]
+    inputs: list[str | Path] = [p if isinstance(p, str) and is_url(p) else Path(p) for p in paths]
 
     size = _COMMIT_FILES_FIRST
     parser = None if mapper is None else _ParseWhileReading.start(store, options, mapper)

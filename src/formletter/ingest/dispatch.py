@@ -36,6 +36,7 @@ __all__ = [
     "disk_siblings",
     "read_bytes",
     "read_file",
+    "read_remote",
     "read_source",
 ]
 
@@ -259,6 +260,23 @@ def read_file(path: Path, options: IngestOptions) -> SourceResult:
             name, "", st.st_size, failures=(Failure(name, f"cannot read: {exc.strerror}"),)
         )
     return read_bytes(path, data, options)
+
+
+def read_remote(url: str, data: bytes, options: IngestOptions, *, sha256: str = "") -> SourceResult:
+    """:func:`read_bytes` of a file read from ``url`` (see ``ingest.remote``): its
+    letters' sources are the URL, and no sibling file is looked up."""
+    sha = sha256 or hashlib.sha256(data).hexdigest()
+    if len(data) > options.max_bytes:
+        reason = _too_large(len(data), options.max_bytes)
+        return SourceResult(url, sha, len(data), failures=(Failure(url, reason),))
+    out = Output(
+        archive_budget=options.max_archive_bytes,
+        member_budget=options.max_archive_members,
+        deadline=time.monotonic() + options.timeout,
+    )
+    basename = url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+    read_source(Source(url, data, basename, 0, None), options, out)
+    return SourceResult(url, sha, len(data), tuple(out.letters), tuple(out.failures))
 
 
 def read_bytes(

@@ -19,8 +19,15 @@ from formletter.errors import InputError, ParseTimeoutError
 from formletter.ingest._common import Source
 from formletter.ingest._pool import Outcome, run_ordered
 from formletter.ingest.discover import discover
-from formletter.ingest.dispatch import content_hash, disk_siblings, read_bytes, read_file
+from formletter.ingest.dispatch import (
+    content_hash,
+    disk_siblings,
+    read_bytes,
+    read_file,
+    read_remote,
+)
 from formletter.ingest.options import IngestOptions
+from formletter.ingest.remote import expand_url, fetch_url, is_url
 from formletter.ingest.tabular import TABULAR_EXTENSIONS, attachment_candidates
 from formletter.models import Failure, SourceResult
 
@@ -37,6 +44,21 @@ class _Task:
 
 def _read_task(task: _Task) -> SourceResult:
     return read_file(task.path, task.options)
+
+
+@dataclass(frozen=True)
+class _RemoteTask:
+    """A file read from a URL (see ``ingest.remote``), its bytes fetched already."""
+
+    url: str
+    options: IngestOptions
+    sha256: str
+    size: int
+    data: bytes
+
+
+def _read_remote_task(task: _RemoteTask) -> SourceResult:
+    return read_remote(task.url, task.data, task.options, sha256=task.sha256)
 
 
 def _scan_task(task: _Task) -> list[str]:
@@ -246,7 +268,9 @@ def _read_inputs(
     skip: Callable[[str, str], bool] | None,
     progress: Callable[[SourceResult | None], None] | None,
 ) -> Generator[SourceResult, None, None]:
-    files = list(discover(paths))
+    urls = [str(p) for p in paths if is_url(p)]
+    remote = [u for url in urls for u in expand_url(url)]  # a URL that cannot be listed
+    files = list(discover([p for p in paths if not is_url(p)]))  # fails before any read
     plan = _plan_attachments(files, options)
     consumed = {a for attachments in plan.values() for a in attachments}
 
@@ -265,8 +289,8 @@ def _read_inputs(
                 continue
             yield _Task(path, options, sha, size), data
 
-    def finish(task: _Task, outcome: Outcome[SourceResult]) -> SourceResult:
-        name = str(task.path)
+    def finish(task: _Task | _RemoteTask, outcome: Outcome[SourceResult]) -> SourceResult:
+        name = task.url if isinstance(task, _RemoteTask) else str(task.path)
         if outcome.value is not None:
             result = outcome.value
             if task.sha256 and result.sha256 != task.sha256:
@@ -300,3 +324,32 @@ def _read_inputs(
         _read_task, iter(pooled), jobs=_jobs(options), timeout=options.timeout
     ):
         yield finish(task, got)
+
+    def fetched() -> Iterator[_RemoteTask]:
+        for url in remote:
+            data, size, problem = fetch_url(url, options.max_bytes)
+            if data is None:
+                failed.append(SourceResult(url, "", size, failures=(Failure(url, problem or ""),)))
+                continue
+            sha = hashlib.sha256(data).hexdigest()
+            if skip is not None and skip(url, sha):
+                skipped.append(url)
+                continue
+            yield _RemoteTask(url, options, sha, size, data)
+
+    # files read from URLs: fetched here (one at a time, as the workers take them),
+    # parsed in the workers with the time limit
+    failed: list[SourceResult] = []
+    skipped: list[str] = []
+    for rtask, got in run_ordered(
+        _read_remote_task, fetched(), jobs=_jobs(options), timeout=options.timeout
+    ):
+        yield finish(rtask, got)
+    # those that could not be fetched, in URL order (whenever the fetch failed)
+    for _ in skipped:
+        if progress is not None:
+            progress(None)
+    for result in failed:
+        if progress is not None:
+            progress(result)
+        yield result
