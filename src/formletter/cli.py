@@ -175,6 +175,19 @@ def analyze(
             " families exact)."
         ),
     ] = False,
+    parquet: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also write the analysis as Parquet into this folder: letters/ (one row per"
+            " letter) and families.parquet (templates)."
+        ),
+    ] = None,
+    no_sqlite: Annotated[
+        bool,
+        typer.Option(
+            "--no-sqlite", help="With --parquet: keep no database (a scratch one is removed)."
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Read letters into the database and find their template families.
@@ -209,15 +222,33 @@ def analyze(
         incremental=incremental,
     )
     bars = _Bars()
-    with open_store(db) as store, bars.progress:
-        summary = run_analyze(store, paths, options, progress=bars)
+    if no_sqlite and parquet is None:
+        raise FormletterError("--no-sqlite needs --parquet FOLDER: the Parquet is the output")
+    written = None
+    if parquet is not None:
+        from formletter.outputs import analyze_to_parquet
+
+        with bars.progress:
+            summary, written = analyze_to_parquet(
+                paths, parquet, options, db=None if no_sqlite else db, progress=bars
+            )
+    else:
+        with open_store(db) as store, bars.progress:
+            summary = run_analyze(store, paths, options, progress=bars)
+    if written is not None:
+        err.print(
+            f"Wrote {written.letters.rows} letters to {len(written.letters.shards)} Parquet"
+            f" file(s) in {parquet}/letters and {written.families} families to"
+            f" {written.families_file}" + (" (no database kept)" if no_sqlite else "")
+        )
     if as_json:
         out.print_json(json.dumps(summary_dict(summary)))
     else:
         s = summary
         out.print(
             f"Read {s.files_read} file(s) ({s.files_skipped} unchanged, skipped); "
-            f"{s.letters_added} new letter(s). Database {db}: {s.letters} letters, "
+            f"{s.letters_added} new letter(s). {'Analysis' if no_sqlite else f'Database {db}'}:"
+            f" {s.letters} letters, "
             f"{s.families} families, {s.form_letters} form letters."
         )
         if s.incremental is not None:
@@ -311,18 +342,7 @@ def template(
                     "family_id": family_id,
                     "size": fam["size"],
                     "text": tpl.text,
-                    "segments": [
-                        {
-                            "kind": s.kind,
-                            "text": s.text,
-                            "start": s.start,
-                            "end": s.end,
-                            "support": s.support,
-                            "sentence": s.sentence,
-                            "examples": list(s.examples),
-                        }
-                        for s in tpl.segments
-                    ],
+                    "segments": [s.to_dict() for s in tpl.segments],
                 }
             )
         )

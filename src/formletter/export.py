@@ -50,7 +50,7 @@ import json
 import math
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TextIO
@@ -62,17 +62,22 @@ from formletter.store import Store
 __all__ = [
     "EXPORT_COLUMNS",
     "EXPORT_FORMATS",
+    "FAMILY_COLUMNS",
     "FORMULA_PREFIXES",
     "PARQUET_BATCH_ROWS",
     "PARQUET_SHARD_ROWS",
     "TEXT_EXPORT_FORMATS",
+    "AnalysisParquet",
     "ParquetExport",
     "csv_cell",
     "escape_cell",
     "export_columns",
     "export_rows",
+    "parquet_available",
     "unescape_cell",
+    "write_analysis_parquet",
     "write_export",
+    "write_families_parquet",
     "write_parquet",
 ]
 
@@ -225,6 +230,11 @@ class ParquetExport:
     shards: tuple[Path, ...]
 
 
+def parquet_available() -> None:
+    """Raise MissingDependencyError when pyarrow (needed to write Parquet) is missing."""
+    _pyarrow()
+
+
 def _pyarrow() -> tuple[Any, Any]:
     try:
         import pyarrow as pa
@@ -297,8 +307,16 @@ class _ShardWriter:
     """Rows into shard files of at most ``shard_rows`` rows, a row group at a time."""
 
     def __init__(
-        self, pa: Any, pq: Any, schema: Any, layout: _Layout, shard_rows: int, group_rows: int
+        self,
+        pa: Any,
+        pq: Any,
+        schema: Any,
+        layout: _Layout,
+        shard_rows: int,
+        group_rows: int,
+        typed: Callable[[str, Any], Any] | None = None,
     ) -> None:
+        self.typed = typed or _typed
         self.pa = pa
         self.pq = pq
         self.schema = schema
@@ -319,7 +337,7 @@ class _ShardWriter:
         if self._writer is None or self._in_shard >= self.shard_rows:
             self._next_shard()
         for col in self.columns:
-            value = _typed(col, row.get(col))
+            value = self.typed(col, row.get(col))
             if isinstance(value, str):
                 self._chars += len(value)
             self._buffer[col].append(value)
@@ -414,3 +432,114 @@ def write_parquet(
         writer.discard()
         raise
     return ParquetExport(writer.rows, tuple(shards))
+
+
+#: the columns of ``families.parquet`` (:func:`write_families_parquet`), one row per family
+FAMILY_COLUMNS: tuple[str, ...] = (
+    "family_id",
+    "size",
+    "senders",
+    "parties",
+    "date_min",
+    "date_max",
+    "first_line",
+    "template_text",
+    "sample_size",
+    "slots",
+    "segments",
+)
+_FAMILY_INTS = frozenset(("size", "senders", "sample_size"))
+
+
+def _family_schema(pa: Any) -> Any:
+    fields = []
+    for col in FAMILY_COLUMNS:
+        if col in _FAMILY_INTS:
+            kind = pa.int64()
+        elif col == "slots":
+            kind = pa.list_(pa.string())
+        else:
+            kind = pa.string()
+        fields.append(pa.field(col, kind, nullable=col != "family_id"))
+    return pa.schema(fields, metadata={"formletter_version": __version__})
+
+
+def _family_typed(col: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if col in _FAMILY_INTS:
+        return int(value)
+    if col == "slots":
+        return [str(v) for v in value]
+    if col == "parties":
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return value if isinstance(value, str) else str(value)
+
+
+def _family_rows(store: Store) -> Iterator[dict[str, Any]]:
+    """Each family (largest first) with its template: the slots' names in order, and
+    every segment (sentence or slot: kind, text, offsets, support, sentence, examples)
+    as JSON text."""
+    for fam in store.families(limit=None, order="size"):
+        row = dict(fam)
+        row["slots"], row["segments"] = [], None
+        if fam.get("template_text") is not None:
+            template = store.template(str(fam["family_id"]))
+            row["slots"] = [s.text for s in template.segments if s.kind == "slot"]
+            row["segments"] = json.dumps(
+                [s.to_dict() for s in template.segments],
+                ensure_ascii=False,
+            )
+        yield row
+
+
+def write_families_parquet(store: Store, dest: Path | str) -> int:
+    """Every family and its template as one Parquet file (columns :data:`FAMILY_COLUMNS`;
+    ``parties`` and ``segments`` as JSON text), written to a hidden temporary file and
+    renamed when complete. Returns the families written.
+
+    Raises MissingDependencyError without pyarrow, FormletterError when the file cannot
+    be written."""
+    pa, pq = _pyarrow()
+    dest = Path(dest)
+    layout = _Layout(dest.parent, dest.stem, dest)
+    writer = _ShardWriter(
+        pa, pq, _family_schema(pa), layout, 1 << 62, PARQUET_BATCH_ROWS, _family_typed
+    )
+    try:
+        layout.folder.mkdir(parents=True, exist_ok=True)
+        for row in _family_rows(store):
+            writer.add(row)
+        writer.finish()
+    except OSError as exc:
+        writer.discard()
+        reason = exc.strerror or str(exc)
+        raise FormletterError(
+            f"{exc.filename or dest}: cannot write the families: {reason}"
+        ) from None
+    except BaseException:
+        writer.discard()
+        raise
+    return writer.rows
+
+
+@dataclass(frozen=True)
+class AnalysisParquet:
+    """What :func:`write_analysis_parquet` wrote."""
+
+    letters: ParquetExport
+    families: int
+    families_file: Path
+
+
+def write_analysis_parquet(
+    store: Store, folder: Path | str, *, shard_rows: int = PARQUET_SHARD_ROWS
+) -> AnalysisParquet:
+    """The whole analysis as Parquet in ``folder``: ``letters/part-*.parquet`` (the
+    export, one row per letter: :func:`write_parquet`) and ``families.parquet``
+    (:func:`write_families_parquet`)."""
+    folder = Path(folder)
+    letters = write_parquet(store, folder / "letters", shard_rows=shard_rows)
+    families_file = folder / "families.parquet"
+    count = write_families_parquet(store, families_file)
+    return AnalysisParquet(letters, count, families_file)

@@ -210,6 +210,18 @@ class TemplateSegment:
     #: for slots: a few example fillers seen in members
     examples: tuple[str, ...] = ()
 
+    def to_dict(self) -> dict[str, Any]:
+        """The segment as plain JSON values (``examples`` a list)."""
+        return {
+            "kind": self.kind,
+            "text": self.text,
+            "start": self.start,
+            "end": self.end,
+            "support": self.support,
+            "sentence": self.sentence,
+            "examples": list(self.examples),
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class Template:

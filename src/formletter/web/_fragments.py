@@ -74,18 +74,7 @@ def template_json(template: Template) -> dict[str, Any]:
         "family_id": template.family_id,
         "text": template.text,
         "sample_size": template.sample_size,
-        "segments": [
-            {
-                "kind": s.kind,
-                "text": s.text,
-                "start": s.start,
-                "end": s.end,
-                "support": s.support,
-                "sentence": s.sentence,
-                "examples": list(s.examples),
-            }
-            for s in template.segments
-        ],
+        "segments": [s.to_dict() for s in template.segments],
     }
 
 
