@@ -296,12 +296,22 @@ def edit_steps(a: str | list[int], b: str | list[int]) -> list[Step]:
     return cast(list[Step], Levenshtein.opcodes(a, b).as_list())
 
 
+#: scanner confusions that word folding leaves (it cannot merge "he" and "be" for
+#: matching): a word that differs from its template word only by these is a noisy copy
+_OCR_SAME = str.maketrans({"c": "e", "b": "h"})
+
+
+def _ocr_form(word: str) -> str:
+    return word.replace("cl", "d").translate(_OCR_SAME)
+
+
 def _is_minor(a: str, b: str) -> bool:
-    """Same word up to OCR noise or a typo (not a different word): equal but for case, or
-    of 4 letters or more and ``fuzz.ratio`` at least 80 (which needs lengths close enough:
+    """Same word up to OCR noise or a typo (not a different word): equal but for case or
+    for the scanner confusions folding leaves (e/c, h/b, cl/d: "tbe", "thc"), or of 4
+    letters or more and ``fuzz.ratio`` at least 80 (which needs lengths close enough:
     the ratio is at most ``200 * shorter / (len_a + len_b)``)."""
     fa, fb = a.casefold(), b.casefold()
-    if fa == fb:
+    if fa == fb or _ocr_form(fa) == _ocr_form(fb):
         return True
     if len(a) < 4 or len(b) < 4 or 5 * min(len(fa), len(fb)) < 2 * (len(fa) + len(fb)):
         return False
