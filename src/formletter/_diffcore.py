@@ -171,7 +171,8 @@ def find_blocks(tt: TemplateTokens, lids: U64) -> list[Block]:
 
     A seed is a letter 3-gram that the template has too (unless the letter repeats it
     more than 16 times); a block is a maximal chain of seeds one word apart in both texts,
-    at least 4 words long (2 seeds)."""
+    at least 4 words long (2 seeds). A block whose first or last words a longer block
+    took already keeps the rest, if that is 4 words or more."""
     nt, nl = len(tt), len(lids)
     if nt < _K or nl < _K:
         return []
@@ -218,22 +219,21 @@ def find_blocks(tt: TemplateTokens, lids: U64) -> list[Block]:
     shorter = p0 - p1  # minus the number of seeds (less one) in the chain
     rank = np.lexsort((b0, a0, shorter))  # longest first, then by template, letter start
     chosen: list[Block] = []
-    used: tuple[bytearray, bytearray] | None = None  # maps of the words taken, once many
+    used_t, used_l = bytearray(nt), bytearray(nl)  # the words taken, on each side
     for x0, y0, m in zip(a0[rank].tolist(), b0[rank].tolist(), shorter[rank].tolist(), strict=True):
         x1, y1 = x0 + _K - m, y0 + _K - m
-        if used is None:
-            for c0, c1, e0, e1 in chosen:
-                if (x0 < c1 and c0 < x1) or (y0 < e1 and e0 < y1):
-                    break
-            else:
-                chosen.append((x0, x1, y0, y1))
-                if len(chosen) == 16:
-                    used = bytearray(nt), bytearray(nl)
-                    for c0, c1, e0, e1 in chosen:
-                        used[0][c0:c1], used[1][e0:e1] = _ONE * (c1 - c0), _ONE * (e1 - e0)
-        elif used[0].find(1, x0, x1) < 0 and used[1].find(1, y0, y1) < 0:
-            used[0][x0:x1], used[1][y0:y1] = _ONE * (x1 - x0), _ONE * (y1 - y0)
-            chosen.append((x0, x1, y0, y1))
+        if used_t.find(1, x0, x1) >= 0 or used_l.find(1, y0, y1) >= 0:
+            # a longer block took words at its ends ("Thank you" of "Thank you once
+            # again" ends the block before a moved "Thank you for contacting me"): keep
+            # the rest of it, if that is still a block and no taken word is inside it
+            while x0 < x1 and (used_t[x0] or used_l[y0]):
+                x0, y0 = x0 + 1, y0 + 1
+            while x1 > x0 and (used_t[x1 - 1] or used_l[y1 - 1]):
+                x1, y1 = x1 - 1, y1 - 1
+            if x1 - x0 < _MIN_RUN or used_t.find(1, x0, x1) >= 0 or used_l.find(1, y0, y1) >= 0:
+                continue
+        used_t[x0:x1], used_l[y0:y1] = _ONE * (x1 - x0), _ONE * (y1 - y0)
+        chosen.append((x0, x1, y0, y1))
     chosen.sort(key=lambda b: b[2])
     return chosen
 
