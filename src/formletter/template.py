@@ -223,7 +223,8 @@ def build_template(
     def carried(g: list[_Sentence]) -> int:
         return sum(weight[m] for m in {s.member for s in g})
 
-    need = support_threshold(sum(weight.values()))
+    total = sum(weight.values())
+    need = support_threshold(total)
     chosen = [g for g in groups if carried(g) >= need]
     if not chosen:  # nothing common enough at sentence level: fall back to the pivot's text
         chosen = [g for g in groups if any(s.member == sample[0] for s in g)]
@@ -248,7 +249,9 @@ def build_template(
         for raw, n in as_written.items():
             raws[_clean(raw)] += n
         display = min(raws.items(), key=lambda kv: (-kv[1], kv[0]))[0]
-        pieces = _slotted(display, modal_key, g, members, used)
+        # a sentence most of the sample carries has a slot wherever no word holds half
+        # its carriers; a minority wording only where half of them differ (see _varies)
+        pieces = _slotted(display, modal_key, g, members, used, 2 * support >= total)
         for kind, piece, examples in pieces:
             segments.append(
                 TemplateSegment(kind, piece, pos, pos + len(piece), support, sent_no, examples)
@@ -269,6 +272,7 @@ def _slotted(
     group: list[_Sentence],
     members: Sequence[MemberText],
     used: Counter[str],
+    common: bool = True,
 ) -> list[_Piece]:
     """Split a display sentence into text and slot pieces."""
     plain: list[_Piece] = [("text", display, ())]
@@ -329,8 +333,11 @@ def _slotted(
                 raw_of[i] = raw
         rows.append(filled)
         written.append((m.text, starts, ends, at, raw_of))
-    need = max(3, math.ceil(0.5 * len(carriers)))
-    slot_pos = [i for i, col in enumerate(zip(*rows, strict=True)) if len(set(col)) >= need]
+    if common:
+        slot_pos = [i for i, col in enumerate(zip(*rows, strict=True)) if _varies(col)]
+    else:
+        need = max(3, math.ceil(0.5 * len(carriers)))
+        slot_pos = [i for i, col in enumerate(zip(*rows, strict=True)) if len(set(col)) >= need]
     if not slot_pos or len(slot_pos) > len(modal_words) // 2:
         return plain
 
@@ -369,6 +376,16 @@ def _slotted(
     if cursor < len(display):
         pieces.append(("text", display[cursor:], ()))
     return pieces
+
+
+def _varies(values: Sequence[str]) -> bool:
+    """Whether the carriers' words at one position of a sentence most of the sample
+    carries make it a slot: at least 3 different ones, none of them written by half the
+    carriers. (The rule for other sentences, half the carriers' words all different,
+    left a name as text when the sample held a few letters from each of several
+    senders.)"""
+    counts = Counter(values)
+    return len(counts) >= 3 and 2 * counts.most_common(1)[0][1] < len(values)
 
 
 def frame_template(
