@@ -105,6 +105,24 @@ def test_a_sample_of_several_letters_from_each_sender_still_slots_the_names() ->
     assert not any(s.constituency in t.text for s in SENDERS)
 
 
+def test_a_sentence_the_template_says_twice_is_template_text_twice() -> None:
+    """Every member says "I understand why this is an issue of concern" near the start
+    and again near the end: both copies are template sentences, so neither copy is any
+    member's own text. (Grouped by their words, the two copies were one group, and the
+    second copy in every letter showed as the sender's.)"""
+    again = "I understand why this is an issue of concern to many people."
+    ps = TEMPLATES["schools"]
+    body = join([again, *ps, again])
+    members = [
+        MemberText(f"L{i}", body + f"\n\nYours, {n}", 0, len(body)) for i, n in enumerate("ABCD")
+    ]
+    t = build_template("F", members)
+    assert t.text.count(again) == 2
+    for m in members:
+        d = diff_letter(t, m.letter_id, m.text, m.body_start, m.body_end)
+        assert d.unique_spans == ()
+
+
 def test_segments_tile_the_template_text() -> None:
     t = build_template("F1", bus_family())
     pos = 0

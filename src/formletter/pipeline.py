@@ -68,7 +68,7 @@ Progress = Callable[[str, int, "int | None"], None]
 ENGINES = ("local", "dask")
 
 #: bump when the engine's output changes for the same input, to force a re-analysis
-_ENGINE_VERSION = "7"
+_ENGINE_VERSION = "8"
 _ANATOMY_BATCH = 500
 #: anatomy batches sent to the workers at a time (two such rounds are kept in flight)
 _ANATOMY_ROUND = 8

@@ -160,21 +160,35 @@ def _sentences(idx: int, m: MemberText, toks: Tokens) -> list[_Sentence]:
 
 
 def _group(sentences: list[_Sentence]) -> list[list[_Sentence]]:
+    """The sentences grouped across members: by their words, exactly, else the group
+    whose first wording is at least 78% alike (``fuzz.ratio``). A member gives a group one
+    sentence at most: a sentence a template says twice is two groups (its second copy
+    in each letter joins the second), so both copies are template text."""
     groups: list[list[_Sentence]] = []
-    by_key: dict[str, int] = {}
+    holders: list[set[int]] = []  # the members in each group
+    by_key: dict[str, list[int]] = {}  # the groups of each exact wording
     reps: list[str] = []
     for s in sentences:
-        g = by_key.get(s.key)
-        if g is None and reps:
-            hit = process.extractOne(s.key, reps, scorer=fuzz.ratio, score_cutoff=78)
-            if hit is not None:
-                g = hit[2]
+        exact = by_key.get(s.key)
+        g: int | None = None
+        if exact is not None:  # a repeat in this member starts a group of its own
+            g = next((x for x in exact if s.member not in holders[x]), None)
+        elif reps:
+            for hit in process.extract(s.key, reps, scorer=fuzz.ratio, score_cutoff=78, limit=4):
+                if s.member not in holders[hit[2]]:
+                    g = hit[2]
+                    break
         if g is None:
             g = len(groups)
             groups.append([])
+            holders.append(set())
             reps.append(s.key)
-        by_key[s.key] = g
+        if exact is None:
+            by_key[s.key] = [g]
+        elif g not in exact:
+            exact.append(g)
         groups[g].append(s)
+        holders[g].add(s.member)
     return groups
 
 
