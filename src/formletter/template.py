@@ -174,10 +174,12 @@ def _group(sentences: list[_Sentence]) -> list[list[_Sentence]]:
         if exact is not None:  # a repeat in this member starts a group of its own
             g = next((x for x in exact if s.member not in holders[x]), None)
         elif reps:
-            for hit in process.extract(s.key, reps, scorer=fuzz.ratio, score_cutoff=78, limit=4):
-                if s.member not in holders[hit[2]]:
-                    g = hit[2]
-                    break
+            best = process.extractOne(s.key, reps, scorer=fuzz.ratio, score_cutoff=78)
+            if best is not None and s.member not in holders[best[2]]:
+                g = best[2]
+            elif best is not None:  # its best match holds this member already: the next
+                hits = process.extract(s.key, reps, scorer=fuzz.ratio, score_cutoff=78, limit=4)
+                g = next((h[2] for h in hits if s.member not in holders[h[2]]), None)
         if g is None:
             g = len(groups)
             groups.append([])
