@@ -1,7 +1,8 @@
 """Recover a family's template: the consensus of its members, with named slots.
 
 1. Each member body is cut into sentences; sentences are grouped across members by their
-   folded words (exactly, then fuzzily, so OCR noise and small edits group together).
+   folded words (exactly, then fuzzily, so OCR noise and small edits group together), a
+   member giving a group one sentence at most (a sentence said twice is two groups).
 2. A sentence group is in the template when enough members carry it (a majority, or at
    least 3 members and 20% of a large family: an optional paragraph many senders keep is
    still template text, not anyone's own words).
@@ -9,7 +10,9 @@
    members that reorder paragraphs); each takes its most common wording, shown in its most
    common clean spelling.
 4. Inside a sentence, a word position where many members put many *different* words
-   (names, places, dates) becomes a slot such as ``{name}`` or ``{constituency}``.
+   (names, places, dates) becomes a slot such as ``{name}`` or ``{constituency}``: in a
+   sentence most of the sample carries, 3 or more words none of which half the carriers
+   write; in a minority wording, half the carriers' words all different.
 
 The template is built from a bounded sample of distinct variants, so a family of 500,000
 copies costs no more than one of 60. Support counts are later recounted over every member
