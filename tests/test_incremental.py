@@ -152,6 +152,14 @@ def _campaign_letters(folder: Path, n: int) -> None:
         (folder / f"campaign{i}.txt").write_text(wrap(join(NEW_CAMPAIGN), sender).text)
 
 
+def _campaign_folder(tmp_path: Path, n: int) -> Path:
+    """The folder ``in`` holding the first ``n`` letters of the new campaign."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    _campaign_letters(folder, n)
+    return folder
+
+
 def _analysed_nhs(tmp_path: Path, n: int) -> tuple[Path, Path]:
     """A folder of ``n`` copies of the "nhs" form letter, from as many senders, and a
     database ``x.db`` that has read and analysed it."""
@@ -181,9 +189,7 @@ def test_letters_of_a_new_campaign_form_a_new_family(tmp_path: Path) -> None:
 
 
 def test_without_a_stored_analysis_the_full_one_runs(tmp_path: Path) -> None:
-    folder = tmp_path / "in"
-    folder.mkdir()
-    _campaign_letters(folder, 3)
+    folder = _campaign_folder(tmp_path, 3)
     with open_store(tmp_path / "x.db") as store:
         summary = analyze(store, [folder], INCREMENTAL)
         assert summary.incremental is None and summary.analysed
@@ -191,9 +197,7 @@ def test_without_a_stored_analysis_the_full_one_runs(tmp_path: Path) -> None:
 
 
 def test_an_analysis_run_with_other_parameters_is_run_again_in_full(tmp_path: Path) -> None:
-    folder = tmp_path / "in"
-    folder.mkdir()
-    _campaign_letters(folder, 3)
+    folder = _campaign_folder(tmp_path, 3)
     with open_store(tmp_path / "x.db") as store:
         analyze(store, [folder])
         _campaign_letters(folder, 4)
@@ -203,9 +207,7 @@ def test_an_analysis_run_with_other_parameters_is_run_again_in_full(tmp_path: Pa
 
 
 def test_nothing_new_adds_nothing(tmp_path: Path) -> None:
-    folder = tmp_path / "in"
-    folder.mkdir()
-    _campaign_letters(folder, 3)
+    folder = _campaign_folder(tmp_path, 3)
     with open_store(tmp_path / "x.db") as store:
         analyze(store, [folder])
         digest = store.setting("analysis_digest")
@@ -265,9 +267,7 @@ def test_a_failure_while_adding_keeps_the_analysis_before(
 
 
 def test_the_cli_says_what_was_added(tmp_path: Path) -> None:
-    folder = tmp_path / "in"
-    folder.mkdir()
-    _campaign_letters(folder, 3)
+    folder = _campaign_folder(tmp_path, 3)
     db = str(tmp_path / "x.db")
     runner = CliRunner()
     assert runner.invoke(app, ["analyze", str(folder), "--db", db]).exit_code == 0
@@ -280,9 +280,7 @@ def test_the_cli_says_what_was_added(tmp_path: Path) -> None:
 def test_a_changed_file_makes_the_next_analysis_a_full_one(tmp_path: Path) -> None:
     """The changed file's old letter is deleted, and the new one may take its rowid: the
     letters past the analysis's highest rowid would miss it."""
-    folder = tmp_path / "in"
-    folder.mkdir()
-    _campaign_letters(folder, 4)
+    folder = _campaign_folder(tmp_path, 4)
     with open_store(tmp_path / "x.db") as store:
         analyze(store, [folder])
         (folder / "campaign3.txt").write_text(wrap(join(NEW_CAMPAIGN[:2]), SENDERS[3]).text)
@@ -356,9 +354,7 @@ def test_the_dask_engine_adds_the_same_as_the_local_one(
 
 
 def test_the_cli_says_when_it_ran_the_full_analysis_instead(tmp_path: Path) -> None:
-    folder = tmp_path / "in"
-    folder.mkdir()
-    _campaign_letters(folder, 3)
+    folder = _campaign_folder(tmp_path, 3)
     db = str(tmp_path / "x.db")
     result = CliRunner().invoke(app, ["analyze", str(folder), "--db", db, "--incremental"])
     assert result.exit_code == 0, result.output

@@ -265,18 +265,8 @@ def read_file(path: Path, options: IngestOptions) -> SourceResult:
 def read_remote(url: str, data: bytes, options: IngestOptions, *, sha256: str = "") -> SourceResult:
     """:func:`read_bytes` of a file read from ``url`` (see ``ingest.remote``): its
     letters' sources are the URL, and no sibling file is looked up."""
-    sha = sha256 or hashlib.sha256(data).hexdigest()
-    if len(data) > options.max_bytes:
-        reason = _too_large(len(data), options.max_bytes)
-        return SourceResult(url, sha, len(data), failures=(Failure(url, reason),))
-    out = Output(
-        archive_budget=options.max_archive_bytes,
-        member_budget=options.max_archive_members,
-        deadline=time.monotonic() + options.timeout,
-    )
     basename = url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
-    read_source(Source(url, data, basename, 0, None), options, out)
-    return SourceResult(url, sha, len(data), tuple(out.letters), tuple(out.failures))
+    return _read_data(url, basename, data, options, sha256, None)
 
 
 def read_bytes(
@@ -285,7 +275,19 @@ def read_bytes(
     """Read the content ``data`` of the file at ``path`` (already read by the caller), in
     this process. Never raises for bad input: problems are failures in the result.
     ``sha256``: the hex sha256 of ``data`` when the caller has it already."""
-    name = str(path)
+    siblings = disk_siblings(path.parent, options)
+    return _read_data(str(path), path.name, data, options, sha256, siblings)
+
+
+def _read_data(
+    name: str,
+    filename: str,
+    data: bytes,
+    options: IngestOptions,
+    sha256: str,
+    siblings: SiblingLookup | None,
+) -> SourceResult:
+    """The letters and failures of the file ``name`` (picked a reader by ``filename``)."""
     sha = sha256 or hashlib.sha256(data).hexdigest()
     if len(data) > options.max_bytes:
         reason = _too_large(len(data), options.max_bytes)
@@ -295,6 +297,5 @@ def read_bytes(
         member_budget=options.max_archive_members,
         deadline=time.monotonic() + options.timeout,
     )
-    source = Source(name, data, path.name, 0, disk_siblings(path.parent, options))
-    read_source(source, options, out)
+    read_source(Source(name, data, filename, 0, siblings), options, out)
     return SourceResult(name, sha, len(data), tuple(out.letters), tuple(out.failures))
