@@ -11,7 +11,7 @@ a shared template, however many of them two letters have.
 A pair is a family *link* when the shared passages cover at least ``min_containment``
 of the shorter body and at least ``min_shared`` words. Containment (not Jaccard) is used
 so a short letter wholly contained in a long one links to it. Long texts that share a
-long stretch (``long_shared`` words, 150) link at a lower share (``long_containment``):
+long stretch (``long_shared`` words, 250) link at a lower share (``long_containment``):
 two bills that both adopt one model act each wrap it in text of their own.
 
 Short bodies (public comments of a sentence or two) cannot share 20 words, nor hold a
@@ -99,8 +99,8 @@ class AlignParams:
     #: long bodies: a pair that shares at least this many words (in runs) links when they
     #: are at least ``long_containment`` of the shorter body. Two bills that adopt one
     #: model act each wrap it in hundreds of words of their own, so neither holds half of
-    #: the other; 150 words is five or six sentences, far beyond one shared sentence or a
-    #: closing formula
+    #: the other; 250 words is ten sentences or so, far beyond one shared sentence or the
+    #: enacting and severability clauses every bill carries
     long_shared: int = 250
     #: ...(see ``long_shared``)
     long_containment: float = 0.2

@@ -367,36 +367,49 @@ _SENTENCE_END = re.compile(
 )
 
 
+#: what may come before an enumeration label: the start of the text, of a line or of a
+#: sentence, then optionally a word such as "Section" and an opening bracket
+_LABEL_LEAD = (
+    r"(?:^|\n|[.!?:;][\"'’”)\]]*[ \t])[ \t]*"
+    r"(?:(?:section|sec|article|art|part|chapter|title|rule|item|paragraph|para|clause"
+    r"|schedule|appendix|annex|§)\.?[ \t]*)?[(\[]?"
+)
 #: a full stop that ends no sentence, judged by the text before it (up to the stop) and
 #: the next character after the spaces: an enumeration label that the stop ends alone
 #: ("Section 3.", "2.", "(b).", "IV."), an initial ("J. Smith", "S.B."), a title before a
 #: name ("Mr. Smith", "Rt. Hon."), a reference before a number ("No. 5", "Sec. 12") or a
 #: Latin abbreviation before a lower-case word ("e.g. the")
 _LABEL_ALONE = re.compile(
-    r"(?:^|\n|[.!?:;][\"'’”)\]]*[ \t])[ \t]*"
-    r"(?:(?:section|sec|article|art|part|chapter|title|rule|item|paragraph|para|clause"
-    r"|schedule|appendix|annex|§)\.?[ \t]*)?"
-    r"[(\[]?(?:\d{1,4}[a-z]?(?:\.\d{1,4})*|[ivxlc]{1,6}|[a-z])[)\]]?\.$",
+    _LABEL_LEAD + r"(?:\d{1,4}[a-z]?(?:\.\d{1,4})*|[ivxlc]{1,6}|[a-z])[)\]]?\.$",
     re.IGNORECASE,
 )
 _INITIAL = re.compile(r"(?:^|[\s.(\[])[A-Z]\.$")
-_TITLE = re.compile(
-    r"(?:^|[\s(\[])(?:mr|mrs|ms|mx|dr|prof|rev|hon|rt|st|sen|rep|gov|gen|lt|col|sgt|capt"
-    r"|messrs)\.$",
-    re.IGNORECASE,
-)
-_REFERENCE = re.compile(
-    r"(?:^|[\s(\[])(?:no|nos|sec|secs|art|arts|fig|figs|vol|vols|pp|p|para|ch|cl)\.$",
-    re.IGNORECASE,
-)
-_LATIN = re.compile(r"(?:^|[\s(\[])(?:e\.g|i\.e|cf|viz|etc|approx|incl|esp)\.$", re.IGNORECASE)
+_TITLE_WORDS = "mr mrs ms mx dr prof rev hon rt st sen rep gov gen lt col sgt capt messrs"
+_REFERENCE_WORDS = "no nos sec secs art arts fig figs vol vols pp p para ch cl"
+_LATIN_WORDS = "e.g i.e cf viz etc approx incl esp"
+
+
+def _abbreviation(words: str) -> re.Pattern[str]:
+    """A word of ``words`` (space-separated) and its full stop, ending the text."""
+    alternatives = "|".join(re.escape(w) for w in words.split(" "))
+    return re.compile(rf"(?:^|[\s(\[])(?:{alternatives})\.$", re.IGNORECASE)
+
+
+_TITLE = _abbreviation(_TITLE_WORDS)
+_REFERENCE = _abbreviation(_REFERENCE_WORDS)
+_LATIN = _abbreviation(_LATIN_WORDS)
 _BEFORE = 40
-#: the words (of letters only, two or more) the patterns above take for an abbreviation
-_ABBREVIATION_WORDS = (
-    "sec art para mr mrs ms mx dr prof rev hon rt st sen rep gov gen lt col sgt capt messrs"
-    " no nos secs arts fig figs vol vols pp p ch cl cf viz etc approx incl esp"
+#: the words (of letters only) the patterns above take for an abbreviation
+_ABBREVIATIONS = frozenset(
+    w for w in f"{_TITLE_WORDS} {_REFERENCE_WORDS} {_LATIN_WORDS}".split(" ") if w.isalpha()
 )
-_ABBREVIATIONS = frozenset(_ABBREVIATION_WORDS.split())
+
+
+def _text_before(text: str, pos: int) -> str:
+    """Up to ``_BEFORE`` characters before ``pos``, led by a NUL when cut short (so that
+    a pattern's ``^`` matches only the real start of the text)."""
+    a = max(0, pos - _BEFORE)
+    return text[a:pos] if a == 0 else "\x00" + text[a:pos]
 
 
 def _not_an_end(text: str, stop: int, end: int) -> bool:
@@ -412,12 +425,12 @@ def _not_an_end(text: str, stop: int, end: int) -> bool:
         and word.lower() not in _ABBREVIATIONS
     ):
         return False
-    before = text[a:stop] if a == 0 else "\x00" + text[a:stop]
+    before = _text_before(text, stop)
     nxt = stop
     while nxt < end and text[nxt] in " \t\r\n":
         nxt += 1
     after = text[nxt] if nxt < end else ""
-    if "\n" in text[stop:nxt] and text[stop:nxt].count("\n") > 1:
+    if text.count("\n", stop, nxt) > 1:
         return False  # a blank line ends the paragraph whatever came before
     if _LABEL_ALONE.search(before) or _INITIAL.search(before):
         return bool(after)
@@ -431,12 +444,7 @@ def _not_an_end(text: str, stop: int, end: int) -> bool:
 
 
 _ENUMERATION = re.compile(r"\d{1,4}[a-z]?|[ivxlc]{1,6}|[a-z]", re.IGNORECASE)
-_LABEL_BEFORE = re.compile(
-    r"(?:^|\n|[.!?:;][\"'’”)\]]*[ \t])[ \t]*"
-    r"(?:(?:section|sec|article|art|part|chapter|title|rule|item|paragraph|para|clause"
-    r"|schedule|appendix|annex|§)\.?[ \t]*)?[(\[]?$",
-    re.IGNORECASE,
-)
+_LABEL_BEFORE = re.compile(_LABEL_LEAD + "$", re.IGNORECASE)
 
 
 def is_enumeration_label(text: str, start: int, end: int) -> bool:
@@ -449,9 +457,7 @@ def is_enumeration_label(text: str, start: int, end: int) -> bool:
         return False
     if end < len(text) and text[end] not in ".)]: \t\r\n":
         return False
-    a = max(0, start - _BEFORE)
-    before = text[a:start] if a == 0 else "\x00" + text[a:start]
-    return _LABEL_BEFORE.search(before) is not None
+    return _LABEL_BEFORE.search(_text_before(text, start)) is not None
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:

@@ -56,11 +56,13 @@ def analyze_to_parquet(
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise FormletterError(f"{folder}: cannot make the folder: {exc.strerror}") from None
-    scratch = None
+    scratch: Path | None = None
     if db is None:
         scratch = Path(tempfile.mkdtemp(prefix=_SCRATCH_PREFIX, dir=folder))
+        path = scratch / "analysis.db"
+    else:
+        path = Path(db)
     try:
-        path = Path(db) if db is not None else Path(str(scratch)) / "analysis.db"
         with open_store(path) as store:
             summary = analyze(store, paths, options, progress=progress)
             written = write_analysis_parquet(store, folder)

@@ -255,7 +255,7 @@ def _read(
         say("read", seen, None)
 
     ingest = options.ingest
-    inputs: list[str | Path] = [p if isinstance(p, str) and is_url(p) else Path(p) for p in paths]
+    inputs: list[str | Path] = [p if is_url(p) else Path(p) for p in paths]
 
     size = _COMMIT_FILES_FIRST
     parser = None if mapper is None else _ParseWhileReading.start(store, options, mapper)

@@ -18,7 +18,7 @@ a file that cannot be read is a failure of that file.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, TypeGuard
 
 from formletter.errors import FormletterError, MissingDependencyError
 from formletter.ingest._common import human_bytes
@@ -29,7 +29,7 @@ _URL = re.compile(r"[a-zA-Z][a-zA-Z0-9+.\-]+://")
 _GLOB = re.compile(r"[*?\[]")
 
 
-def is_url(given: object) -> bool:
+def is_url(given: object) -> TypeGuard[str]:
     """Whether an input is a URL (``scheme://...``; ``C:\\`` and plain paths are not)."""
     return isinstance(given, str) and _URL.match(given) is not None
 

@@ -268,9 +268,9 @@ def _read_inputs(
     skip: Callable[[str, str], bool] | None,
     progress: Callable[[SourceResult | None], None] | None,
 ) -> Generator[SourceResult, None, None]:
-    urls = [str(p) for p in paths if is_url(p)]
-    remote = [u for url in urls for u in expand_url(url)]  # a URL that cannot be listed
-    files = list(discover([p for p in paths if not is_url(p)]))  # fails before any read
+    # a URL that cannot be listed fails the run here, before any file is read
+    remote = [u for p in paths if is_url(p) for u in expand_url(p)]
+    files = list(discover([p for p in paths if not is_url(p)]))
     plan = _plan_attachments(files, options)
     consumed = {a for attachments in plan.values() for a in attachments}
 
@@ -333,20 +333,20 @@ def _read_inputs(
                 continue
             sha = hashlib.sha256(data).hexdigest()
             if skip is not None and skip(url, sha):
-                skipped.append(url)
+                skipped[0] += 1
                 continue
             yield _RemoteTask(url, options, sha, size, data)
 
     # files read from URLs: fetched here (one at a time, as the workers take them),
     # parsed in the workers with the time limit
     failed: list[SourceResult] = []
-    skipped: list[str] = []
+    skipped = [0]  # files read before: counted once all are fetched
     for rtask, got in run_ordered(
         _read_remote_task, fetched(), jobs=_jobs(options), timeout=options.timeout
     ):
         yield finish(rtask, got)
     # those that could not be fetched, in URL order (whenever the fetch failed)
-    for _ in skipped:
+    for _ in range(skipped[0]):
         if progress is not None:
             progress(None)
     for result in failed:
