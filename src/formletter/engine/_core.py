@@ -24,7 +24,9 @@ import gc
 import hashlib
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from functools import partial
 from typing import NamedTuple
 
@@ -34,7 +36,7 @@ import numpy.typing as npt
 from formletter.align import could_link_many, is_link
 from formletter.candidates import CandidatePairs, candidate_pairs
 from formletter.engine._families import _run_components, build_families, component_size
-from formletter.engine._loose import loose_families, loose_groups
+from formletter.engine._loose import PLAIN, component_kinds, loose_families, loose_groups
 from formletter.engine._rescue import rescue
 from formletter.engine._types import (
     GC_THRESHOLDS,
@@ -277,55 +279,49 @@ def _analyze_bodies(
 
     # 5. components -> families (anti-chaining + templates + diffs), one job per component
     comps = components(len(reps), verified)
-    loose: list[npt.NDArray[np.int64]] = []
-    if params.loose:
-        # 5a. letters alone or in small components: families of spun text (``_loose``)
-        rep_records = [records[r] for r in reps.tolist()]
-        loose, taken = loose_groups(
-            rep_tokens, lambda i: _spans([rep_records[i]])[0], comps, mapper
-        )
-        gone = set(taken)
-        comps = [c for i, c in enumerate(comps) if i not in gone]
     weight = _weights(pairs, len(reps))
-    comp_of = np.full(len(reps), -1, dtype=np.int64)
-    at = np.zeros(len(reps), dtype=np.int64)  # each member's index in its component
-    for c, members in enumerate(comps):
-        comp_of[members] = c
-        at[members] = np.arange(len(members), dtype=np.int64)
-    cand_by = _pairs_by_component(pairs.a, pairs.b, comp_of, at, len(comps))
     dups: dict[int, list[int]] = {}
     for i in range(n):
         if rep[i] != i:
             dups.setdefault(local[int(rep[i])], []).append(i)
+    rep_records = [records[r] for r in reps.tolist()]
 
-    jobs = []
-    for c, members in enumerate(comps):
-        jobs.append(
+    def bodies(i: int) -> tuple[str, int, int]:
+        return _spans([rep_records[i]])[0]
+
+    def component_jobs(cs: Sequence[Sequence[int]]) -> list[ComponentJob]:
+        comp_of = np.full(len(reps), -1, dtype=np.int64)
+        at = np.zeros(len(reps), dtype=np.int64)  # each member's index in its component
+        for c, members in enumerate(cs):
+            comp_of[members] = c
+            at[members] = np.arange(len(members), dtype=np.int64)
+        cand_by = _pairs_by_component(pairs.a, pairs.b, comp_of, at, len(cs))
+        return [
             ComponentJob(
-                records=tuple(records[int(reps[m])] for m in members),
-                tokens=tuple(tokens[int(reps[m])] for m in members),
+                records=tuple(rep_records[m] for m in members),
+                tokens=tuple(rep_tokens[m] for m in members),
                 duplicates=tuple(tuple(records[d] for d in dups.get(m, ())) for m in members),
                 weights=tuple(weight[members].tolist()),
                 candidates=cand_by[c],
                 params=params,
             )
-        )
-    for g in loose:
-        comp_of[g] = len(comps)  # in a family, though of no component
-    # identical letters with no other relative are a family of their own
-    for m, ds in sorted(dups.items()):
-        if comp_of[m] < 0:
-            jobs.append(
-                ComponentJob(
-                    records=(records[int(reps[m])],),
-                    tokens=(tokens[int(reps[m])],),
-                    duplicates=(tuple(records[d] for d in ds),),
-                    weights=(0.0,),
-                    candidates=np.empty((0, 2), dtype=np.int64),
-                    params=params,
-                )
-            )
-    in_families = sum(component_size(job) for job in jobs)  # progress counts letters
+            for c, members in enumerate(cs)
+        ]
+
+    # 5a. letters alone or in small components: families of spun text (``_loose``). The
+    #     components it cannot take (``PLAIN``) are families' copies: their families are
+    #     made meanwhile, the groups found in a thread of this process
+    kinds = component_kinds(rep_tokens, bodies, comps) if params.loose else [PLAIN] * len(comps)
+    plain = [c for c, k in zip(comps, kinds, strict=True) if k == PLAIN]
+    jobs = component_jobs(plain)
+    in_plain = sum(component_size(job) for job in jobs)  # progress counts letters
+    in_families = in_plain + sum(
+        1 + len(dups.get(m, ())) for c, k in zip(comps, kinds, strict=True) if k != PLAIN for m in c
+    )
+    placed = np.zeros(len(reps), dtype=bool)  # in a component or, later, a loose group
+    for members in comps:
+        placed[members] = True
+    in_families += sum(1 + len(ds) for m, ds in dups.items() if not placed[m])
     say("families", 0, in_families)
     handed = 0
     hand = on_outcome
@@ -336,8 +332,44 @@ def _analyze_bodies(
             handed += len(got.families)
             on_outcome(got)
 
-    outcomes = _run_components(
-        jobs, mapper, params, lambda done: say("families", done, in_families), hand, keep
+    loose: list[npt.NDArray[np.int64]] = []
+    taken: list[int] = []
+    with ThreadPoolExecutor(1, thread_name_prefix="formletter-loose") as pool:
+        grouping = (
+            pool.submit(loose_groups, rep_tokens, bodies, comps, mapper, kinds)
+            if params.loose
+            else None
+        )
+        outcomes = _run_components(
+            jobs, mapper, params, lambda done: say("families", done, in_families), hand, keep
+        )
+        if grouping is not None:
+            loose, taken = grouping.result()
+    gone = set(taken)
+    rest = [c for i, c in enumerate(comps) if kinds[i] != PLAIN and i not in gone]
+    jobs = component_jobs(rest)
+    for g in loose:
+        placed[g] = True  # in a family, though of no component
+    # identical letters with no other relative are a family of their own
+    for m, ds in sorted(dups.items()):
+        if not placed[m]:
+            jobs.append(
+                ComponentJob(
+                    records=(rep_records[m],),
+                    tokens=(rep_tokens[m],),
+                    duplicates=(tuple(records[d] for d in ds),),
+                    weights=(0.0,),
+                    candidates=np.empty((0, 2), dtype=np.int64),
+                    params=params,
+                )
+            )
+    outcomes += _run_components(
+        jobs,
+        mapper,
+        params,
+        lambda done: say("families", in_plain + done, in_families),
+        hand,
+        keep,
     )
     if loose:
         dup_records = [tuple(records[d] for d in dups.get(m, ())) for m in range(len(reps))]
@@ -427,6 +459,14 @@ def _verify_spanning(
     Which pairs link is decided from the covered words the workers send back; the links
     themselves (passages in character offsets) are made while the workers align the next
     round, so the workers do not wait for them.
+
+    After a round where fewer than a quarter of the pairs linked (late in the stage,
+    most rounds are tries between components whose pairs fail), the next round is
+    planned and handed out before that one is taken in, as if none of its pairs will
+    link: the workers go from one round to the next without waiting for this process
+    (at 20,000 letters ~160 of ~180 rounds are such, each ~13 ms of this process's
+    time). A pair of such a round that an earlier link made moot is aligned for
+    nothing, and adds no edge; the components are the same.
     """
     uf = UnionFind(n)
     edges: list[tuple[int, int]] = []
@@ -434,8 +474,37 @@ def _verify_spanning(
     fails = _FailCounts()
     done = 0
     words = kgrams.table.words
-    #: the last round's aligned chunks, whose links are still to be made
+    #: the aligned chunks whose links are still to be made
     unmade: list[_Aligned] = []
+    #: the round the workers are aligning, not taken in yet
+    pending: _Round | None = None
+    #: whether the next round is planned before the one in flight is taken in
+    ahead = False
+
+    def take_in(r: _Round) -> None:
+        """A round's results: its links joined, its failures counted."""
+        nonlocal done, ahead
+        ok = r.ok
+        cov_a: list[npt.NDArray[np.int64]] = []
+        cov_b: list[npt.NDArray[np.int64]] = []
+        for part in r.results:
+            unmade.append(part)
+            cov_a.append(part.cov_a)
+            cov_b.append(part.cov_b)
+        if len(r.need):
+            sa, sb = r.ta[r.need], r.tb[r.need]
+            ca, cb = np.concatenate(cov_a), np.concatenate(cov_b)
+            ok[r.need] = could_link_many(ca, cb, words[kgrams.slot[sa]], words[kgrams.slot[sb]])
+        linked = np.flatnonzero(ok)
+        for a, b in zip(r.ta[linked].tolist(), r.tb[linked].tolist(), strict=True):
+            if uf.union(a, b):  # a round planned ahead may hold pairs joined meanwhile
+                edges.append((a, b))
+        fails.add(r.keys[~ok])
+        done += len(r.ta)
+        tick(done)
+        # a round where few pairs link: the next is planned ahead of the one after it
+        ahead = 4 * len(linked) < len(r.ta)
+
     # The queue is its head (pairs looked at before, still open) and then the untouched
     # pairs qa[pos:]. A round is planned over the head alone, grown from the untouched
     # pairs only as far as the plan needs (see _plan_round: a plan that fills the round
@@ -444,10 +513,23 @@ def _verify_spanning(
     limit = params.verify_round
     ha, hb = qa[:0], qb[:0]
     pos = 0
-    while len(ha) or pos < len(qa):
+    while True:
+        if pending is not None and not ahead:
+            take_in(pending)
+            pending = None
+        plan_fails = fails
+        if pending is not None:
+            # planned ahead, while the workers align the round in flight: as if none of
+            # its pairs link (in rounds where almost none do), so the next round holds
+            # their components' next tries (a try that a link makes moot costs one
+            # alignment, not a round trip)
+            plan_fails = fails.copy()
+            plan_fails.add(pending.keys[~pending.ok])
         roots = uf.roots()
         want = 16 * limit if limit > 0 else len(qa)
-        while True:
+        take = np.zeros(0, dtype=bool)
+        key = np.zeros(0, dtype=np.int64)
+        while len(ha) or pos < len(qa):
             more = max(0, want - len(ha))
             ha = np.concatenate([ha, qa[pos : pos + more]])
             hb = np.concatenate([hb, qb[pos : pos + more]])
@@ -458,61 +540,64 @@ def _verify_spanning(
             done += len(ha) - int(open_.sum())
             ha, hb, ra, rb = ha[open_], hb[open_], ra[open_], rb[open_]
             key = np.minimum(ra, rb) * n + np.maximum(ra, rb)
-            if params.verify_give_up > 0 and len(fails):
+            if params.verify_give_up > 0 and len(plan_fails):
                 # pairs of components that failed too often: given up
-                hit, fv = fails.get(key)
+                hit, fv = plan_fails.get(key)
                 drop = hit[fv >= params.verify_give_up]
                 if len(drop):
                     done += len(drop)
                     live = np.ones(len(key), dtype=bool)
                     live[drop] = False
                     ha, hb, ra, rb, key = ha[live], hb[live], ra[live], rb[live], key[live]
-            take = _plan_round(ra, rb, key, fails, limit)
+            take = _plan_round(ra, rb, key, plan_fails, limit)
             if pos >= len(qa) or int(take.sum()) >= limit:
                 break
             want = 4 * max(want, len(ha))
-        if not len(ha):
-            break
-        ta, tb, keys = ha[take], hb[take], key[take]
-        ha, hb = ha[~take], hb[~take]
-        ok = np.zeros(len(ta), dtype=bool)
-        need = np.arange(len(ta))
-        if known:
-            got = [
-                known.get((id_of(a), id_of(b)))
-                for a, b in zip(ta.tolist(), tb.tolist(), strict=True)
-            ]
-            need = np.array([i for i, x in enumerate(got) if x is None], dtype=np.int64)
-            for i, x in enumerate(got):
-                ok[i] = x is not None and is_link(x, params.align)
-        sa, sb = ta[need], tb[need]
-        jobs, results = _align(sa, sb, mapper, params, kgrams, saved=saved)
-        # the workers align this round: make the last round's links meanwhile, once a
-        # pool's feeder thread has made the round's jobs (the links hold the GIL for long)
-        if unmade and isinstance(mapper, LocalMapper) and mapper.jobs > 1 and len(jobs) > 1:
-            jobs.last_made.wait(0.05)
+        round_: _Round | None = None
+        if take.any():
+            ta, tb, keys = ha[take], hb[take], key[take]
+            ha, hb = ha[~take], hb[~take]
+            round_ = _Round(ta, tb, keys, np.zeros(len(ta), dtype=bool), np.arange(len(ta)))
+            if known:
+                got = [
+                    known.get((id_of(a), id_of(b)))
+                    for a, b in zip(ta.tolist(), tb.tolist(), strict=True)
+                ]
+                round_.need = np.array([i for i, x in enumerate(got) if x is None], dtype=np.int64)
+                for i, x in enumerate(got):
+                    round_.ok[i] = x is not None and is_link(x, params.align)
+            sa, sb = ta[round_.need], tb[round_.need]
+            jobs, round_.results = _align(sa, sb, mapper, params, kgrams, saved=saved)
+            # the workers align this round: make the last rounds' links meanwhile, once
+            # a pool's feeder thread has made the round's jobs (the links hold the GIL
+            # for long)
+            if unmade and isinstance(mapper, LocalMapper) and mapper.jobs > 1 and len(jobs) > 1:
+                jobs.last_made.wait(0.05)
+        elif pending is None:
+            break  # nothing in flight, nothing left to plan
         for part in unmade:
             new_links.extend(x for x in _links(*part, id_of, tokens_of, kgrams) if x)
-        unmade = []
-        cov_a: list[npt.NDArray[np.int64]] = []
-        cov_b: list[npt.NDArray[np.int64]] = []
-        for part in results:
-            unmade.append(part)
-            cov_a.append(part.cov_a)
-            cov_b.append(part.cov_b)
-        if len(need):
-            ca, cb = np.concatenate(cov_a), np.concatenate(cov_b)
-            ok[need] = could_link_many(ca, cb, words[kgrams.slot[sa]], words[kgrams.slot[sb]])
-        linked = np.flatnonzero(ok)
-        for a, b in zip(ta[linked].tolist(), tb[linked].tolist(), strict=True):
-            uf.union(a, b)
-            edges.append((a, b))
-        fails.add(keys[~ok])
-        done += len(ta)
-        tick(done)
+        unmade.clear()
+        if pending is not None:
+            take_in(pending)
+        pending = round_
     for part in unmade:
         new_links.extend(x for x in _links(*part, id_of, tokens_of, kgrams) if x)
     return edges, new_links
+
+
+@dataclass(slots=True)
+class _Round:
+    """A round of verification in flight: its pairs and their keys (``_plan_round``),
+    which link (known links at once, aligned ones when taken in), which pairs are aligned
+    (indices into the round) and the workers' results."""
+
+    ta: npt.NDArray[np.int64]
+    tb: npt.NDArray[np.int64]
+    keys: npt.NDArray[np.int64]
+    ok: npt.NDArray[np.bool_]
+    need: npt.NDArray[np.int64]
+    results: Iterator[_Aligned] = field(default_factory=lambda: iter(()))
 
 
 class _FailCounts:
@@ -534,6 +619,11 @@ class _FailCounts:
 
     def __len__(self) -> int:
         return len(self.keys)
+
+    def copy(self) -> _FailCounts:
+        out = _FailCounts()
+        out.keys, out.counts = self.keys, self.counts  # ``add`` replaces, never changes, them
+        return out
 
     def add(self, keys: npt.NDArray[np.int64]) -> None:
         """One more failure for each of ``keys`` (a key may repeat)."""

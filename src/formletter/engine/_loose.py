@@ -65,7 +65,16 @@ from formletter.normalize import Tokens, sentence_spans
 from formletter.sketch import ChunkSketch, minhash_chunks
 from formletter.template import frame_template
 
-__all__ = ["loose_families", "loose_groups", "loose_share", "sentence_starts"]
+__all__ = [
+    "PLAIN",
+    "SMALL",
+    "SPUN",
+    "component_kinds",
+    "loose_families",
+    "loose_groups",
+    "loose_share",
+    "sentence_starts",
+]
 
 I64 = npt.NDArray[np.int64]
 
@@ -333,11 +342,35 @@ def _cohesive(
     return False
 
 
+#: what a component of verified links is to ``loose_groups`` (``component_kinds``): one
+#: it leaves alone, one small enough to join a group, or spun text
+PLAIN, SMALL, SPUN = 0, 1, 2
+
+
+def component_kinds(
+    tokens: Sequence[Tokens],
+    bodies: Callable[[int], tuple[str, int, int]],
+    comps: Sequence[Sequence[int]],
+) -> list[int]:
+    """What each component of ``comps`` is to :func:`loose_groups`: ``SMALL`` (fewer
+    than ``_SMALL`` letters), ``SPUN`` (spun text, :func:`_cohesive`) or ``PLAIN`` (a
+    family's copies, or several families': ``loose_groups`` never takes it, so its
+    families can be made before the groups are known)."""
+    out: list[int] = []
+    for members in comps:
+        if len(members) < _SMALL:
+            out.append(SMALL)
+        else:
+            out.append(SPUN if _cohesive(members, tokens, bodies) else PLAIN)
+    return out
+
+
 def loose_groups(
     tokens: Sequence[Tokens],
     bodies: Callable[[int], tuple[str, int, int]],
     comps: Sequence[Sequence[int]],
     mapper: Mapper | None = None,
+    kinds: Sequence[int] | None = None,
 ) -> tuple[list[I64], list[int]]:
     """Groups of letters (indices into ``tokens``) that loose links connect, among the
     letters in no component of ``comps`` (the components of verified links), in one of
@@ -348,22 +381,22 @@ def loose_groups(
     body_end)``; pairs are scored on ``mapper``'s workers (in this process without one).
     Returns the groups, largest first (each sorted, but for its most loosely linked
     letter first; ties: the lowest index), and the indices of the components they took.
+    ``kinds``: :func:`component_kinds` of ``comps``, when known already.
     """
     n = len(tokens)
+    if kinds is None:
+        kinds = component_kinds(tokens, bodies, comps)
     open_ = np.ones(n, dtype=bool)
     spun = np.zeros(n, dtype=bool)
     comp_of = np.full(n, -1, dtype=np.int64)
     small: list[int] = []
-    for c, members in enumerate(comps):
+    for c, (members, kind) in enumerate(zip(comps, kinds, strict=True)):
         at = np.asarray(members, dtype=np.int64)
-        if len(members) < _SMALL:
-            small.append(c)
-        elif _cohesive(members, tokens, bodies):
-            small.append(c)
-            spun[at] = True
-        else:
+        if kind == PLAIN:
             open_[at] = False
             continue
+        small.append(c)
+        spun[at] = kind == SPUN
         comp_of[at] = c  # pairs inside one such component are linked already
     a, b, same = _vocabulary_pairs(tokens, np.flatnonzero(open_), comp_of)
     edges: list[tuple[int, int]] = []

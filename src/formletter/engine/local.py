@@ -88,7 +88,7 @@ class LocalMapper:
         that the work on the critical path (this process, a job peeling a big component)
         gets the cores when they are short; for a pool that runs nothing after this.
 
-        Only ``window`` items (default: one per worker) are handed to the pool at a time,
+        Only ``window`` items (default: four per worker) are handed to the pool at a time,
         the next one as each comes back, so work sent later through ``mapper(...)`` waits
         for at most those, not for every item of this call. Without a pool the items run
         here, one by one, as the results are asked for. With a pool the iterator is a
@@ -98,7 +98,7 @@ class LocalMapper:
             return map(fn, items)
         if nice > 0:
             fn, items = _niced, [(nice, fn, item) for item in items]
-        return BackgroundResults(_Background(self._pool, fn, items, window or self.jobs))
+        return BackgroundResults(_Background(self._pool, fn, items, window or 4 * self.jobs))
 
 
 class BackgroundResults(Iterator[object]):
