@@ -4,6 +4,7 @@ known links, and a quality smoke test against a labelled synthetic corpus."""
 
 from __future__ import annotations
 
+import pickle
 import random
 import re
 from collections.abc import Sequence
@@ -41,6 +42,7 @@ from formletter.engine._core import _Kgrams, _plan_round, _verify_pairs
 from formletter.engine._families import _pack_diffs, _unpack_diffs
 from formletter.engine._finish import _carry, diff_items
 from formletter.engine._peel import _grow, _isin_u64, _Overlap, _PivotLinks
+from formletter.engine._types import ComponentJob
 from formletter.engine._verify import shared_table
 from formletter.evaluate import Prediction, load_truth, score
 from formletter.models import DiffOp, LetterDiff, letter_id_for
@@ -229,6 +231,36 @@ def test_diffs_spread_over_workers_give_the_same_result(small_corpus: list[BodyR
             small_corpus, mapper=mapper, params=AnalysisParams(split_diffs_at=2)
         )
     assert spread == one
+
+
+def test_a_component_job_survives_pickling(small_corpus: list[BodyRecord]) -> None:
+    """Jobs travel to the workers with their members' tokens packed: the same job
+    comes back."""
+    recs = small_corpus[:12]
+    toks = tuple(tokenize(r.text, r.body_start, r.body_end) for r in recs)
+    job = ComponentJob(
+        records=tuple(recs),
+        tokens=toks,
+        duplicates=tuple((r,) if i % 5 == 0 else () for i, r in enumerate(recs)),
+        weights=tuple(float(i) for i in range(len(recs))),
+        candidates=np.array([[0, 1], [1, 2]], dtype=np.int64),
+        params=AnalysisParams(template_sample=7),
+    )
+    back = pickle.loads(pickle.dumps(job))
+    assert (back.records, back.duplicates, back.weights, back.params) == (
+        job.records,
+        job.duplicates,
+        job.weights,
+        job.params,
+    )
+    assert back.candidates.tolist() == job.candidates.tolist()
+    for b, t in zip(back.tokens, toks, strict=True):
+        assert b.words == t.words
+        assert (b.ids.tolist(), b.starts.tolist(), b.ends.tolist()) == (
+            t.ids.tolist(),
+            t.starts.tolist(),
+            t.ends.tolist(),
+        )
 
 
 def test_a_body_in_another_wrapper_reuses_the_diff_at_its_own_offsets() -> None:

@@ -24,9 +24,11 @@ from formletter.normalize import (
     is_enumeration_label,
     line_numbers,
     normalize_text,
+    pack_tokens,
     sentence_spans,
     tokenize,
     tokenize_many,
+    unpack_tokens,
 )
 
 # The characters letters are written in: ASCII, Western European accents, typographic
@@ -290,6 +292,20 @@ def test_tokens_survive_pickling(text: str) -> None:
     assert back.words == toks.words
     for got, want in ((back.ids, toks.ids), (back.starts, toks.starts), (back.ends, toks.ends)):
         assert got.dtype == want.dtype and got.tolist() == want.tolist()
+
+
+@settings(max_examples=50, deadline=None)
+@given(texts=st.lists(st.text(), max_size=6))
+def test_many_texts_tokens_survive_packing(texts: list[str]) -> None:
+    """A component's tokens travel packed: the same words, ids and offsets come back,
+    text by text (empty texts and no texts at all included)."""
+    toks = [tokenize(t) for t in texts]
+    back = unpack_tokens(pickle.loads(pickle.dumps(pack_tokens(toks))))
+    assert len(back) == len(toks)
+    for b, t in zip(back, toks, strict=True):
+        assert b.words == t.words
+        for got, want in ((b.ids, t.ids), (b.starts, t.starts), (b.ends, t.ends)):
+            assert got.dtype == want.dtype and got.tolist() == want.tolist()
 
 
 _PIECES = ["ab", " ", "_", "-", "'", "’", "\u00ad", "\n", "\t", ".", "é", "\u0301", "1", "ǅ"]

@@ -17,13 +17,14 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import pairwise
+from itertools import chain, pairwise
 
 import numpy as np
 import numpy.typing as npt
 
 __all__ = [
     "PARAGRAPH_BREAK",
+    "PackedTokens",
     "TokenBatch",
     "Tokens",
     "fold_word",
@@ -31,9 +32,11 @@ __all__ = [
     "is_enumeration_label",
     "line_numbers",
     "normalize_text",
+    "pack_tokens",
     "sentence_spans",
     "tokenize",
     "tokenize_many",
+    "unpack_tokens",
 ]
 
 # A word: letters/digits, joined across apostrophes and hyphens (a hyphen may be
@@ -136,6 +139,44 @@ def _unpickle_tokens(
     ends: npt.NDArray[np.int64],
 ) -> Tokens:
     return Tokens(tuple(words.split(" ")) if len(ids) else (), ids, starts, ends)
+
+
+#: many texts' tokens laid end to end (``pack_tokens``): their words joined by spaces,
+#: ids, starts and ends (int32 when they fit), and each text's number of words
+PackedTokens = tuple[
+    str, npt.NDArray[np.uint64], npt.NDArray[np.integer], npt.NDArray[np.integer], list[int]
+]
+
+
+def pack_tokens(tokens: Sequence[Tokens]) -> PackedTokens:
+    """The tokens of many texts as a few arrays and one string, to send to another
+    process (``unpack_tokens`` inverts it): a component's letters, by the thousand,
+    pickle ~3x faster so, and unpickle ~2x faster, than as one ``Tokens`` each."""
+    counts = [len(t) for t in tokens]
+    if not sum(counts):
+        none = np.empty(0, dtype=np.int64)
+        return "", np.empty(0, dtype=np.uint64), none, none, counts
+    ids = np.concatenate([t.ids for t in tokens])
+    starts = np.concatenate([t.starts for t in tokens])
+    ends = np.concatenate([t.ends for t in tokens])
+    if int(ends.max()) < 2**31:  # offsets into letters: always, but for huge texts
+        starts, ends = starts.astype(np.int32), ends.astype(np.int32)
+    return " ".join(chain.from_iterable(t.words for t in tokens)), ids, starts, ends, counts
+
+
+def unpack_tokens(packed: PackedTokens) -> tuple[Tokens, ...]:
+    """The ``Tokens`` that :func:`pack_tokens` packed, in order."""
+    joined, ids, starts, ends, counts = packed
+    words = joined.split(" ") if len(ids) else []
+    starts64 = starts.astype(np.int64, copy=False)
+    ends64 = ends.astype(np.int64, copy=False)
+    out: list[Tokens] = []
+    a = 0
+    for n in counts:
+        b = a + n
+        out.append(Tokens(tuple(words[a:b]), ids[a:b], starts64[a:b], ends64[a:b]))
+        a = b
+    return tuple(out)
 
 
 #: raw word -> its index in ``_VOCAB`` (its folded form) and ``_VOCAB_ID`` (the form's id):

@@ -12,7 +12,7 @@ import numpy.typing as npt
 from formletter.align import AlignParams
 from formletter.candidates import LSHParams
 from formletter.models import Family, LetterDiff, Link, Template
-from formletter.normalize import Tokens
+from formletter.normalize import PackedTokens, Tokens, pack_tokens, unpack_tokens
 
 #: garbage-collector thresholds while the engine runs (``_core.few_collections``) and in
 #: the local pool's processes
@@ -129,6 +129,33 @@ class ComponentJob:
     #: the candidate pairs among them: a (pairs, 2) array of indices into ``records``
     candidates: npt.NDArray[np.int64]
     params: AnalysisParams
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # jobs travel to the workers with most letters' tokens: packed, not one by one
+        # (at 20,000 letters, 122 MB of tokens pickled in 0.31 s and unpickled in
+        # 0.38 s; packed, 88 MB in 0.11 s and 0.21 s)
+        return (
+            _component_job,
+            (
+                self.records,
+                pack_tokens(self.tokens),
+                self.duplicates,
+                self.weights,
+                self.candidates,
+                self.params,
+            ),
+        )
+
+
+def _component_job(
+    records: tuple[BodyRecord, ...],
+    tokens: PackedTokens,
+    duplicates: tuple[tuple[BodyRecord, ...], ...],
+    weights: tuple[float, ...],
+    candidates: npt.NDArray[np.int64],
+    params: AnalysisParams,
+) -> ComponentJob:
+    return ComponentJob(records, unpack_tokens(tokens), duplicates, weights, candidates, params)
 
 
 @dataclass(frozen=True, slots=True)
