@@ -298,8 +298,8 @@ def _slotted(
     carriers: dict[int, _Sentence] = {}
     for s in group:
         carriers.setdefault(s.member, s)
-    if len(carriers) < 3:
-        return plain
+    if len(carriers) < 3 or all(s.key == modal_key for s in carriers.values()):
+        return plain  # a slot needs three different wordings
     dtoks = tokenize(display)
     modal_words = list(dtoks.words)
     if len(modal_words) != len(modal_key.split()):
@@ -352,11 +352,21 @@ def _slotted(
                 raw_of[i] = raw
         rows.append(filled)
         written.append((m.text, starts, ends, at, raw_of))
+    # a slot needs three different words, so two carriers that differ from the modal
+    # words there: only those positions are looked at
+    differ = Counter(
+        i
+        for row in rows
+        if row is not modal_words
+        for i, (x, y) in enumerate(zip(row, modal_words, strict=True))
+        if x != y
+    )
+    maybe = sorted(i for i, n in differ.items() if n >= 2)
     if common:
-        slot_pos = [i for i, col in enumerate(zip(*rows, strict=True)) if _varies(col)]
+        slot_pos = [i for i in maybe if _varies([row[i] for row in rows])]
     else:
         need = max(3, math.ceil(0.5 * len(carriers)))
-        slot_pos = [i for i, col in enumerate(zip(*rows, strict=True)) if len(set(col)) >= need]
+        slot_pos = [i for i in maybe if len({row[i] for row in rows}) >= need]
     if not slot_pos or len(slot_pos) > len(modal_words) // 2:
         return plain
 
