@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import pickle
 import random
+import re
 
 import numpy as np
 import pytest
@@ -19,6 +20,8 @@ from formletter.normalize import (
     _WORD_CJK_NO_UNDERSCORE,
     _WORD_NO_UNDERSCORE,
     Tokens,
+    _add_trimmed,
+    _not_an_end,
     fold_word,
     hash_words,
     is_enumeration_label,
@@ -306,6 +309,76 @@ def test_many_texts_tokens_survive_packing(texts: list[str]) -> None:
         assert b.words == t.words
         for got, want in ((b.ids, t.ids), (b.starts, t.starts), (b.ends, t.ends)):
             assert got.dtype == want.dtype and got.tolist() == want.tolist()
+
+
+_STOPS_OLD = re.compile(r"(?<=[.!?])[\"'’”)\]]*(?=\s)|(?<=[。！？])[」』”）]*|\n[ \t]*\n")
+
+
+def _sentence_spans_looking_behind(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """``sentence_spans`` as first written: the stop looked behind for, not matched."""
+    spans: list[tuple[int, int]] = []
+    pos = start
+    for m in _STOPS_OLD.finditer(text, start, end):
+        got = m.group(0)
+        cut = m.end() if got and not got.startswith("\n") else m.start()
+        if got == "" and text[cut - 1] == "." and _not_an_end(text, cut, end):
+            continue
+        _add_trimmed(text, pos, cut, spans)
+        pos = m.end()
+    _add_trimmed(text, pos, end, spans)
+    return spans
+
+
+_SENTENCE_PIECES = [
+    "ab",
+    "Mr",
+    "3",
+    "iv",
+    " ",
+    "\n",
+    "\n\n",
+    "\t",
+    ".",
+    "!",
+    "?",
+    '"',
+    ")",
+    "’",
+    "。",
+    "」",
+    "e.g",
+    "Section",
+]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Mr. Smith wrote. Section 3. The board shall meet.\n\nSee e.g. the rules.",
+        'He asked "why?" Then left.\n \nJ. Smith (ret.) said no. 4. Next',
+        "水坝。」其他！ 好？x",
+    ],
+)
+def test_sentence_spans_are_those_of_the_lookbehind_pattern_on_labels(text: str) -> None:
+    for start in range(len(text) + 1):
+        want = _sentence_spans_looking_behind(text, start, len(text))
+        assert sentence_spans(text, start) == want
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    text=st.lists(
+        st.sampled_from(_SENTENCE_PIECES) | st.sampled_from(_SENTENCE_PIECES) | st.characters(),
+        max_size=30,
+    ).map("".join),
+    data=st.data(),
+)
+def test_sentence_spans_are_those_of_the_lookbehind_pattern(text: str, data: st.DataObject) -> None:
+    """The sentence stops are matched, not looked behind for: the same spans, over any
+    part of any text."""
+    start = data.draw(st.integers(0, len(text)))
+    end = data.draw(st.integers(start, len(text)))
+    assert sentence_spans(text, start, end) == _sentence_spans_looking_behind(text, start, end)
 
 
 _PIECES = ["ab", " ", "_", "-", "'", "’", "\u00ad", "\n", "\t", ".", "é", "\u0301", "1", "ǅ"]
