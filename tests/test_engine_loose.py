@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from _engine_helpers import SENDERS, TEMPLATES, join, record, run_engine, wrap
-from formletter.engine import AnalysisParams, _loose, analyze_bodies, local_mapper
+from formletter.engine import AnalysisParams, _core, _loose, analyze_bodies, local_mapper
 from formletter.engine._loose import loose_groups, loose_share, sentence_starts
 from formletter.engine._types import BodyRecord
 from formletter.normalize import Tokens, tokenize
@@ -84,6 +84,34 @@ def test_a_campaign_so_big_that_verify_joins_it_is_one_family(
     assert len(fams) == 2
     monkeypatch.setattr(_loose, "_cohesive", lambda *args: False)
     assert len(families_of(dam + library)) > 10
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_spun_groups_found_beside_the_other_families_come_out_the_same(jobs: int) -> None:
+    """The loose groups are found in a thread while the families of the components they
+    cannot take are made: the families are those of one process, and an error there
+    reaches the caller."""
+    dam, library = spun("dam", 12, 5), spun("library", 10, 15)
+    copies = [
+        record(wrap(join(TEMPLATES["nhs"]), SENDERS[i % len(SENDERS)]), f"nhs{i}")
+        for i in range(14)
+    ]
+    want = families_of(dam + library + copies)
+    assert {r.letter_id for r in copies} in want and len(want) == 3
+    with local_mapper(jobs) as mapper:
+        got = analyze_bodies(dam + library + copies, mapper=mapper)
+    assert sorted(map(sorted, (set(f.members) for f in got.families))) == sorted(map(sorted, want))
+
+
+def test_an_error_finding_the_loose_groups_reaches_the_caller(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(*args: object) -> None:
+        raise RuntimeError("loose groups broke")
+
+    monkeypatch.setattr(_core, "loose_groups", broken)
+    with pytest.raises(RuntimeError, match="loose groups broke"):
+        families_of(spun("dam", 12, 5))
 
 
 def _parts(texts: list[str]) -> tuple[list[Tokens], list[tuple[str, int, int]]]:

@@ -23,12 +23,12 @@ from __future__ import annotations
 import gc
 import hashlib
 import os
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
-from typing import NamedTuple
+from typing import Generic, NamedTuple, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -55,6 +55,8 @@ from formletter.families import UnionFind, components
 from formletter.models import Family, Link, Passage
 from formletter.normalize import PARAGRAPH_BREAK, TokenBatch, Tokens, tokenize_many
 from formletter.sketch import ChunkSketch, sketch_texts
+
+_T = TypeVar("_T")
 
 __all__ = [
     "Analysis",
@@ -332,19 +334,15 @@ def _analyze_bodies(
             handed += len(got.families)
             on_outcome(got)
 
-    loose: list[npt.NDArray[np.int64]] = []
-    taken: list[int] = []
-    with ThreadPoolExecutor(1, thread_name_prefix="formletter-loose") as pool:
-        grouping = (
-            pool.submit(loose_groups, rep_tokens, bodies, comps, mapper, kinds)
-            if params.loose
-            else None
-        )
-        outcomes = _run_components(
-            jobs, mapper, params, lambda done: say("families", done, in_families), hand, keep
-        )
-        if grouping is not None:
-            loose, taken = grouping.result()
+    grouping = (
+        _InThread(loose_groups, rep_tokens, bodies, comps, mapper, kinds)
+        if params.loose
+        else None
+    )
+    outcomes = _run_components(
+        jobs, mapper, params, lambda done: say("families", done, in_families), hand, keep
+    )
+    loose, taken = grouping.result() if grouping is not None else ([], [])
     gone = set(taken)
     rest = [c for i, c in enumerate(comps) if kinds[i] != PLAIN and i not in gone]
     jobs = component_jobs(rest)
@@ -396,6 +394,32 @@ def _analyze_bodies(
         "families": len(families) + handed,
     }
     return Analysis(tuple(families), tuple(memberships), tuple(new_links), stats)
+
+
+class _InThread(Generic[_T]):
+    """``fn(*args)`` in a daemon thread of this process; :meth:`result` waits for it and
+    gives its value or raises its error. Nothing waits for it otherwise: when the caller
+    fails meanwhile (the pool it uses then stops), the thread is left behind, and does
+    not hold the interpreter's exit."""
+
+    def __init__(self, fn: Callable[..., _T], *args: object) -> None:
+        self._value: list[_T] = []
+        self._error: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                self._value.append(fn(*args))
+            except BaseException as exc:  # handed to the caller by result()
+                self._error.append(exc)
+
+        self._thread = threading.Thread(target=run, name="formletter-loose", daemon=True)
+        self._thread.start()
+
+    def result(self) -> _T:
+        self._thread.join()
+        if self._error:
+            raise self._error[0]
+        return self._value[0]
 
 
 def _weights(pairs: CandidatePairs, n: int) -> npt.NDArray[np.float64]:
