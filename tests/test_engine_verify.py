@@ -24,7 +24,7 @@ from formletter.engine._core import (
     _verify_spanning,
 )
 from formletter.engine._verify import verify_table
-from formletter.families import UnionFind, components
+from formletter.families import UnionFind
 from formletter.models import Link
 from formletter.normalize import Tokens, tokenize
 from formletter.sketch import sketch_bodies
@@ -154,41 +154,6 @@ def test_rounds_planned_over_part_of_the_queue_verify_the_same_pairs(
             lambda done: None,
         )
     assert got == want
-
-
-@pytest.mark.parametrize("jobs", [1, 2])
-def test_rounds_planned_ahead_where_pairs_fail_find_the_same_components(
-    small_corpus: list[BodyRecord], jobs: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Where few pairs of a round link, the next round is planned before that one is
-    taken in (as if none of its pairs linked), so the workers never wait for this
-    process between two rounds. With every pair of letters a candidate, most fail: the
-    components are those of rounds planned over the whole queue, one after the other."""
-    toks = [tokenize(r.text, r.body_start, r.body_end) for r in small_corpus]
-    n = len(toks)
-    qa, qb = (x.astype(np.int64) for x in np.triu_indices(n, 1))
-    params = AnalysisParams(verify_round=64, verify_give_up=0)
-    kgrams = _Kgrams.of(np.arange(n), toks.__getitem__, n, params.align.k)
-    want, _ = _spanning_over_the_whole_queue(qa, qb, kgrams, toks, params)
-    ahead = 0
-    copy = _FailCounts.copy
-
-    def counted(self: _FailCounts) -> _FailCounts:
-        nonlocal ahead
-        ahead += 1  # a plan made ahead counts the round in flight as failed, on a copy
-        return copy(self)
-
-    monkeypatch.setattr(_FailCounts, "copy", counted)
-    with local_mapper(jobs) as mapper:
-        got, links = _verify_spanning(
-            qa, qb, kgrams, str, toks.__getitem__, n, {}, mapper, params, lambda done: None
-        )
-    assert ahead > 5
-    assert components(n, got) == components(n, want)
-    assert len(got) == len(want)  # a spanning forest: no edge inside a component
-    assert {(x.a, x.b) for x in links if is_link(x, params.align)} >= {
-        (str(a), str(b)) for a, b in got
-    }
 
 
 def _spanning(

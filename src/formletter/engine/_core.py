@@ -26,7 +26,6 @@ import os
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from functools import partial
 from typing import Generic, NamedTuple, TypeVar
 
@@ -335,9 +334,7 @@ def _analyze_bodies(
             on_outcome(got)
 
     grouping = (
-        _InThread(loose_groups, rep_tokens, bodies, comps, mapper, kinds)
-        if params.loose
-        else None
+        _InThread(loose_groups, rep_tokens, bodies, comps, mapper, kinds) if params.loose else None
     )
     outcomes = _run_components(
         jobs, mapper, params, lambda done: say("families", done, in_families), hand, keep
@@ -483,14 +480,6 @@ def _verify_spanning(
     Which pairs link is decided from the covered words the workers send back; the links
     themselves (passages in character offsets) are made while the workers align the next
     round, so the workers do not wait for them.
-
-    After a round where fewer than a quarter of the pairs linked (late in the stage,
-    most rounds are tries between components whose pairs fail), the next round is
-    planned and handed out before that one is taken in, as if none of its pairs will
-    link: the workers go from one round to the next without waiting for this process
-    (at 20,000 letters ~160 of ~180 rounds are such, each ~13 ms of this process's
-    time). A pair of such a round that an earlier link made moot is aligned for
-    nothing, and adds no edge; the components are the same.
     """
     uf = UnionFind(n)
     edges: list[tuple[int, int]] = []
@@ -498,37 +487,8 @@ def _verify_spanning(
     fails = _FailCounts()
     done = 0
     words = kgrams.table.words
-    #: the aligned chunks whose links are still to be made
+    #: the last round's aligned chunks, whose links are still to be made
     unmade: list[_Aligned] = []
-    #: the round the workers are aligning, not taken in yet
-    pending: _Round | None = None
-    #: whether the next round is planned before the one in flight is taken in
-    ahead = False
-
-    def take_in(r: _Round) -> None:
-        """A round's results: its links joined, its failures counted."""
-        nonlocal done, ahead
-        ok = r.ok
-        cov_a: list[npt.NDArray[np.int64]] = []
-        cov_b: list[npt.NDArray[np.int64]] = []
-        for part in r.results:
-            unmade.append(part)
-            cov_a.append(part.cov_a)
-            cov_b.append(part.cov_b)
-        if len(r.need):
-            sa, sb = r.ta[r.need], r.tb[r.need]
-            ca, cb = np.concatenate(cov_a), np.concatenate(cov_b)
-            ok[r.need] = could_link_many(ca, cb, words[kgrams.slot[sa]], words[kgrams.slot[sb]])
-        linked = np.flatnonzero(ok)
-        for a, b in zip(r.ta[linked].tolist(), r.tb[linked].tolist(), strict=True):
-            if uf.union(a, b):  # a round planned ahead may hold pairs joined meanwhile
-                edges.append((a, b))
-        fails.add(r.keys[~ok])
-        done += len(r.ta)
-        tick(done)
-        # a round where few pairs link: the next is planned ahead of the one after it
-        ahead = 4 * len(linked) < len(r.ta)
-
     # The queue is its head (pairs looked at before, still open) and then the untouched
     # pairs qa[pos:]. A round is planned over the head alone, grown from the untouched
     # pairs only as far as the plan needs (see _plan_round: a plan that fills the round
@@ -537,23 +497,10 @@ def _verify_spanning(
     limit = params.verify_round
     ha, hb = qa[:0], qb[:0]
     pos = 0
-    while True:
-        if pending is not None and not ahead:
-            take_in(pending)
-            pending = None
-        plan_fails = fails
-        if pending is not None:
-            # planned ahead, while the workers align the round in flight: as if none of
-            # its pairs link (in rounds where almost none do), so the next round holds
-            # their components' next tries (a try that a link makes moot costs one
-            # alignment, not a round trip)
-            plan_fails = fails.copy()
-            plan_fails.add(pending.keys[~pending.ok])
+    while len(ha) or pos < len(qa):
         roots = uf.roots()
         want = 16 * limit if limit > 0 else len(qa)
-        take = np.zeros(0, dtype=bool)
-        key = np.zeros(0, dtype=np.int64)
-        while len(ha) or pos < len(qa):
+        while True:
             more = max(0, want - len(ha))
             ha = np.concatenate([ha, qa[pos : pos + more]])
             hb = np.concatenate([hb, qb[pos : pos + more]])
@@ -564,64 +511,61 @@ def _verify_spanning(
             done += len(ha) - int(open_.sum())
             ha, hb, ra, rb = ha[open_], hb[open_], ra[open_], rb[open_]
             key = np.minimum(ra, rb) * n + np.maximum(ra, rb)
-            if params.verify_give_up > 0 and len(plan_fails):
+            if params.verify_give_up > 0 and len(fails):
                 # pairs of components that failed too often: given up
-                hit, fv = plan_fails.get(key)
+                hit, fv = fails.get(key)
                 drop = hit[fv >= params.verify_give_up]
                 if len(drop):
                     done += len(drop)
                     live = np.ones(len(key), dtype=bool)
                     live[drop] = False
                     ha, hb, ra, rb, key = ha[live], hb[live], ra[live], rb[live], key[live]
-            take = _plan_round(ra, rb, key, plan_fails, limit)
+            take = _plan_round(ra, rb, key, fails, limit)
             if pos >= len(qa) or int(take.sum()) >= limit:
                 break
             want = 4 * max(want, len(ha))
-        round_: _Round | None = None
-        if take.any():
-            ta, tb, keys = ha[take], hb[take], key[take]
-            ha, hb = ha[~take], hb[~take]
-            round_ = _Round(ta, tb, keys, np.zeros(len(ta), dtype=bool), np.arange(len(ta)))
-            if known:
-                got = [
-                    known.get((id_of(a), id_of(b)))
-                    for a, b in zip(ta.tolist(), tb.tolist(), strict=True)
-                ]
-                round_.need = np.array([i for i, x in enumerate(got) if x is None], dtype=np.int64)
-                for i, x in enumerate(got):
-                    round_.ok[i] = x is not None and is_link(x, params.align)
-            sa, sb = ta[round_.need], tb[round_.need]
-            jobs, round_.results = _align(sa, sb, mapper, params, kgrams, saved=saved)
-            # the workers align this round: make the last rounds' links meanwhile, once
-            # a pool's feeder thread has made the round's jobs (the links hold the GIL
-            # for long)
-            if unmade and isinstance(mapper, LocalMapper) and mapper.jobs > 1 and len(jobs) > 1:
-                jobs.last_made.wait(0.05)
-        elif pending is None:
-            break  # nothing in flight, nothing left to plan
+        if not len(ha):
+            break
+        ta, tb, keys = ha[take], hb[take], key[take]
+        ha, hb = ha[~take], hb[~take]
+        ok = np.zeros(len(ta), dtype=bool)
+        need = np.arange(len(ta))
+        if known:
+            got = [
+                known.get((id_of(a), id_of(b)))
+                for a, b in zip(ta.tolist(), tb.tolist(), strict=True)
+            ]
+            need = np.array([i for i, x in enumerate(got) if x is None], dtype=np.int64)
+            for i, x in enumerate(got):
+                ok[i] = x is not None and is_link(x, params.align)
+        sa, sb = ta[need], tb[need]
+        jobs, results = _align(sa, sb, mapper, params, kgrams, saved=saved)
+        # the workers align this round: make the last round's links meanwhile, once a
+        # pool's feeder thread has made the round's jobs (the links hold the GIL for long)
+        if unmade and isinstance(mapper, LocalMapper) and mapper.jobs > 1 and len(jobs) > 1:
+            jobs.last_made.wait(0.05)
         for part in unmade:
             new_links.extend(x for x in _links(*part, id_of, tokens_of, kgrams) if x)
-        unmade.clear()
-        if pending is not None:
-            take_in(pending)
-        pending = round_
+        unmade = []
+        cov_a: list[npt.NDArray[np.int64]] = []
+        cov_b: list[npt.NDArray[np.int64]] = []
+        for part in results:
+            unmade.append(part)
+            cov_a.append(part.cov_a)
+            cov_b.append(part.cov_b)
+        if len(need):
+            ca, cb = np.concatenate(cov_a), np.concatenate(cov_b)
+            ok[need] = could_link_many(ca, cb, words[kgrams.slot[sa]], words[kgrams.slot[sb]])
+        linked = np.flatnonzero(ok)
+        for a, b in zip(ta[linked].tolist(), tb[linked].tolist(), strict=True):
+            uf.union(a, b)
+            edges.append((a, b))
+        fails.add(keys[~ok])
+        done += len(ta)
+        tick(done)
     for part in unmade:
         new_links.extend(x for x in _links(*part, id_of, tokens_of, kgrams) if x)
     return edges, new_links
-
-
-@dataclass(slots=True)
-class _Round:
-    """A round of verification in flight: its pairs and their keys (``_plan_round``),
-    which link (known links at once, aligned ones when taken in), which pairs are aligned
-    (indices into the round) and the workers' results."""
-
-    ta: npt.NDArray[np.int64]
-    tb: npt.NDArray[np.int64]
-    keys: npt.NDArray[np.int64]
-    ok: npt.NDArray[np.bool_]
-    need: npt.NDArray[np.int64]
-    results: Iterator[_Aligned] = field(default_factory=lambda: iter(()))
 
 
 class _FailCounts:
@@ -643,11 +587,6 @@ class _FailCounts:
 
     def __len__(self) -> int:
         return len(self.keys)
-
-    def copy(self) -> _FailCounts:
-        out = _FailCounts()
-        out.keys, out.counts = self.keys, self.counts  # ``add`` replaces, never changes, them
-        return out
 
     def add(self, keys: npt.NDArray[np.int64]) -> None:
         """One more failure for each of ``keys`` (a key may repeat)."""
