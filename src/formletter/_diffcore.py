@@ -659,11 +659,9 @@ def _unslot_long_fillers(w: Words) -> None:
     ends of a gap can each fill the same slot, and add up) as the sender's own words in
     the slot's place: a filler that long is not a name, a date or a place."""
     lab, tmap, slot_of = w.lab, w.tmap, w.tt.slots
-    i, n = 0, len(lab)
-    while i < n:
-        if lab[i] != SLOT:
-            i += 1
-            continue
+    n = len(lab)
+    i = lab.find(SLOT)  # from slot word to slot word, not word by word
+    while i >= 0:
         slot = slot_of[tmap[i]]
         j = i + 1
         while j < n and lab[j] == SLOT and slot_of[tmap[j]] == slot:
@@ -674,7 +672,7 @@ def _unslot_long_fillers(w: Words) -> None:
             for x in range(len(slot_of)):
                 if slot_of[x] == slot:
                     w.t_used[x] = 0
-        i = j
+        i = lab.find(SLOT, j)
 
 
 def _label_one(j: int, i: int, w: Words) -> None:
