@@ -149,6 +149,40 @@ def test_which_components_are_spun_text(texts: list[str], spun_text: bool) -> No
     assert _loose._cohesive(range(len(texts)), tokens, bodies.__getitem__) is spun_text
 
 
+def test_workers_screen_components_as_this_process_would() -> None:
+    """With workers, the components are screened there from their word ids first; the
+    kinds are those found here alone (spun, copies, two templates, half and half, too
+    short, and small)."""
+    groups = [
+        [spin(SPINTAX["dam"], random.Random(i)) for i in range(40)],
+        [f"{join(TEMPLATES['nhs'])} My mother waited {i} hours." for i in range(40)],
+        _dropping(TEMPLATES["nhs"], 20) + _dropping(TEMPLATES["climate"], 20),
+        [spin(SPINTAX["library"], random.Random(i)) for i in range(12)],
+        [spin(SPINTAX["dam"], random.Random(i)) for i in range(20)]
+        + [join(TEMPLATES["schools"])] * 20,
+        [f"Please save the library, number {i}." for i in range(30)],
+        [join(TEMPLATES["climate"])] * 5,
+    ]
+    texts = [t for g in groups for t in g]
+    tokens, bodies = _parts(texts)
+    comps, at = [], 0
+    for g in groups:
+        comps.append(list(range(at, at + len(g))))
+        at += len(g)
+    here = _loose.component_kinds(tokens, bodies.__getitem__, comps)
+    assert here == [
+        _loose.SPUN,
+        _loose.PLAIN,
+        _loose.PLAIN,
+        _loose.SPUN,
+        _loose.PLAIN,
+        _loose.PLAIN,
+        _loose.SMALL,
+    ]
+    with local_mapper(2) as mapper:
+        assert _loose.component_kinds(tokens, bodies.__getitem__, comps, mapper) == here
+
+
 def test_without_the_loose_stage_spun_comments_stay_apart() -> None:
     dam = spun("dam", 12, 1)
     together = {r.letter_id for r in dam}

@@ -312,7 +312,9 @@ def _analyze_bodies(
     # 5a. letters alone or in small components: families of spun text (``_loose``). The
     #     components it cannot take (``PLAIN``) are families' copies: their families are
     #     made meanwhile, the groups found in a thread of this process
-    kinds = component_kinds(rep_tokens, bodies, comps) if params.loose else [PLAIN] * len(comps)
+    kinds = (
+        component_kinds(rep_tokens, bodies, comps, mapper) if params.loose else [PLAIN] * len(comps)
+    )
     plain = [c for c, k in zip(comps, kinds, strict=True) if k == PLAIN]
     jobs = component_jobs(plain)
     in_plain = sum(component_size(job) for job in jobs)  # progress counts letters

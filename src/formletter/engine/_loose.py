@@ -252,7 +252,12 @@ def _top(x: I64, y: I64, score: npt.NDArray[np.float64], k: int) -> npt.NDArray[
 def _word_string(toks: Tokens, vocab: npt.NDArray[np.uint64]) -> str:
     """The words of ``toks`` as a string, a character per distinct word of ``vocab``
     (rapidfuzz compares strings ~10x faster than lists of numbers)."""
-    code = np.searchsorted(vocab, toks.ids) % _CODES
+    return _id_string(toks.ids, vocab)
+
+
+def _id_string(ids: npt.NDArray[np.uint64], vocab: npt.NDArray[np.uint64]) -> str:
+    """:func:`_word_string` of the word ids ``ids``."""
+    code = np.searchsorted(vocab, ids) % _CODES
     code += np.where(code >= 0xD800, 0x800, 0)  # no surrogates
     return "".join(map(chr, code.tolist()))
 
@@ -316,23 +321,17 @@ def _cohesive(
     ``_COPIED`` (copies of one form letter share more, and are left to the peel). Most
     components are plainly not: fewer than half of the first ``_SCREEN`` pairs are so,
     and the rest are not looked at."""
-    mem = np.sort(np.asarray(members, dtype=np.int64))
-    picks = np.random.default_rng(len(mem)).integers(0, len(mem), size=(_PROBES, 2))
     need = int(np.ceil(_COHESIVE * _PROBES))
     starts: dict[int, I64] = {}
     hits = 0
-    for done, (x, y) in enumerate(mem[picks].tolist()):
+    for done, (x, y) in enumerate(_probes(members)):
         if done == _SCREEN and hits * 2 < _SCREEN:
             return False
         if hits + (_PROBES - done) < need:
             return False
-        if x == y or min(len(tokens[x]), len(tokens[y])) < _MIN_WORDS:
-            continue
-        vocab = np.union1d(tokens[x].ids, tokens[y].ids)
-        runs = _runs(_word_string(tokens[x], vocab), _word_string(tokens[y], vocab))
-        longer = max(len(tokens[x]), len(tokens[y]))
-        if not runs or sum(e - s for s, e, _, _ in runs) >= _COPIED * longer:
-            continue  # unlike, or copies: the sentences need not be looked at
+        runs = _partial_runs(tokens[x].ids, tokens[y].ids) if x != y else []
+        if not runs:
+            continue  # too short, unlike, or copies: the sentences need not be looked at
         for i in (x, y):
             if i not in starts:
                 starts[i] = sentence_starts(tokens[i], *bodies(i))
@@ -347,21 +346,74 @@ def _cohesive(
 PLAIN, SMALL, SPUN = 0, 1, 2
 
 
+def _probes(members: Sequence[int]) -> list[tuple[int, int]]:
+    """The ``_PROBES`` pairs of a component's letters that :func:`_cohesive` looks at, in
+    order: picked by a generator seeded with its size, from its sorted members."""
+    mem = np.sort(np.asarray(members, dtype=np.int64))
+    picks = np.random.default_rng(len(mem)).integers(0, len(mem), size=(_PROBES, 2))
+    return [(x, y) for x, y in mem[picks].tolist()]
+
+
+def _partial_runs(
+    a: npt.NDArray[np.uint64], b: npt.NDArray[np.uint64]
+) -> list[tuple[int, int, int, int]]:
+    """The runs two letters' words (ids) share when they may link loosely without being
+    copies (``_cohesive``'s test, but for the sentences); none when either is too short
+    to tell, when they are unlike, or when they are copies."""
+    if min(len(a), len(b)) < _MIN_WORDS:
+        return []
+    vocab = np.union1d(a, b)
+    runs = _runs(_id_string(a, vocab), _id_string(b, vocab))
+    if not runs or sum(e - s for s, e, _, _ in runs) >= _COPIED * max(len(a), len(b)):
+        return []
+    return runs
+
+
+def _screen_job(
+    comps: list[tuple[list[tuple[int, int]], list[npt.NDArray[np.uint64]]]],
+) -> list[bool]:
+    """For each component (its first ``_SCREEN`` probe pairs, as indices into its list of
+    word ids), whether :func:`_cohesive` must look at their sentences: when it need not,
+    the component is not spun text (``PLAIN``), decided without its texts."""
+    return [any(x != y and _partial_runs(ids[x], ids[y]) for x, y in pairs) for pairs, ids in comps]
+
+
+#: components screened per job when ``component_kinds`` has workers
+_SCREEN_CHUNK = 32
+
+
 def component_kinds(
     tokens: Sequence[Tokens],
     bodies: Callable[[int], tuple[str, int, int]],
     comps: Sequence[Sequence[int]],
+    mapper: Mapper | None = None,
 ) -> list[int]:
     """What each component of ``comps`` is to :func:`loose_groups`: ``SMALL`` (fewer
     than ``_SMALL`` letters), ``SPUN`` (spun text, :func:`_cohesive`) or ``PLAIN`` (a
     family's copies, or several families': ``loose_groups`` never takes it, so its
-    families can be made before the groups are known)."""
-    out: list[int] = []
-    for members in comps:
-        if len(members) < _SMALL:
-            out.append(SMALL)
-        else:
-            out.append(SPUN if _cohesive(members, tokens, bodies) else PLAIN)
+    families can be made before the groups are known).
+
+    With a ``mapper``, the workers screen the components first (the first ``_SCREEN``
+    probe pairs, from their word ids alone): nearly every component is plain by then,
+    and only the others are looked at here, whole."""
+    out = [SMALL if len(members) < _SMALL else PLAIN for members in comps]
+    todo = [c for c, kind in enumerate(out) if kind == PLAIN]
+    closer = [True] * len(todo)
+    if mapper is not None and len(todo) > 1:
+        items = []
+        for c in todo:
+            pairs = _probes(comps[c])[:_SCREEN]
+            letters = sorted({i for pair in pairs for i in pair})
+            at = {i: k for k, i in enumerate(letters)}
+            items.append(([(at[x], at[y]) for x, y in pairs], [tokens[i].ids for i in letters]))
+        jobs = [items[i : i + _SCREEN_CHUNK] for i in range(0, len(items), _SCREEN_CHUNK)]
+        closer = []
+        for got in mapper(_screen_job, jobs):
+            assert isinstance(got, list)
+            closer.extend(got)
+    for c, look in zip(todo, closer, strict=True):
+        if look and _cohesive(comps[c], tokens, bodies):
+            out[c] = SPUN
     return out
 
 
