@@ -362,11 +362,7 @@ def _slotted(
         if x != y
     )
     maybe = sorted(i for i, n in differ.items() if n >= 2)
-    if common:
-        slot_pos = [i for i in maybe if _varies([row[i] for row in rows])]
-    else:
-        need = max(3, math.ceil(0.5 * len(carriers)))
-        slot_pos = [i for i in maybe if len({row[i] for row in rows}) >= need]
+    slot_pos = [i for i in maybe if _varies([row[i] for row in rows], common)]
     if not slot_pos or len(slot_pos) > len(modal_words) // 2:
         return plain
 
@@ -407,13 +403,16 @@ def _slotted(
     return pieces
 
 
-def _varies(values: Sequence[str]) -> bool:
-    """Whether the carriers' words at one position of a sentence most of the sample
-    carries make it a slot: at least 3 different ones, none of them written by half the
-    carriers. (The rule for other sentences, half the carriers' words all different,
-    left a name as text when the sample held a few letters from each of several
-    senders.)"""
+def _varies(values: Sequence[str], common: bool) -> bool:
+    """Whether the carriers' words at one position of a sentence make it a slot. In a
+    sentence most of the sample carries (``common``): at least 3 different words, none
+    written by half the carriers. In a minority wording: half the carriers' words (and
+    at least 3) all different. (The minority rule, used for every sentence, left a name
+    as text when the sample held a few letters from each of several senders; used for
+    minority wordings too, the common rule cut multi-word place names into pieces.)"""
     counts = Counter(values)
+    if not common:
+        return len(counts) >= max(3, math.ceil(0.5 * len(values)))
     return len(counts) >= 3 and 2 * counts.most_common(1)[0][1] < len(values)
 
 

@@ -249,14 +249,9 @@ def _top(x: I64, y: I64, score: npt.NDArray[np.float64], k: int) -> npt.NDArray[
     return out
 
 
-def _word_string(toks: Tokens, vocab: npt.NDArray[np.uint64]) -> str:
-    """The words of ``toks`` as a string, a character per distinct word of ``vocab``
+def _word_string(ids: npt.NDArray[np.uint64], vocab: npt.NDArray[np.uint64]) -> str:
+    """The words ``ids`` as a string, a character per distinct word of ``vocab``
     (rapidfuzz compares strings ~10x faster than lists of numbers)."""
-    return _id_string(toks.ids, vocab)
-
-
-def _id_string(ids: npt.NDArray[np.uint64], vocab: npt.NDArray[np.uint64]) -> str:
-    """:func:`_word_string` of the word ids ``ids``."""
     code = np.searchsorted(vocab, ids) % _CODES
     code += np.where(code >= 0xD800, 0x800, 0)  # no surrogates
     return "".join(map(chr, code.tolist()))
@@ -363,7 +358,7 @@ def _partial_runs(
     if min(len(a), len(b)) < _MIN_WORDS:
         return []
     vocab = np.union1d(a, b)
-    runs = _runs(_id_string(a, vocab), _id_string(b, vocab))
+    runs = _runs(_word_string(a, vocab), _word_string(b, vocab))
     if not runs or sum(e - s for s, e, _, _ in runs) >= _COPIED * max(len(a), len(b)):
         return []
     return runs
@@ -456,7 +451,7 @@ def loose_groups(
         looked = np.unique(np.concatenate([a, b])).tolist()
         vocab = np.unique(np.concatenate([tokens[i].ids for i in looked]))
         bodies_of = {
-            i: (_word_string(tokens[i], vocab), sentence_starts(tokens[i], *bodies(i)))
+            i: (_word_string(tokens[i].ids, vocab), sentence_starts(tokens[i], *bodies(i)))
             for i in looked
         }
         jobs = []

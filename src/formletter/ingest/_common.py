@@ -18,6 +18,7 @@ __all__ = [
     "describe_exception",
     "human_bytes",
     "tidy_extracted",
+    "too_large",
 ]
 
 #: Finds a file next to the current one by its base name (attachments); None when absent.
@@ -130,6 +131,11 @@ def human_bytes(n: int) -> str:
             return f"{int(value)} B" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     raise AssertionError("unreachable")
+
+
+def too_large(size: int, limit: int) -> str:
+    """The reason a file of ``size`` bytes is not read under a ``limit``."""
+    return f"too large: {human_bytes(size)}, over the {human_bytes(limit)} limit"
 
 
 def tidy_extracted(text: str) -> str:

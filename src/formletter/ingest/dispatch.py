@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from formletter.errors import InputError, TooLargeError
-from formletter.ingest._common import Output, SiblingLookup, Source, human_bytes
+from formletter.ingest._common import Output, SiblingLookup, Source, too_large
 from formletter.ingest.archive import read_zip
 from formletter.ingest.mail import read_eml, read_mbox
 from formletter.ingest.markup import read_html
@@ -140,7 +140,7 @@ def read_source(source: Source, options: IngestOptions, out: Output) -> None:
         if source.depth > MAX_DEPTH:
             raise InputError(f"refused: nested more than {MAX_DEPTH} levels deep")
         if len(source.data) > options.max_bytes:
-            raise TooLargeError(_too_large(len(source.data), options.max_bytes))
+            raise TooLargeError(too_large(len(source.data), options.max_bytes))
         fmt, kind = detect_format(source)
         if fmt == "unsupported":
             raise InputError(f"unsupported format: .{source.ext} files are not read")
@@ -181,10 +181,6 @@ _READERS: dict[str, Callable[[Source, IngestOptions, Output, str | None], None]]
     "image": _plain(read_image),
     "zip": _plain(read_zip),
 }
-
-
-def _too_large(size: int, limit: int) -> str:
-    return f"too large: {human_bytes(size)}, over the {human_bytes(limit)} limit"
 
 
 def _safe_basename(name: str) -> bool:
@@ -250,7 +246,7 @@ def read_file(path: Path, options: IngestOptions) -> SourceResult:
             sha, size = content_hash(path, options.max_bytes)
         except OSError as exc:
             return SourceResult(name, "", st.st_size, failures=(Failure(name, str(exc)),))
-        reason = _too_large(size, options.max_bytes)
+        reason = too_large(size, options.max_bytes)
         return SourceResult(name, sha, size, failures=(Failure(name, reason),))
     try:
         with path.open("rb") as fh:
@@ -290,7 +286,7 @@ def _read_data(
     """The letters and failures of the file ``name`` (picked a reader by ``filename``)."""
     sha = sha256 or hashlib.sha256(data).hexdigest()
     if len(data) > options.max_bytes:
-        reason = _too_large(len(data), options.max_bytes)
+        reason = too_large(len(data), options.max_bytes)
         return SourceResult(name, sha, len(data), failures=(Failure(name, reason),))
     out = Output(
         archive_budget=options.max_archive_bytes,

@@ -21,7 +21,7 @@ import re
 from typing import Any, TypeGuard
 
 from formletter.errors import FormletterError, MissingDependencyError
-from formletter.ingest._common import human_bytes
+from formletter.ingest._common import too_large
 
 __all__ = ["expand_url", "fetch_url", "is_url"]
 
@@ -91,7 +91,7 @@ def fetch_url(url: str, max_bytes: int) -> tuple[bytes | None, int, str | None]:
         fs, path = _fs(url)
         size = int(fs.size(path) or 0)
         if size > max_bytes:
-            return None, size, _too_large(size, max_bytes)
+            return None, size, too_large(size, max_bytes)
         with fs.open(path, "rb") as fh:
             data = fh.read(max_bytes + 1)
     except FormletterError as exc:
@@ -99,9 +99,5 @@ def fetch_url(url: str, max_bytes: int) -> tuple[bytes | None, int, str | None]:
     except (OSError, ValueError) as exc:
         return None, 0, f"cannot read: {exc}"
     if len(data) > max_bytes:
-        return None, len(data), _too_large(len(data), max_bytes)
+        return None, len(data), too_large(len(data), max_bytes)
     return data, len(data), None
-
-
-def _too_large(size: int, limit: int) -> str:
-    return f"too large: {human_bytes(size)}, over the {human_bytes(limit)} limit"
