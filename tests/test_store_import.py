@@ -189,21 +189,22 @@ def test_restore_indexes_builds_only_what_is_missing(tmp_path: Path) -> None:
     assert len(MIGRATIONS) >= 4
 
 
-def test_a_fresh_import_can_leave_search_to_a_later_catch_up(tmp_path: Path) -> None:
+def test_a_fresh_import_can_leave_its_indexes_to_a_later_restore(tmp_path: Path) -> None:
     db = tmp_path / "x.db"
     with open_store(db) as store:
-        with store.fresh_import(defer_search=True) as dropped:
+        with store.fresh_import(defer=True) as dropped:
             assert dropped
             store.record_sources([_source(i) for i in range(12)])
-        # indexes are back; the letters are stored but not searchable yet
-        assert not missing_indexes(store._conn)
+        # the letters are stored, but neither indexed nor searchable yet
+        assert missing_indexes(store._conn)
         assert search_pending(store._conn)
         assert store.letter_count() == 12
         assert store.search("border", limit=50) == []
-        assert store.catch_up_search()
+        assert store.restore_indexes()
+        assert not missing_indexes(store._conn)
         assert not search_pending(store._conn)
         assert len(store.search("border", limit=50)) == 12
-        assert not store.catch_up_search()  # nothing left to do
+        assert not store.restore_indexes()  # nothing left to do
         # the trigger is back: a letter added later is searchable at once
         store.record_sources([_source(12)])
         assert len(store.search("border", limit=50)) == 13
@@ -212,30 +213,44 @@ def test_a_fresh_import_can_leave_search_to_a_later_catch_up(tmp_path: Path) -> 
         store._conn.execute(check)
 
 
-def test_the_analysis_writer_catches_search_up_or_leaves_it_to_the_next_open(
+def test_the_analysis_writer_builds_the_indexes_or_leaves_them_to_the_next_open(
     tmp_path: Path,
 ) -> None:
     db = tmp_path / "x.db"
     with open_store(db) as store:
-        with store.fresh_import(defer_search=True):
+        with store.fresh_import(defer=True):
             store.record_sources([_source(i) for i in range(8)])
+        missing = missing_indexes(store._conn)
+        assert missing
         assert search_pending(store._conn)
-        # an analysis rolled back leaves the index as it was: still to catch up
+        # an analysis rolled back leaves the indexes as they were: still to build,
+        # whether it had started its transaction or not
         store.analysis_writer().abort()
+        writer = store.analysis_writer()
+        writer.start()
+        writer.start()  # again: nothing more
+        writer.abort()
+        assert missing_indexes(store._conn) == missing
         assert search_pending(store._conn)
         writer = store.analysis_writer()
+        writer.add_links([])
+        writer.start()  # after a part: ignored where it comes in the queue
         writer.finish({"analysis_digest": "x"})
+        assert not missing_indexes(store._conn)
         assert not search_pending(store._conn)
+        assert store.setting("analysis_digest") == "x"
         assert len(store.search("border", limit=50)) == 8
     # a process that stops before any catch-up: the next open for writing does it
     other = tmp_path / "y.db"
-    with open_store(other) as store, store.fresh_import(defer_search=True):
+    with open_store(other) as store, store.fresh_import(defer=True):
         store.record_sources([_source(i) for i in range(5)])
     with open_store(other, readonly=True) as store:
         assert search_pending(store._conn)
+        assert missing_indexes(store._conn)
         assert store.search("border", limit=50) == []  # a reader only misses them
     with open_store(other) as store:
         assert not search_pending(store._conn)
+        assert not missing_indexes(store._conn)
         assert len(store.search("border", limit=50)) == 5
 
 

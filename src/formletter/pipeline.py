@@ -163,7 +163,12 @@ def analyze(
     status = "failed"
     counts: dict[str, int] = {}
     try:
-        with engine_mapper(options.engine, options.jobs, options.scheduler) as mapper:
+        # (bulk settings for the whole run: the WAL is copied back to the database once,
+        # by the analysis's commit, not also in the middle by the first small commit)
+        with (
+            engine_mapper(options.engine, options.jobs, options.scheduler) as mapper,
+            store.bulk_load(),
+        ):
             # the workers start, and load the anatomy code, while the files are read here
             # (they would otherwise sit idle, and load it at the first anatomy batch)
             _warm_up(mapper)
@@ -190,10 +195,10 @@ def analyze(
                 analysed = added_to.letters > 0
             else:
                 analysed = run_families(store, options, mapper=mapper, progress=say)
-        # a fresh import's letters are searchable by now (the analysis writer indexed
-        # them); if the analysis was skipped or failed, they are indexed here, or at the
-        # next open for writing
-        store.catch_up_search()
+        # a fresh import's indexes are built by now (by the analysis writer); if the
+        # analysis was skipped or failed, they are built here, or at the next open for
+        # writing
+        store.restore_indexes()
         stats = store.stats()
         status = "ok"
     finally:
@@ -277,10 +282,10 @@ def _read(
         results = read_inputs(inputs, ingest, skip=known, progress=tick, ahead=ahead)
         stack.enter_context(closing(results))
         stack.enter_context(store.bulk_load())
-        # a fresh store: its letter indexes are built once all is read (on exit), and its
-        # letters indexed for search at once by the analysis writer, in its thread while
-        # the engine computes (or at the end of the run, see ``analyze``)
-        stack.enter_context(store.fresh_import(defer_search=True))
+        # a fresh store: its letter indexes are built, and its letters indexed for search,
+        # once all is read, at once, by the analysis writer in its thread while the
+        # engine verifies pairs (or at the end of the run, see ``analyze``)
+        stack.enter_context(store.fresh_import(defer=True))
         stack.enter_context(few_collections())  # as the engine does
         while True:
             # files are stored in small batches (one transaction each): a kill loses at
@@ -626,13 +631,21 @@ def run_families(
     # transaction, while the engine computes the rest (indexes and summaries kept up to
     # date as they go: the end is left with little but the commit)
     writer = store.analysis_writer()
+
+    def tell(stage: str, done: int, total: int | None) -> None:
+        # verifying leaves a core idle part of the time (each round waits on its slowest
+        # pair): the writer builds the indexes a fresh import left out meanwhile
+        if stage == "verify":
+            writer.start()
+        say(stage, done, total)
+
     try:
         analyze_bodies(
             records,
             mapper=mapper,
             params=options.params,
             known_links=known,
-            progress=say,
+            progress=tell,
             on_links=writer.add_links,
             on_outcome=lambda got: writer.add(got.families, got.memberships),
             keep=False,  # each family is let go once the writer has it

@@ -31,6 +31,7 @@ __all__ = [
     "SEARCH_TRIGGER",
     "SQLITE_HEADER",
     "Migration",
+    "build_missing",
     "catch_up_search",
     "check_file",
     "migrate",
@@ -526,24 +527,29 @@ def missing_indexes(conn: sqlite3.Connection, label: str = "database") -> list[s
     return [sql for name, sql in want.items() if name not in have]
 
 
-def restore_indexes(conn: sqlite3.Connection, label: str = "database") -> int:
+def build_missing(conn: sqlite3.Connection, label: str = "database") -> int:
     """Create the schema's indexes that the database lacks, and catch up the full-text
-    index (:func:`catch_up_search`), in one transaction (``conn`` in autocommit mode,
-    outside any transaction); returns how many indexes it made (the full-text one
-    counts as one). A process killed while a bulk write had dropped some leaves them
-    missing: opening the store for writing builds them again."""
+    index (:func:`catch_up_search`), inside the caller's transaction; returns how many
+    indexes it made (the full-text one counts as one)."""
+    statements = missing_indexes(conn, label)
+    for statement in statements:
+        conn.execute(statement)
+    return len(statements) + catch_up_search(conn, label)
+
+
+def restore_indexes(conn: sqlite3.Connection, label: str = "database") -> int:
+    """:func:`build_missing` in a transaction of its own (``conn`` in autocommit mode,
+    outside any transaction). A process killed while a bulk write had dropped some
+    indexes leaves them missing: opening the store for writing builds them again."""
     if not missing_indexes(conn, label) and not search_pending(conn, label):
         return 0
     conn.execute("BEGIN IMMEDIATE")
     try:
-        # again, under the write lock: another process may have built them meanwhile
-        statements = missing_indexes(conn, label)
-        for statement in statements:
-            conn.execute(statement)
-        caught_up = catch_up_search(conn, label)
+        # asked again, under the write lock: another process may have built them meanwhile
+        made = build_missing(conn, label)
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
-    return len(statements) + caught_up
+    return made

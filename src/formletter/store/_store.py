@@ -55,10 +55,9 @@ from formletter.store._reads import _db
 from formletter.store._schema import (
     SCHEMA_VERSION,
     SEARCH_TRIGGER,
-    catch_up_search,
+    build_missing,
     check_file,
     migrate,
-    missing_indexes,
     read_version,
     refuse_newer,
     restore_indexes,
@@ -362,19 +361,18 @@ class Store(IncrementalStore):
                 conn.execute(f"PRAGMA wal_autocheckpoint = {pages}")
 
     @contextmanager
-    def fresh_import(self, *, defer_search: bool = False) -> Iterator[bool]:
+    def fresh_import(self, *, defer: bool = False) -> Iterator[bool]:
         """For storing many letters: when the store holds none yet, the secondary indexes
         of the letter tables, and the trigger that adds each letter to the full-text
         index, are dropped (committed), and on exit, whatever the exit, the indexes are
         built again and every letter is indexed for search at once, in one transaction;
         yields whether they were dropped. A store with letters is left as it is.
 
-        ``defer_search``: on a normal exit, leave the full-text index to
-        :meth:`catch_up_search` (or to the analysis writer, which does it in its thread
-        while the engine computes); search meanwhile misses the new letters. A process
-        killed in between leaves the indexes missing until the store is next opened for
-        writing, which builds them (readers meanwhile search slower, or miss letters).
-        Each write inside keeps its own transaction."""
+        ``defer``: on a normal exit, leave both to :meth:`restore_indexes` (or to the
+        analysis writer, which builds them in its thread while the engine computes); search
+        meanwhile misses the new letters, and queries by sender, party or date are slower.
+        A process killed in between leaves them missing until the store is next opened
+        for writing, which builds them. Each write inside keeps its own transaction."""
         self._writable()
         try:
             with self.transaction():
@@ -390,25 +388,19 @@ class Store(IncrementalStore):
             yield True
         except BaseException:
             with contextlib.suppress(sqlite3.Error, StoreError):
-                self._restore_indexes()  # else the next open for writing does it
+                self.restore_indexes()  # else the next open for writing does it
             raise
-        self._restore_indexes(search=not defer_search)
+        if not defer:
+            self.restore_indexes()
 
     @_db
-    def _restore_indexes(self, *, search: bool = True) -> None:
-        with self.transaction():
-            for statement in missing_indexes(self._conn, str(self.path)):
-                self._conn.execute(statement)
-            if search:
-                catch_up_search(self._conn, str(self.path))
-
-    @_db
-    def catch_up_search(self) -> bool:
-        """Index for search the letters a fresh import left out (see :meth:`fresh_import`),
-        in one transaction; returns whether there were any."""
+    def restore_indexes(self) -> bool:
+        """Build the letter indexes, and index for search the letters, that a fresh import
+        left out (see :meth:`fresh_import`), in one transaction; returns whether there was
+        anything to do."""
         self._writable()
         with self.transaction():
-            return catch_up_search(self._conn, str(self.path))
+            return build_missing(self._conn, str(self.path)) > 0
 
     def record_source(self, result: SourceResult, run_id: int | None = None) -> int:
         """Store what reading one file gave; returns how many letters were new.

@@ -7,7 +7,8 @@ from a thread of its own, through the store's connection (SQLite lets go of the 
 while it works): the engine's process no longer stops at the end to write everything.
 
 Atomicity is that of :func:`formletter.store._analysis.write_analysis`: the thread opens
-one transaction at the first thing handed to it, deletes the previous analysis, writes
+one transaction at the first thing handed to it (or at :meth:`AnalysisWriter.start`),
+builds there the indexes a fresh import left to it, deletes the previous analysis, writes
 the links (:meth:`AnalysisWriter.add_links`, once the pairs are verified) and each part
 (:meth:`AnalysisWriter.add`, each part's families summarised with it) as they come,
 and at :meth:`AnalysisWriter.finish` (in bulk mode) rebuilds the indexes, stores the
@@ -34,7 +35,7 @@ from typing import TYPE_CHECKING
 
 from formletter.models import Family, Link
 from formletter.store._analysis import Membership, begin_analysis, end_analysis, write_part
-from formletter.store._schema import catch_up_search, search_pending
+from formletter.store._schema import build_missing
 
 if TYPE_CHECKING:
     from formletter.store._store import Store
@@ -85,6 +86,7 @@ class _Abort(Exception):
 
 
 _ABORT = object()
+_START = object()
 
 
 class AnalysisWriter:
@@ -99,6 +101,7 @@ class AnalysisWriter:
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._error: BaseException | None = None
         self._closed = False
+        self._started = False
         self._thread = threading.Thread(
             target=self._run, name="formletter-analysis-writer", daemon=True
         )
@@ -109,6 +112,15 @@ class AnalysisWriter:
         letter may be in two parts. Raises the writer's error if it has failed already."""
         self._check()
         self._queue.put(_Part(tuple(families), tuple(memberships)))
+
+    def start(self) -> None:
+        """Begin the transaction now (else at the first thing handed over), and with it
+        the index building a fresh import left to it: call it when the caller's own work
+        leaves a core idle. Calls after the first do nothing."""
+        if not self._started:
+            self._check()
+            self._started = True
+            self._queue.put(_START)
 
     def add_links(self, links: Iterable[Link]) -> None:
         """Queue links to store (as ``Store.add_links`` does), in the same transaction."""
@@ -143,24 +155,26 @@ class AnalysisWriter:
     def _run(self) -> None:
         store = self._store
         try:
-            item: object = None
-            if not search_pending(store._conn):
-                item = self._queue.get()
-                if item is _ABORT:
-                    return
+            item = self._queue.get()
+            if item is _ABORT:
+                return
+            if item is _START:
+                # the caller has a core idle: copy the WAL the letters were written to
+                # back into the database now, not at the analysis's commit
+                store._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
             with _page_cache(store._conn, CACHE_MIB), store.transaction():
                 conn = store._conn
-                # letters a fresh import left out of the full-text index are indexed
-                # here, at once, while the caller computes (``Store.fresh_import``)
-                catch_up_search(conn)
+                # the letter indexes and full-text index a fresh import left out are
+                # built here, while the caller computes (``Store.fresh_import``)
+                build_missing(conn)
                 rebuild = begin_analysis(conn, bulk=self._bulk)
-                if item is None:
-                    item = self._queue.get()
                 # each part's families are summarised as it is written (not at the end,
                 # when the caller waits), unless a part is not self-contained
                 summarised = True
                 while True:
-                    if isinstance(item, _Part):
+                    if item is _START:
+                        pass
+                    elif isinstance(item, _Part):
                         summarised &= write_part(
                             conn, item.families, item.memberships, summarise=True
                         )
