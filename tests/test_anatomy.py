@@ -664,6 +664,10 @@ _COMMENT_BODY = (
         ("\n\nPat Lee\nColumbus, OH 43215\n", "Pat Lee"),  # over a town and ZIP
         ("\n\nPat Lee\npat.lee@example.com\n", "Pat Lee"),  # over an email address
         ("\n\nAnn Lee-Jones\n12 High Street\nSpringfield SP1 2AB\n", "Ann Lee-Jones"),
+        ("\n\nMary Jones\nBoise, ID\n", "Mary Jones"),  # over a town and state
+        ("\n\nMary Jones\nDayton, Ohio\n", "Mary Jones"),
+        ("\n\nPat Lee\n", "Pat Lee"),  # a name alone, under a sentence's end
+        ("\n\nJ. R. Smith\n\n", "J. R. Smith"),
     ],
 )
 def test_a_comment_signed_without_a_sign_off(tail: str, name: str) -> None:
@@ -677,8 +681,13 @@ def test_a_comment_signed_without_a_sign_off(tail: str, name: str) -> None:
 @pytest.mark.parametrize(
     "tail",
     [
-        "\n\nPat Lee\n",  # a name alone: slogans read as names too
         "\n\nKeep Title II\nNow\n",  # no address under it
+        "\n\nProtect Public Lands\n",  # a slogan alone reads as a name, but for its words
+        "\n\nNet Neutrality Now\n",
+        "\n\nTHANK YOU\n",
+        "\n\nPat\n",  # one word
+        "\n\nWe Stand Together Against This Rule\n",  # too many words
+        "\n\nSee the attached\n\nPat Lee\n",  # alone, under no sentence's end
         "\n\nVote Yes\n2024\n",  # a year is not an address
         "\nPat Lee\n22224\n",  # not a paragraph of its own
         "\n\nSave the internet for everyone.\n22224\n",  # a sentence, not a name

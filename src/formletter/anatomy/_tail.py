@@ -273,16 +273,50 @@ def _trailing_run(lines: Backward, low: int, dayfirst: bool) -> int:
 
 
 #: an address line under a name without a sign-off: short, with a number (a ZIP code or a
-#: postcode, a house number), not a sentence
+#: postcode, a house number), not a sentence; or a town and its state ("Boise, ID",
+#: "Dayton, Ohio")
 _ADDRESS_CHARS = 40
 _YEAR = re.compile(r"(?:19|20)\d\d")
+_TOWN_STATE = re.compile(
+    r"[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,3}, ?(?:[A-Z]{2}|[A-Z][a-z]+(?: [A-Z][a-z]+)?)"
+)
+#: a last line of two to four capitalised words, such as a name alone: "Mary Jones",
+#: "J. R. Smith", "Ann Lee-Jones"
+_LONE_NAME = re.compile(r"[A-Z][a-z'’-]*\.?(?: [A-Z][a-z'’-]*\.?){1,3}")
+#: words of slogans, which read as names too ("Protect Public Lands", "Stop Big Oil")
+_SLOGANS = (
+    "save stop keep protect defend support oppose vote ban end fight stand act now no yes"
+    " never again please free fair clean open net neutrality title public lands pollution"
+    " climate justice rights power people lives matter first forever together today"
+    " future planet earth water air wildlife health care jobs action change hope peace"
+    " love democracy freedom liberty america american"
+)
+_SLOGAN_WORDS = frozenset(_SLOGANS.split())
+
+
+def _address_line(t: str, dayfirst: bool) -> bool:
+    """Whether the line ``t`` (stripped) reads as an address line under a name."""
+    short = len(t) <= _ADDRESS_CHARS and t[-1] != "." and not _YEAR.fullmatch(t)
+    if short and (any(c.isdigit() for c in t) or _TOWN_STATE.fullmatch(t)):
+        return True
+    return classify(t, dayfirst=dayfirst).kind == "contact"
+
+
+def _lone_name(t: str) -> bool:
+    """Whether a last line alone reads as a person's name, not a slogan or a heading."""
+    return _LONE_NAME.fullmatch(t) is not None and not any(
+        w.strip(".’'").lower() in _SLOGAN_WORDS for w in t.split()
+    )
 
 
 def _name_over_address(lines: Backward, low: int, dayfirst: bool) -> int:
     """Without a sign-off or a strong name: a last paragraph of a name over one or two
-    address lines ("Pat Lee" over "Columbus, OH 43215" or a bare ZIP code), as public
-    comments end, is the sender's block; returns ``run`` as ``_trailing_run`` does
-    (``low``: none). A name alone is not enough: slogans read as names too."""
+    address lines ("Pat Lee" over "Columbus, OH 43215", "Boise, ID" or a bare ZIP
+    code), as public comments end, is the sender's block; so is a last paragraph of a
+    name alone under a paragraph that ends a sentence, when it is two to four
+    capitalised words and none of them a slogan's ("Save the Wolves" or "Protect
+    Public Lands" is not a name). Returns ``run`` as ``_trailing_run`` does (``low``:
+    none)."""
     r = low
     while (ln := lines.get(r)) is not None and not ln.text:
         r += 1  # blank lines at the very end
@@ -290,24 +324,21 @@ def _name_over_address(lines: Backward, low: int, dayfirst: bool) -> int:
     while (ln := lines.get(r)) is not None and ln.text and r - first < 4:
         r += 1
     above, higher = lines.get(r), lines.get(r + 1)
-    if not 2 <= r - first <= 3 or above is None or above.text or higher is None:
-        return low  # not a separate last paragraph of 2-3 lines under some text
+    if not 1 <= r - first <= 3 or above is None or above.text or higher is None:
+        return low  # not a separate last paragraph of 1-3 lines under some text
     top = lines.get(r - 1)
     assert top is not None
     inf = classify(top.text, dayfirst=dayfirst)
     if inf.kind != "name" or inf.name is None:
         return low
+    if r - first == 1:
+        prose = higher.text.rstrip()
+        ends = prose[-1:] in (".", "!", "?") or prose.endswith((".”", '."', "!”", '!"'))
+        return r if ends and _lone_name(top.text.strip()) else low
     for i in range(first, r - 1):
         ln = lines.get(i)
         assert ln is not None
-        t = ln.text.strip()
-        address = (
-            len(t) <= _ADDRESS_CHARS
-            and any(c.isdigit() for c in t)
-            and t[-1] != "."
-            and not _YEAR.fullmatch(t)
-        )
-        if not address and classify(t, dayfirst=dayfirst).kind != "contact":
+        if not _address_line(ln.text.strip(), dayfirst):
             return low
     return r
 
