@@ -20,6 +20,7 @@ from formletter.engine._core import (
     _FailCounts,
     _Kgrams,
     _plan_round,
+    _stable_order,
     _verify_pairs,
     _verify_spanning,
 )
@@ -87,6 +88,21 @@ def test_fail_counts_count_like_a_dict(rounds: list[list[int]], data: st.DataObj
     hit, counts = fails.get(np.array(ask, dtype=np.int64))
     assert [ask[i] for i in hit.tolist()] == [k for k in ask if k in want]
     assert counts.tolist() == [want[k] for k in ask if k in want]
+    for f in (1, 2, 3):
+        often = fails.at_least(np.array(ask, dtype=np.int64), f)
+        assert often.tolist() == [i for i, k in enumerate(ask) if want.get(k, 0) >= f]
+    fails.add(np.array(ask, dtype=np.int64))  # the keys failing often change with a round
+    for k in ask:
+        want[k] = want.get(k, 0) + 1
+    often = fails.at_least(np.array(ask, dtype=np.int64), 2)
+    assert often.tolist() == [i for i, k in enumerate(ask) if want[k] >= 2]
+
+
+@given(st.lists(st.integers(0, 2**40), max_size=60), st.booleans())
+def test_stable_order_is_a_stable_argsort(keys: list[int], huge: bool) -> None:
+    key = np.array(keys + ([2**62] if huge else []), dtype=np.int64)  # huge: the fallback
+    got = _stable_order(key)
+    assert got.tolist() == np.argsort(key, kind="stable").tolist()
 
 
 def _spanning_over_the_whole_queue(
