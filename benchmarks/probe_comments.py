@@ -7,9 +7,11 @@ Prints what ``formletter evaluate`` gives.
 
 A campaign copy keeps the text whole or drops one sentence, may change a word or two,
 may swap two sentences, and half the time adds a sentence of the sender's own before or
-after it (the truth's inserted text). Then it is signed: a name, sometimes a town. With
-``--rewrite P``, each word of a campaign copy is replaced by a near-synonym with
-probability P (a commenter rewording the text rather than pasting it). The comments of
+after it (the truth's inserted text: mostly words of their own, sometimes one of a few
+sentences that several senders use). Then it is signed: a name, sometimes a town. With
+``--rewrite P``, each word of a campaign copy is replaced with probability P, by a
+near-synonym when it has one, else by another word (a commenter rewording the text
+rather than pasting it). The comments of
 people's own are one to three sentences of the Python standard library's docstrings
 (real English that no two comments share by design), often opened or closed with a
 stock phrase. The truth: a family per campaign (people's own comments in none).
@@ -175,12 +177,18 @@ def generate(out: Path, seed: int, rewrite: float) -> Path:
         name = rng.choice(NAMES)
         return f"\n\n{name}\n{rng.choice(TOWNS)}\n" if rng.random() < 0.4 else f"\n\n{name}\n"
 
+    fillers = sorted({w.strip(".,").lower() for s in pool for w in s.split() if w.isalpha()})
+
     def reword(sentence: str) -> str:
+        """Each word reworded with probability ``rewrite``: by its near-synonym when it has
+        one, else by some other word (a commenter's own choice of words)."""
         words = sentence.split()
         for i, w in enumerate(words):
+            if rng.random() >= rewrite:
+                continue
             key = w.lower().strip(".,")
-            if key in SWAPS and rng.random() < rewrite * 3:
-                words[i] = w.replace(key, SWAPS[key]).replace(key.title(), SWAPS[key].title())
+            new = SWAPS.get(key) or rng.choice(fillers)
+            words[i] = w.replace(w.strip(".,"), new.title() if w[:1].isupper() else new)
         return " ".join(words)
 
     def write(text: str, family: str | None, inserted: list[list[int]]) -> None:
@@ -198,7 +206,11 @@ def generate(out: Path, seed: int, rewrite: float) -> Path:
                 kept[i], kept[i + 1] = kept[i + 1], kept[i]
             if rewrite:
                 kept = [reword(s) for s in kept]
-            own = rng.choice(OWN) if rng.random() < 0.5 else None
+            # the sender's own sentence: mostly their own words, sometimes one that
+            # several senders share (the campaign suggested a few)
+            own = None
+            if rng.random() < 0.5:
+                own = rng.choice(OWN) if rng.random() < 0.3 else rng.choice(pool)
             text, inserted = "", []
             if own and rng.random() < 0.5:
                 inserted.append([0, len(own)])

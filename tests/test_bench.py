@@ -101,7 +101,7 @@ def test_the_public_comments_probe_groups_each_campaign(tmp_path: Path) -> None:
     """benchmarks/probe_comments.py: short campaign comments signed with a bare name (or
     a name over a town), beside comments of people's own that share stock phrases. Before
     a lone name under the last sentence was read as the sender's, every name counted as
-    the sender's own words (unique text precision 0.65 on this seed)."""
+    the sender's own words (unique text precision 0.70 on this seed, 1.00 now)."""
     from formletter.pipeline import AnalyzeOptions, analyze, evaluate_store
     from formletter.store import open_store
 
@@ -115,5 +115,5 @@ def test_the_public_comments_probe_groups_each_campaign(tmp_path: Path) -> None:
     with open_store(tmp_path / "probe.db") as store:
         analyze(store, [out / "letters"], AnalyzeOptions(jobs=1))
         scores = evaluate_store(store, out / "truth.jsonl")
-    assert scores.ari >= 0.99  # 0.9999 here
+    assert scores.ari >= 0.99  # 0.994 here
     assert scores.unique_recall > 0.95 and scores.unique_precision > 0.95
