@@ -681,9 +681,13 @@ def _plan_prefix(
     head_s = np.maximum.accumulate(np.where(first, pos, 0))
     rank_s = pos - head_s
     ok_s = rank_s == 0
-    hit, fv = fails.get(ks)
+    # a key's later pairs are retries, allowed by how often the key failed (its first
+    # pair always is: only the later ones are looked up)
+    later = np.flatnonzero(~ok_s)
+    hit, fv = fails.get(ks[later])
     if len(hit):
-        ok_s[hit] = rank_s[hit] < np.left_shift(1, np.minimum(fv, 16))
+        at = later[hit]
+        ok_s[at] = rank_s[at] < np.left_shift(1, np.minimum(fv, 16))
     # per pair: whether it is its key's first (rank 0), the first's index, and allowed
     ok = np.empty(len(ks), dtype=bool)
     ok[order] = ok_s
@@ -703,14 +707,15 @@ def _plan_prefix(
     count = 0
     full = False
     block = max(limit // 4, 64)
+    up = plan.get
     for s in range(0, len(firsts), block):
         part = firsts[s : s + block]
         got = []
         for i, x, y in zip(part.tolist(), ra[part].tolist(), rb[part].tolist(), strict=True):
-            while x in plan:
-                x = plan[x]
-            while y in plan:
-                y = plan[y]
+            while (z := up(x)) is not None:
+                x = z
+            while (z := up(y)) is not None:
+                y = z
             if x != y:
                 if x < y:
                     plan[y] = x
