@@ -446,8 +446,8 @@ def test_writer_stores_what_replace_analysis_stores(
 def test_writer_summarises_at_the_end_when_a_part_names_another_parts_family(
     tmp_path: Path,
 ) -> None:
-    """A membership row of one part naming a family of another part: that part is not
-    summarised on its own; the whole analysis is, at the end (same tables)."""
+    """A membership row of one part naming a family of another part: the families it
+    names are summarised again from all their members (same tables as one write)."""
     got = []
     for n in range(2):
         with open_store(tmp_path / f"{n}.db") as s:
@@ -466,6 +466,31 @@ def test_writer_summarises_at_the_end_when_a_part_names_another_parts_family(
                 writer.finish()
             got.append(_sorted_rows(s))
             assert s.family(world.fid)["size"] == 5
+    assert got[0] == got[1]
+
+
+def test_writer_takes_letters_joining_a_family_of_an_earlier_part(tmp_path: Path) -> None:
+    """A late part of membership rows and diffs only (letters that join a family written
+    before, as ``engine._join`` hands them over): stored as if they had been members from
+    the start, and the family's summary counts them."""
+    got = []
+    for n in range(2):
+        with open_store(tmp_path / f"{n}.db") as s:
+            world = World(s)
+            late = world.diffs[-1]
+            first = [d for d in world.diffs if d.letter_id != late.letter_id]
+            members = tuple(m for m in world.members if m != late.letter_id)
+            whole = Family(world.fid, tuple(world.members), world.the_template(), world.diffs)
+            if n == 0:
+                s.replace_analysis([whole])
+            else:
+                writer = s.analysis_writer()
+                writer.add([Family(world.fid, members, world.the_template(), tuple(first))], [])
+                row = (late.letter_id, world.fid, late.similarity, late.coverage)
+                writer.add([], [row], [late])
+                writer.finish()
+            got.append(_sorted_rows(s))
+            assert s.family(world.fid)["size"] == 4
     assert got[0] == got[1]
 
 

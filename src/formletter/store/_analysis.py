@@ -147,18 +147,29 @@ def insert_rows(
         conn.execute(f"{head} VALUES {', '.join([marks] * size)}{end}", batch)
 
 
-#: the membership rows that ``_summarise`` reads: all of them, or those of some letters
+#: the membership rows that ``_summarise`` reads: all of them, those of some letters, or
+#: those of some families
 _ALL_MEMBERS = "memberships AS m"
 _SOME_MEMBERS = "json_each(:letters) AS j CROSS JOIN memberships AS m ON m.letter_id = j.value"
+_FAMILY_MEMBERS = "json_each(:families) AS j CROSS JOIN memberships AS m ON m.family_id = j.value"
 
 
-def _summarise(conn: sqlite3.Connection, part: Sequence[Membership] | None = None) -> None:
+def _summarise(
+    conn: sqlite3.Connection,
+    part: Sequence[Membership] | None = None,
+    *,
+    families: Sequence[str] | None = None,
+) -> None:
     """Fill size, senders, date range and parties of every family from its members.
 
     ``part``: only the families of these membership rows, which must be all of those
     families' rows (a part of :func:`write_part`): read through the letters' keys, so
-    it needs none of the secondary indexes."""
-    if part is None:
+    it needs none of the secondary indexes. ``families``: only these families, from
+    all their rows."""
+    if families is not None:
+        members = _FAMILY_MEMBERS
+        args = {"families": json.dumps(list(families))}
+    elif part is None:
         members, args = _ALL_MEMBERS, {}
     else:
         members = _SOME_MEMBERS
@@ -295,7 +306,10 @@ def write_part(
         return False
     fids = {fam.family_id for fam in families}
     if not all(fid in fids for _, fid, *_ in rows):
-        return False  # a row of another part's family: summarise all at the end
+        # letters joining families of earlier parts: those families are summarised
+        # again whole, from all their members
+        _summarise(conn, families=sorted({fid for _, fid, *_ in rows} | fids))
+        return True
     _summarise(conn, rows)
     return True
 

@@ -33,7 +33,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from formletter.models import Family, Link
+from formletter.models import Family, LetterDiff, Link
 from formletter.store._analysis import Membership, begin_analysis, end_analysis, write_part
 from formletter.store._schema import build_missing
 
@@ -69,6 +69,7 @@ def _page_cache(conn: sqlite3.Connection, mib: int) -> Iterator[None]:
 class _Part:
     families: tuple[Family, ...]
     memberships: tuple[Membership, ...]
+    diffs: tuple[LetterDiff, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,11 +108,18 @@ class AnalysisWriter:
         )
         self._thread.start()
 
-    def add(self, families: Sequence[Family], memberships: Iterable[Membership]) -> None:
+    def add(
+        self,
+        families: Sequence[Family],
+        memberships: Iterable[Membership],
+        diffs: Iterable[LetterDiff] = (),
+    ) -> None:
         """Queue some families (with their diffs) and their explicit membership rows; no
-        letter may be in two parts. Raises the writer's error if it has failed already."""
+        letter may be in two parts. ``diffs``: of letters joining families of an earlier
+        part (their rows among ``memberships``). Raises the writer's error if it has
+        failed already."""
         self._check()
-        self._queue.put(_Part(tuple(families), tuple(memberships)))
+        self._queue.put(_Part(tuple(families), tuple(memberships), tuple(diffs)))
 
     def start(self) -> None:
         """Begin the transaction now (else at the first thing handed over), and with it
@@ -176,7 +184,7 @@ class AnalysisWriter:
                         pass
                     elif isinstance(item, _Part):
                         summarised &= write_part(
-                            conn, item.families, item.memberships, summarise=True
+                            conn, item.families, item.memberships, item.diffs, summarise=True
                         )
                     elif isinstance(item, _Links):
                         store.add_links(item.links)
