@@ -265,9 +265,39 @@ def test_a_small_component_joins_the_spun_group_that_reaches_it() -> None:
     tokens = [tokenize(t) for t in texts]
     bodies = [(t, 0, len(t)) for t in texts]
     # letters 1 and 2 as if a verified link joined them
-    groups, taken = loose_groups(tokens, bodies.__getitem__, [[1, 2]])
+    groups, taken, joins = loose_groups(tokens, bodies.__getitem__, [[1, 2]])
     assert taken == [0]
     assert len(groups) == 1 and {1, 2} <= set(groups[0].tolist())
+    assert joins == {}
+
+
+@pytest.mark.parametrize("seed", [8, 9])
+def test_letters_that_reach_a_plain_components_anchors_join_it(seed: int) -> None:
+    """Comments of one spintax, five of them as if verify had made them a plain
+    component, two of those its anchors: the others, which link loosely to the anchors,
+    join that component instead of making a family of their own; a component's anchors
+    never link to another component's."""
+    rng = random.Random(seed)
+    texts = [spin(SPINTAX["dam"], rng) for _ in range(12)]
+    texts += [spin(SPINTAX["library"], rng) for _ in range(5)]
+    tokens = [tokenize(t) for t in texts]
+    bodies = [(t, 0, len(t)) for t in texts]
+    comps = [[0, 1, 2, 3, 4], [12, 13, 14, 15, 16]]
+    kinds = [_loose.PLAIN, _loose.PLAIN]
+    anchors = {0: [0, 1], 1: [12, 13]}
+    plain = loose_groups(tokens, bodies.__getitem__, comps, None, kinds)
+    assert plain.joins == {}  # without anchors: a loose family of their own
+    assert len(plain.groups) == 1
+    group = set(plain.groups[0].tolist())
+    assert group <= set(range(5, 12)) and len(group) >= 5
+    got = loose_groups(tokens, bodies.__getitem__, comps, None, kinds, anchors)
+    assert got.groups == [] and got.taken == []
+    assert group <= set(got.joins) <= set(range(5, 12))  # no library letter joins
+    assert set(got.joins.values()) == {0}
+    # the components in the other order: the same letters join, the dam one by its index
+    swapped = {0: [12, 13], 1: [0, 1]}
+    again = loose_groups(tokens, bodies.__getitem__, comps[::-1], None, kinds, swapped)
+    assert again.joins == {i: 1 for i in got.joins}
 
 
 def test_letters_rewritten_a_word_in_three_are_grouped_by_the_loose_stage() -> None:

@@ -3,6 +3,7 @@ stored with their anatomy; refresh_anatomy is left with what that could not do."
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -170,6 +171,27 @@ def test_other_options_wait_for_refresh_anatomy_unless_the_store_is_empty(
     assert _tables(empty) == _tables(tmp_path / "ref.db")
     with open_store(empty, readonly=True) as store:
         assert store.setting("anatomy_params") == key
+
+
+def test_letters_parsed_by_an_older_parser_are_parsed_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_batches: None
+) -> None:
+    """A store whose letters were parsed before the parser's version was in the key (or
+    by another version): the next run parses every letter again."""
+    folder = _mixed_corpus(tmp_path, 30)
+    db = tmp_path / "x.db"
+    _run(monkeypatch, db, folder, AnalyzeOptions())
+    with open_store(db) as store:
+        key = json.loads(store.setting("anatomy_params") or "{}")
+        assert key["parser"]
+        old = {k: v for k, v in key.items() if k != "parser"}
+        store.set_setting("anatomy_params", json.dumps(old, sort_keys=True))
+    _, later = _run(monkeypatch, db, folder, AnalyzeOptions())
+    assert later == [30]
+    with open_store(db, readonly=True) as store:
+        assert json.loads(store.setting("anatomy_params") or "{}") == key
+    _, again = _run(monkeypatch, db, folder, AnalyzeOptions())
+    assert again == [0]  # and then not again
 
 
 def test_letters_read_without_anatomy_by_a_killed_first_run_are_parsed_afterwards(

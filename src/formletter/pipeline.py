@@ -68,7 +68,10 @@ Progress = Callable[[str, int, "int | None"], None]
 ENGINES = ("local", "dask")
 
 #: bump when the engine's output changes for the same input, to force a re-analysis
-_ENGINE_VERSION = "8"
+_ENGINE_VERSION = "9"
+#: bump when the anatomy parser's output changes for the same text: the next ``analyze``
+#: parses every stored letter again (a key without it is of version 1)
+_ANATOMY_VERSION = "2"
 _ANATOMY_BATCH = 500
 #: anatomy batches sent to the workers at a time (two such rounds are kept in flight)
 _ANATOMY_ROUND = 8
@@ -465,7 +468,10 @@ def _anatomy_key(options: AnalyzeOptions) -> str:
     reg = "auto"
     if options.register:
         reg = hashlib.sha256(Path(options.register).read_bytes()).hexdigest()
-    return json.dumps({"dayfirst": options.dayfirst, "register": reg}, sort_keys=True)
+    return json.dumps(
+        {"dayfirst": options.dayfirst, "register": reg, "parser": _ANATOMY_VERSION},
+        sort_keys=True,
+    )
 
 
 def parse_letters(
@@ -647,7 +653,7 @@ def run_families(
             known_links=known,
             progress=tell,
             on_links=writer.add_links,
-            on_outcome=lambda got: writer.add(got.families, got.memberships),
+            on_outcome=lambda got: writer.add(got.families, got.memberships, got.diffs),
             keep=False,  # each family is let go once the writer has it
         )
         say("store", 0, 1)

@@ -34,7 +34,13 @@ import numpy.typing as npt
 
 from formletter.align import could_link_many, is_link
 from formletter.candidates import CandidatePairs, candidate_pairs
-from formletter.engine._families import _run_components, build_families, component_size
+from formletter.engine._families import (
+    _run_components,
+    build_families,
+    component_size,
+    spread_diffs,
+)
+from formletter.engine._join import ANCHORS, JoinTargets, join_outcome, with_joins
 from formletter.engine._loose import PLAIN, component_kinds, loose_families, loose_groups
 from formletter.engine._rescue import rescue
 from formletter.engine._types import (
@@ -335,13 +341,43 @@ def _analyze_bodies(
             handed += len(got.families)
             on_outcome(got)
 
+    # 5c. a few central members of each plain component, that the loose groups may reach
+    #     (``_join``); the families they end in are noted as the outcomes come
+    anchors = {
+        c: comp[np.argsort(-weight[comp], kind="stable")[:ANCHORS]].tolist()
+        for c, k in enumerate(kinds)
+        if k == PLAIN
+        for comp in [np.asarray(comps[c], dtype=np.int64)]
+    }
+    targets = JoinTargets(anchors, lambda i: rep_records[i].letter_id)
+
+    def seen(got: FamilyOutcome) -> None:
+        targets.see(got)
+        if hand is not None:
+            hand(got)
+
     grouping = (
-        _InThread(loose_groups, rep_tokens, bodies, comps, mapper, kinds) if params.loose else None
+        _InThread(loose_groups, rep_tokens, bodies, comps, mapper, kinds, anchors)
+        if params.loose
+        else None
     )
     outcomes = _run_components(
-        jobs, mapper, params, lambda done: say("families", done, in_families), hand, keep
+        jobs, mapper, params, lambda done: say("families", done, in_families), seen, keep
     )
-    loose, taken = grouping.result() if grouping is not None else ([], [])
+    loose, taken, joins = grouping.result() if grouping is not None else ([], [], {})
+    joined = None
+    if joins:
+        dup_items = [[(records[d], tokens[d]) for d in dups.get(m, ())] for m in range(len(reps))]
+        joined, joiners = join_outcome(
+            joins,
+            targets,
+            lambda i: (rep_records[i], rep_tokens[i]),
+            dup_items.__getitem__,
+            spread_diffs(mapper),
+        )
+        placed[joiners] = True
+        if hand is not None:
+            hand(joined)
     gone = set(taken)
     rest = [c for i, c in enumerate(comps) if kinds[i] != PLAIN and i not in gone]
     jobs = component_jobs(rest)
@@ -384,6 +420,9 @@ def _analyze_bodies(
     for got in outcomes:
         families.extend(got.families)
         memberships.extend(got.memberships)
+    if joined is not None and keep:
+        families = with_joins(families, joined)
+        memberships.extend(joined.memberships)
     families.sort(key=lambda f: (-len(f.members), f.family_id))
     stats = {
         "letters": n,

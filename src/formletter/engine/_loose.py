@@ -38,12 +38,19 @@ loosely, as defined in 2., but are not copies) get one more look:
 Only those letters are looked at, each paired with its ``_PER_LETTER`` most alike by
 vocabulary, so the cost grows with them, not with the corpus; a component of 10 letters
 or more changes only when it is spun text.
+
+Each is also paired with its ``_PER_ANCHOR`` most alike *anchors*, a few central letters
+of each plain component: a group that a loose link ties to an anchor makes no family of
+its own, its letters join that component's families (``_join``). A form letter reworded
+a word in five comes apart so: verify links its best-kept copies into a component, and
+only loose links reach the rest.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -69,6 +76,7 @@ __all__ = [
     "PLAIN",
     "SMALL",
     "SPUN",
+    "LooseGroups",
     "component_kinds",
     "loose_families",
     "loose_groups",
@@ -139,6 +147,13 @@ _SCREEN = 8
 _COPIED = 0.75
 #: the fewest letters a loose family has (two letters that match loosely are a weak sign)
 _MIN_GROUP = 3
+#: anchors (``loose_groups``) paired with each letter at most: its most alike ones (a
+#: letter of a campaign that verify broke up is most alike its own component's)
+_PER_ANCHOR = 2
+#: ... and only when their vocabularies' Jaccard (as estimated) is this or more: a copy
+#: of a campaign reworded a word in five shares about 0.5 with its anchors, letters
+#: written from one bank of stock phrases about 0.3 with any
+_ANCHOR_JACCARD = 0.4
 #: a body shorter than this is not looked at (too few words to tell a frame from chance)
 _MIN_WORDS = 24
 
@@ -207,31 +222,79 @@ def _spread(
 
 
 def _vocabulary_pairs(
-    tokens: Sequence[Tokens], chosen: I64, comp_of: I64
+    tokens: Sequence[Tokens], chosen: I64, comp_of: I64, anchors: I64 | None = None
 ) -> tuple[I64, I64, npt.NDArray[np.float64]]:
     """Pairs ``(a, b)`` (``a < b``) of ``chosen`` letters of ``_MIN_WORDS`` words or
     more whose vocabularies collide in a band, and whose MinHash estimate of vocabulary
     Jaccard is ``_MIN_JACCARD`` or more (most same-subject pairs collide by chance), and
     which are not in one component (``comp_of``: -1 for none), each letter's
-    ``_PER_LETTER`` most alike; with that estimate."""
+    ``_PER_LETTER`` most alike; with that estimate. ``anchors``: also pairs of a chosen
+    letter and an anchor, found the same way apart from the others (so that the pairs
+    among the chosen letters are the same with or without anchors), each letter's
+    ``_PER_ANCHOR`` most alike anchors; never two anchors."""
     empty = np.empty(0, dtype=np.int64)
-    chosen = np.asarray([i for i in chosen.tolist() if len(tokens[i]) >= _MIN_WORDS], np.int64)
-    if len(chosen) < 2:
+    chosen = _long_enough(tokens, chosen)
+    if len(chosen) < 1:
         return empty, empty, np.empty(0, dtype=np.float64)
-    bags = [np.unique(tokens[int(i)].ids) for i in chosen]
+    sigs = _vocabulary_sketch(tokens, chosen)
+    parts = [_alike(sigs, chosen, comp_of, np.zeros(len(chosen), dtype=bool))]
+    anchors = _long_enough(tokens, empty if anchors is None else anchors)
+    if len(anchors):
+        both = np.concatenate([chosen, anchors])
+        sigs = np.concatenate([sigs, _vocabulary_sketch(tokens, anchors)])
+        is_anchor = np.arange(len(both)) >= len(chosen)
+        none = np.full(len(comp_of), -1, dtype=np.int64)  # (a letter and an anchor: never one)
+        parts.append(_alike(sigs, both, none, is_anchor))
+    a = np.concatenate([p[0] for p in parts])
+    b = np.concatenate([p[1] for p in parts])
+    same = np.concatenate([p[2] for p in parts])
+    order = np.lexsort((b, a))
+    return a[order], b[order], same[order]
+
+
+def _long_enough(tokens: Sequence[Tokens], letters: I64) -> I64:
+    """The letters of ``_MIN_WORDS`` words or more."""
+    return np.asarray([i for i in letters.tolist() if len(tokens[i]) >= _MIN_WORDS], np.int64)
+
+
+def _vocabulary_sketch(tokens: Sequence[Tokens], letters: I64) -> npt.NDArray[np.uint32]:
+    """A MinHash signature of each letter's vocabulary (its distinct words)."""
+    bags = [np.unique(tokens[int(i)].ids) for i in letters]
     sizes = np.array([len(b) for b in bags], dtype=np.int64)
     offsets = np.zeros(len(bags), dtype=np.int64)
     np.cumsum(sizes[:-1], out=offsets[1:])
-    sigs = minhash_chunks(np.concatenate(bags), offsets, _LSH.num_perm, seed=_SEED)
-    pairs = candidate_pairs(ChunkSketch(sigs, np.arange(len(chosen), dtype=np.int64)), _LSH)
-    same = (sigs[pairs.a] == sigs[pairs.b]).mean(axis=1)
-    ca, cb = comp_of[chosen[pairs.a]], comp_of[chosen[pairs.b]]
-    keep = (same >= _MIN_JACCARD) & ((ca < 0) | (ca != cb))
-    pa, pb, same = pairs.a[keep], pairs.b[keep], same[keep]
+    return minhash_chunks(np.concatenate(bags), offsets, _LSH.num_perm, seed=_SEED)
+
+
+def _alike(
+    sigs: npt.NDArray[np.uint32], letters: I64, comp_of: I64, is_anchor: npt.NDArray[np.bool_]
+) -> tuple[I64, I64, npt.NDArray[np.float64]]:
+    """:func:`_vocabulary_pairs` of ``letters`` (with their signatures ``sigs``): with no
+    anchor among them, the pairs of letters; else only the pairs of a letter and an
+    anchor, each letter's most alike anchors."""
+    empty = np.empty(0, dtype=np.int64)
+    if len(letters) < 2:
+        return empty, empty, np.empty(0, dtype=np.float64)
+    pairs = candidate_pairs(ChunkSketch(sigs, np.arange(len(letters), dtype=np.int64)), _LSH)
+    pa, pb = pairs.a, pairs.b
+    floor = _MIN_JACCARD
+    if is_anchor.any():
+        # (the anchors, central copies of a few templates, pair among themselves most)
+        mixed = is_anchor[pa] != is_anchor[pb]
+        pa, pb, floor = pa[mixed], pb[mixed], _ANCHOR_JACCARD
+    same = (sigs[pa] == sigs[pb]).mean(axis=1)
+    ca, cb = comp_of[letters[pa]], comp_of[letters[pb]]
+    keep = (same >= floor) & ((ca < 0) | (ca != cb))
+    pa, pb, same = pa[keep], pb[keep], same[keep]
     # each letter's most alike only: a group needs to be connected, not every pair of it
     # aligned, and the stage's cost then grows with the letters, not their square
-    best = _top(pa, pb, same, _PER_LETTER) | _top(pb, pa, same, _PER_LETTER)
-    a, b = chosen[pa[best]], chosen[pb[best]]
+    if is_anchor.any():
+        flip = is_anchor[pa]  # the letter first, its anchor second
+        pa, pb = np.where(flip, pb, pa), np.where(flip, pa, pb)
+        best = _top(pa, pb, same, _PER_ANCHOR)
+    else:
+        best = _top(pa, pb, same, _PER_LETTER) | _top(pb, pa, same, _PER_LETTER)
+    a, b = letters[pa[best]], letters[pb[best]]
     order = np.lexsort((np.maximum(a, b), np.minimum(a, b)))
     return np.minimum(a, b)[order], np.maximum(a, b)[order], same[best][order]
 
@@ -412,13 +475,26 @@ def component_kinds(
     return out
 
 
+class LooseGroups(NamedTuple):
+    """What :func:`loose_groups` finds."""
+
+    #: groups of letters to make loose families of, largest first (each sorted, but for
+    #: its most loosely linked letter first; ties: the lowest index)
+    groups: list[I64]
+    #: the components (indices into ``comps``) that the groups and the joins took
+    taken: list[int]
+    #: letters that join the families of a plain component: letter -> its component
+    joins: dict[int, int]
+
+
 def loose_groups(
     tokens: Sequence[Tokens],
     bodies: Callable[[int], tuple[str, int, int]],
     comps: Sequence[Sequence[int]],
     mapper: Mapper | None = None,
     kinds: Sequence[int] | None = None,
-) -> tuple[list[I64], list[int]]:
+    anchors: Mapping[int, Sequence[int]] | None = None,
+) -> LooseGroups:
     """Groups of letters (indices into ``tokens``) that loose links connect, among the
     letters in no component of ``comps`` (the components of verified links), in one of
     fewer than ``_SMALL`` letters, or in one that is spun text (:func:`_cohesive`); such
@@ -426,9 +502,14 @@ def loose_groups(
     group even if none does). A group has at least ``_MIN_GROUP`` letters and one loose
     link, or a spun component. ``bodies(i)``: letter ``i``'s ``(text, body_start,
     body_end)``; pairs are scored on ``mapper``'s workers (in this process without one).
-    Returns the groups, largest first (each sorted, but for its most loosely linked
-    letter first; ties: the lowest index), and the indices of the components they took.
     ``kinds``: :func:`component_kinds` of ``comps``, when known already.
+
+    ``anchors``: a few central letters of plain components (component -> letters). They
+    are paired and linked like the others (never with each other), and a group that
+    reaches one is no family of its own: its letters join that component's families
+    (the component whose anchors it links to most; ties: the lowest), as when a form
+    letter reworded a word in five, whose runs of 3-grams verify breaks, comes apart
+    into a component and letters around it that only loose links reach.
     """
     n = len(tokens)
     if kinds is None:
@@ -445,7 +526,13 @@ def loose_groups(
         small.append(c)
         spun[at] = kind == SPUN
         comp_of[at] = c  # pairs inside one such component are linked already
-    a, b, same = _vocabulary_pairs(tokens, np.flatnonzero(open_), comp_of)
+    anchor_of = np.full(n, -1, dtype=np.int64)
+    for c, letters in sorted((anchors or {}).items()):
+        if kinds[c] == PLAIN:
+            anchor_of[np.asarray(letters, dtype=np.int64)] = c
+    a, b, same = _vocabulary_pairs(
+        tokens, np.flatnonzero(open_), comp_of, np.flatnonzero(anchor_of >= 0)
+    )
     edges: list[tuple[int, int]] = []
     if len(a):
         looked = np.unique(np.concatenate([a, b])).tolist()
@@ -464,12 +551,31 @@ def loose_groups(
             assert isinstance(got, list)
             edges.extend(got)
     if not edges and not spun.any():
-        return [], []
+        return LooseGroups([], [], {})
     degree = np.bincount(np.array(edges, dtype=np.int64).ravel(), minlength=n)
+    # how many loose links each letter has to each plain component's anchors
+    to_anchor: dict[int, dict[int, int]] = {}
+    for x, y in edges:
+        for i, j in ((x, y), (y, x)):
+            if anchor_of[j] >= 0:
+                counts = to_anchor.setdefault(i, {})
+                counts[int(anchor_of[j])] = counts.get(int(anchor_of[j]), 0) + 1
     strict = [(int(c[0]), int(m)) for i in small for c in [comps[i]] for m in c[1:]]
     groups: list[I64] = []
+    joins: dict[int, int] = {}
     for comp in components(n, [*edges, *strict]):
         found = np.asarray(comp, dtype=np.int64)
+        found = found[anchor_of[found] < 0]
+        if not len(found):
+            continue
+        votes: dict[int, int] = {}
+        for i in found.tolist():
+            for c, k in to_anchor.get(i, {}).items():
+                votes[c] = votes.get(c, 0) + k
+        if votes:
+            target = min(votes, key=lambda c: (-votes[c], c))
+            joins.update((i, target) for i in found.tolist())
+            continue
         if len(found) < _MIN_GROUP or not (degree[found].any() or spun[found].any()):
             continue
         first = int(found[np.argmax(degree[found])])  # argmax: the lowest of ties
@@ -478,7 +584,8 @@ def loose_groups(
     taken = np.zeros(n, dtype=bool)
     for g in groups:
         taken[g] = True
-    return groups, [c for c in small if taken[comps[c][0]]]
+    taken[list(joins)] = True
+    return LooseGroups(groups, [c for c in small if taken[comps[c][0]]], joins)
 
 
 def loose_families(

@@ -163,6 +163,9 @@ class FamilyOutcome:
     families: tuple[Family, ...]
     #: (letter_id, family_id, similarity, coverage)
     memberships: tuple[tuple[str, str, float, float], ...]
+    #: the diffs of letters that join families handed over before (``_join``): their
+    #: membership rows are among ``memberships``, their families not in ``families``
+    diffs: tuple[LetterDiff, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
