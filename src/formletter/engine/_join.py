@@ -33,7 +33,7 @@ from formletter.normalize import Tokens
 __all__ = ["ANCHORS", "JoinTargets", "join_outcome", "with_joins"]
 
 #: central members of each plain component that loose links may reach
-ANCHORS = 4
+ANCHORS = 2
 
 
 class JoinTargets:
