@@ -14,7 +14,7 @@ from types import ModuleType
 import pytest
 
 from _engine_helpers import parsed_record
-from formletter.engine import AnalysisParams, _core, analyze_bodies, local_mapper
+from formletter.engine import AnalysisParams, _core, _loose, analyze_bodies, local_mapper
 from formletter.engine._finish import diff_items
 from formletter.engine._join import JoinTargets, join_outcome, with_joins
 from formletter.engine._types import BodyRecord, FamilyOutcome
@@ -56,18 +56,19 @@ def reworded(corpus: Path) -> tuple[list[BodyRecord], list[str]]:
 def test_reworded_copies_join_the_family_verify_found(
     corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Through the pipeline, with and without anchors for the loose stage: the joins
-    raise the ARI (seed 7: 0.62 -> 0.70) and keep pairs precise."""
+    """Through the pipeline, with and without anchors for the loose stage: the copies
+    group (seed 7: ARI 0.62 before engine 9, 0.84 now) and the joins add to it, with
+    pairs kept precise."""
     scores = []
-    for anchors in (4, 0):
+    for anchors in (_core.ANCHORS, 0):
         monkeypatch.setattr(_core, "ANCHORS", anchors)
         with open_store(tmp_path / f"a{anchors}.db") as store:
             analyze(store, [corpus / "letters"], AnalyzeOptions(jobs=1))
             scores.append(evaluate_store(store, corpus / "truth.jsonl"))
     joined, alone = scores
-    assert joined.ari > alone.ari + 0.04
+    assert joined.ari > 0.8
+    assert joined.ari > alone.ari and joined.pair_recall > alone.pair_recall
     assert joined.pair_precision > 0.99 and alone.pair_precision > 0.99
-    assert joined.pair_recall > alone.pair_recall
 
 
 def test_joins_are_the_same_streamed_and_kept(
@@ -132,3 +133,22 @@ def test_no_anchors_no_joins(reworded: tuple[list[BodyRecord], list[str]]) -> No
             records, mapper=mapper, params=AnalysisParams(loose=False), on_outcome=parts.append
         )
     assert not any(p.diffs for p in parts)
+
+
+@pytest.mark.parametrize(("rewrite", "spun"), [(0.2, True), (0.0, False)])
+def test_a_component_of_reworded_copies_is_taken_by_the_loose_stage(
+    tmp_path: Path, rewrite: float, spun: bool
+) -> None:
+    """Copies of one campaign with a word in five reworded: most sampled pairs share a
+    third of the longer letter in stretches, but verify's runs do not link them, so the
+    component is the loose stage's (spun text), which joins its letters whole. Copies
+    that are not reworded are left to the peel."""
+    out = Path(_probe().generate(tmp_path, 7, rewrite))
+    rows = [json.loads(line) for line in (out / "truth.jsonl").read_text().splitlines()]
+    texts = [
+        (out / r["file"]).read_text(encoding="utf-8") for r in rows if r["family"] == "methane"
+    ]
+    records = [parsed_record(t, str(i)) for i, t in enumerate(texts)]
+    tokens = [tokenize(r.text, r.body_start, r.body_end) for r in records]
+    bodies = [(r.text, r.body_start, r.body_end) for r in records]
+    assert _loose._cohesive(range(len(records)), tokens, bodies.__getitem__) is spun

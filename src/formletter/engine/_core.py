@@ -319,7 +319,9 @@ def _analyze_bodies(
     #     components it cannot take (``PLAIN``) are families' copies: their families are
     #     made meanwhile, the groups found in a thread of this process
     kinds = (
-        component_kinds(rep_tokens, bodies, comps, mapper) if params.loose else [PLAIN] * len(comps)
+        component_kinds(rep_tokens, bodies, comps, mapper, params.align)
+        if params.loose
+        else [PLAIN] * len(comps)
     )
     plain = [c for c, k in zip(comps, kinds, strict=True) if k == PLAIN]
     jobs = component_jobs(plain)

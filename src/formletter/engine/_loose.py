@@ -14,7 +14,8 @@ then cuts into dozens of families, none with a template most members hold.
 
 So, once verify is done, the letters in no component, in one of fewer than ``_SMALL``
 letters, or in one that is spun text (``_cohesive``: most of a sample of its pairs link
-loosely, as defined in 2., but are not copies) get one more look:
+loosely, as defined in 2., or are reworded copies, but are not copies) get one more
+look:
 
 1. candidates by vocabulary (as in ``_rescue``, but banded more loosely: two spun
    comments share about a third of their distinct words);
@@ -57,6 +58,7 @@ import numpy.typing as npt
 from rapidfuzz.distance import LCSseq
 from rapidfuzz.process import cdist
 
+from formletter.align import AlignParams, could_link, run_coverage, runs_of_kgrams
 from formletter.candidates import LSHParams, candidate_pairs
 from formletter.engine._finish import _Finisher, _member
 from formletter.engine._types import (
@@ -69,7 +71,7 @@ from formletter.engine._types import (
 from formletter.families import components
 from formletter.models import Family
 from formletter.normalize import Tokens, sentence_spans
-from formletter.sketch import ChunkSketch, minhash_chunks
+from formletter.sketch import ChunkSketch, kgram_hashes, minhash_chunks
 from formletter.template import frame_template
 
 __all__ = [
@@ -136,9 +138,10 @@ _CHUNK = 4096
 #: (spun comments that happen to share a long run link in twos and threes)
 _SMALL = 10
 #: a component of 10 letters or more is spun text when this share of ``_PROBES`` pairs of
-#: its letters link loosely but share less than ``_COPIED``: two components of 600 spun
-#: comments, 0.90 and 0.96; the synthetic corpus's (20k), 0.00 (their pairs are copies,
-#: or from different templates that a run of boilerplate glued)
+#: its letters link loosely, or are reworded copies (``_cohesive``), but share less than
+#: ``_COPIED``: two components of 600 spun comments, 0.90 and 0.96; copies of a campaign
+#: with a word in five reworded, 0.54-0.81; the synthetic corpus's (20k), 0.38 at most
+#: (their pairs are copies, or from different templates that a run of boilerplate glued)
 _COHESIVE = 0.5
 _PROBES = 48
 _SCREEN = 8
@@ -368,15 +371,26 @@ def _serial(fn: Callable[..., object], items: Sequence[object]) -> list[object]:
     return [fn(item) for item in items]
 
 
+def _verify_links(a: npt.NDArray[np.uint64], b: npt.NDArray[np.uint64], align: AlignParams) -> bool:
+    """Whether verify's link rule (runs of k-grams) links two letters' words (ids)."""
+    runs = runs_of_kgrams(kgram_hashes(a, align.k), kgram_hashes(b, align.k), align)
+    cov_a, cov_b = run_coverage(runs, len(a), len(b))
+    return could_link(cov_a, cov_b, len(a), len(b), align)
+
+
 def _cohesive(
     members: Sequence[int],
     tokens: Sequence[Tokens],
     bodies: Callable[[int], tuple[str, int, int]],
+    align: AlignParams = AlignParams(),
 ) -> bool:
     """Whether a component of verified links (``members``, indices into ``tokens``) is
     spun text: ``_COHESIVE`` of ``_PROBES`` pairs of its letters (picked by a generator
-    seeded with its size, from its sorted members) link loosely, but with a share under
-    ``_COPIED`` (copies of one form letter share more, and are left to the peel). Most
+    seeded with its size, from its sorted members) link loosely, or are *reworded
+    copies* (they share a third of the longer in stretches, but verify's rule does not
+    link them: a word in five replaced, and a sentence of one's own), but with a share
+    under ``_COPIED`` (copies of one form letter share more, and are left to the peel).
+    Copies reworded so come apart in the peel; the loose stage keeps them whole. Most
     components are plainly not: fewer than half of the first ``_SCREEN`` pairs are so,
     and the rest are not looked at."""
     need = int(np.ceil(_COHESIVE * _PROBES))
@@ -393,7 +407,11 @@ def _cohesive(
         for i in (x, y):
             if i not in starts:
                 starts[i] = sentence_starts(tokens[i], *bodies(i))
-        hits += _spread(runs, len(tokens[x]), len(tokens[y]), starts[x], starts[y]) > 0.0
+        spread = _spread(runs, len(tokens[x]), len(tokens[y]), starts[x], starts[y]) > 0.0
+        # or a reworded copy: they share a third of the longer in stretches, yet verify's
+        # runs of 3-grams do not link them (a word in five replaced all through); a
+        # sentence of its own, or one left out, is what fails the spread then
+        hits += spread or not _verify_links(tokens[x].ids, tokens[y].ids, align)
         if hits >= need:
             return True
     return False
@@ -445,6 +463,7 @@ def component_kinds(
     bodies: Callable[[int], tuple[str, int, int]],
     comps: Sequence[Sequence[int]],
     mapper: Mapper | None = None,
+    align: AlignParams = AlignParams(),
 ) -> list[int]:
     """What each component of ``comps`` is to :func:`loose_groups`: ``SMALL`` (fewer
     than ``_SMALL`` letters), ``SPUN`` (spun text, :func:`_cohesive`) or ``PLAIN`` (a
@@ -470,7 +489,7 @@ def component_kinds(
             assert isinstance(got, list)
             closer.extend(got)
     for c, look in zip(todo, closer, strict=True):
-        if look and _cohesive(comps[c], tokens, bodies):
+        if look and _cohesive(comps[c], tokens, bodies, align):
             out[c] = SPUN
     return out
 
