@@ -388,3 +388,20 @@ def test_short_comments_worded_apart_on_one_subject_stay_apart() -> None:
         "I oppose it. Please withdraw the rule and talk to family firm owners first.",
     ]
     assert families_of([record(t, f"c{i}") for i, t in enumerate(texts)]) == []
+
+
+def test_a_letter_that_carries_nothing_of_the_frame_is_no_member() -> None:
+    """A group can hold a letter that only one member's own sentence glued to it (a
+    short comment wholly contained in that member): it carries none of the frame
+    template, and is left out of the loose family."""
+    rng = random.Random(5)
+    texts = [spin(SPINTAX["dam"], rng) for _ in range(6)]
+    stray = "Railway timetables change twice yearly; fares rise."  # no word of the frame
+    texts.append(stray)
+    records = [record(t, f"t{i}") for i, t in enumerate(texts)]
+    tokens = [tokenize(t) for t in texts]
+    group = np.arange(len(texts), dtype=np.int64)
+    (got,) = _loose.loose_families([group], records, tokens, lambda i: (), AnalysisParams())
+    (fam,) = got.families
+    assert records[-1].letter_id not in fam.members
+    assert set(fam.members) == {r.letter_id for r in records[:-1]}

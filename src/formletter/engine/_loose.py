@@ -60,7 +60,7 @@ from rapidfuzz.process import cdist
 
 from formletter.align import AlignParams, could_link, run_coverage, runs_of_kgrams
 from formletter.candidates import LSHParams, candidate_pairs
-from formletter.engine._finish import _Finisher, _member
+from formletter.engine._finish import _Finisher, _member, diff_items
 from formletter.engine._types import (
     AnalysisParams,
     BodyRecord,
@@ -148,6 +148,11 @@ _SCREEN = 8
 #: spun comments of one spintax share 0.47-0.49 (median), copies of one form letter 0.8
 #: and up
 _COPIED = 0.75
+#: a loose family's member carries more than this share of its words from the frame
+#: template: nothing, but for a stray word (a short comment that only one member's
+#: sentence of its own glued to the group carries none; spun comments, shuffled and
+#: reworded ones carry a tenth and more)
+_MIN_FRAME = 0.02
 #: the fewest letters a loose family has (two letters that match loosely are a weak sign)
 _MIN_GROUP = 3
 #: anchors (``loose_groups``) paired with each letter at most: its most alike ones (a
@@ -638,7 +643,18 @@ def loose_families(
         )
         members = [_member(r, 1, t) for r, t in zip(job.records, job.tokens, strict=True)]
         template = frame_template("", members, pivot=0, max_sample=params.template_sample)
-        finish(list(range(len(idx))), pivot_index=0, template=template)
+        # a letter that carries next to nothing of the frame is no member, whatever
+        # glued it to the group (a short comment that is one member's sentence of its
+        # own, wholly contained in it, links to that member by verify's rule)
+        items = list(zip(job.records, job.tokens, strict=True))
+        diffs = {
+            i: d
+            for i, d in enumerate(diff_items(template, items))
+            if d is not None and (i == 0 or d.coverage >= _MIN_FRAME)
+        }
+        if len(diffs) < 2:
+            continue
+        finish(sorted(diffs), pivot_index=0, template=template, diffs=diffs)
         if keep:
             out.append(FamilyOutcome(tuple(families), tuple(rows)))
     return out
