@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import random
 import tempfile
 from pathlib import Path
+from typing import Any
 
 CAMPAIGNS = {
     "wolves": [
@@ -155,21 +155,22 @@ NAMES = [
 TOWNS = ["Boise, ID", "Dayton, OH", "Tulsa, OK", "Fresno, CA", "Albany, NY", "Reno, NV"]
 
 
-def docstring_sentences() -> list[str]:
-    """The model legislation probe's pool of real English sentences (loaded from beside
-    this file, so that this one also runs as a module loaded by path)."""
+def _legislation() -> Any:
+    """The model legislation probe, loaded from beside this file (so that this one also
+    runs as a module loaded by path): its sentences, truth writing and scoring."""
     path = Path(__file__).with_name("probe_legislation.py")
     spec = importlib.util.spec_from_file_location("formletter_probe_legislation", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return list(module.docstring_sentences())
+    return module
 
 
 def generate(out: Path, seed: int, rewrite: float) -> Path:
     """Write the comments to ``out/letters`` and the truth to ``out/truth.jsonl``."""
     rng = random.Random(seed)
-    pool = docstring_sentences()
+    legislation = _legislation()
+    pool = legislation.docstring_sentences()
     (out / "letters").mkdir(parents=True, exist_ok=True)
     rows: list[dict[str, object]] = []
 
@@ -228,16 +229,10 @@ def generate(out: Path, seed: int, rewrite: float) -> Path:
         if rng.random() < 0.4:
             parts.append(rng.choice(CLOSERS))
         write(" ".join(parts) + sign(), None, [])
-    with open(out / "truth.jsonl", "w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps(row) + "\n")
-    return out
+    return Path(legislation.write_truth(out, rows))
 
 
 def main() -> None:
-    from formletter.pipeline import AnalyzeOptions, analyze, evaluate_store
-    from formletter.store import open_store
-
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--rewrite", type=float, default=0.0, help="share of words reworded")
@@ -247,9 +242,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         where = args.keep or Path(tmp)
         out = generate(where, args.seed, args.rewrite)
-        with open_store(where / "probe.db") as store:
-            analyze(store, [out / "letters"], AnalyzeOptions(jobs=args.jobs))
-            s = evaluate_store(store, out / "truth.jsonl")
+        s = _legislation().score(out, where / "probe.db", args.jobs)
     print(
         f"public comments, seed {args.seed}, rewrite {args.rewrite}: {s.letters} comments,"
         f" ARI {s.ari:.4f}, pairs P {s.pair_precision:.4f} / R {s.pair_recall:.4f},"

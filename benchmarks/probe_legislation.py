@@ -24,6 +24,7 @@ import re
 import sysconfig
 import tempfile
 from pathlib import Path
+from typing import Any
 
 ACTS = {
     "telehealth": (
@@ -262,26 +263,36 @@ def generate(out: Path, seed: int, long: bool) -> Path:
         for number in range(1, count):
             text += f"Section {number}. {' '.join(rng.sample(pool, 3))}\n\n"
         write(text + tail(count), None, [])
+    return write_truth(out, rows)
+
+
+def write_truth(out: Path, rows: list[dict[str, object]]) -> Path:
+    """``rows`` (a dict per letter) as ``out/truth.jsonl``; returns ``out``."""
     with open(out / "truth.jsonl", "w", encoding="utf-8") as fh:
         for row in rows:
             fh.write(json.dumps(row) + "\n")
     return out
 
 
-def main() -> None:
+def score(out: Path, db: Path, jobs: int) -> Any:
+    """``formletter analyze`` of ``out/letters`` into ``db``, then what ``evaluate``
+    gives against ``out/truth.jsonl``."""
     from formletter.pipeline import AnalyzeOptions, analyze, evaluate_store
     from formletter.store import open_store
 
+    with open_store(db) as store:
+        analyze(store, [out / "letters"], AnalyzeOptions(jobs=jobs))
+        return evaluate_store(store, out / "truth.jsonl")
+
+
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--long", action="store_true", help="6-16 sections of the state's own")
     parser.add_argument("--jobs", type=int, default=0)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        out = generate(Path(tmp), args.seed, args.long)
-        with open_store(Path(tmp) / "probe.db") as store:
-            analyze(store, [out / "letters"], AnalyzeOptions(jobs=args.jobs))
-            s = evaluate_store(store, out / "truth.jsonl")
+        s = score(generate(Path(tmp), args.seed, args.long), Path(tmp) / "probe.db", args.jobs)
     print(
         f"model legislation, seed {args.seed}{', long bills' if args.long else ''}: "
         f"{s.letters} bills, ARI {s.ari:.4f}, pairs P {s.pair_precision:.4f} / R "

@@ -345,12 +345,11 @@ def _analyze_bodies(
 
     # 5c. a few central members of each plain component, that the loose groups may reach
     #     (``_join``); the families they end in are noted as the outcomes come
-    anchors = {
-        c: comp[np.argsort(-weight[comp], kind="stable")[:ANCHORS]].tolist()
-        for c, k in enumerate(kinds)
-        if k == PLAIN
-        for comp in [np.asarray(comps[c], dtype=np.int64)]
-    }
+    anchors: dict[int, list[int]] = {}
+    for c, k in enumerate(kinds):
+        if k == PLAIN:
+            comp = np.asarray(comps[c], dtype=np.int64)
+            anchors[c] = comp[np.argsort(-weight[comp], kind="stable")[:ANCHORS]].tolist()
     targets = JoinTargets(anchors, lambda i: rep_records[i].letter_id)
 
     def seen(got: FamilyOutcome) -> None:
@@ -369,12 +368,11 @@ def _analyze_bodies(
     loose, taken, joins = grouping.result() if grouping is not None else ([], [], {})
     joined = None
     if joins:
-        dup_items = [[(records[d], tokens[d]) for d in dups.get(m, ())] for m in range(len(reps))]
         joined, joiners = join_outcome(
             joins,
             targets,
             lambda i: (rep_records[i], rep_tokens[i]),
-            dup_items.__getitem__,
+            lambda i: [(records[d], tokens[d]) for d in dups.get(i, ())],
             spread_diffs(mapper),
         )
         placed[joiners] = True

@@ -58,7 +58,7 @@ import numpy.typing as npt
 from rapidfuzz.distance import LCSseq
 from rapidfuzz.process import cdist
 
-from formletter.align import AlignParams, could_link, run_coverage, runs_of_kgrams
+from formletter.align import AlignParams, is_link, verify
 from formletter.candidates import LSHParams, candidate_pairs
 from formletter.engine._finish import _Finisher, _member, diff_items
 from formletter.engine._types import (
@@ -71,7 +71,7 @@ from formletter.engine._types import (
 from formletter.families import components
 from formletter.models import Family
 from formletter.normalize import Tokens, sentence_spans
-from formletter.sketch import ChunkSketch, kgram_hashes, minhash_chunks
+from formletter.sketch import ChunkSketch, minhash_chunks
 from formletter.template import frame_template
 
 __all__ = [
@@ -376,13 +376,6 @@ def _serial(fn: Callable[..., object], items: Sequence[object]) -> list[object]:
     return [fn(item) for item in items]
 
 
-def _verify_links(a: npt.NDArray[np.uint64], b: npt.NDArray[np.uint64], align: AlignParams) -> bool:
-    """Whether verify's link rule (runs of k-grams) links two letters' words (ids)."""
-    runs = runs_of_kgrams(kgram_hashes(a, align.k), kgram_hashes(b, align.k), align)
-    cov_a, cov_b = run_coverage(runs, len(a), len(b))
-    return could_link(cov_a, cov_b, len(a), len(b), align)
-
-
 def _cohesive(
     members: Sequence[int],
     tokens: Sequence[Tokens],
@@ -416,7 +409,7 @@ def _cohesive(
         # or a reworded copy: they share a third of the longer in stretches, yet verify's
         # runs of 3-grams do not link them (a word in five replaced all through); a
         # sentence of its own, or one left out, is what fails the spread then
-        hits += spread or not _verify_links(tokens[x].ids, tokens[y].ids, align)
+        hits += spread or not is_link(verify("x", tokens[x], "y", tokens[y], align), align)
         if hits >= need:
             return True
     return False

@@ -282,8 +282,8 @@ def write_part(
     :func:`write_analysis`, within these families: parts must not share letters).
 
     ``summarise``: also fill these families' summary columns now (as :func:`end_analysis`
-    would), if the part's membership rows name only its own families; returns whether
-    it did."""
+    would), and those of earlier parts' families that its membership rows name (letters
+    joining them), from all their members; returns whether it did."""
     for fam in families:
         _insert_family(conn, fam)
     extra = list(diffs)
