@@ -124,7 +124,7 @@ def engine_mapper(
 ) -> Iterator[Mapper]:
     """A mapper for ``engine`` (see :mod:`formletter.engine`)."""
     if engine == "local":
-        with local_mapper(jobs if jobs > 0 else (os.cpu_count() or 1)) as mapper:
+        with local_mapper(jobs if jobs > 0 else (os.cpu_count() or 1), (__name__,)) as mapper:
             yield mapper
         return
     if engine == "dask":

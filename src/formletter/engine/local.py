@@ -270,14 +270,25 @@ class _Pool(mp_pool.Pool):
 
 
 @contextmanager
-def local_mapper(jobs: int | None = None) -> Iterator[LocalMapper]:
+def local_mapper(jobs: int | None = None, preload: Sequence[str] = ()) -> Iterator[LocalMapper]:
     """A mapper over ``jobs`` processes (default: all cores; 1 = no pool). When the
-    block raises, the workers are stopped, not waited for."""
+    block raises, the workers are stopped, not waited for.
+
+    ``preload`` names the modules whose functions the jobs run. The fork server imports
+    them once, before it starts the workers, so that each worker does not import them
+    on its first job (at 20,000 letters ~0.25 s of each worker's CPU, while the cores
+    are busy reading). It applies when this process's fork server starts (its first
+    pool); a module that fails to import is left to the workers, as without it."""
     jobs = jobs or os.cpu_count() or 1
     if jobs <= 1:
         yield LocalMapper(None)
         return
-    ctx = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
+    if "forkserver" in mp.get_all_start_methods():
+        ctx: mp.context.BaseContext = mp.get_context("forkserver")
+        if preload:
+            ctx.set_forkserver_preload(["__main__", *preload])
+    else:
+        ctx = mp.get_context("spawn")
     channel = ctx.SimpleQueue()
     pool = _Pool(jobs, initializer=_worker_start, initargs=(channel,), context=ctx)
     try:

@@ -37,6 +37,12 @@ _PARAMS_PER_QUERY = 500
 #: rows per multi-row ``INSERT ... VALUES`` at most (fewer when SQLite allows fewer
 #: bound parameters)
 _ROWS_PER_INSERT = 5000
+#: one part a row: a prepared one-row statement is quicker here than a many-row one,
+#: whose long SQL text is compiled anew each time (220,000 parts at 20,000 letters:
+#: ~0.45 s against ~0.52 s); no trigger fires on parts (see write_sources)
+_INSERT_PART = (
+    'INSERT INTO parts (letter_id, seq, kind, start, "end", value) VALUES (?, ?, ?, ?, ?, ?)'
+)
 
 
 #: the tables a fresh import fills with their secondary indexes dropped (see
@@ -202,11 +208,7 @@ def write_sources(
             " RETURNING letter_id",
         )
         added = len(inserted)
-        insert_many(
-            conn,
-            'INSERT INTO parts (letter_id, seq, kind, start, "end", value)',
-            parsed.parts_of(inserted),
-        )
+        conn.executemany(_INSERT_PART, parsed.parts_of(inserted))
     insert_many(conn, "INSERT OR IGNORE INTO source_letters (path, letter_id)", holders)
     paths = [path for path, _ in items]
     per = max(1, min(_PARAMS_PER_QUERY, _param_limit(conn)) // 2)
@@ -284,5 +286,5 @@ def write_anatomies(conn: sqlite3.Connection, rows: AnatomyRows) -> int:
             if conn.execute("SELECT 1 FROM letters WHERE letter_id = ?", (lid,)).fetchone() is None:
                 raise NotFoundError("letter", str(lid))
     conn.executemany("DELETE FROM parts WHERE letter_id = ?", ids)
-    insert_many(conn, 'INSERT INTO parts (letter_id, seq, kind, start, "end", value)', rows.parts)
+    conn.executemany(_INSERT_PART, rows.parts)
     return len(ids)
