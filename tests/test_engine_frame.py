@@ -119,6 +119,35 @@ def test_groups_must_hold_a_quarter_of_the_family(plain: int, split: bool) -> No
         assert got == [sorted(["nhs"] * plain + ["nhs+0"] * 2 + ["nhs+1"] * 2)]
 
 
+@pytest.mark.parametrize(("group", "own", "split"), [(3, 6, True), (2, 6, False), (3, 3, False)])
+def test_a_few_letters_mostly_of_a_shared_passage_are_a_family_of_their_own(
+    group: int, own: int, split: bool
+) -> None:
+    """Fourteen letters carry the whole template; ``group`` more keep its first two
+    paragraphs and add ``own`` paragraphs that they all share. Six are longer than what
+    they keep: another template on the subject, that borrows two paragraphs of this one.
+    Three such letters are a family of their own, though a sixth of the family; two stay
+    in it (a passage that two senders share is weak evidence). Three paragraphs, shorter
+    than what they keep, are an optional passage of the template: they stay."""
+    base = TEMPLATES["nhs"]
+    rng = random.Random(5)
+    records, label = [], {}
+    for i in range(14):
+        r = record(wrap(edit_words(join(base), rng, 2), SENDERS[i % 6]), f"plain-{i}")
+        records.append(r)
+        label[r.letter_id] = "nhs"
+    for i in range(group):
+        body = edit_words(join([*base[:2], *PERSONAL[:own]]), rng, 1)
+        r = record(wrap(body, SENDERS[i % 6]), f"other-{i}")
+        records.append(r)
+        label[r.letter_id] = "other"
+    got = _families(records, label)
+    if split:
+        assert got == [["nhs"] * 14, ["other"] * group]
+    else:
+        assert got == [sorted(["nhs"] * 14 + ["other"] * group)]
+
+
 @pytest.mark.parametrize("kept", [1, 2])
 @pytest.mark.parametrize("copies", [1, 3])
 def test_a_short_letter_contained_in_a_long_one_sent_many_times_stays(
