@@ -301,6 +301,8 @@ def test_load_truth_reads_rows(tmp_path: Path) -> None:
         json.dumps({"file": "letters/00002.txt", "family": None, "extra": [1, 2]}),
         "   ",
         json.dumps({"file": "letters/00003.txt", "family": "", "inserted": None}),
+        json.dumps({"file": "letters/00004.txt", "family": 7}),
+        json.dumps({"file": "letters/00005.txt", "family": 0}),
     ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     rows = load_truth(path)
@@ -308,6 +310,8 @@ def test_load_truth_reads_rows(tmp_path: Path) -> None:
         ("letters/00001.txt", "T001", ((1, 4),), 1),
         ("letters/00002.txt", None, (), 3),
         ("letters/00003.txt", None, (), 5),
+        ("letters/00004.txt", "7", (), 6),
+        ("letters/00005.txt", "0", (), 7),
     ]
     assert rows[0].date == "2018-09" and rows[0].party is None
 
@@ -320,7 +324,8 @@ def test_load_truth_reads_rows(tmp_path: Path) -> None:
         (json.dumps({"family": "T1"}), "'file'"),
         (json.dumps({"file": "", "family": "T1"}), "'file'"),
         (json.dumps({"file": "b.txt"}), "'family' is missing"),
-        (json.dumps({"file": "b.txt", "family": 3}), "'family'"),
+        (json.dumps({"file": "b.txt", "family": 3.5}), "'family'"),
+        (json.dumps({"file": "b.txt", "family": True}), "'family'"),
         (json.dumps({"file": "b.txt", "family": "T1", "inserted": "0-3"}), "'inserted'"),
         (json.dumps({"file": "b.txt", "family": "T1", "inserted": [[5, 2]]}), "bad span"),
         (json.dumps({"file": "b.txt", "family": "T1", "inserted": [[1]]}), "bad span"),

@@ -6,9 +6,13 @@ The truth file is JSON lines, one letter per line, as ``formletter synth`` write
      "inserted": [[start, end], ...], "sender_name": ..., "constituency": ..., "party": ...,
      "date": ..., "closing": ..., "salutation": ..., "register_id": ...}
 
-Unknown keys are ignored. Predictions are keyed by the truth ``file``; a caller holding
-source paths maps them with :func:`match_sources` (the path relative to the truth file's
-folder, else the basename when exactly one truth letter has it).
+Only ``file`` and ``family`` are required; a family label may also be an integer (``7``
+is the label ``"7"``), and ``""`` means no family, as null does. Unknown keys are
+ignored. A row of a CSV/JSONL input is the file ``path#ROW`` (ROW from 1, the header
+not counted), as the export's ``source`` names it. Predictions are keyed by the truth
+``file``; a caller holding source paths maps them with :func:`match_sources` (the path
+relative to the truth file's folder, else the basename when exactly one truth letter
+has it).
 
 Scores:
 
@@ -175,7 +179,11 @@ def _row(obj: Any, where: str, line: int) -> TruthRow:
         raise EvaluationError(f"{where}: 'file' must be a non-empty string")
     if "family" not in obj:
         raise EvaluationError(f"{where}: 'family' is missing (use null for no family)")
-    family = _opt_str(obj, "family", where)
+    raw = obj.get("family")
+    # a label may be a number (cluster ids often are): it is the same label as a string
+    family = str(raw) if isinstance(raw, int) and not isinstance(raw, bool) else None
+    if family is None:
+        family = _opt_str(obj, "family", where)
     values = {k: _opt_str(obj, k, where) for k in TRUTH_FIELDS}
     return TruthRow(
         file=file,
