@@ -698,3 +698,29 @@ def test_a_last_paragraph_that_is_not_a_signature_stays_in_the_body(tail: str) -
     a = parse(text)
     assert a.sender_name is None
     assert text[a.body_start : a.body_end] == text.rstrip("\n")
+
+
+@pytest.mark.parametrize(
+    ("block", "name", "place"),
+    [
+        ("Damian Green MP\nMember of Parliament for Ashford", "Damian Green", "Ashford"),
+        ("Damian Green\nMember of Parliament for Ashford", "Damian Green", "Ashford"),
+        ("Keith Hill\nMP for Streatham", "Keith Hill", "Streatham"),
+        ("Jane Smith\nMember of Parliament for Ashford", "Jane Smith", "Ashford"),
+        (
+            "Chris\n\nCHRIS GREEN\nMember of Parliament for Bolton West",
+            "Chris Green",
+            "Bolton West",
+        ),
+    ],
+)
+def test_an_mp_whose_surname_is_a_place_word_is_the_sender(
+    block: str, name: str, place: str
+) -> None:
+    """Five MPs of the bundled register are named Green or Hill, words that address
+    lines end in: under the sign-off, over a role line, the line is their name."""
+    body = "Thank you for contacting me about the badger cull.\n\nI will keep your views in mind."
+    text = f"Dear Mr Jones,\n\n{body}\n\nYours sincerely,\n\n{block}\n"
+    a = parse(text)
+    assert (a.sender_name, a.constituency) == (name, place)
+    assert text[a.body_start : a.body_end] == body

@@ -85,6 +85,13 @@ def test_clean_place(raw: str, place: str) -> None:
         ("12 Acacia Avenue", None, False, None, None),
         ("Thank you for your letter.", None, False, None, None),
         ("Yours sincerely,", None, False, None, None),
+        # surnames that are also place words: read where the line shows it is a name
+        ("Damian Green MP", "Damian Green", True, "Member of Parliament", None),
+        ("Mr Keith Hill", "Keith Hill", True, None, None),
+        ("Kate Green, Member of Parliament", "Kate Green", True, "Member of Parliament", None),
+        ("Damian Green", None, False, None, None),
+        ("Tower Hill", None, False, None, None),
+        ("Green Lane", None, False, None, None),
     ],
 )
 def test_read_name_line(
@@ -123,3 +130,19 @@ def test_never_raises(s: str) -> None:
     clean_place(s)
     read_name_line(s)
     assert proper_case_place(proper_case_place(s)) == proper_case_place(s)
+
+
+@pytest.mark.parametrize(
+    ("line", "expected", "name"),
+    [
+        ("Damian Green", True, "Damian Green"),
+        ("Damian Green", False, None),
+        ("Green Lane", True, None),  # a place word first is never a given name
+        ("Jane Smith", False, "Jane Smith"),
+    ],
+)
+def test_an_expected_name_may_end_in_a_place_word(
+    line: str, expected: bool, name: str | None
+) -> None:
+    nl = read_name_line(line, expected=expected)
+    assert (nl.name if nl else None) == name

@@ -71,7 +71,7 @@ ENGINES = ("local", "dask")
 _ENGINE_VERSION = "10"
 #: bump when the anatomy parser's output changes for the same text: the next ``analyze``
 #: parses every stored letter again (a key without it is of version 1)
-_ANATOMY_VERSION = "2"
+_ANATOMY_VERSION = "3"
 _ANATOMY_BATCH = 500
 #: anatomy batches sent to the workers at a time (two such rounds are kept in flight)
 _ANATOMY_ROUND = 8

@@ -42,6 +42,7 @@ __all__ = [
     "SIGNOFF",
     "SIGNOFF_CANONICAL",
     "SIGNOFF_INLINE",
+    "SURNAME_PLACE_WORDS",
     "WEEKDAY",
     "WROTE_LINE",
     "canonical_signoff",
@@ -583,6 +584,14 @@ NAME_STOPWORDS: frozenset[str] = frozenset(
         "team",
         "caseworker",
     ]
+)
+
+#: Words of :data:`NAME_STOPWORDS` that are also common surnames (Damian Green, Keith
+#: Hill, Sun Park): after a first word, they may end a name that an honorific, an "MP"
+#: or a role shows to be one ("Damian Green MP"), never a bare line ("Tower Hill",
+#: "Green Lane" in an address).
+SURNAME_PLACE_WORDS: frozenset[str] = frozenset(
+    fold_word(w) for w in ["green", "hill", "park", "lane", "court"]
 )
 
 #: A line with nothing but punctuation or rules.

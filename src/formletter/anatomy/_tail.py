@@ -347,6 +347,13 @@ def _name_block(lines: list[Line], b: Builder, *, rank: int) -> None:
     """Classify the lines below the sign-off (or the trailing block)."""
     name_seen = False
     infos = [(ln, classify(ln.text, dayfirst=b.dayfirst)) for ln in lines if ln.text]
+    for i in range(len(infos) - 1):
+        if infos[i][1].kind == "short" and infos[i + 1][1].kind == "role":
+            # a line over a role line is a name, even one that reads as a place alone
+            # ("Damian Green" over "Member of Parliament for Ashford")
+            name = read_name_line(infos[i][0].text.strip(), expected=True)
+            if name is not None:
+                infos[i] = (infos[i][0], LineInfo("name", name.name, name))
     # by position: equal lines share one (cached) LineInfo, and only one is the name
     chosen = _choose_name(infos)
     for i, (ln, inf) in enumerate(infos):

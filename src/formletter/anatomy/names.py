@@ -22,6 +22,7 @@ from ._patterns import (
     POSTNOMINAL_END,
     POSTNOMINAL_SUFFIX,
     ROLE_LINE,
+    SURNAME_PLACE_WORDS,
 )
 
 __all__ = [
@@ -245,7 +246,10 @@ class NameLine:
     constituency_span: tuple[int, int] | None = None
 
 
-def _looks_like_name(core: str) -> bool:
+def _looks_like_name(core: str, strong: bool = False) -> bool:
+    """Whether ``core`` (titles stripped) reads as a personal name; ``strong``: the line
+    shows it is a name line otherwise (a surname that is also a place word may then
+    follow the first word: :data:`SURNAME_PLACE_WORDS`)."""
     tokens = core.split()
     if not 1 <= len(tokens) <= 6:
         return False
@@ -255,7 +259,8 @@ def _looks_like_name(core: str) -> bool:
             continue
         if not _NAME_TOKEN.match(t):
             return False
-        if fold_word(t.strip(".")) in NAME_STOPWORDS:
+        word = fold_word(t.strip("."))
+        if word in NAME_STOPWORDS and not (strong and i > 0 and word in SURNAME_PLACE_WORDS):
             return False
         alpha = sum(map(str.isalpha, t))
         if alpha == 0 or sum(map(str.isdigit, t)) > alpha:
@@ -264,11 +269,14 @@ def _looks_like_name(core: str) -> bool:
     return letters >= 2
 
 
-def read_name_line(line: str) -> NameLine | None:
+def read_name_line(line: str, *, expected: bool = False) -> NameLine | None:
     """Read ``line`` (one line, already stripped) as a name line, or None.
 
     Accepts "CHRIS HEATON-HARRIS MP", "The Rt. Hon. Alister Jack MP", "Sir Bill Cash",
     "Chris Heaton-Harris, MP for Daventry", "Jane Smith, Member of Parliament".
+    ``expected``: the line's place shows it is a name line (over a role line below the
+    sign-off), so a surname that is also a place word is read as one ("Damian Green"),
+    as with an "MP" after it.
     """
     if not line or len(line) > 120:
         return None
@@ -300,9 +308,9 @@ def read_name_line(line: str) -> NameLine | None:
                     break
     head = text[:limit].rstrip(" \t,;-–")
     hon, core, post = strip_titles(head)
-    if not core or not _looks_like_name(core):
-        return None
     strong = bool(hon or post or constituency or role)
+    if not core or not _looks_like_name(core, strong or expected):
+        return None
     if role is None and post:
         for p in _POST_WORDS.findall(post):
             r = _POSTNOMINAL_ROLES.get(p.replace(".", "").lower())
