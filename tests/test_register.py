@@ -26,6 +26,8 @@ John Smith,Bristol West,Conservative,2005-05-05,2010-04-12,,
 Alan Jones,Cardiff North,Labour,2010-05-06,,"Al Jones",
 "Mary O'Brien","Birmingham, Erdington",Liberal Democrat,2010-05-06,2019-11-06,,
 Mary O'Brien,Leeds Central,Labour,2010-05-06,2019-11-06,,
+Sam Coop,Walthamstow,Labour,2010-05-06,2015-05-06,,MP
+Sam Coop,Walthamstow,Labour/Co-operative,2015-05-07,2019-11-06,,MP
 """
 
 
@@ -41,7 +43,7 @@ def _a(name: str | None = None, place: str | None = None, date: str | None = Non
 
 
 def test_load(reg: Register) -> None:
-    assert len(reg) == 6
+    assert len(reg) == 8
     m = reg.members[1]
     assert m.aliases == ("J. Smith", "Janet Smith")
     assert m.role == "MP" and m.row == 3
@@ -117,6 +119,11 @@ MATCHES = [
     # party changed in the letter's month / undated: no party
     (("Jane Smith", "Bristol West", "2015-05"), (None, None, "party changed")),
     (("Jane Smith", None, None), (None, None, "undated")),
+    # an undated letter, or one in the month the label changed: the party both labels
+    # name (a joint label of it)
+    (("Sam Coop", "Walthamstow", None), (None, "Labour", "party label changed")),
+    (("Sam Coop", None, "2015-05"), (None, "Labour", "party label changed")),
+    (("Sam Coop", None, "2016"), ("sam-coop-walthamstow-2015-05-07", "Labour/Co-operative", "")),
     # two different people fit equally: no guess
     (("Mary O'Brien", None, "2012-01"), (None, None, "tie")),
     (("Smith", None, "2012-01"), ("jane-smith-bristol-west-2010-05-06", "Labour", "")),
@@ -372,7 +379,7 @@ def test_loading_does_not_build_the_index(tmp_path: Path) -> None:
     p.write_text(HEADER + ROWS, encoding="utf-8")
     r = Register.load(p)
     assert r._index_built is None  # checking a register (``analyze --register``) is cheap
-    assert len(r) == 6 and r.get("alan-jones-cardiff-north-2010-05-06") is not None
+    assert len(r) == 8 and r.get("alan-jones-cardiff-north-2010-05-06") is not None
     assert r._index_built is None
     assert r.match(_a("Alan Jones")).name == "Alan Jones"
     assert r._index_built is not None

@@ -469,14 +469,16 @@ def _resolve(
             None,
             names.pop() if len(names) == 1 else None,
             places.pop() if len(places) == 1 else None,
-            parties.pop() if len(parties) == 1 else None,
+            parties.pop() if len(parties) == 1 else _common_party(parties),
             round(0.5 * best * date_factor, 3),
             f"tie: {len(rows)} members fit equally ({who}{more}); {basis}; {date_note}",
         )
     rows = [members[i] for i in best_rows]
     chosen, party, note = _pick_row(rows, interval)
     conf = best * date_factor * (0.8 if party is None else 1.0)
-    one_row = len(rows) == 1 or (interval is not None and party is not None)
+    # a party the rows' labels only share (``_common_party``) picks no one row
+    labels = {m.party for m in rows}
+    one_row = len(rows) == 1 or (interval is not None and party is not None and len(labels) == 1)
     return SenderMatch(
         chosen.register_id if one_row else None,
         chosen.name,
@@ -505,7 +507,20 @@ def _pick_row(
         return chosen, chosen.party, extra
     plist = ", ".join(sorted(parties))
     why = "within the letter's date" if interval is not None else "and the letter is undated"
+    root = _common_party(parties)
+    if root is not None:
+        return chosen, root, f"; party label changed ({plist}) {why}: {root}"
     return chosen, None, f"; party changed ({plist}) {why}: party left empty"
+
+
+def _common_party(parties: set[str]) -> str | None:
+    """The party that several labels all name, when each is it or a joint label of it
+    ("Labour" and "Labour/Co-operative": Labour); else None."""
+    roots = {p.split("/", 1)[0].strip() for p in parties}
+    if len(roots) != 1:
+        return None
+    root = roots.pop()
+    return root if root in parties else None
 
 
 def _basis(has_name: bool, has_place: bool, best: float) -> str:
