@@ -940,6 +940,25 @@ def test_register_name_wins_over_raw_name(store: Store) -> None:
     assert (row["sender_name"], row["constituency"]) == ("Alice Able", "Northtown")
 
 
+@pytest.mark.parametrize(
+    ("match", "stored"),
+    [
+        # the person, but not which of their terms (an undated letter): their names
+        (SenderMatch(None, "Alice Able", "Northtown", "Labour", 0.7, "undated"), "Northtown"),
+        # nobody in the register fits: the letter's own words
+        (SenderMatch(None, "A. Able MP", "north town", None, 0.0, "no member"), "north town"),
+    ],
+)
+def test_register_names_win_when_only_the_term_is_unknown(
+    store: Store, match: SenderMatch, stored: str
+) -> None:
+    letter = Letter.from_text("Yours, A. Able MP", "a.txt")
+    store.record_source(source("a.txt", letter))
+    raw = Anatomy(0, 5, sender_name="A. Able MP", constituency="north town")
+    store.set_anatomy(letter.letter_id, raw, match)
+    assert store.letter_row(letter.letter_id)["constituency"] == stored
+
+
 def test_letter_bodies_and_without_anatomy(world: World) -> None:
     s = world.store
     bodies = {lid: (text, a, b) for lid, text, a, b in s.letter_bodies(batch=2)}

@@ -233,10 +233,11 @@ def anatomy_row(letter_id: str, anatomy: Anatomy, match: SenderMatch | None) -> 
     ``body_start, body_end, date, salutation, heading, closing, sender_name, sender_role,
     constituency, party, register_id, match_confidence, match_reason`` then ``letter_id``.
 
-    When the match found the sender in the register (``register_id`` set), the register's
-    name and constituency replace the ones read from the letter."""
+    When the match found the sender in the register (``register_id`` set, or the person
+    known but not which of their terms: an undated letter), the register's name and
+    constituency replace the ones read from the letter (OCR noise and all)."""
     name, const = anatomy.sender_name, anatomy.constituency
-    if match is not None and match.register_id is not None:
+    if match is not None and (match.register_id is not None or match.confidence > 0):
         name = match.name or name
         const = match.constituency or const
     return (
