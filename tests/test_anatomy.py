@@ -724,3 +724,24 @@ def test_an_mp_whose_surname_is_a_place_word_is_the_sender(
     a = parse(text)
     assert (a.sender_name, a.constituency) == (name, place)
     assert text[a.body_start : a.body_end] == body
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [
+        ("Dear Sir or Madarn", "Dear Sir or Madam"),  # OCR: rn for m
+        ("Dcar Constituent", "Dear Constituent"),
+        ("Dear Constitucnt", "Dear Constituent"),
+        ("DEAR SIR OR MADAM", "Dear Sir or Madam"),
+        ("Dear Sir/Madarn", "Dear Sir/Madam"),
+        ("Dcar Pat", "Dear Pat"),  # "Dear" misread before a name
+        ("Dear Kirn", "Dear Kirn"),  # a name is kept as written: it may be spelled so
+        ("Dear Friends", "Dear Friends"),  # not a misread "Dear Friend"
+        ("Dear Constance", "Dear Constance"),  # a name near a stock word
+    ],
+)
+def test_stock_salutations_are_read_through_ocr_noise(written: str, read: str) -> None:
+    text = f"{written},\n\nThank you for writing to me about the closure of the library.\n"
+    a = parse(text)
+    assert a.salutation == read
+    assert text[a.body_start : a.body_end].startswith("Thank you")

@@ -38,6 +38,7 @@ __all__ = [
     "REF_LINE",
     "ROLE_LINE",
     "SALUTATION",
+    "SALUTATION_CANONICAL",
     "SIGNATURE_NOTE",
     "SIGNOFF",
     "SIGNOFF_CANONICAL",
@@ -45,6 +46,7 @@ __all__ = [
     "SURNAME_PLACE_WORDS",
     "WEEKDAY",
     "WROTE_LINE",
+    "canonical_salutation",
     "canonical_signoff",
     "header_key",
     "ocr_phrase",
@@ -175,6 +177,68 @@ def canonical_signoff(matched: str) -> str:
         got = _CANON_LOOKUP[best[0]] if best else matched.strip().capitalize()
     return got
 
+
+#: Stock salutations, as :func:`canonical_salutation` spells them (plurals listed, so
+#: that "Dear Friends" is not taken for a misread "Dear Friend").
+_STOCK_ADDRESSEES = (
+    "Sir or Madam",
+    "Sir/Madam",
+    "Sir",
+    "Sirs",
+    "Madam",
+    "Constituent",
+    "Constituents",
+    "Friend",
+    "Friends",
+    "Colleague",
+    "Colleagues",
+    "Resident",
+    "Residents",
+    "Member",
+    "Members",
+    "Supporter",
+    "Supporters",
+    "Neighbour",
+    "Neighbours",
+    "Customer",
+    "Customers",
+    "All",
+)
+SALUTATION_CANONICAL: tuple[str, ...] = (
+    *(f"Dear {w}" for w in _STOCK_ADDRESSEES),
+    "To whom it may concern",
+)
+_SALUTATION_LOOKUP: dict[str, str] = {}
+#: a misread stock salutation is this close to it (as ``fuzz.ratio`` of the matching
+#: forms: "Dcar Constituent" 94; "Dear Constance" against "Dear Constituent" 73)
+_SALUTATION_FIT = 90
+
+
+def canonical_salutation(text: str) -> str:
+    """A salutation as read (``text``, stripped), with OCR noise taken out where that is
+    safe: a stock salutation is spelled as in :data:`SALUTATION_CANONICAL` ("Dear Sir or
+    Madarn" -> "Dear Sir or Madam"), and a misread "Dear" before a name is "Dear"
+    ("Dcar Pat"); a name itself is kept as written (it may be spelled so)."""
+    if not _SALUTATION_LOOKUP:
+        for c in SALUTATION_CANONICAL:
+            _SALUTATION_LOOKUP[normalize_text(c)] = c
+    key = normalize_text(text)
+    got = _SALUTATION_LOOKUP.get(key)
+    if got is not None:
+        return got
+    best = process.extractOne(
+        key, list(_SALUTATION_LOOKUP), scorer=fuzz.ratio, score_cutoff=_SALUTATION_FIT
+    )
+    if best is not None and len(key.split()) == len(best[0].split()):
+        return _SALUTATION_LOOKUP[best[0]]
+    first, _, rest = text.partition(" ")
+    if rest and first.lower() != "dear" and normalize_text(first) in _MISREAD_DEAR:
+        return f"Dear {rest.strip()}"
+    return text
+
+
+#: "Dear" as OCR misreads it (the matching form of each)
+_MISREAD_DEAR = frozenset(normalize_text(w) for w in ("Dcar", "Dear", "Deat", "Oear", "0ear"))
 
 #: A salutation at the start of a line; ``text`` runs to the first comma or the line end.
 SALUTATION = re.compile(

@@ -42,6 +42,7 @@ from ._patterns import (
     QUOTE_LINE,
     SALUTATION,
     WROTE_LINE,
+    canonical_salutation,
     header_key,
 )
 from ._tail import parse_tail
@@ -153,8 +154,8 @@ def _parse_head(lines: Forward, b: Builder) -> int:
         _assign_head(lines.lines[i:k], b)
         ln = lines.lines[k]
         end = ln.start + m.end("punct") if m.group("punct") else ln.start + m.end("text")
-        b.add("salutation", ln.start, end, m.group("text").strip())
-        b.salutation = m.group("text").strip()
+        b.salutation = canonical_salutation(m.group("text").strip())
+        b.add("salutation", ln.start, end, b.salutation)
         return end
     every = lines.all()
     k = _wrapper_blocks(every, i, b.dayfirst)
