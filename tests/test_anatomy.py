@@ -738,6 +738,10 @@ def test_an_mp_whose_surname_is_a_place_word_is_the_sender(
         ("Dear Kirn", "Dear Kirn"),  # a name is kept as written: it may be spelled so
         ("Dear Friends", "Dear Friends"),  # not a misread "Dear Friend"
         ("Dear Constance", "Dear Constance"),  # a name near a stock word
+        ("Dear Madan", "Dear Madan"),  # a short one is matched exactly only
+        ("Dear Siri", "Dear Siri"),
+        ("Dear Ali", "Dear Ali"),
+        ("Dcar Sir", "Dear Sir"),
     ],
 )
 def test_stock_salutations_are_read_through_ocr_noise(written: str, read: str) -> None:

@@ -202,7 +202,6 @@ _STOCK_ADDRESSEES = (
     "Neighbours",
     "Customer",
     "Customers",
-    "All",
 )
 SALUTATION_CANONICAL: tuple[str, ...] = (
     *(f"Dear {w}" for w in _STOCK_ADDRESSEES),
@@ -210,8 +209,14 @@ SALUTATION_CANONICAL: tuple[str, ...] = (
 )
 _SALUTATION_LOOKUP: dict[str, str] = {}
 #: a misread stock salutation is this close to it (as ``fuzz.ratio`` of the matching
-#: forms: "Dcar Constituent" 94; "Dear Constance" against "Dear Constituent" 73)
-_SALUTATION_FIT = 90
+#: forms: "Dcar Constituent" 94; "Dear Constance" against "Dear Constituent" 73) ...
+_SALUTATION_FIT = 92
+#: ... and this long at least: a short one is matched exactly only (by its matching
+#: form, OCR confusions folded), as a name may be one letter away ("Dear Siri", "Dear
+#: Madan")
+_SALUTATION_FUZZY_CHARS = 12
+#: "Dear" as OCR misreads it (the matching form of each)
+_MISREAD_DEAR = frozenset(normalize_text(w) for w in ("Dcar", "Deat", "Oear", "0ear"))
 
 
 def canonical_salutation(text: str) -> str:
@@ -226,19 +231,16 @@ def canonical_salutation(text: str) -> str:
     got = _SALUTATION_LOOKUP.get(key)
     if got is not None:
         return got
-    best = process.extractOne(
-        key, list(_SALUTATION_LOOKUP), scorer=fuzz.ratio, score_cutoff=_SALUTATION_FIT
-    )
-    if best is not None and len(key.split()) == len(best[0].split()):
-        return _SALUTATION_LOOKUP[best[0]]
+    if len(key) >= _SALUTATION_FUZZY_CHARS:
+        long = [k for k in _SALUTATION_LOOKUP if len(k) >= _SALUTATION_FUZZY_CHARS]
+        best = process.extractOne(key, long, scorer=fuzz.ratio, score_cutoff=_SALUTATION_FIT)
+        if best is not None and len(key.split()) == len(best[0].split()):
+            return _SALUTATION_LOOKUP[best[0]]
     first, _, rest = text.partition(" ")
-    if rest and first.lower() != "dear" and normalize_text(first) in _MISREAD_DEAR:
-        return f"Dear {rest.strip()}"
+    if rest and normalize_text(first) in _MISREAD_DEAR:
+        return canonical_salutation(f"Dear {rest.strip()}")
     return text
 
-
-#: "Dear" as OCR misreads it (the matching form of each)
-_MISREAD_DEAR = frozenset(normalize_text(w) for w in ("Dcar", "Dear", "Deat", "Oear", "0ear"))
 
 #: A salutation at the start of a line; ``text`` runs to the first comma or the line end.
 SALUTATION = re.compile(
