@@ -668,6 +668,10 @@ _COMMENT_BODY = (
         ("\n\nMary Jones\nDayton, Ohio\n", "Mary Jones"),
         ("\n\nPat Lee\n", "Pat Lee"),  # a name alone, under a sentence's end
         ("\n\nJ. R. Smith\n\n", "J. R. Smith"),
+        # surnames that are also address words, where a name is expected
+        ("\n\nEve Park\n", "Eve Park"),
+        ("\n\nJane Hill\nBoise, ID\n", "Jane Hill"),
+        ("\n\nSincerely,\n\nSun Park\n", "Sun Park"),
     ],
 )
 def test_a_comment_signed_without_a_sign_off(tail: str, name: str) -> None:
@@ -691,6 +695,7 @@ def test_a_comment_signed_without_a_sign_off(tail: str, name: str) -> None:
         "\n\nVote Yes\n2024\n",  # a year is not an address
         "\nPat Lee\n22224\n",  # not a paragraph of its own
         "\n\nSave the internet for everyone.\n22224\n",  # a sentence, not a name
+        "\n\nGreen Lane\n",  # an address word first is no given name
     ],
 )
 def test_a_last_paragraph_that_is_not_a_signature_stays_in_the_body(tail: str) -> None:

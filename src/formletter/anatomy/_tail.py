@@ -302,6 +302,12 @@ def _address_line(t: str, dayfirst: bool) -> bool:
     return classify(t, dayfirst=dayfirst).kind == "contact"
 
 
+def _expected_name(text: str, inf: LineInfo) -> bool:
+    """Whether a line that :func:`classify` found no name in (``inf``) reads as one
+    where a name is expected (:func:`read_name_line` with ``expected``)."""
+    return inf.kind == "short" and read_name_line(text.strip(), expected=True) is not None
+
+
 def _lone_name(t: str) -> bool:
     """Whether a last line alone reads as a person's name, not a slogan or a heading."""
     return _LONE_NAME.fullmatch(t) is not None and not any(
@@ -329,7 +335,7 @@ def _name_over_address(lines: Backward, low: int, dayfirst: bool) -> int:
     top = lines.get(r - 1)
     assert top is not None
     inf = classify(top.text, dayfirst=dayfirst)
-    if inf.kind != "name" or inf.name is None:
+    if (inf.kind != "name" or inf.name is None) and not _expected_name(top.text, inf):
         return low
     if r - first == 1:
         prose = higher.text.rstrip()
@@ -347,13 +353,22 @@ def _name_block(lines: list[Line], b: Builder, *, rank: int) -> None:
     """Classify the lines below the sign-off (or the trailing block)."""
     name_seen = False
     infos = [(ln, classify(ln.text, dayfirst=b.dayfirst)) for ln in lines if ln.text]
-    for i in range(len(infos) - 1):
-        if infos[i][1].kind == "short" and infos[i + 1][1].kind == "role":
-            # a line over a role line is a name, even one that reads as a place alone
-            # ("Damian Green" over "Member of Parliament for Ashford")
-            name = read_name_line(infos[i][0].text.strip(), expected=True)
-            if name is not None:
-                infos[i] = (infos[i][0], LineInfo("name", name.name, name))
+    for i, (ln, inf) in enumerate(infos):
+        # where a name is expected, a line reads as one even with a surname that is also
+        # a place word ("Damian Green" over "Member of Parliament for Ashford", "Sun
+        # Park" alone or over an address): over a role line, or first in the block and
+        # alone or over an address line
+        below = infos[i + 1] if i + 1 < len(infos) else None
+        if below is not None and below[1].kind == "role":
+            expected = True
+        elif i == 0:
+            expected = below is None or _address_line(below[0].text.strip(), b.dayfirst)
+        else:
+            expected = False
+        if expected and _expected_name(ln.text, inf):
+            name = read_name_line(ln.text.strip(), expected=True)
+            assert name is not None
+            infos[i] = (ln, LineInfo("name", name.name, name))
     # by position: equal lines share one (cached) LineInfo, and only one is the name
     chosen = _choose_name(infos)
     for i, (ln, inf) in enumerate(infos):
