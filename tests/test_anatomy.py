@@ -672,6 +672,8 @@ _COMMENT_BODY = (
         ("\n\nEve Park\n", "Eve Park"),
         ("\n\nJane Hill\nBoise, ID\n", "Jane Hill"),
         ("\n\nSincerely,\n\nSun Park\n", "Sun Park"),
+        ("\n\nMARY JONES\n", "Mary Jones"),  # in capitals
+        ("\n\nRespectfully submitted,\nMary Jones\n", "Mary Jones"),
     ],
 )
 def test_a_comment_signed_without_a_sign_off(tail: str, name: str) -> None:

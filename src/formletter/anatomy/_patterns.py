@@ -122,6 +122,7 @@ SIGNOFF_CANONICAL: tuple[str, ...] = (
     "Sincerely yours",
     "Sincerely",
     "Respectfully yours",
+    "Respectfully submitted",
     "Respectfully",
     "With kind regards",
     "With best regards",

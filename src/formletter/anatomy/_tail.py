@@ -282,7 +282,7 @@ _TOWN_STATE = re.compile(
 )
 #: a last line of two to four capitalised words, such as a name alone: "Mary Jones",
 #: "J. R. Smith", "Ann Lee-Jones"
-_LONE_NAME = re.compile(r"[A-Z][a-z'’-]*\.?(?: [A-Z][a-z'’-]*\.?){1,3}")
+_LONE_NAME = re.compile(r"[A-Z][A-Za-z'’-]*\.?(?: [A-Z][A-Za-z'’-]*\.?){1,3}")
 #: words of slogans, which read as names too ("Protect Public Lands", "Stop Big Oil")
 _SLOGANS = (
     "save stop keep protect defend support oppose vote ban end fight stand act now no yes"
