@@ -673,6 +673,8 @@ _COMMENT_BODY = (
         ("\n\nJane Hill\nBoise, ID\n", "Jane Hill"),
         ("\n\nSincerely,\n\nSun Park\n", "Sun Park"),
         ("\n\nMARY JONES\n", "Mary Jones"),  # in capitals
+        ("\n\nThanks, Mary Jones\n", "Mary Jones"),  # a weak sign-off and a name
+        ("\n\nThank you, Mary A. Jones\n", "Mary A. Jones"),
         ("\n\nRespectfully submitted,\nMary Jones\n", "Mary Jones"),
     ],
 )
@@ -698,6 +700,9 @@ def test_a_comment_signed_without_a_sign_off(tail: str, name: str) -> None:
         "\nPat Lee\n22224\n",  # not a paragraph of its own
         "\n\nSave the internet for everyone.\n22224\n",  # a sentence, not a name
         "\n\nGreen Lane\n",  # an address word first is no given name
+        "\n\nThank you, Chairman Pai\n",  # thanks to the recipient, not a signature
+        "\n\nThank you, Commissioners.\n",
+        "\n\nThanks, Protect Wolves\n",  # a slogan
     ],
 )
 def test_a_last_paragraph_that_is_not_a_signature_stays_in_the_body(tail: str) -> None:

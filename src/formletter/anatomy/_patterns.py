@@ -149,11 +149,13 @@ _WEAK_SIGNOFFS = ("Thank you", "Thanks", "Best", "Cheers", "Yours")
 _SIGNOFF_ALT = _alt(list(SIGNOFF_CANONICAL))
 _WEAK_ALT = _alt(list(_WEAK_SIGNOFFS))
 
-#: A sign-off at the start of a line, optionally followed by a short name on the same line.
+#: A sign-off at the start of a line, optionally followed by a short name on the same line
+#: (a weak one only by a name of capitalised words: "Thanks, Mary Jones").
 SIGNOFF = re.compile(
     rf"^(?P<phrase>{_SIGNOFF_ALT})(?![a-z])[ \t]*(?:(?P<punct>[,.!;:])[ \t]*)?"
     rf"(?P<rest>(?:\S[^\n]{{0,79}})?)$"
-    rf"|^(?P<weak>{_WEAK_ALT})[ \t]*,[ \t]*$",
+    rf"|^(?P<weak>{_WEAK_ALT})[ \t]*,[ \t]*"
+    r"(?P<wrest>(?-i:[A-Z][a-z'’-]+(?: [A-Z]\.)?(?: [A-Z][a-z'’-]+){1,2})[ \t]*)?$",
     _I,
 )
 #: A sign-off after the end of a sentence in a reflowed line ("... contact me. Yours sincerely,").

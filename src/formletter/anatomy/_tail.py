@@ -67,6 +67,15 @@ class Backward:
         return [rev[i] for i in range(hi_r - 1, lo_r - 1, -1)]
 
 
+#: titles that name the one written to: after a weak sign-off ("Thank you, Chairman
+#: Pai"), the line thanks the recipient, and is no signature
+_ADDRESSEE = re.compile(
+    r"\b(?:Chair(?:man|woman|person)?|Commissioners?|Secretary|Administrator|Director"
+    r"|Senator|Representative|Congress(?:man|woman)?|Governor|Mayor|President|Minister"
+    r"|Judge|Members?|Board|Committee|Council|Agency|Department|Sirs?|Madam)\b"
+)
+
+
 def signoff_in(t: str) -> tuple[int, int, str, str] | None:
     """``(start, end, canonical phrase, rest)`` when the line ``t`` holds a sign-off (offsets
     within the line), else None."""
@@ -80,11 +89,18 @@ def signoff_in(t: str) -> tuple[int, int, str, str] | None:
             return None
         start_off = m.start("phrase")
     phrase = m.group("phrase") if m.group("phrase") is not None else m.group("weak")
-    rest = (m.groupdict().get("rest") or "").strip()
+    groups = m.groupdict()
+    rest = (groups.get("rest") or groups.get("wrest") or "").strip()
     if rest and read_name_line(rest) is None:
+        return None
+    if groups.get("wrest") and (_ADDRESSEE.search(rest) or not _lone_name(rest)):
+        # "Thank you, Chairman Pai": the recipient, not the sender; "Thanks, Protect
+        # Wolves": a slogan
         return None
     if m.group("phrase") is not None:
         end = m.end("punct") if m.group("punct") else m.end("phrase")
+    elif groups.get("wrest"):
+        end = t.index(",", m.end("weak")) + 1
     else:
         end = m.end()
     return start_off, end, canonical_signoff(phrase), rest
