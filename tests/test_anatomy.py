@@ -675,6 +675,10 @@ _COMMENT_BODY = (
         ("\n\nMARY JONES\n", "Mary Jones"),  # in capitals
         ("\n\nThanks, Mary Jones\n", "Mary Jones"),  # a weak sign-off and a name
         ("\n\nThank you, Mary A. Jones\n", "Mary A. Jones"),
+        ("\n\n- Mary Jones\n", "Mary Jones"),  # a dash before it
+        ("\n\nMary Jones, Boise ID\n", "Mary Jones"),  # the town on the name's line
+        ("\n\nMary Jones, Boise, ID 83702\n", "Mary Jones"),
+        ("\n\nMary Jones, Dayton, Ohio\n", "Mary Jones"),
         ("\n\nRespectfully submitted,\nMary Jones\n", "Mary Jones"),
     ],
 )
@@ -703,6 +707,8 @@ def test_a_comment_signed_without_a_sign_off(tail: str, name: str) -> None:
         "\n\nThank you, Chairman Pai\n",  # thanks to the recipient, not a signature
         "\n\nThank you, Commissioners.\n",
         "\n\nThanks, Protect Wolves\n",  # a slogan
+        "\n\n- Protect Wolves\n",
+        "\n\nMary Jones, please help\n",  # words after the comma that are no town
     ],
 )
 def test_a_last_paragraph_that_is_not_a_signature_stays_in_the_body(tail: str) -> None:

@@ -331,6 +331,42 @@ def _lone_name(t: str) -> bool:
     )
 
 
+#: a dash before a signature ("- Mary Jones", "— Mary Jones")
+_DASH = re.compile(r"^(?:-{1,2}|[–—])[ \t]*")
+
+
+def _signed_name(t: str, dayfirst: bool) -> tuple[int, str] | None:
+    """A comment's signature line that holds more than a name: ``(offset, name)`` of the
+    name in the line ``t`` (stripped) when it is a dash and a name ("- Mary Jones") or a
+    name, a comma and a town ("Mary Jones, Boise ID"); else None."""
+    off = 0
+    m = _DASH.match(t)
+    if m is not None:
+        off = m.end()
+    name = t[off:]
+    comma = name.find(",")
+    if comma > 0:
+        place = name[comma + 1 :].strip()
+        if _SIGNATURE_PLACE.fullmatch(place) is None:
+            return None
+        name = name[:comma]
+    elif off == 0:
+        return None
+    name = name.strip()
+    inf = classify(name, dayfirst=dayfirst)
+    if inf.kind != "name" or inf.name is None or not _lone_name(name):
+        return None
+    return off, name
+
+
+#: a town and its state after a signature's name: "Boise ID", "Boise, ID 83702",
+#: "Dayton, Ohio"
+_SIGNATURE_PLACE = re.compile(
+    r"[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,3},? (?:[A-Z]{2}|[A-Z][a-z]+(?: [A-Z][a-z]+)?)"
+    r"(?: \d{5}(?:-\d{4})?)?"
+)
+
+
 def _name_over_address(lines: Backward, low: int, dayfirst: bool) -> int:
     """Without a sign-off or a strong name: a last paragraph of a name over one or two
     address lines ("Pat Lee" over "Columbus, OH 43215", "Boise, ID" or a bare ZIP
@@ -351,12 +387,16 @@ def _name_over_address(lines: Backward, low: int, dayfirst: bool) -> int:
     top = lines.get(r - 1)
     assert top is not None
     inf = classify(top.text, dayfirst=dayfirst)
+    name = top.text.strip()
     if (inf.kind != "name" or inf.name is None) and not _expected_name(top.text, inf):
-        return low
+        signed = _signed_name(name, dayfirst) if r - first == 1 else None
+        if signed is None:
+            return low
+        name = signed[1]
     if r - first == 1:
         prose = higher.text.rstrip()
         ends = prose[-1:] in (".", "!", "?") or prose.endswith((".”", '."', "!”", '!"'))
-        return r if ends and _lone_name(top.text.strip()) else low
+        return r if ends and _lone_name(name) else low
     for i in range(first, r - 1):
         ln = lines.get(i)
         assert ln is not None
@@ -385,6 +425,14 @@ def _name_block(lines: list[Line], b: Builder, *, rank: int) -> None:
             name = read_name_line(ln.text.strip(), expected=True)
             assert name is not None
             infos[i] = (ln, LineInfo("name", name.name, name))
+        elif i == 0 and below is None and inf.kind == "short":
+            # a signature alone with a dash or a town on its line: the name part
+            lead = len(ln.text) - len(ln.text.lstrip())
+            signed = _signed_name(ln.text.strip(), b.dayfirst)
+            if signed is not None:
+                at = ln.start + lead + signed[0]
+                part = Line(at, at + len(signed[1]), signed[1])
+                infos[i] = (part, classify(signed[1], dayfirst=b.dayfirst))
     # by position: equal lines share one (cached) LineInfo, and only one is the name
     chosen = _choose_name(infos)
     for i, (ln, inf) in enumerate(infos):
