@@ -166,9 +166,27 @@ def _legislation() -> Any:
     return module
 
 
-def generate(out: Path, seed: int, rewrite: float) -> Path:
-    """Write the comments to ``out/letters`` and the truth to ``out/truth.jsonl``."""
+#: how a comment may be signed with ``--signatures varied`` ({n}: the name, {t}: a town)
+SIGNATURES = [
+    "\n\n{n}\n",
+    "\n\n{n}\n{t}\n",
+    "\n\n- {n}\n",
+    "\n\n{n}, {t}\n",
+    "\n\nThanks, {n}\n",
+    "\n\nThank you,\n{n}\n",
+    "\n\nRespectfully submitted,\n{n}\n",
+    "\n\n{N}\n",
+    "\n\nSincerely,\n\n{n}\n{t}\n",
+]
+
+
+def generate(out: Path, seed: int, rewrite: float, signatures: str = "plain") -> Path:
+    """Write the comments to ``out/letters`` and the truth to ``out/truth.jsonl``.
+    ``signatures``: "plain" (a name, sometimes over a town) or "varied" (each comment
+    signed in one of :data:`SIGNATURES`' ways, picked by a generator of its own, so the
+    comments are otherwise the plain ones)."""
     rng = random.Random(seed)
+    styles = random.Random(seed + 1)
     legislation = _legislation()
     pool = legislation.docstring_sentences()
     (out / "letters").mkdir(parents=True, exist_ok=True)
@@ -176,7 +194,11 @@ def generate(out: Path, seed: int, rewrite: float) -> Path:
 
     def sign() -> str:
         name = rng.choice(NAMES)
-        return f"\n\n{name}\n{rng.choice(TOWNS)}\n" if rng.random() < 0.4 else f"\n\n{name}\n"
+        plain = f"\n\n{name}\n{rng.choice(TOWNS)}\n" if rng.random() < 0.4 else f"\n\n{name}\n"
+        if signatures != "varied":
+            return plain
+        style = styles.choice(SIGNATURES)
+        return style.format(n=name, N=name.upper(), t=styles.choice(TOWNS))
 
     fillers = sorted({w.strip(".,").lower() for s in pool for w in s.split() if w.isalpha()})
 
@@ -238,13 +260,21 @@ def main() -> None:
     parser.add_argument("--rewrite", type=float, default=0.0, help="share of words reworded")
     parser.add_argument("--jobs", type=int, default=0)
     parser.add_argument("--keep", type=Path, help="write the corpus and database here")
+    parser.add_argument(
+        "--signatures",
+        choices=["plain", "varied"],
+        default="plain",
+        help="plain: a name, sometimes over a town; varied: also '- Name', 'Name, Town',"
+        " 'Thanks, Name', capitals, sign-offs",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         where = args.keep or Path(tmp)
-        out = generate(where, args.seed, args.rewrite)
+        out = generate(where, args.seed, args.rewrite, args.signatures)
         s = _legislation().score(out, where / "probe.db", args.jobs)
     print(
-        f"public comments, seed {args.seed}, rewrite {args.rewrite}: {s.letters} comments,"
+        f"public comments, seed {args.seed}, rewrite {args.rewrite}"
+        f"{', varied signatures' if args.signatures == 'varied' else ''}: {s.letters} comments,"
         f" ARI {s.ari:.4f}, pairs P {s.pair_precision:.4f} / R {s.pair_recall:.4f},"
         f" unique text P {s.unique_precision:.4f} / R {s.unique_recall:.4f}"
     )
