@@ -194,6 +194,7 @@ def generate(out: Path, seed: int, rewrite: float, signatures: str = "plain") ->
 
     def sign() -> str:
         name = rng.choice(NAMES)
+        # drawn either way, so that the rest of the corpus is the plain one
         plain = f"\n\n{name}\n{rng.choice(TOWNS)}\n" if rng.random() < 0.4 else f"\n\n{name}\n"
         if signatures != "varied":
             return plain

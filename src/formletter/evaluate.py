@@ -180,9 +180,9 @@ def _row(obj: Any, where: str, line: int) -> TruthRow:
     if "family" not in obj:
         raise EvaluationError(f"{where}: 'family' is missing (use null for no family)")
     raw = obj.get("family")
-    # a label may be a number (cluster ids often are): it is the same label as a string
-    family = str(raw) if isinstance(raw, int) and not isinstance(raw, bool) else None
-    if family is None:
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        family: str | None = str(raw)  # a cluster id: the same label as a string
+    else:
         family = _opt_str(obj, "family", where)
     values = {k: _opt_str(obj, k, where) for k in TRUTH_FIELDS}
     return TruthRow(

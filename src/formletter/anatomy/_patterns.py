@@ -210,7 +210,6 @@ SALUTATION_CANONICAL: tuple[str, ...] = (
     *(f"Dear {w}" for w in _STOCK_ADDRESSEES),
     "To whom it may concern",
 )
-_SALUTATION_LOOKUP: dict[str, str] = {}
 #: a misread stock salutation is this close to it (as ``fuzz.ratio`` of the matching
 #: forms: "Dcar Constituent" 94; "Dear Constance" against "Dear Constituent" 73) ...
 _SALUTATION_FIT = 92
@@ -222,23 +221,30 @@ _SALUTATION_FUZZY_CHARS = 12
 _MISREAD_DEAR = frozenset(normalize_text(w) for w in ("Dcar", "Deat", "Oear", "0ear"))
 
 
+@lru_cache(maxsize=1)
+def _salutation_keys() -> tuple[dict[str, str], list[str]]:
+    """Each stock salutation by its matching form, and the forms long enough for a
+    fuzzy match (made once)."""
+    lookup = {normalize_text(c): c for c in SALUTATION_CANONICAL}
+    return lookup, [k for k in lookup if len(k) >= _SALUTATION_FUZZY_CHARS]
+
+
+@lru_cache(maxsize=4096)
 def canonical_salutation(text: str) -> str:
     """A salutation as read (``text``, stripped), with OCR noise taken out where that is
     safe: a stock salutation is spelled as in :data:`SALUTATION_CANONICAL` ("Dear Sir or
     Madarn" -> "Dear Sir or Madam"), and a misread "Dear" before a name is "Dear"
-    ("Dcar Pat"); a name itself is kept as written (it may be spelled so)."""
-    if not _SALUTATION_LOOKUP:
-        for c in SALUTATION_CANONICAL:
-            _SALUTATION_LOOKUP[normalize_text(c)] = c
+    ("Dcar Pat"); a name itself is kept as written (it may be spelled so). Remembered:
+    a sender's letters greet alike."""
+    lookup, long = _salutation_keys()
     key = normalize_text(text)
-    got = _SALUTATION_LOOKUP.get(key)
+    got = lookup.get(key)
     if got is not None:
         return got
     if len(key) >= _SALUTATION_FUZZY_CHARS:
-        long = [k for k in _SALUTATION_LOOKUP if len(k) >= _SALUTATION_FUZZY_CHARS]
         best = process.extractOne(key, long, scorer=fuzz.ratio, score_cutoff=_SALUTATION_FIT)
         if best is not None and len(key.split()) == len(best[0].split()):
-            return _SALUTATION_LOOKUP[best[0]]
+            return lookup[best[0]]
     first, _, rest = text.partition(" ")
     if rest and normalize_text(first) in _MISREAD_DEAR:
         return canonical_salutation(f"Dear {rest.strip()}")

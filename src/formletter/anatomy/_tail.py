@@ -15,7 +15,7 @@ from ..models import Part
 from ._builder import WRAPPER_KINDS, Builder, NameCand
 from ._lines import MAX_LINE, Line, LineInfo, classify, line_at, make_part
 from ._patterns import EMAIL_SIG_MARKER, SIGNOFF, SIGNOFF_INLINE, canonical_signoff
-from .names import read_name_line
+from .names import NameLine, read_name_line
 
 __all__ = ["Backward", "TailMemo", "parse_tail", "signoff_cached", "signoff_in"]
 
@@ -293,9 +293,10 @@ def _trailing_run(lines: Backward, low: int, dayfirst: bool) -> int:
 #: "Dayton, Ohio")
 _ADDRESS_CHARS = 40
 _YEAR = re.compile(r"(?:19|20)\d\d")
-_TOWN_STATE = re.compile(
-    r"[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,3}, ?(?:[A-Z]{2}|[A-Z][a-z]+(?: [A-Z][a-z]+)?)"
-)
+#: a town of up to four capitalised words, and a state (its postal code, or its name)
+_TOWN = r"[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,3}"
+_STATE = r"(?:[A-Z]{2}|[A-Z][a-z]+(?: [A-Z][a-z]+)?)"
+_TOWN_STATE = re.compile(rf"{_TOWN}, ?{_STATE}")
 #: a last line of two to four capitalised words, such as a name alone: "Mary Jones",
 #: "J. R. Smith", "Ann Lee-Jones"
 _LONE_NAME = re.compile(r"[A-Z][A-Za-z'’-]*\.?(?: [A-Z][A-Za-z'’-]*\.?){1,3}")
@@ -318,10 +319,10 @@ def _address_line(t: str, dayfirst: bool) -> bool:
     return classify(t, dayfirst=dayfirst).kind == "contact"
 
 
-def _expected_name(text: str, inf: LineInfo) -> bool:
-    """Whether a line that :func:`classify` found no name in (``inf``) reads as one
-    where a name is expected (:func:`read_name_line` with ``expected``)."""
-    return inf.kind == "short" and read_name_line(text.strip(), expected=True) is not None
+def _expected_name(text: str, inf: LineInfo) -> NameLine | None:
+    """The name a line that :func:`classify` found none in (``inf``) reads as where a
+    name is expected (:func:`read_name_line` with ``expected``), if any."""
+    return read_name_line(text.strip(), expected=True) if inf.kind == "short" else None
 
 
 def _lone_name(t: str) -> bool:
@@ -335,10 +336,11 @@ def _lone_name(t: str) -> bool:
 _DASH = re.compile(r"^(?:-{1,2}|[–—])[ \t]*")
 
 
-def _signed_name(t: str, dayfirst: bool) -> tuple[int, str] | None:
-    """A comment's signature line that holds more than a name: ``(offset, name)`` of the
-    name in the line ``t`` (stripped) when it is a dash and a name ("- Mary Jones") or a
-    name, a comma and a town ("Mary Jones, Boise ID"); else None."""
+def _signed_name(t: str, dayfirst: bool) -> tuple[int, str, LineInfo] | None:
+    """A comment's signature line that holds more than a name: ``(offset, name, what
+    the name reads as)`` of the name in the line ``t`` (stripped) when it is a dash and a
+    name ("- Mary Jones") or a name, a comma and a town ("Mary Jones, Boise ID"); else
+    None."""
     off = 0
     m = _DASH.match(t)
     if m is not None:
@@ -356,15 +358,12 @@ def _signed_name(t: str, dayfirst: bool) -> tuple[int, str] | None:
     inf = classify(name, dayfirst=dayfirst)
     if inf.kind != "name" or inf.name is None or not _lone_name(name):
         return None
-    return off, name
+    return off, name, inf
 
 
 #: a town and its state after a signature's name: "Boise ID", "Boise, ID 83702",
 #: "Dayton, Ohio"
-_SIGNATURE_PLACE = re.compile(
-    r"[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,3},? (?:[A-Z]{2}|[A-Z][a-z]+(?: [A-Z][a-z]+)?)"
-    r"(?: \d{5}(?:-\d{4})?)?"
-)
+_SIGNATURE_PLACE = re.compile(rf"{_TOWN},? {_STATE}(?: \d{{5}}(?:-\d{{4}})?)?")
 
 
 def _name_over_address(lines: Backward, low: int, dayfirst: bool) -> int:
@@ -388,7 +387,7 @@ def _name_over_address(lines: Backward, low: int, dayfirst: bool) -> int:
     assert top is not None
     inf = classify(top.text, dayfirst=dayfirst)
     name = top.text.strip()
-    if (inf.kind != "name" or inf.name is None) and not _expected_name(top.text, inf):
+    if (inf.kind != "name" or inf.name is None) and _expected_name(top.text, inf) is None:
         signed = _signed_name(name, dayfirst) if r - first == 1 else None
         if signed is None:
             return low
@@ -421,18 +420,17 @@ def _name_block(lines: list[Line], b: Builder, *, rank: int) -> None:
             expected = below is None or _address_line(below[0].text.strip(), b.dayfirst)
         else:
             expected = False
-        if expected and _expected_name(ln.text, inf):
-            name = read_name_line(ln.text.strip(), expected=True)
-            assert name is not None
+        name = _expected_name(ln.text, inf) if expected else None
+        if name is not None:
             infos[i] = (ln, LineInfo("name", name.name, name))
         elif i == 0 and below is None and inf.kind == "short":
             # a signature alone with a dash or a town on its line: the name part
             lead = len(ln.text) - len(ln.text.lstrip())
             signed = _signed_name(ln.text.strip(), b.dayfirst)
             if signed is not None:
-                at = ln.start + lead + signed[0]
-                part = Line(at, at + len(signed[1]), signed[1])
-                infos[i] = (part, classify(signed[1], dayfirst=b.dayfirst))
+                off, text, part_inf = signed
+                at = ln.start + lead + off
+                infos[i] = (Line(at, at + len(text), text), part_inf)
     # by position: equal lines share one (cached) LineInfo, and only one is the name
     chosen = _choose_name(infos)
     for i, (ln, inf) in enumerate(infos):
