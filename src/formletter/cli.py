@@ -644,7 +644,13 @@ def synth(
 @app.command()
 @_domain_errors
 def evaluate(
-    truth: Annotated[Path, typer.Option(help="truth.jsonl written by 'formletter synth'.")],
+    truth: Annotated[
+        Path,
+        typer.Option(
+            help="Truth file: a JSON object per letter with 'file' and 'family' (a string,"
+            " an integer or null), as 'formletter synth' writes it."
+        ),
+    ],
     db: DbOpt = DEFAULT_DB,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
