@@ -479,3 +479,69 @@ def test_parquet_without_pyarrow_says_how_to_install(
     assert failure.reason == (
         "reading .parquet needs the 'pyarrow' package: pip install 'formletter[parquet]'"
     )
+
+
+# --------------------------------------------------------------------------- sender, date
+
+
+@pytest.mark.parametrize(
+    ("row", "sender", "date"),
+    [
+        # a docket export: the name in two columns, the date received
+        (
+            {
+                "Comment": "c",
+                "First Name": "Ann",
+                "Last Name": "Lee",
+                "Received Date": "2017-05-01",
+            },
+            "Ann Lee",
+            "2017-05-01",
+        ),
+        ({"text": "c", "Sender": "Bob Ray", "Date": "1 May 2017"}, "Bob Ray", "1 May 2017"),
+        ({"text": "c", "author": " Cy  Do ", "posted date": "x"}, "Cy  Do", "x"),
+        # the letter's own date comes before the date it was received
+        ({"text": "c", "Received Date": "2", "Letter Date": "1"}, None, "1"),
+        # one name column of the pair is not a name; empty cells say nothing
+        ({"text": "c", "First Name": "Ann", "Date": ""}, None, None),
+        ({"text": "c", "First Name": "", "Last Name": "Lee"}, "Lee", None),
+        ({"text": "c", "state": "OR"}, None, None),
+    ],
+)
+def test_sender_and_date_columns_found(
+    tmp_path: Path, row: dict[str, str], sender: str | None, date: str | None
+) -> None:
+    path = write_csv([row], tmp_path / "c.csv")
+    (letter,) = read_file(path, IngestOptions()).letters
+    meta = dict(letter.meta)
+    assert meta.get("sender") == sender
+    assert meta.get("date") == date
+
+
+def test_sender_and_date_columns_given_or_turned_off(tmp_path: Path) -> None:
+    row = {"text": "c", "Name": "Ann Lee", "Filer": "Org", "When": "2019-01-02", "Date": "x"}
+    path = write_csv([row], tmp_path / "c.csv")
+    given = IngestOptions(sender_column="filer", date_column="When")
+    (letter,) = read_file(path, given).letters
+    assert (dict(letter.meta)["sender"], dict(letter.meta)["date"]) == ("Org", "2019-01-02")
+    (letter,) = read_file(path, IngestOptions(sender_column="", date_column="")).letters
+    assert "sender" not in dict(letter.meta) and "date" not in dict(letter.meta)
+    # a column asked for that is not there fails the file, naming the columns
+    result = read_file(path, IngestOptions(date_column="Received"))
+    assert not result.letters
+    assert "no column 'Received'" in result.failures[0].reason
+    assert "'When'" in result.failures[0].reason
+
+
+def test_a_meta_column_named_date_is_not_repeated(tmp_path: Path) -> None:
+    path = write_csv([{"text": "c", "date": "2019-01-02"}], tmp_path / "c.csv")
+    (letter,) = read_file(path, IngestOptions(meta_columns=("date",))).letters
+    assert [k for k, _ in letter.meta].count("date") == 1
+
+
+def test_jsonl_sender_and_date(tmp_path: Path) -> None:
+    path = tmp_path / "c.jsonl"
+    path.write_text(json.dumps({"text": "c", "name": "Ann Lee", "created_at": "2020-02-03"}))
+    (letter,) = read_file(path, IngestOptions()).letters
+    assert dict(letter.meta)["sender"] == "Ann Lee"
+    assert dict(letter.meta)["date"] == "2020-02-03"

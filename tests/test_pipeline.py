@@ -369,10 +369,10 @@ def test_warm_up_parses_in_each_pool_process_and_changes_nothing() -> None:
     texts = [pipeline._WARM_UP_TEXT, "Dear Sir,\n\nPlease act.\n\nYours,\nBo Ray\n"]
     with local_mapper(2) as mapper:
         pipeline._warm_up(mapper)  # returns at once; the jobs run in the workers
-        got = list(mapper(pipeline._parse_job, [(["a", "b"], texts, True, None)] * 2))
+        got = list(mapper(pipeline._parse_job, [(["a", "b"], texts, True, None, None)] * 2))
     with local_mapper(1) as inline:
         pipeline._warm_up(inline)  # no pool: nothing to warm
-        assert list(inline(pipeline._parse_job, [(["a", "b"], texts, True, None)])) == got[:1]
+        assert list(inline(pipeline._parse_job, [(["a", "b"], texts, True, None, None)])) == got[:1]
     assert got[0] == got[1]
 
 
@@ -446,7 +446,7 @@ def test_a_database_in_memory_is_read_without_the_reading_thread(
 def test_parse_job_sends_back_the_rows_set_anatomies_writes() -> None:
     texts = [p.read_text(encoding="utf-8") for p in SEED_FILES]
     ids = ["La", "Lb"]
-    rows = pipeline._parse_job((ids, texts, True, None))
+    rows = pipeline._parse_job((ids, texts, True, None, None))
     items = [(lid, a, m) for lid, (a, m) in zip(ids, parse_letters(texts), strict=True)]
     assert rows == Store.anatomy_rows(items)
     assert [r[-1] for r in rows.letters] == ids
@@ -464,7 +464,7 @@ def test_parse_job_carries_the_register_not_its_path(tmp_path: Path) -> None:
     assert shipped is not None
     reg.unlink()  # gone from the "driver" too: the job must not need it
     pipeline._REGISTERS.clear()  # a fresh worker
-    rows = pipeline._parse_job((["La", "Lb"], texts, True, shipped))
+    rows = pipeline._parse_job((["La", "Lb"], texts, True, shipped, None))
     items = [
         (lid, a, m)
         for lid, (a, m) in zip(["La", "Lb"], parse_letters(texts, register=bundled), strict=True)
@@ -545,3 +545,67 @@ def test_store_opens_as_plain_sqlite_for_datasette(seeds_db: Path) -> None:
     spans = conn.execute("SELECT unique_spans FROM diffs").fetchall()
     assert all(isinstance(json.loads(s[0]), list) for s in spans)
     conn.close()
+
+
+_DOCKET_COMMENT = (
+    "I oppose the proposed rule. It would weaken protections for the wetlands that our "
+    "towns depend on, and it ignores the science. Please withdraw it."
+)
+
+
+def _docket_export(path: Path) -> Path:
+    rows = [
+        ("EPA-1", "Chris", "Heaton-Harris", "2018-09-14T10:00:00Z"),
+        ("EPA-2", "Anonymous", "Anonymous", "09/15/2018"),
+        ("EPA-3", "Ann", "Lee", ""),
+    ]
+    lines = ["Document ID,Comment,First Name,Last Name,Received Date"]
+    lines += [f'{d},"{_DOCKET_COMMENT}",{first},{last},{when}' for d, first, last, when in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _anatomy_of(db: Path) -> dict[str, tuple[Any, ...]]:
+    return {
+        r["source"].rsplit("#", 1)[1]: (r["sender_name"], r["party"], r["date"])
+        for r in _rows(db).values()
+    }
+
+
+def test_unsigned_rows_take_sender_and_date_from_their_columns(tmp_path: Path) -> None:
+    # a docket export: the comment unsigned and undated, the commenter and the date
+    # received in columns; the register then names the party of a sender it knows
+    csv_path = _docket_export(tmp_path / "docket.csv")
+    options = AnalyzeOptions(register=str(_BUNDLED_REGISTER), dayfirst=False)
+    want = {
+        "1": ("Chris Heaton-Harris", "Conservative", "2018-09-14"),
+        "2": (None, None, "2018-09-15"),
+        "3": ("Ann Lee", None, None),
+    }
+    with open_store(tmp_path / "a.db") as store:
+        analyze(store, [csv_path], options)
+    assert _anatomy_of(tmp_path / "a.db") == want
+    # parsed again later (here: the register given on a second run), the hints hold
+    with open_store(tmp_path / "b.db") as store:
+        analyze(store, [csv_path], replace(options, register=None))
+        assert _anatomy_of(tmp_path / "b.db")["1"][1] is None
+        with local_mapper(2) as mapper:  # (the hints travel to the workers)
+            assert refresh_anatomy(store, options, mapper=mapper) == 3
+    assert _anatomy_of(tmp_path / "b.db") == want
+
+
+def test_an_unsigned_email_takes_its_from_name_and_date(tmp_path: Path) -> None:
+    eml = tmp_path / "in" / "note.eml"
+    eml.parent.mkdir()
+    eml.write_text(
+        "From: Jane Smith <jane@example.org>\nTo: council@example.org\n"
+        "Date: Tue, 04 Dec 2018 09:30:00 +0000\nSubject: Wetlands\n\n"
+        f"{_DOCKET_COMMENT}\n",
+        encoding="utf-8",
+    )
+    with open_store(tmp_path / "e.db") as store:
+        analyze(store, [eml.parent])
+    ((sender, _, date),) = [
+        (r["sender_name"], r["party"], r["date"]) for r in _rows(tmp_path / "e.db").values()
+    ]
+    assert (sender, date) == ("Jane Smith", "2018-12-04")

@@ -148,6 +148,26 @@ def analyze(
     meta_column: Annotated[
         list[str] | None, typer.Option(help="Column to carry into the export (repeatable).")
     ] = None,
+    sender_column: Annotated[
+        str | None,
+        typer.Option(
+            help=(
+                "Column naming the sender, used when a letter is unsigned (default: found"
+                " among sender, name, author, submitter, First Name + Last Name; '' for"
+                " none)."
+            )
+        ),
+    ] = None,
+    date_column: Annotated[
+        str | None,
+        typer.Option(
+            help=(
+                "Column holding the date, used when a letter is undated (default: found"
+                " among date, sent date, postmark date, Received Date, Posted Date; ''"
+                " for none)."
+            )
+        ),
+    ] = None,
     register: Annotated[
         Path | None,
         typer.Option(help="Register CSV: name, constituency, party, start_date, end_date."),
@@ -209,6 +229,8 @@ def analyze(
             text_column=text_column,
             id_column=id_column,
             meta_columns=tuple(meta_column or ()),
+            sender_column=sender_column,
+            date_column=date_column,
             max_bytes=int(max_mb * 2**20),
             timeout=timeout,
             ocr=ocr,

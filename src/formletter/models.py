@@ -14,6 +14,8 @@ from itertools import repeat
 from typing import Any, Literal
 
 __all__ = [
+    "META_DATE",
+    "META_SENDER",
     "PART_KINDS",
     "Anatomy",
     "DiffOp",
@@ -38,6 +40,11 @@ __all__ = [
     "ops_of_rows",
     "rows_of_ops",
 ]
+
+#: The ``Letter.meta`` keys a reader sets from a spreadsheet's sender and date columns;
+#: the anatomy uses them where the text is unsigned or undated (``anatomy.hints``).
+META_SENDER = "sender"
+META_DATE = "date"
 
 #: The anatomy part kinds, in the order they usually appear in a letter.
 PART_KINDS: tuple[str, ...] = (

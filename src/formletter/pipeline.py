@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from formletter.anatomy import Register, parse, resolve_sender
+from formletter.anatomy import Hints, Register, meta_hints, parse, resolve_sender, with_hints
 from formletter.engine import (
     AnalysisParams,
     BodyRecord,
@@ -71,7 +71,7 @@ ENGINES = ("local", "dask")
 _ENGINE_VERSION = "10"
 #: bump when the anatomy parser's output changes for the same text: the next ``analyze``
 #: parses every stored letter again (a key without it is of version 1)
-_ANATOMY_VERSION = "3"
+_ANATOMY_VERSION = "4"
 _ANATOMY_BATCH = 500
 #: anatomy batches sent to the workers at a time (two such rounds are kept in flight)
 _ANATOMY_ROUND = 8
@@ -436,12 +436,14 @@ class _ParseWhileReading:
     def submit(self, batch: Sequence[SourceResult]) -> _BatchParse | None:
         """Hand the batch's new letters to the mapper (None: nothing to parse)."""
         texts: dict[str, str] = {}
+        hints: dict[str, Hints] = {}
         for result in batch:
             for letter in result.letters:
                 lid = letter.letter_id
                 if lid not in self._sent:
                     self._sent.add(lid)
                     texts[lid] = letter.text
+                    hints[lid] = meta_hints(letter.meta)
         for lid in self._store.stored_letters(texts):
             del texts[lid]
         if not texts:
@@ -458,6 +460,7 @@ class _ParseWhileReading:
                 [Store.stored_text(texts[lid]) for lid in ids[i : i + per]],
                 self._dayfirst,
                 self._shipped,
+                _sent_hints([hints[lid] for lid in ids[i : i + per]]),
             )
             for i in range(0, len(ids), per)
         ]
@@ -475,16 +478,30 @@ def _anatomy_key(options: AnalyzeOptions) -> str:
 
 
 def parse_letters(
-    texts: Sequence[str], *, dayfirst: bool = True, register: Register | None = None
+    texts: Sequence[str],
+    *,
+    dayfirst: bool = True,
+    register: Register | None = None,
+    hints: Sequence[Hints] | None = None,
 ) -> list[tuple[Anatomy, SenderMatch | None]]:
-    """Anatomy and sender match of each text."""
+    """Anatomy and sender match of each text; ``hints``: each text's sender and date
+    from its container (``anatomy.meta_hints``), used where the text shows none."""
     out = []
-    for text in texts:
+    for i, text in enumerate(texts):
         anatomy = parse(text, dayfirst=dayfirst)
+        if hints is not None:
+            anatomy = with_hints(anatomy, hints[i], dayfirst=dayfirst)
         out.append((anatomy, resolve_sender(anatomy, text, register)))
     return out
 
 
+def _sent_hints(hints: list[Hints]) -> list[Hints] | None:
+    """``hints`` as a parse job carries them: None when there are none (most letters)."""
+    return hints if any(s or d for s, d in hints) else None
+
+
+#: a batch of letters to parse: ids, texts and hints (``_sent_hints``)
+_ParseBatch = tuple[list[str], list[str], list[Hints] | None]
 #: a register as sent to the anatomy workers: (sha256 of the CSV, zlib of it, its path)
 _ShippedRegister = tuple[str, bytes, str]
 #: registers the workers of this process built, by digest (a few: one per run at most)
@@ -517,13 +534,13 @@ def _shipped(shipped: _ShippedRegister | None) -> Register | None:
 
 
 def _parse_job(
-    arg: tuple[Sequence[str], Sequence[str], bool, _ShippedRegister | None],
+    arg: tuple[Sequence[str], Sequence[str], bool, _ShippedRegister | None, Sequence[Hints] | None],
 ) -> AnatomyRows:
     """Parse one batch in a worker: the rows to store (plain tuples, cheap to send back).
     The register travels inside the job, compressed (~30 KB for a Commons-sized one), and
     is parsed once per worker process."""
-    ids, texts, dayfirst, shipped = arg
-    parsed = parse_letters(texts, dayfirst=dayfirst, register=_shipped(shipped))
+    ids, texts, dayfirst, shipped, hints = arg
+    parsed = parse_letters(texts, dayfirst=dayfirst, register=_shipped(shipped), hints=hints)
     return Store.anatomy_rows((lid, a, m) for lid, (a, m) in zip(ids, parsed, strict=True))
 
 
@@ -544,22 +561,24 @@ def refresh_anatomy(
     say("anatomy", 0, total)
     shipped = _ship_register(options.register)
 
-    def rounds() -> Iterator[list[tuple[list[str], list[str]]]]:
-        """Batches of ``(ids, texts)``, a round of them at a time."""
+    def rounds() -> Iterator[list[_ParseBatch]]:
+        """Batches of ``(ids, texts, hints)``, a round of them at a time."""
         ids: list[str] = []
         texts: list[str] = []
-        batches: list[tuple[list[str], list[str]]] = []
-        for lid, text in store.letter_texts(without_anatomy=not everything):
+        hints: list[Hints] = []
+        batches: list[_ParseBatch] = []
+        for lid, text, meta in store.letter_texts_meta(without_anatomy=not everything):
             ids.append(lid)
             texts.append(text)
+            hints.append(meta_hints(meta))
             if len(ids) >= _ANATOMY_BATCH:
-                batches.append((ids, texts))
-                ids, texts = [], []
+                batches.append((ids, texts, _sent_hints(hints)))
+                ids, texts, hints = [], [], []
                 if len(batches) >= _ANATOMY_ROUND:
                     yield batches
                     batches = []
         if ids:
-            batches.append((ids, texts))
+            batches.append((ids, texts, _sent_hints(hints)))
         if batches:
             yield batches
 
@@ -585,7 +604,7 @@ def refresh_anatomy(
     in_flight: deque[Iterable[object]] = deque()
     with store.bulk_load():
         for batches in rounds():
-            jobs = [(ids, texts, options.dayfirst, shipped) for ids, texts in batches]
+            jobs = [(ids, texts, options.dayfirst, shipped, h) for ids, texts, h in batches]
             in_flight.append(mapper(_parse_job, jobs))
             if len(in_flight) > 1:
                 collect(in_flight.popleft())

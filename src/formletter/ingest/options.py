@@ -4,17 +4,67 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["TABULAR_TEXT_COLUMNS", "IngestOptions"]
+__all__ = [
+    "TABULAR_DATE_COLUMNS",
+    "TABULAR_NAME_PAIRS",
+    "TABULAR_SENDER_COLUMNS",
+    "TABULAR_TEXT_COLUMNS",
+    "IngestOptions",
+]
 
 #: Column names tried, in this order and case-insensitively, when no text column is given.
 TABULAR_TEXT_COLUMNS: tuple[str, ...] = ("text", "comment", "body", "letter", "content")
+#: ... for the sender's name, when no sender column is given (a docket export's
+#: "First Name" and "Last Name" are tried after these, see ``TABULAR_NAME_PAIRS``)
+TABULAR_SENDER_COLUMNS: tuple[str, ...] = (
+    "sender",
+    "sender name",
+    "sender_name",
+    "name",
+    "full name",
+    "author",
+    "authors",
+    "submitter",
+    "submitter name",
+    "commenter",
+    "commenter name",
+    "from",
+)
+#: (first, last) name columns that together name the sender
+TABULAR_NAME_PAIRS: tuple[tuple[str, str], ...] = (
+    ("first name", "last name"),
+    ("first_name", "last_name"),
+    ("firstname", "lastname"),
+    ("given name", "family name"),
+)
+#: ... for the date, when no date column is given: the letter's own date first, then
+#: when it was sent, then when it was received or posted
+TABULAR_DATE_COLUMNS: tuple[str, ...] = (
+    "date",
+    "letter date",
+    "author date",
+    "sent",
+    "sent date",
+    "date sent",
+    "postmark date",
+    "received date",
+    "date received",
+    "date_received",
+    "received",
+    "posted date",
+    "date posted",
+    "created",
+    "created at",
+    "created_at",
+)
 
 
 @dataclass(frozen=True)
 class IngestOptions:
     """Settings for reading letters.
 
-    ``text_column``/``id_column``/``meta_columns`` apply to CSV, JSONL and XLSX inputs.
+    ``text_column``/``id_column``/``meta_columns``/``sender_column``/``date_column`` apply
+    to CSV, JSONL, XLSX and Parquet inputs.
     ``max_bytes`` bounds one file (and one archive member); ``max_archive_bytes`` bounds
     everything a single archive may expand to. ``timeout`` is the wall-clock limit for
     parsing one file in :func:`formletter.ingest.read_inputs`; ``jobs`` is the number of
@@ -27,6 +77,13 @@ class IngestOptions:
     id_column: str | None = None
     #: further columns copied into ``Letter.meta``
     meta_columns: tuple[str, ...] = ()
+    #: column naming the sender (meta ``sender``, used when the text is unsigned);
+    #: auto-detected when None (``TABULAR_SENDER_COLUMNS``, ``TABULAR_NAME_PAIRS``), none
+    #: when ""
+    sender_column: str | None = None
+    #: column holding the date (meta ``date``, used when the text is undated);
+    #: auto-detected when None (``TABULAR_DATE_COLUMNS``), none when ""
+    date_column: str | None = None
     #: largest file (or archive member) read, in bytes
     max_bytes: int = 50 * 2**20
     #: seconds allowed to parse one file

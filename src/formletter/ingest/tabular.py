@@ -2,7 +2,10 @@
 
 One letter per data row. The text column is given or found among
 :data:`~formletter.ingest.options.TABULAR_TEXT_COLUMNS`; the id column keys the letter id;
-meta columns are copied into ``Letter.meta``. A row's source is ``path#ROW`` with ROW the
+meta columns are copied into ``Letter.meta``. The sender's name and the date, given or
+found among the usual column names (a docket export's "First Name" and "Last Name",
+"Received Date"), go into the meta as ``sender`` and ``date``: the anatomy uses them
+when the text is unsigned or undated. A row's source is ``path#ROW`` with ROW the
 1-based data row (the header is not counted; for JSONL, the line number; for Parquet,
 the row over the whole file, across row groups).
 
@@ -35,8 +38,15 @@ from formletter.errors import EmptyInputError, InputError, MissingDependencyErro
 from formletter.ingest._common import Output, Source, human_bytes
 from formletter.ingest._zipsafe import check_container
 from formletter.ingest.markup import html_to_text
-from formletter.ingest.options import TABULAR_TEXT_COLUMNS, IngestOptions
+from formletter.ingest.options import (
+    TABULAR_DATE_COLUMNS,
+    TABULAR_NAME_PAIRS,
+    TABULAR_SENDER_COLUMNS,
+    TABULAR_TEXT_COLUMNS,
+    IngestOptions,
+)
 from formletter.ingest.text import decode_bytes
+from formletter.models import META_DATE, META_SENDER
 
 __all__ = [
     "ATTACHMENT_COLUMNS",
@@ -461,12 +471,41 @@ class _Columns:
     meta: tuple[str, ...]
     attachments: str | None
     document_id: str | None
+    #: the column naming the sender, or the first and last name columns
+    sender: tuple[str, ...] = ()
+    date: str | None = None
 
     @property
     def used(self) -> tuple[str, ...]:
         """Every column a letter is built from."""
-        named = (self.text, self.id, *self.meta, self.attachments, self.document_id)
+        named = (
+            self.text,
+            self.id,
+            *self.meta,
+            self.attachments,
+            self.document_id,
+            *self.sender,
+            self.date,
+        )
         return tuple(dict.fromkeys(c for c in named if c is not None))
+
+
+def _sender_columns(columns: Sequence[str], given: str | None) -> tuple[str, ...] | str:
+    """The sender's column(s): ``given`` (an error when missing; none when ""), else the
+    first of the usual names, else a first and last name pair."""
+    if given is not None:
+        if not given:
+            return ()
+        found = _find_column(columns, given)
+        return _missing(given, columns) if found is None else (found,)
+    one = _first_column(columns, TABULAR_SENDER_COLUMNS)
+    if one is not None:
+        return (one,)
+    for first, last in TABULAR_NAME_PAIRS:
+        a, b = _find_column(columns, first), _find_column(columns, last)
+        if a is not None and b is not None:
+            return (a, b)
+    return ()
 
 
 def _resolve(columns: Sequence[str], options: IngestOptions) -> _Columns | str:
@@ -494,12 +533,25 @@ def _resolve(columns: Sequence[str], options: IngestOptions) -> _Columns | str:
         if col is None:
             return _missing(name, columns)
         meta.append(col)
+    sender = _sender_columns(columns, options.sender_column)
+    if isinstance(sender, str):
+        return sender
+    if options.date_column is None:
+        date = _first_column(columns, TABULAR_DATE_COLUMNS)
+    elif options.date_column:
+        date = _find_column(columns, options.date_column)
+        if date is None:
+            return _missing(options.date_column, columns)
+    else:
+        date = None
     return _Columns(
         text=text,
         id=id_col,
         meta=tuple(meta),
         attachments=_first_column(columns, ATTACHMENT_COLUMNS),
         document_id=_first_column(columns, _DOCUMENT_ID_COLUMNS),
+        sender=tuple(c for c in sender if c != text),
+        date=date if date != text else None,
     )
 
 
@@ -658,6 +710,11 @@ def _row_letter(
         key = ident or key
     for col in cols.meta:
         meta.append((col, values.get(col, "")))
+    sender = " ".join(v for v in (values.get(c, "").strip() for c in cols.sender) if v)
+    when = values.get(cols.date, "").strip() if cols.date else ""
+    for hint, value in ((META_SENDER, sender[:500]), (META_DATE, when[:200])):
+        if value and all(k != hint for k, _ in meta):  # (a meta column of that name)
+            meta.append((hint, value))
     confidence: float | None = None
     if cols.attachments is not None:
         doc = values.get(cols.document_id, "").strip() if cols.document_id else ""

@@ -151,6 +151,18 @@ class LetterReads:
         for row in self._pages(sql, batch):
             yield row[0], row[1]
 
+    def letter_texts_meta(
+        self, batch: int = 1000, *, without_anatomy: bool = False
+    ) -> Iterator[tuple[str, str, tuple[tuple[str, str], ...]]]:
+        """:meth:`letter_texts` with each letter's meta (``Letter.meta``'s pairs)."""
+        where = " AND body_start IS NULL" if without_anatomy else ""
+        sql = (
+            f"SELECT letter_id, text, meta FROM letters WHERE letter_id > ?{where}"
+            " ORDER BY letter_id LIMIT ?"
+        )
+        for row in self._pages(sql, batch):
+            yield row[0], row[1], load_meta(row[2])
+
     def letter_bodies(self, batch: int = 1000) -> Iterator[tuple[str, str, int, int]]:
         """Stream ``(letter_id, text, body_start, body_end)`` sorted by id; a letter
         without anatomy yields its whole text as the body."""
