@@ -26,9 +26,12 @@ from _engine_helpers import (
 from formletter.candidates import (
     CandidatePairs,
     LSHParams,
+    band_entries,
     band_groups,
+    bucket_pair_counts,
     candidate_pairs,
     lsh_probability,
+    pairs_from_counts,
 )
 from formletter.families import components
 from formletter.normalize import tokenize
@@ -225,5 +228,22 @@ def test_threads_give_the_same_pairs_hits_and_order(
         rnd.shuffle(rows)
         sketch = ChunkSketch(sketch.signatures[rows], sketch.owner[rows])
     want, got = candidate_pairs(sketch), candidate_pairs(sketch, threads=threads)
+    for x, y in ((want.a, got.a), (want.b, got.b), (want.hits, got.hits)):
+        assert x.tolist() == y.tolist()
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_bands_a_few_at_a_time_give_all_bands_at_once(threads: int) -> None:
+    # the bands' pairs are made two bands at a time and their counts merged as they come
+    # (the pairs of every band at once were the engine's memory peak): the same pairs,
+    # hits and order as every band's entries counted in one go
+    bodies, _, _ = corpus()
+    params = LSHParams()
+    sketch = sketch_bodies([tokenize(b).ids for b in bodies], num_perm=params.num_perm)
+    n = int(sketch.owner.max()) + 1
+    (whole,) = band_entries(sketch.signatures, sketch.owner, params, 1)
+    want = pairs_from_counts([bucket_pair_counts([whole], params, n)], n)
+    got = candidate_pairs(sketch, params, threads=threads)
+    assert len(got) > 100
     for x, y in ((want.a, got.a), (want.b, got.b), (want.hits, got.hits)):
         assert x.tolist() == y.tolist()
