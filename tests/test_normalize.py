@@ -452,9 +452,12 @@ def test_tokenize_same_when_word_cache_overflows(monkeypatch: pytest.MonkeyPatch
 
 
 def _same_tokens(got: Tokens, want: Tokens) -> None:
+    assert got.joined() == " ".join(want.words)  # (before the words are made)
     assert isinstance(got.words, tuple) and got.words == want.words
-    for a, b in ((got.ids, want.ids), (got.starts, want.starts), (got.ends, want.ends)):
-        assert a.dtype == b.dtype and np.array_equal(a, b)
+    assert got.ids.dtype == want.ids.dtype and np.array_equal(got.ids, want.ids)
+    # a batch's offsets are int32 (it holds letters, not 2 GB texts): the same values
+    for a, b in ((got.starts, want.starts), (got.ends, want.ends)):
+        assert a.dtype.kind == b.dtype.kind == "i" and np.array_equal(a, b)
 
 
 @settings(max_examples=100, deadline=None)
@@ -601,3 +604,18 @@ def test_a_numbered_copy_has_the_words_of_the_plain_text() -> None:
 
 def test_a_short_numbered_list_keeps_its_numbers() -> None:
     assert "1" in tokenize(_LIST).words or "l" in tokenize(_LIST).words
+
+
+def test_tokens_of_a_batch_make_their_words_only_when_asked() -> None:
+    texts = ["Dear Sir, please act now.", "", "Please act now, Sir; thank you."]
+    batch = tokenize_many([(t, 0, len(t)) for t in texts])
+    for toks, text in zip(batch, texts, strict=True):
+        want = tokenize(text)
+        assert toks._words is None  # the driver holds the index, not a tuple of strings
+        # sent to a worker (as the engine sends a component's letters), packed or not
+        _same_tokens(pickle.loads(pickle.dumps(toks)), want)
+        (packed,) = unpack_tokens(pack_tokens([toks]))
+        _same_tokens(packed, want)
+        assert toks._words is None
+        _same_tokens(toks, want)
+        assert toks._words == want.words  # made once, then kept

@@ -17,7 +17,7 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import chain, pairwise
+from itertools import pairwise
 
 import numpy as np
 import numpy.typing as npt
@@ -110,14 +110,68 @@ def hash_words(words: Sequence[str]) -> npt.NDArray[np.uint64]:
     return np.fromiter((_word_hash(w) for w in words), dtype=np.uint64, count=len(words))
 
 
-@dataclass(frozen=True, slots=True, eq=False)
 class Tokens:
-    """The words of a stretch of text, folded, with their offsets in the original."""
+    """The words of a stretch of text, folded, with their offsets in the original.
 
-    words: tuple[str, ...]
+    ``words`` may come as indices into a vocabulary that many texts share
+    (:meth:`indexed`, as a :class:`TokenBatch` gives them): the tuple is made when first
+    asked for. The engine's driver holds every letter's tokens and never asks for their
+    words (the workers do), so it holds 4 bytes a word for them, not a pointer to a
+    string (100k letters: ~33M words)."""
+
+    __slots__ = ("_index", "_vocab", "_words", "ends", "ids", "starts")
+
     ids: npt.NDArray[np.uint64]
-    starts: npt.NDArray[np.int64]
-    ends: npt.NDArray[np.int64]
+    #: each word's start and end in the text (int64, or int32 from a ``TokenBatch``)
+    starts: npt.NDArray[np.integer]
+    ends: npt.NDArray[np.integer]
+
+    def __init__(
+        self,
+        words: tuple[str, ...],
+        ids: npt.NDArray[np.uint64],
+        starts: npt.NDArray[np.integer],
+        ends: npt.NDArray[np.integer],
+    ) -> None:
+        self._words: tuple[str, ...] | None = words
+        self._vocab: Sequence[str] = ()
+        self._index: npt.NDArray[np.int32] | None = None
+        self.ids = ids
+        self.starts = starts
+        self.ends = ends
+
+    @classmethod
+    def indexed(
+        cls,
+        vocab: Sequence[str],
+        index: npt.NDArray[np.int32],
+        ids: npt.NDArray[np.uint64],
+        starts: npt.NDArray[np.integer],
+        ends: npt.NDArray[np.integer],
+    ) -> Tokens:
+        """Tokens whose words are ``vocab[i]`` for each ``i`` of ``index``."""
+        out = cls((), ids, starts, ends)
+        out._words = None
+        out._vocab = vocab
+        out._index = index
+        return out
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        words = self._words
+        if words is None:
+            assert self._index is not None
+            words = self._words = tuple(map(self._vocab.__getitem__, self._index.tolist()))
+            self._vocab, self._index = (), None
+        return words
+
+    def joined(self) -> str:
+        """The words joined by single spaces (folded words hold none), without making
+        the tuple of :attr:`words` when it is not made yet."""
+        if self._words is not None:
+            return " ".join(self._words)
+        assert self._index is not None
+        return " ".join(map(self._vocab.__getitem__, self._index.tolist()))
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -129,14 +183,14 @@ class Tokens:
         # Tokens travel to worker processes by the tens of thousands: a tuple of a few
         # hundred str objects pickles ~6x slower than one joined string (folded words
         # hold no spaces: only letters and digits).
-        return (_unpickle_tokens, (" ".join(self.words), self.ids, self.starts, self.ends))
+        return (_unpickle_tokens, (self.joined(), self.ids, self.starts, self.ends))
 
 
 def _unpickle_tokens(
     words: str,
     ids: npt.NDArray[np.uint64],
-    starts: npt.NDArray[np.int64],
-    ends: npt.NDArray[np.int64],
+    starts: npt.NDArray[np.integer],
+    ends: npt.NDArray[np.integer],
 ) -> Tokens:
     return Tokens(tuple(words.split(" ")) if len(ids) else (), ids, starts, ends)
 
@@ -161,7 +215,7 @@ def pack_tokens(tokens: Sequence[Tokens]) -> PackedTokens:
     ends = np.concatenate([t.ends for t in tokens])
     if int(ends.max()) < 2**31:  # offsets into letters: always, but for huge texts
         starts, ends = starts.astype(np.int32), ends.astype(np.int32)
-    return " ".join(chain.from_iterable(t.words for t in tokens)), ids, starts, ends, counts
+    return " ".join(j for j in map(Tokens.joined, tokens) if j), ids, starts, ends, counts
 
 
 def unpack_tokens(packed: PackedTokens) -> tuple[Tokens, ...]:
@@ -283,8 +337,9 @@ class TokenBatch:
     vocab_ids: npt.NDArray[np.uint64]
     #: per word (texts laid end to end): its index in the vocabulary, start and end
     word: npt.NDArray[np.int32]
-    starts: npt.NDArray[np.int64]
-    ends: npt.NDArray[np.int64]
+    #: (int32 when they fit: always, but for huge texts)
+    starts: npt.NDArray[np.integer]
+    ends: npt.NDArray[np.integer]
     #: text ``i`` is words ``offsets[i]:offsets[i + 1]``
     offsets: npt.NDArray[np.int64]
 
@@ -297,10 +352,9 @@ class TokenBatch:
 
     def __iter__(self) -> Iterator[Tokens]:
         vocab = self.vocab.split(" ") if len(self.vocab_ids) else []
-        words = np.array(vocab, dtype=object)[self.word].tolist()
-        ids, starts, ends = self.ids(), self.starts, self.ends
+        word, ids, starts, ends = self.word, self.ids(), self.starts, self.ends
         for a, b in pairwise(self.offsets.tolist()):
-            yield Tokens(tuple(words[a:b]), ids[a:b], starts[a:b], ends[a:b])
+            yield Tokens.indexed(vocab, word[a:b], ids[a:b], starts[a:b], ends[a:b])
 
 
 def tokenize_many(spans: Sequence[tuple[str, int, int]]) -> TokenBatch:
@@ -351,6 +405,8 @@ def _tokenize_many(spans: Sequence[tuple[str, int, int]]) -> TokenBatch:
     starts += shift
     ends = np.concatenate([p[2] for p in parts])
     ends += shift
+    if len(ends) and int(ends.max()) < 2**31:  # offsets into letters: always, but for huge texts
+        starts, ends = starts.astype(np.int32), ends.astype(np.int32)
     # the batch's own vocabulary: the words it uses, renumbered in vocabulary order
     used = np.zeros(len(_VOCAB), dtype=bool)
     used[index] = True

@@ -102,7 +102,7 @@ def tokenize_sketch_batch(
 
 def _paragraph_starts(
     spans: Sequence[tuple[str, int, int]],
-    starts: npt.NDArray[np.int64],
+    starts: npt.NDArray[np.integer],
     offsets: npt.NDArray[np.int64],
 ) -> npt.NDArray[np.int64]:
     """The words (positions among all the texts' words, laid end to end) that begin a
