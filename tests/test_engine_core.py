@@ -1,5 +1,6 @@
 """Engine internals: per-batch sketches joined over representatives
-equal one sketch over the representatives; the garbage-collector thresholds."""
+equal one sketch over the representatives; the garbage-collector thresholds; the heap
+given back between stages."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ from hypothesis import strategies as st
 
 from formletter.engine import BodyRecord
 from formletter.engine._core import (
+    _malloc_trim,
     _rep_sketch,
     _representatives,
     few_collections,
+    release_memory,
     tokenize_sketch_batch,
 )
 from formletter.normalize import Tokens
@@ -159,3 +162,25 @@ def test_few_collections_never_lowers_a_threshold_and_restores_them(
         assert gc.get_threshold() == before
     finally:
         gc.set_threshold(*saved)
+
+
+def _rss_mib() -> float:
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+@pytest.mark.skipif(_malloc_trim() is None, reason="glibc's malloc_trim is not here")
+def test_release_memory_gives_the_freed_heap_back() -> None:
+    # blocks under the C heap's mmap threshold, each followed by a small one that stays
+    # (as a stage leaves its results among what it freed): freeing the big ones returns
+    # no memory by itself; a trim returns it
+    pairs = [(np.ones(60_000, np.uint8), np.ones(2_000, np.uint8)) for _ in range(3000)]
+    pins = [small for _, small in pairs]
+    del pairs
+    before = _rss_mib()
+    release_memory()
+    assert before - _rss_mib() > 100  # of ~170 MiB freed
+    assert len(pins) == 3000

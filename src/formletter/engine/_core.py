@@ -20,13 +20,15 @@ Stages (each stage's unit of work is independent, so an engine may run it anywhe
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
 import hashlib
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from functools import partial
+from functools import cache, partial
 from typing import Generic, NamedTuple, TypeVar
 
 import numpy as np
@@ -166,6 +168,31 @@ def few_collections(thresholds: tuple[int, int, int] = GC_THRESHOLDS) -> Iterato
         gc.set_threshold(*old)
 
 
+@cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``, or None (another C library, or none to load)."""
+    try:
+        trim: Callable[[int], int] = ctypes.CDLL(
+            ctypes.util.find_library("c") or "libc.so.6"
+        ).malloc_trim
+    except (OSError, AttributeError):
+        return None
+    return trim
+
+
+def release_memory() -> None:
+    """Give the C heap's free memory back to the system, where glibc allows it.
+
+    Between two stages the driver has freed most of what the last stage made (the
+    tokenised batches as they arrived, the bands' pairs, the k-gram table), but the C
+    heap keeps it, split among the threads' arenas, and the next stage's peak adds to
+    it: 100k letters held 2.35 GB as the families stage began, 1.73 GB after a trim
+    (~10 ms)."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
 def analyze_bodies(
     records: Sequence[BodyRecord],
     *,
@@ -224,6 +251,8 @@ def _analyze_bodies(
         parts.append(part)
         say("tokenize", len(tokens), n)
 
+    release_memory()  # (the batches, unpickled and let go)
+
     # 2. exact duplicates
     rep = _representatives(tokens)
     reps = np.flatnonzero(rep == np.arange(n))
@@ -245,6 +274,8 @@ def _analyze_bodies(
             pairs = shuffled(sketch, params.lsh)
         else:
             pairs = candidate_pairs(sketch, params.lsh, threads=os.cpu_count() or 1)
+        del sketch, batches  # (the sketch: ~1.7 KB a letter, not needed past this stage)
+        release_memory()  # (the bands' pairs)
         say("candidates", len(reps), len(reps))
 
         # 4. verify strongest-first, skipping already-connected pairs
@@ -280,6 +311,7 @@ def _analyze_bodies(
     # the k-gram table (~4 MB per 1,000 distinct letters) is not needed past verify: let
     # it go before the families stage, the engine's peak (the block's result holds it too)
     del kgrams, table
+    release_memory()
     say("verify", total, total)
     if on_links is not None:
         on_links(tuple(new_links))
