@@ -609,3 +609,27 @@ def test_an_unsigned_email_takes_its_from_name_and_date(tmp_path: Path) -> None:
         (r["sender_name"], r["party"], r["date"]) for r in _rows(tmp_path / "e.db").values()
     ]
     assert (sender, date) == ("Jane Smith", "2018-12-04")
+
+
+def test_a_seed_printed_on_two_pages_adds_no_page_furniture(tmp_path: Path) -> None:
+    # a PDF of two pages: the MP's name atop each, a footer and a page number at the
+    # foot of each. Joined, the page break fell mid-body: the second page's header and
+    # the first page's footer and number became text the MP added
+    folder = tmp_path / "in"
+    _copy_seeds(folder)
+    text = SEED_FILES[0].read_text(encoding="utf-8")
+    cut = text.index("MPs commonly report")
+    header, footer = "Rt Hon Chris Heaton-Harris MP", "Westminster office: 020 7219 0000"
+    sheets = [
+        f"{header}\n\n{text[:cut]}\n\n{footer}\nPage 1 of 2",
+        f"{header}\n\n{text[cut:]}\n\n{footer}\nPage 2 of 2",
+    ]
+    render.write_text_pdf("\f".join(sheets), folder / "two-pages.pdf")
+    db = tmp_path / "x.db"
+    with open_store(db) as store:
+        assert analyze(store, [folder]).exit_code == 0
+    rows = _by_source(_rows(db))
+    pdf, seed = rows["two-pages.pdf"], rows[SEED_FILES[0].name]
+    assert pdf["family_id"] is not None and pdf["family_id"] == seed["family_id"]
+    assert pdf["unique_text"] in ("", None), pdf["unique_text"]
+    assert (pdf["sender_name"], pdf["constituency"]) == ("Chris Heaton-Harris", "Daventry")

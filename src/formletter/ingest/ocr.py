@@ -28,6 +28,7 @@ from formletter.errors import (
 )
 from formletter.ingest._common import Output, Source, tidy_extracted
 from formletter.ingest._imageproc import binarize, estimate_skew, rotate, to_gray
+from formletter.ingest._pages import strip_furniture
 from formletter.ingest.options import IngestOptions
 
 if TYPE_CHECKING:
@@ -209,8 +210,10 @@ def ocr_image(image: Image.Image, options: IngestOptions, out: Output) -> OcrRes
 
 
 def merge_pages(results: list[OcrResult]) -> tuple[str, float]:
-    """Pages joined by blank lines, and the word-weighted mean confidence."""
-    text = "\n\n".join(r.text for r in results if r.text.strip())
+    """Pages joined by blank lines (without their page numbers and running headers and
+    footers: ``_pages.strip_furniture``), and the word-weighted mean confidence."""
+    pages, _ = strip_furniture([r.text for r in results if r.text.strip()])
+    text = "\n\n".join(page.strip("\n") for page in pages if page.strip())
     words = sum(r.words for r in results)
     confidence = sum(r.confidence * r.words for r in results) / words if words else 0.0
     return tidy_extracted(text), round(confidence, 2)

@@ -4,7 +4,8 @@ renders them at 300 dpi, then :mod:`formletter.ingest.ocr`).
 Text is taken in content-stream order, which is reading order for the letters people
 write; vertical gaps wider than the usual line spacing become blank lines, so paragraphs
 survive. A PDF gives one letter whose meta records the page range and which pages were
-OCR'd. A password-protected PDF is a failure (one that opens with an empty password is
+OCR'd. Page numbers and the headers and footers repeated on each page are left out
+(``_pages``). A password-protected PDF is a failure (one that opens with an empty password is
 read).
 """
 
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from formletter.errors import InputError, MissingDependencyError, UnsupportedFormatError
 from formletter.ingest._common import Output, Source, tidy_extracted
+from formletter.ingest._pages import strip_furniture
 from formletter.ingest.ocr import OcrResult, merge_pages, ocr_image, require_ocr
 from formletter.ingest.options import IngestOptions
 
@@ -201,12 +203,15 @@ def _read_pdf(source: Source, options: IngestOptions, out: Output) -> None:
             for index in missing:
                 ocr_results[index] = ocr_image(_render(source.data, index), options, out)
                 texts[index] = ocr_results[index].text
-    text = tidy_extracted("\n\n".join(t.strip("\n") for t in texts if t.strip()))
+    pages, furniture = strip_furniture([t for t in texts if t.strip()])
+    text = tidy_extracted("\n\n".join(t.strip("\n") for t in pages if t.strip()))
     if not text.strip():
         raise InputError("no text found in PDF (no text layer, and OCR found none)")
     meta: list[tuple[str, str]] = [("format", "pdf"), ("pages", f"1-{count}" if count > 1 else "1")]
     if count < total:
         meta.append(("pages_total", str(total)))
+    if furniture:
+        meta.append(("page_furniture_lines", str(furniture)))
     confidence: float | None = None
     if ocr_results:
         _, confidence = merge_pages(list(ocr_results.values()))

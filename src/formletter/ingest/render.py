@@ -165,22 +165,24 @@ def _pdf_escape(line: str) -> bytes:
 
 def text_pdf_bytes(text: str, *, font_size: float = 10.0) -> bytes:
     """A PDF with a real text layer (Courier, WinAnsi), one text line per line of ``text``
-    (long lines wrapped), blank lines kept as vertical space."""
+    (long lines wrapped), blank lines kept as vertical space; a form feed (``\\f``)
+    starts a new page."""
     width, height, margin = 595, 842, 72
     chars = int((width - 2 * margin) / (font_size * 0.6))
     leading = font_size * 1.4
-    lines: list[str] = []
-    for raw in text.split("\n"):
-        lines.extend(_wrap(raw.rstrip(), lambda s: len(s) <= chars) if raw.strip() else [""])
     per_page = int((height - 2 * margin) // leading)
     streams: list[bytes] = []
-    for start in range(0, max(len(lines), 1), per_page):
-        ops = [b"BT", b"/F1 %g Tf" % font_size, b"%g TL" % leading]
-        ops.append(b"%d %d Td" % (margin, height - margin))
-        for line in lines[start : start + per_page]:
-            ops.append(b"(" + _pdf_escape(line) + b") Tj T*" if line else b"T*")
-        ops.append(b"ET")
-        streams.append(b"\n".join(ops))
+    for sheet in text.split("\f"):
+        lines: list[str] = []
+        for raw in sheet.strip("\n").split("\n"):
+            lines.extend(_wrap(raw.rstrip(), lambda s: len(s) <= chars) if raw.strip() else [""])
+        for start in range(0, max(len(lines), 1), per_page):
+            ops = [b"BT", b"/F1 %g Tf" % font_size, b"%g TL" % leading]
+            ops.append(b"%d %d Td" % (margin, height - margin))
+            for line in lines[start : start + per_page]:
+                ops.append(b"(" + _pdf_escape(line) + b") Tj T*" if line else b"T*")
+            ops.append(b"ET")
+            streams.append(b"\n".join(ops))
     n = len(streams)
     page_ids = [5 + 2 * i for i in range(n)]
     objects: list[bytes] = [
