@@ -42,7 +42,8 @@ from formletter.engine._families import (
     component_size,
     spread_diffs,
 )
-from formletter.engine._join import ANCHORS, JoinTargets, join_outcome, with_joins
+from formletter.engine._follow import template_followers
+from formletter.engine._join import ANCHORS, JoinTargets, join_outcome, late_part, with_joins
 from formletter.engine._loose import PLAIN, component_kinds, loose_families, loose_groups
 from formletter.engine._rescue import rescue
 from formletter.engine._types import (
@@ -59,7 +60,7 @@ from formletter.engine._verify import Jobs, verify_job, verify_table
 from formletter.engine._verify import Kgrams as _Kgrams
 from formletter.engine.local import LocalMapper
 from formletter.families import UnionFind, components
-from formletter.models import Family, Link, Passage
+from formletter.models import Family, Link, Passage, Template
 from formletter.normalize import PARAGRAPH_BREAK, TokenBatch, Tokens, tokenize_many
 from formletter.sketch import ChunkSketch, sketch_texts
 
@@ -367,12 +368,16 @@ def _analyze_bodies(
     in_families += sum(1 + len(ds) for m, ds in dups.items() if not placed[m])
     say("families", 0, in_families)
     handed = 0
-    hand = on_outcome
-    if on_outcome is not None and not keep:
+    keep = keep or on_outcome is None
+    placed_in = _InFamilies()
 
-        def hand(got: FamilyOutcome) -> None:
-            nonlocal handed
-            handed += len(got.families)
+    def hand(got: FamilyOutcome) -> None:
+        # every outcome passes here: its members and templates are noted (5e)
+        nonlocal handed
+        placed_in.see(got)
+        if on_outcome is not None:
+            if not keep:
+                handed += len(got.families)
             on_outcome(got)
 
     # 5c. a few central members of each plain component, that the loose groups may reach
@@ -386,8 +391,7 @@ def _analyze_bodies(
 
     def seen(got: FamilyOutcome) -> None:
         targets.see(got)
-        if hand is not None:
-            hand(got)
+        hand(got)
 
     grouping = (
         _InThread(loose_groups, rep_tokens, bodies, comps, mapper, kinds, anchors)
@@ -408,8 +412,7 @@ def _analyze_bodies(
             spread_diffs(mapper),
         )
         placed[joiners] = True
-        if hand is not None:
-            hand(joined)
+        hand(joined)
     gone = set(taken)
     rest = [c for i, c in enumerate(comps) if kinds[i] != PLAIN and i not in gone]
     jobs = component_jobs(rest)
@@ -447,14 +450,28 @@ def _analyze_bodies(
             hand,
             keep,
         )
+    # 5e. letters still in no family that follow a template sentence by sentence
+    followed = None
+    if params.follow:
+        alone = [i for i, lid in enumerate(rep_ids) if lid not in placed_in.members]
+        choices = template_followers(alone, rep_tokens, placed_in.templates)
+        if choices:
+            followed, _ = late_part(
+                choices,
+                lambda i: (rep_records[i], rep_tokens[i]),
+                lambda i: [(records[d], tokens[d]) for d in dups.get(i, ())],
+                spread_diffs(mapper),
+            )
+            hand(followed)
     families: list[Family] = []
     memberships: list[tuple[str, str, float, float]] = []
     for got in outcomes:
         families.extend(got.families)
         memberships.extend(got.memberships)
-    if joined is not None and keep:
-        families = with_joins(families, joined)
-        memberships.extend(joined.memberships)
+    for late in (joined, followed):
+        if late is not None and keep:
+            families = with_joins(families, late)
+            memberships.extend(late.memberships)
     families.sort(key=lambda f: (-len(f.members), f.family_id))
     stats = {
         "letters": n,
@@ -464,6 +481,22 @@ def _analyze_bodies(
         "families": len(families) + handed,
     }
     return Analysis(tuple(families), tuple(memberships), tuple(new_links), stats)
+
+
+class _InFamilies:
+    """The letters in some family, and each family's template, from the outcomes as
+    they are handed over (stage 5e looks at the letters in none)."""
+
+    def __init__(self) -> None:
+        self.members: set[str] = set()
+        self.templates: dict[str, Template] = {}
+
+    def see(self, got: FamilyOutcome) -> None:
+        self.members.update(row[0] for row in got.memberships)
+        for fam in got.families:
+            self.members.update(fam.members)
+            if fam.template is not None:
+                self.templates[fam.family_id] = fam.template
 
 
 class _InThread(Generic[_T]):

@@ -30,7 +30,7 @@ from formletter.engine._types import BodyRecord, DiffMany, FamilyOutcome
 from formletter.models import Family, LetterDiff, Template
 from formletter.normalize import Tokens
 
-__all__ = ["ANCHORS", "JoinTargets", "join_outcome", "with_joins"]
+__all__ = ["ANCHORS", "JoinTargets", "join_outcome", "late_part", "with_joins"]
 
 #: central members of each plain component that loose links may reach
 ANCHORS = 2
@@ -68,10 +68,24 @@ def join_outcome(
     copies' (``duplicates(i)``), with their explicit membership rows. Also returns the
     letters that joined (a letter whose component's anchors are in no family joins
     none)."""
+    choices = {i: targets.families.get(c, {}) for i, c in joins.items()}
+    return late_part(choices, item, duplicates, diff_many)
+
+
+def late_part(
+    choices: Mapping[int, Mapping[str, Template]],
+    item: Callable[[int], tuple[BodyRecord, Tokens]],
+    duplicates: Callable[[int], Sequence[tuple[BodyRecord, Tokens]]],
+    diff_many: DiffMany,
+) -> tuple[FamilyOutcome, list[int]]:
+    """The late part for letters that join one of a few families (letter -> {family
+    id: template}): each letter's diff against the template it is most like (ties: the
+    lowest family id), and its identical copies' (``duplicates(i)``), with their
+    explicit membership rows; and the letters that joined (those with a choice)."""
     by_template: dict[str, list[int]] = {}
     templates: dict[str, Template] = {}
-    for i, c in sorted(joins.items()):
-        for fid, template in sorted(targets.families.get(c, {}).items()):
+    for i, options in sorted(choices.items()):
+        for fid, template in sorted(options.items()):
             by_template.setdefault(fid, []).append(i)
             templates[fid] = template
     best: dict[int, tuple[float, str, LetterDiff]] = {}

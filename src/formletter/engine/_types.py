@@ -103,6 +103,10 @@ class AnalysisParams:
     #: comments spun from one spintax (a phrase in each place picked from a few): see
     #: ``_loose``
     loose: bool = True
+    #: letters still in no family join a family whose template they follow sentence by
+    #: sentence, its words reworded (a template is the consensus of many copies, closer
+    #: to each than they are to one another): see ``_follow``
+    follow: bool = True
 
     def __post_init__(self) -> None:
         # a round of no pairs would never finish verifying; no template without members

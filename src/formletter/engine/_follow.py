@@ -1,0 +1,166 @@
+"""Stage 5e of the analysis: letters in no family that follow a family's template
+sentence by sentence join it (``template_followers``).
+
+A form letter that its senders *reword* heavily (a word in three or four replaced,
+each sender other words) keeps few runs of words in a row: verify links only its
+best-kept copies, the loose stage reaches some more through the copies at the centre
+of their component, and the rest end in no family. Two such copies share about half
+their words (each keeps ~70% of the text); a copy and the family's *template*, the
+consensus of many copies, share ~70%. So once every family is made, each letter left
+in no family is compared with the templates most like it in vocabulary, and joins one
+that it follows:
+
+- a longest common subsequence of words (single words count: a rewording leaves few
+  runs) covers ``_COVER`` of the template's words and of the letter's;
+- and it is spread over the template: ``_SPREAD`` of the template's sentences have
+  ``_SENTENCE`` of their words matched, each word weighted by its rarity in the corpus
+  (inverse document frequency). A letter written from the stock phrases that several
+  templates share ("There is no doubt that ... is a complex problem") matches a
+  template's frames but not its subject's words, and fails here: on 20,000 synthetic
+  letters, none joins a wrong family, while reworded copies of short comments that
+  the other stages leave alone join theirs.
+
+A joiner is diffed against that template (its identical copies with it) and comes as a
+late part of membership rows and diffs, as the loose stage's joiners do (``_join``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import numpy.typing as npt
+from rapidfuzz.distance import LCSseq
+
+from formletter.diff import template_tokens
+from formletter.engine._loose import _alike, _vocabulary_sketch, _word_string
+from formletter.models import Template
+from formletter.normalize import Tokens
+
+__all__ = ["template_followers"]
+
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+
+#: letters with fewer words are not looked at (too few to tell a template from chance)
+_MIN_WORDS = 24
+#: templates paired with each letter: its most alike by vocabulary
+_PER_LETTER = 3
+#: ... and only those whose vocabularies' Jaccard (as MinHash estimates it) is this or
+#: more: a copy reworded a word in three keeps ~0.5 with its template
+_MIN_JACCARD = 0.3
+#: share of the template's words, and of the letter's, that the common subsequence
+#: matches
+_COVER = 0.4
+#: share of a sentence's words (weighted by rarity) matched, for the sentence to count
+_SENTENCE = 0.3
+#: share of the template's sentences (of 3 words or more) that must count
+_SPREAD = 0.9
+#: templates of fewer sentences (of 3 words or more) take no followers: two letters
+#: that share one sentence are not a family, however it is reworded
+_SENTENCES = 2
+#: letters whose vocabularies estimate the words' document frequencies (every n-th)
+_IDF_SAMPLE = 5000
+
+
+def template_followers(
+    alone: Sequence[int],
+    tokens: Sequence[Tokens],
+    templates: Mapping[str, Template],
+) -> dict[int, dict[str, Template]]:
+    """For each of the ``alone`` letters (indices into ``tokens``, every distinct body
+    of the corpus) that follows one or more of ``templates``: those templates (by
+    family id)."""
+    letters = np.asarray(sorted(i for i in alone if len(tokens[i]) >= _MIN_WORDS), np.int64)
+    fids = sorted(templates)
+    if not len(letters) or not fids:
+        return {}
+    shapes = [_Shape.of(templates[f]) for f in fids]
+    both: list[Tokens] = [tokens[int(i)] for i in letters] + [s.tokens for s in shapes]
+    at = np.arange(len(both), dtype=np.int64)
+    sigs = _vocabulary_sketch(both, at)
+    is_template = at >= len(letters)
+    none = np.full(len(both), -1, dtype=np.int64)
+    a, b, _ = _alike(sigs, at, none, is_template, per_anchor=_PER_LETTER, floor=_MIN_JACCARD)
+    if not len(a):
+        return {}
+    idf = _Rarity(tokens)
+    out: dict[int, dict[str, Template]] = {}
+    for x, y in zip(a.tolist(), b.tolist(), strict=True):
+        i, t = (x, y) if x < len(letters) else (y, x)
+        shape = shapes[t - len(letters)]
+        letter = int(letters[i])
+        if shape.follows(tokens[letter], idf):
+            out.setdefault(letter, {})[fids[t - len(letters)]] = templates[shape.family_id]
+    return out
+
+
+class _Rarity:
+    """Each word's inverse document frequency, from every n-th letter's vocabulary."""
+
+    def __init__(self, tokens: Sequence[Tokens]) -> None:
+        step = max(1, len(tokens) // _IDF_SAMPLE)
+        seen = [np.unique(tokens[i].ids) for i in range(0, len(tokens), step)]
+        self.n = len(seen)
+        words = np.concatenate(seen) if seen else np.empty(0, dtype=np.uint64)
+        self.ids, self.counts = np.unique(words, return_counts=True)
+
+    def __call__(self, ids: npt.NDArray[np.uint64]) -> F64:
+        at = np.minimum(np.searchsorted(self.ids, ids), max(0, len(self.ids) - 1))
+        df = np.where(self.ids[at] == ids, self.counts[at], 0) if len(self.ids) else 0 * ids
+        return np.log((self.n + 1) / (df + 1.0))
+
+
+class _Shape:
+    """A template's words (slot words left out) and the sentence each is in."""
+
+    def __init__(self, family_id: str, toks: Tokens, sentence: I64) -> None:
+        self.family_id = family_id
+        self.tokens = toks
+        self.sentence = sentence
+        lengths = np.bincount(sentence) if len(sentence) else np.zeros(0, dtype=np.int64)
+        #: the sentences that count (3 words or more)
+        self.counted = lengths >= 3
+
+    @classmethod
+    def of(cls, template: Template) -> _Shape:
+        tt = template_tokens(template)
+        keep = tt.slot_of < 0
+        toks = tt.tokens
+        words = Tokens(
+            tuple(w for w, k in zip(toks.words, keep.tolist(), strict=True) if k),
+            toks.ids[keep],
+            toks.starts[keep],
+            toks.ends[keep],
+        )
+        segs = sorted(template.segments, key=lambda s: s.start)
+        starts = np.asarray([s.start for s in segs], dtype=np.int64)
+        number = np.asarray([s.sentence for s in segs], dtype=np.int64)
+        at = np.maximum(np.searchsorted(starts, words.starts, "right") - 1, 0)
+        sentence = number[at] if len(segs) else np.zeros(len(words), dtype=np.int64)
+        _, sentence = np.unique(sentence, return_inverse=True)
+        return cls(template.family_id, words, sentence.astype(np.int64))
+
+    def follows(self, letter: Tokens, idf: _Rarity) -> bool:
+        """Whether ``letter`` follows this template (see the module docstring)."""
+        n, m = len(self.tokens), len(letter)
+        if not n or self.counted.sum() < _SENTENCES:
+            return False  # (one sentence shared is no sign of a template)
+        vocab = np.unique(np.concatenate([self.tokens.ids, letter.ids]))
+        t_str = _word_string(self.tokens.ids, vocab)
+        l_str = _word_string(letter.ids, vocab)
+        if LCSseq.similarity(t_str, l_str) < _COVER * max(n, m):
+            return False  # (the cheap bound: the subsequence is at most this)
+        hit = np.zeros(n, dtype=np.float64)
+        matched = 0
+        for op in LCSseq.opcodes(t_str, l_str):
+            if op.tag == "equal":
+                hit[op.src_start : op.src_end] = 1.0
+                matched += op.src_end - op.src_start
+        if matched < _COVER * n or matched < _COVER * m:
+            return False
+        weight = idf(self.tokens.ids)
+        total = np.bincount(self.sentence, weights=weight)
+        got = np.bincount(self.sentence, weights=weight * hit, minlength=len(total))
+        ok = got >= _SENTENCE * total
+        return bool(ok[self.counted].sum() >= _SPREAD * self.counted.sum())
