@@ -134,7 +134,7 @@ class Tokens:
         ends: npt.NDArray[np.integer],
     ) -> None:
         self._words: tuple[str, ...] | None = words
-        self._vocab: Sequence[str] = ()
+        self._vocab: npt.NDArray[np.object_] | None = None
         self._index: npt.NDArray[np.int32] | None = None
         self.ids = ids
         self.starts = starts
@@ -143,13 +143,14 @@ class Tokens:
     @classmethod
     def indexed(
         cls,
-        vocab: Sequence[str],
+        vocab: npt.NDArray[np.object_],
         index: npt.NDArray[np.int32],
         ids: npt.NDArray[np.uint64],
         starts: npt.NDArray[np.integer],
         ends: npt.NDArray[np.integer],
     ) -> Tokens:
-        """Tokens whose words are ``vocab[i]`` for each ``i`` of ``index``."""
+        """Tokens whose words are ``vocab[i]`` for each ``i`` of ``index`` (``vocab``: an
+        array of the strings, which numpy gathers ~2x faster than a list is mapped)."""
         out = cls((), ids, starts, ends)
         out._words = None
         out._vocab = vocab
@@ -160,9 +161,9 @@ class Tokens:
     def words(self) -> tuple[str, ...]:
         words = self._words
         if words is None:
-            assert self._index is not None
-            words = self._words = tuple(map(self._vocab.__getitem__, self._index.tolist()))
-            self._vocab, self._index = (), None
+            assert self._vocab is not None and self._index is not None
+            words = self._words = tuple(self._vocab[self._index].tolist())
+            self._vocab = self._index = None
         return words
 
     def joined(self) -> str:
@@ -170,8 +171,8 @@ class Tokens:
         the tuple of :attr:`words` when it is not made yet."""
         if self._words is not None:
             return " ".join(self._words)
-        assert self._index is not None
-        return " ".join(map(self._vocab.__getitem__, self._index.tolist()))
+        assert self._vocab is not None and self._index is not None
+        return " ".join(self._vocab[self._index].tolist())
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -351,7 +352,7 @@ class TokenBatch:
         return self.vocab_ids[self.word]
 
     def __iter__(self) -> Iterator[Tokens]:
-        vocab = self.vocab.split(" ") if len(self.vocab_ids) else []
+        vocab = np.array(self.vocab.split(" ") if len(self.vocab_ids) else [], dtype=object)
         word, ids, starts, ends = self.word, self.ids(), self.starts, self.ends
         for a, b in pairwise(self.offsets.tolist()):
             yield Tokens.indexed(vocab, word[a:b], ids[a:b], starts[a:b], ends[a:b])
