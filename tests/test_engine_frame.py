@@ -23,8 +23,11 @@ from _engine_helpers import (
     run_engine,
     wrap,
 )
+from formletter.engine._finish import _split_minority, diff_items
 from formletter.engine._frame import split_frame
 from formletter.engine._types import BodyRecord
+from formletter.models import LetterDiff, Template
+from formletter.template import MemberText, build_template
 
 TOPICS = list(TEMPLATES)
 
@@ -165,3 +168,59 @@ def test_a_short_letter_contained_in_a_long_one_sent_many_times_stays(
 
 def test_fewer_than_four_letters_are_never_split() -> None:
     assert split_frame([0, 1, 2], {}, [], [1, 1, 1]) is None
+
+
+# a template that most of its family does not carry (``_finish._split_minority``)
+
+
+def _diffs_against(
+    template_paras: list[str], bodies: list[str]
+) -> tuple[list[int], dict[int, LetterDiff], Template]:
+    """Members 0..n-1 (``bodies``), their real diffs against the consensus of three
+    copies of ``template_paras``, and that template."""
+    text = join(template_paras)
+    members = [MemberText(f"t{i}", text, 0, len(text), {}, 1) for i in range(3)]
+    template = build_template("Fx", members)
+    recs = [BodyRecord(f"L{i}", b, 0, len(b)) for i, b in enumerate(bodies)]
+    diffs: dict[int, LetterDiff] = {}
+    for i, d in enumerate(diff_items(template, [(r, None) for r in recs])):
+        assert d is not None
+        diffs[i] = d
+    return list(range(len(bodies))), diffs, template
+
+
+@pytest.mark.parametrize(
+    ("small", "big", "split"),
+    [
+        # 3 letters of a small template (one paragraph borrowed from a big one, four of its
+        # own), 8 of the big one: the big one's letters carry a fifth of the small
+        # template, and are most of the family: peeled again apart
+        (3, 8, True),
+        # the small template's letters are most of the family: it is theirs
+        (6, 5, False),
+        # under six members: never split
+        (2, 3, False),
+    ],
+)
+def test_a_family_that_mostly_does_not_carry_its_template_is_peeled_again(
+    small: int, big: int, split: bool
+) -> None:
+    borrowed = TEMPLATES["nhs"][0]
+    small_paras = [borrowed, *TEMPLATES["climate"], PERSONAL[0]]
+    big_paras = [borrowed, *TEMPLATES["schools"], *TEMPLATES["housing"][:2]]
+    rng = random.Random(5)
+    bodies = [edit_words(join(small_paras), rng, 1) for _ in range(small)]
+    bodies += [edit_words(join(big_paras), rng, 1) for _ in range(big)]
+    keep, diffs, template = _diffs_against(small_paras, bodies)
+    parts = _split_minority(template, keep, diffs, [1] * len(keep))
+    if split:
+        assert parts == [list(range(small)), list(range(small, small + big))]
+    else:
+        assert parts is None
+
+
+def test_copies_that_each_drop_a_paragraph_still_carry_their_template() -> None:
+    paras = [*TEMPLATES["nhs"], *TEMPLATES["climate"][:2]]
+    bodies = [join(paras[:i] + paras[i + 1 :]) for i in range(len(paras))] * 2
+    keep, diffs, template = _diffs_against(paras, bodies)
+    assert _split_minority(template, keep, diffs, [1] * len(keep)) is None

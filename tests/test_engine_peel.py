@@ -3,6 +3,7 @@ from the pairs array, and a component glued from several families peeled apart a
 
 from __future__ import annotations
 
+import random
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
@@ -14,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from _engine_helpers import parsed_record
+from _engine_helpers import TEMPLATES, edit_words, join, parsed_record
 from formletter.align import AlignParams
 from formletter.diff import diff_letter
 from formletter.engine import AnalysisParams, BodyRecord, FamilyOutcome
@@ -198,3 +199,38 @@ def test_a_member_holds_a_template_by_long_carried_stretches(text: str, held: bo
     toks = tokenize(text)
     assert d.coverage >= 0.5  # the old test (any carried word counts) held them all
     assert _holds(d, toks, AlignParams()) is held
+
+
+def test_a_pivot_whose_template_most_of_its_family_does_not_carry_gives_way() -> None:
+    """A long template sent by four letters, and a short one sent by twenty that borrows
+    two of its paragraphs and adds one. One of the long one's letters is the most central: the
+    first pivot; the short one's letters hold its template by the borrowed
+    paragraphs (two thirds of each letter) though they carry under half of its
+    sentences, and were its family, under its template. The pivot now gives way to the
+    next, from the short template: its letters are one family under their own
+    template."""
+    rng = random.Random(11)
+    borrowed = TEMPLATES["nhs"][:2]
+    long = [*borrowed, *TEMPLATES["climate"], *TEMPLATES["animals"][:2]]
+    short = [*borrowed, TEMPLATES["schools"][0]]
+    bodies = [edit_words(join(long), rng, 1) for _ in range(4)]
+    bodies += [edit_words(join(short), rng, 1) for _ in range(20)]
+    records = [BodyRecord(f"L{i:02d}", b, 0, len(b)) for i, b in enumerate(bodies)]
+    n = len(records)
+    job = ComponentJob(
+        records=tuple(records),
+        tokens=tuple(tokenize(b) for b in bodies),
+        duplicates=((),) * n,
+        # one of the long template's letters first in the pivot order, then the short's
+        weights=tuple(100.0 if i == 0 else 1.0 if i < 4 else 50.0 for i in range(n)),
+        candidates=np.array([(i, j) for i in range(n) for j in range(i + 1, n)], dtype=np.int64),
+        # a star of four: the pivot and the letters it links to most, its own template's
+        params=AnalysisParams(template_sample=4),
+    )
+    got = build_families(job)
+    short_ids = {r.letter_id for r in records[4:]}
+    (home,) = [f for f in got.families if short_ids & set(f.members)]
+    assert short_ids <= set(home.members)  # (long letters contain its template: they may join)
+    assert home.template is not None
+    assert TEMPLATES["schools"][0][:60] in home.template.text
+    assert TEMPLATES["climate"][0][:60] not in home.template.text

@@ -21,6 +21,7 @@ from formletter.diff import template_tokens
 from formletter.engine._finish import (
     _Finisher,
     _holds,
+    _split_minority,
     _split_union,
     _template_for,
     diff_items,
@@ -72,6 +73,8 @@ def build_families(
         return FamilyOutcome(tuple(out_families), tuple(out_members))
     peel = _Peeler(job, diff_many)
     groups: deque[npt.NDArray[np.int64]] = deque([np.arange(len(recs), dtype=np.int64)])
+    demoted: set[int] = set()  # pivots whose family mostly did not carry their template
+    retries = 0  # ... in a row
     while groups:
         group = groups.popleft()
         if len(group) < 2:
@@ -91,6 +94,22 @@ def build_families(
         parts = _split_union(att.template, kept, att.diffs, peel.letters)
         if parts is None:
             parts = split_frame(kept, att.diffs, job.tokens, peel.letters)
+        if (
+            parts is None
+            and retries < _RETRIES
+            and piv not in demoted
+            and _split_minority(att.template, kept, att.diffs, peel.letters) is not None
+        ):
+            # most of the family does not carry the pivot's template (it came from a
+            # small template whose paragraphs a bigger one borrowed): try the group
+            # again from its next pivot (once per pivot, a few times in a row), this one
+            # put last
+            demoted.add(piv)
+            retries += 1
+            peel.rank[piv] = len(peel.rank) + len(demoted)
+            groups.appendleft(group)
+            continue
+        retries = 0
         if parts is not None:
             # the template is two templates glued by a single letter, or a frame that
             # several families share: start again on each part
@@ -101,6 +120,11 @@ def build_families(
             groups.append(bad)
         fin(kept, pivot_index=piv, template=att.template, diffs=att.diffs)
     return FamilyOutcome(tuple(out_families), tuple(out_members))
+
+
+#: pivots tried in a row for one group whose family mostly does not carry their template
+#: (each costs a round of diffs over the group)
+_RETRIES = 2
 
 
 class Finish(Protocol):
