@@ -204,14 +204,14 @@ def _split_minority(
 ) -> list[list[int]] | None:
     """A template that most of its family does not carry: the members that carry half
     its sentences or more, and the rest, when the rest are most of the family's letters
-    (None otherwise).
+    (None otherwise). The peel then tries the group again from another pivot.
 
     The pivot's star makes the template. When the pivot comes from a small template whose
     paragraphs a bigger one borrowed, the big template's letters hold the small one's
     template by those paragraphs and join its family: at 200k synthetic letters, 4,170
     letters of one template on tuition fees joined 153 of another. They carry few of its
-    sentences; peeled again apart, each part gets a template of its own. (A family of
-    copies that drop a paragraph in three still carries most of every sentence.)"""
+    sentences. (A family of copies that drop a paragraph in three still carries most of
+    every sentence.)"""
     if len(keep) < _MINORITY_LEAST or not template.segments:
         return None
     carry = _carried(template, [diffs[m] for m in keep])
