@@ -91,12 +91,8 @@ def build_families(
             continue
         kept = sorted(att.held)
         bad = peel.without(group, kept)
-        parts = _split_union(att.template, kept, att.diffs, peel.letters)
-        if parts is None:
-            parts = split_frame(kept, att.diffs, job.tokens, peel.letters)
         if (
-            parts is None
-            and retries < _RETRIES
+            retries < _RETRIES
             and piv not in demoted
             and _split_minority(att.template, kept, att.diffs, peel.letters) is not None
         ):
@@ -110,6 +106,9 @@ def build_families(
             groups.appendleft(group)
             continue
         retries = 0
+        parts = _split_union(att.template, kept, att.diffs, peel.letters)
+        if parts is None:
+            parts = split_frame(kept, att.diffs, job.tokens, peel.letters)
         if parts is not None:
             # the template is two templates glued by a single letter, or a frame that
             # several families share: start again on each part
