@@ -14,8 +14,12 @@ Stages (each stage's unit of work is independent, so an engine may run it anywhe
    links; the family grows from there along candidate pairs, through the members that
    hold that template (by their diff against it); the rest are split off, and the loop
    goes on over them. A cheap k-gram overlap test spares clear non-members the diff,
-   and the diffs of a large component are spread over the workers.
+   and the diffs of a large component are spread over the workers. A pivot whose
+   template most of its family does not carry gives way to the next.
    Then every member (duplicates included) is diffed against its family template.
+   Letters still alone get two more looks: spun or reworded text grouped loosely
+   (``_loose``, ``_join``), and a template each follows sentence by sentence
+   (``_follow``). Between stages the freed C heap is given back (``release_memory``).
 """
 
 from __future__ import annotations
@@ -188,7 +192,7 @@ def release_memory() -> None:
     tokenised batches as they arrived, the bands' pairs, the k-gram table), but the C
     heap keeps it, split among the threads' arenas, and the next stage's peak adds to
     it: 100k letters held 2.35 GB as the families stage began, 1.73 GB after a trim
-    (~10 ms)."""
+    (4-34 ms)."""
     trim = _malloc_trim()
     if trim is not None:
         trim(0)
