@@ -7,12 +7,15 @@ Everything here is real text run through the real engine; nothing is mocked.
 
 from __future__ import annotations
 
+import importlib.util
 import random
 import re
+import sys
 import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 from formletter.anatomy import parse
 from formletter.engine import Analysis, BodyRecord, analyze_bodies, local_mapper
@@ -40,6 +43,7 @@ __all__ = [
     "family_of",
     "hyphenate_lines",
     "join",
+    "load_benchmark",
     "ocr_noise",
     "parsed_record",
     "record",
@@ -49,6 +53,19 @@ __all__ = [
 ]
 
 SEEDS_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "seeds"
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def load_benchmark(name: str) -> ModuleType:
+    """The script ``benchmarks/<name>.py`` as a module (the folder is not a package)."""
+    path = BENCHMARKS / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"formletter_benchmarks_{name}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
 
 # -- template bodies ---------------------------------------------------------------------
 # Each template is a list of paragraphs on its own topic. They share ordinary English

@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench.py"
+from _engine_helpers import load_benchmark
 
 
 def _bench_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("formletter_bench", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("bench")
 
 
 def test_repeated_rounds_quote_the_median_ratio(
@@ -54,11 +47,7 @@ def test_the_incremental_benchmark_adds_letters_to_a_grown_database(
 ) -> None:
     """benchmarks/incremental.py on a tiny database: a real base analysis, grown in
     SQLite (benchmarks/web_scale.py), then two rounds of ``analyze --incremental``."""
-    path = BENCH.parent / "incremental.py"
-    spec = importlib.util.spec_from_file_location("formletter_bench_incremental", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_benchmark("incremental")
     argv = ["--letters", "1200", "--base", "300", "--new", "40", "--rounds", "2"]
     assert module.main([*argv, "--work", str(tmp_path)]) == 0
     out = capsys.readouterr().out
@@ -70,9 +59,6 @@ def test_the_incremental_benchmark_adds_letters_to_a_grown_database(
     assert index is not None and int(index.group(1).replace(",", "")) > 0
 
 
-PROBE = Path(__file__).resolve().parents[1] / "benchmarks" / "probe_legislation.py"
-
-
 def test_the_model_legislation_probe_groups_each_act(tmp_path: Path) -> None:
     """benchmarks/probe_legislation.py --long: six acts adopted inside long bills of the
     states' own, beside unrelated bills that share the same clauses; before the long
@@ -80,10 +66,7 @@ def test_the_model_legislation_probe_groups_each_act(tmp_path: Path) -> None:
     from formletter.pipeline import AnalyzeOptions, analyze, evaluate_store
     from formletter.store import open_store
 
-    spec = importlib.util.spec_from_file_location("formletter_probe_legislation", PROBE)
-    assert spec is not None and spec.loader is not None
-    probe = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(probe)
+    probe = load_benchmark("probe_legislation")
     out = probe.generate(tmp_path / "corpus", 7, True)
     truth = [line for line in (out / "truth.jsonl").read_text().splitlines() if line]
     assert len(truth) == len(list((out / "letters").iterdir())) >= 66
@@ -92,9 +75,6 @@ def test_the_model_legislation_probe_groups_each_act(tmp_path: Path) -> None:
         scores = evaluate_store(store, out / "truth.jsonl")
     assert scores.ari >= 0.98  # 1.0 here; the bills' own text depends on the Python
     assert scores.unique_recall > 0.95 and scores.unique_precision > 0.9
-
-
-COMMENTS = PROBE.with_name("probe_comments.py")
 
 
 @pytest.mark.parametrize("signatures", ["plain", "varied"])
@@ -108,10 +88,7 @@ def test_the_public_comments_probe_groups_each_campaign(tmp_path: Path, signatur
     from formletter.pipeline import AnalyzeOptions, analyze, evaluate_store
     from formletter.store import open_store
 
-    spec = importlib.util.spec_from_file_location("formletter_probe_comments", COMMENTS)
-    assert spec is not None and spec.loader is not None
-    probe = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(probe)
+    probe = load_benchmark("probe_comments")
     out = probe.generate(tmp_path / "corpus", 7, 0.0, signatures)
     truth = [line for line in (out / "truth.jsonl").read_text().splitlines() if line]
     assert len(truth) == len(list((out / "letters").iterdir())) >= 400

@@ -9,12 +9,12 @@ best-kept copies and the loose stage reaches a few more.
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
+from _engine_helpers import load_benchmark
 from formletter.engine import AnalysisParams
 from formletter.engine._follow import template_followers
 from formletter.models import Template
@@ -23,15 +23,9 @@ from formletter.pipeline import AnalyzeOptions, analyze, evaluate_store
 from formletter.store import open_store
 from formletter.template import MemberText, build_template
 
-PROBE = Path(__file__).resolve().parents[1] / "benchmarks" / "probe_comments.py"
-
 
 def _probe() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("formletter_probe_comments_follow", PROBE)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("probe_comments")
 
 
 def test_reworded_copies_follow_their_template(tmp_path: Path) -> None:

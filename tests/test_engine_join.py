@@ -6,14 +6,13 @@ copy reworded with some probability, so that verify links only the best-kept cop
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-from _engine_helpers import parsed_record
+from _engine_helpers import load_benchmark, parsed_record
 from formletter.engine import AnalysisParams, _core, _loose, analyze_bodies, local_mapper
 from formletter.engine._finish import diff_items
 from formletter.engine._join import JoinTargets, join_outcome, with_joins
@@ -24,15 +23,9 @@ from formletter.pipeline import AnalyzeOptions, analyze, evaluate_store
 from formletter.store import open_store
 from formletter.template import MemberText, build_template
 
-PROBE = Path(__file__).resolve().parents[1] / "benchmarks" / "probe_comments.py"
-
 
 def _probe() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("formletter_probe_comments_join", PROBE)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("probe_comments")
 
 
 @pytest.fixture(scope="module")

@@ -121,7 +121,7 @@ def candidate_pairs(
     # pairs of all bands at once, before they are counted, were the engine's peak (100k
     # letters: 1.5 GB over the 2 GB it held, against ~0.4 GB in groups of two bands)
     per = max(1, min(_BANDS_AT_ONCE, -(-params.bands // max(1, threads))))
-    groups = [range(a, min(a + per, params.bands)) for a in range(0, params.bands, per)]
+    groups = band_groups(params.bands, -(-params.bands // per))
     if threads <= 1 or len(groups) == 1:
         done = (_pair_counts(sigs, owner, params, g, n, in_order) for g in groups)
         return pairs_from_counts([_merge_all(done)], n)

@@ -65,10 +65,10 @@ def meta_hints(meta: Iterable[tuple[str, str]]) -> Hints:
     sender = _name(_display(got.get(META_SENDER, "")))
     if sender is None and got.get("format") == "email" and "from" in got:
         sender = _name(_display(got["from"]))
-    date = got.get(META_DATE) or None
+    date = got.get(META_DATE, "")
     if got.get("format") == "email":
         date = got.get("date_iso") or date
-    return sender, (date.strip()[:200] or None) if date else None
+    return sender, date.strip()[:200] or None
 
 
 def _display(value: str) -> str:

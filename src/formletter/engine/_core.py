@@ -496,9 +496,9 @@ class _InFamilies:
         self.templates: dict[str, Template] = {}
 
     def see(self, got: FamilyOutcome) -> None:
+        # (every member of a family has its membership row, a late part's joiners too)
         self.members.update(row[0] for row in got.memberships)
         for fam in got.families:
-            self.members.update(fam.members)
             if fam.template is not None:
                 self.templates[fam.family_id] = fam.template
 

@@ -143,25 +143,24 @@ class LetterReads:
     ) -> Iterator[tuple[str, str]]:
         """Stream ``(letter_id, text)`` like :meth:`iter_letters` streams letters (same
         order and filter), without building :class:`Letter` objects."""
-        where = " AND body_start IS NULL" if without_anatomy else ""
-        sql = (
-            f"SELECT letter_id, text FROM letters WHERE letter_id > ?{where}"
-            " ORDER BY letter_id LIMIT ?"
-        )
-        for row in self._pages(sql, batch):
+        for row in self._text_rows("", batch, without_anatomy):
             yield row[0], row[1]
 
     def letter_texts_meta(
         self, batch: int = 1000, *, without_anatomy: bool = False
     ) -> Iterator[tuple[str, str, tuple[tuple[str, str], ...]]]:
         """:meth:`letter_texts` with each letter's meta (``Letter.meta``'s pairs)."""
+        for row in self._text_rows(", meta", batch, without_anatomy):
+            yield row[0], row[1], load_meta(row[2])
+
+    def _text_rows(self, more: str, batch: int, without_anatomy: bool) -> Iterator[sqlite3.Row]:
+        """Rows of ``letter_id, text`` and the columns ``more`` adds, by letter id."""
         where = " AND body_start IS NULL" if without_anatomy else ""
         sql = (
-            f"SELECT letter_id, text, meta FROM letters WHERE letter_id > ?{where}"
+            f"SELECT letter_id, text{more} FROM letters WHERE letter_id > ?{where}"
             " ORDER BY letter_id LIMIT ?"
         )
-        for row in self._pages(sql, batch):
-            yield row[0], row[1], load_meta(row[2])
+        return self._pages(sql, batch)
 
     def letter_bodies(self, batch: int = 1000) -> Iterator[tuple[str, str, int, int]]:
         """Stream ``(letter_id, text, body_start, body_end)`` sorted by id; a letter
