@@ -163,6 +163,56 @@ def test_a_big_component_is_peeled_whole_only_up_to_the_limit(
     assert got[0] == build_families(big_job)
 
 
+def _part(job: ComponentJob, keep: Sequence[int]) -> ComponentJob:
+    """The component of ``job``'s members ``keep`` and the pairs between them."""
+    at = {m: i for i, m in enumerate(keep)}
+    pairs = [(at[a], at[b]) for a, b in job.candidates.tolist() if a in at and b in at]
+    return replace(
+        job,
+        records=tuple(job.records[m] for m in keep),
+        tokens=tuple(job.tokens[m] for m in keep),
+        duplicates=tuple(job.duplicates[m] for m in keep),
+        weights=tuple(job.weights[m] for m in keep),
+        candidates=np.array(pairs, dtype=np.int64).reshape(-1, 2),
+    )
+
+
+@pytest.mark.parametrize("fail", [False, True])
+def test_a_component_over_the_limit_is_peeled_here_while_a_worker_peels_another(
+    big_job: ComponentJob, fail: bool
+) -> None:
+    """Of two big components, the one over ``whole_at_most`` is peeled by this process
+    (in a thread) while a worker peels the other whole: both as when peeled alone, the
+    progress moving to every letter; an error in either stops the whole call."""
+    part = _part(big_job, range(0, 56, 2))
+    assert len(build_families(part).families) >= 2
+    params = replace(big_job.params, split_diffs_at=3, whole_at_most=40)
+    comps = [replace(big_job, params=params), replace(part, params=params)]
+    ticks: list[int] = []
+    seen: list[FamilyOutcome] = []
+
+    class Stop(Exception):
+        pass
+
+    def hand(got: FamilyOutcome) -> None:
+        if fail and len(seen) == 3:
+            raise Stop
+        seen.append(got)
+
+    with local_mapper(2) as inner:
+        mapper = _Counting(inner)
+        if fail:
+            with pytest.raises(Stop):
+                _run_components(comps, mapper, params, ticks.append, hand)
+            return
+        got = _run_components(comps, mapper, params, ticks.append, hand)
+    assert mapper.streams == 1  # the 28-letter component; the 56-letter one is over 40
+    assert got == [build_families(comps[0]), build_families(comps[1])]
+    assert ticks == sorted(ticks) and ticks[-1] == 56 + 28
+    handed = Counter(f.family_id for o in seen for f in o.families)
+    assert handed == Counter(f.family_id for o in got for f in o.families)
+
+
 # holding a template: the link test's evidence, not word-by-word stock frames ---------------
 
 _HS2 = (

@@ -29,11 +29,10 @@ import ctypes.util
 import gc
 import hashlib
 import os
-import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cache, partial
-from typing import Generic, NamedTuple, TypeVar
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -41,6 +40,7 @@ import numpy.typing as npt
 from formletter.align import could_link_many, is_link
 from formletter.candidates import CandidatePairs, candidate_pairs
 from formletter.engine._families import (
+    InThread,
     _run_components,
     build_families,
     component_size,
@@ -398,7 +398,9 @@ def _analyze_bodies(
         hand(got)
 
     grouping = (
-        _InThread(loose_groups, rep_tokens, bodies, comps, mapper, kinds, anchors)
+        InThread(
+            loose_groups, rep_tokens, bodies, comps, mapper, kinds, anchors, name="formletter-loose"
+        )
         if params.loose
         else None
     )
@@ -501,32 +503,6 @@ class _InFamilies:
         for fam in got.families:
             if fam.template is not None:
                 self.templates[fam.family_id] = fam.template
-
-
-class _InThread(Generic[_T]):
-    """``fn(*args)`` in a daemon thread of this process; :meth:`result` waits for it and
-    gives its value or raises its error. Nothing waits for it otherwise: when the caller
-    fails meanwhile (the pool it uses then stops), the thread is left behind, and does
-    not hold the interpreter's exit."""
-
-    def __init__(self, fn: Callable[..., _T], *args: object) -> None:
-        self._value: list[_T] = []
-        self._error: list[BaseException] = []
-
-        def run() -> None:
-            try:
-                self._value.append(fn(*args))
-            except BaseException as exc:  # handed to the caller by result()
-                self._error.append(exc)
-
-        self._thread = threading.Thread(target=run, name="formletter-loose", daemon=True)
-        self._thread.start()
-
-    def result(self) -> _T:
-        self._thread.join()
-        if self._error:
-            raise self._error[0]
-        return self._value[0]
 
 
 def _weights(pairs: CandidatePairs, n: int) -> npt.NDArray[np.float64]:

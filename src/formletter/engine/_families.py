@@ -10,8 +10,10 @@ is in ``_finish``.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import cast
+from functools import partial
+from typing import Generic, TypeVar, cast
 
 from formletter.engine._finish import _Finisher, diff_items
 from formletter.engine._peel import build_families
@@ -27,7 +29,9 @@ from formletter.engine._types import (
 from formletter.models import Family, LetterDiff, OpRow, Template
 from formletter.normalize import Tokens
 
-__all__ = ["build_families", "component_size", "diff_items", "spread_diffs"]
+__all__ = ["InThread", "build_families", "component_size", "diff_items", "spread_diffs"]
+
+_T = TypeVar("_T")
 
 
 def component_size(job: ComponentJob) -> int:
@@ -50,11 +54,14 @@ def _run_components(
 
     Largest components first, so the biggest job is not left running alone at the end.
     Components of ``split_diffs_at`` letters or more are big. With a mapper that can
-    ``stream`` (a local pool), and none of more than ``whole_at_most`` letters (for 2
-    workers; proportionally fewer for more), each is
-    peeled whole in a worker, which sends each family back as soon as its members are
-    known; this process finishes it (``_Finisher``) while the worker goes on. Otherwise
-    they are run from here with their diffs spread over the workers. The small ones are
+    ``stream`` (a local pool), each big one of at most ``whole_at_most`` letters (for 2
+    workers; proportionally fewer for more) is peeled whole in a worker, which sends
+    each family back as soon as its members are known; this process finishes it
+    (``_Finisher``) while the worker goes on. A bigger one is peeled by this process:
+    in a thread of its own with its diffs made here while workers peel the others whole
+    (a pool's tasks are taken in turn, so diffs spread to it would wait behind those
+    peels), or, when no other is peeled whole (or the mapper cannot stream), with its
+    diffs spread over the workers. The small ones are
     the workers' filler work: a mapper with a ``background`` method (the local one)
     hands them out a few at a time, at a lower CPU priority, so a spread chunk of diffs
     or a whole peel never queues behind all of them, and the workers take them up while
@@ -74,17 +81,16 @@ def _run_components(
     outcomes: list[FamilyOutcome | None] = [None] * len(jobs)
     over = [False] * len(jobs)
     # big components each peeled whole in a worker, their families streamed back as they
-    # are finished, when they are all small enough (``whole_at_most``); they start
-    # first, before the small ones take the workers
+    # are finished, when small enough (``whole_at_most``); they start first, before the
+    # small ones take the workers
     stream = getattr(mapper, "stream", None)
-    streams: list[Iterable[object]] | None = None
-    if (
-        big
-        and stream is not None
-        and getattr(mapper, "jobs", 1) > 1
-        and sizes[big[0]] * max(2, getattr(mapper, "jobs", 2)) <= 2 * params.whole_at_most
-    ):
-        streams = [stream(_families_streamed, jobs[j]) for j in big]
+    workers = getattr(mapper, "jobs", 1)
+    here, whole = big, []
+    if big and stream is not None and workers > 1:
+        cap = 2 * params.whole_at_most
+        whole = [j for j in big if sizes[j] * max(2, workers) <= cap]
+        here = [j for j in big if sizes[j] * max(2, workers) > cap]
+    streams = [stream(_families_streamed, jobs[j]) for j in whole] if stream else []
     pending: Iterable[object] = ()
     if small:
         filler = [jobs[j] for j in small]
@@ -96,6 +102,10 @@ def _run_components(
             else background(_families_job, filler, nice=_FILLER_NICE)
         )
     done = 0  # letters
+    # the families of a component peeled here and those streamed back are handed over
+    # from two threads: one at a time
+    lock = threading.RLock()
+    stop = threading.Event()  # the other thread failed: the one peeling here stops too
 
     def advance(letters: int) -> None:
         nonlocal done
@@ -103,62 +113,106 @@ def _run_components(
             done += letters
             tick(done)
 
-    def finished(j: int, got: FamilyOutcome, handed: bool = False, counted: int = 0) -> None:
-        over[j] = True
-        if keep:
-            outcomes[j] = got
-        if on_outcome is not None and not handed:
-            on_outcome(got)
-        advance(sizes[j] - counted)
+    def finished(j: int, got: FamilyOutcome, handed: bool = False) -> None:
+        with lock:
+            over[j] = True
+            if keep:
+                outcomes[j] = got
+            if on_outcome is not None and not handed:
+                on_outcome(got)
+            advance(sizes[j] - counted.pop(j, 0))
 
     take: Callable[[], list[tuple[int, object]]] | None = None
     if on_outcome is not None:
         take = getattr(pending, "ready", None)
-    counted = 0  # letters of the current big component's families so far
+    counted: dict[int, int] = {}  # letters of each big component's families so far
 
-    def on_family(got: FamilyOutcome) -> None:
-        # called in this thread: the small components back meanwhile go along
-        nonlocal counted
-        if on_outcome is not None:
-            on_outcome(got)
-        letters = sum(len(f.members) for f in got.families)
-        counted += letters
-        advance(letters)
-        for k, packed in take() if take is not None else ():
-            finished(small[k], _unpack_outcome(packed))  # type: ignore[arg-type]
+    def on_family(j: int, got: FamilyOutcome) -> None:
+        # the small components back meanwhile go along
+        if stop.is_set():
+            raise _Stopped
+        with lock:
+            if on_outcome is not None:
+                on_outcome(got)
+            letters = sum(len(f.members) for f in got.families)
+            counted[j] = counted.get(j, 0) + letters
+            advance(letters)
+            for k, packed in take() if take is not None else ():
+                finished(small[k], _unpack_outcome(packed))  # type: ignore[arg-type]
 
-    if streams is not None:
-        for j, families in zip(big, streams, strict=True):
+    def peel_here(diff_many: DiffMany) -> None:
+        # a big component's families are handed over one by one as they are finished
+        for j in here:
+            got = build_families(
+                jobs[j], diff_many=diff_many, on_family=partial(on_family, j), keep=keep
+            )
+            finished(j, got, handed=on_outcome is not None)
+
+    beside = InThread(peel_here, diff_items) if here and streams else None
+    try:
+        for j, families in zip(whole, streams, strict=True):
             # the worker peels; each family is finished here (diffs of duplicates,
             # support), while it goes on with the next one
-            counted = 0
             job = jobs[j]
             fams: list[Family] = []
             rows: list[tuple[str, str, float, float]] = []
             fin = _Finisher(
-                job.records, job.tokens, job, job.params, fams, rows, diff_items, on_family, keep
+                job.records,
+                job.tokens,
+                job,
+                job.params,
+                fams,
+                rows,
+                diff_items,
+                partial(on_family, j),
+                keep,
             )
             for raw in families:
                 group, piv, template, keys, rows_of = cast(_PackedFinish, raw)
                 diffs = dict(zip(keys, map(_unpack_diff, rows_of), strict=True))
                 fin(group, pivot_index=piv, template=template, diffs=diffs)
-            finished(
-                j,
-                FamilyOutcome(tuple(fams), tuple(rows)),
-                handed=on_outcome is not None,
-                counted=counted,
-            )
-    else:
-        spread = spread_diffs(mapper)
-        for j in big:
-            # a big component's families are handed over one by one as they are finished
-            counted = 0
-            got = build_families(jobs[j], diff_many=spread, on_family=on_family, keep=keep)
-            finished(j, got, handed=on_outcome is not None, counted=counted)
+            finished(j, FamilyOutcome(tuple(fams), tuple(rows)), handed=on_outcome is not None)
+    except BaseException:
+        stop.set()
+        raise
+    if beside is not None:
+        beside.result()
+    elif here:
+        peel_here(spread_diffs(mapper))
     rest = [j for j in small if not over[j]]
     for j, packed in zip(rest, pending, strict=True):
         finished(j, _unpack_outcome(packed))  # type: ignore[arg-type]
     return [o for o in outcomes if o is not None]
+
+
+class _Stopped(Exception):
+    """Raised in the thread peeling a big component when the other one failed."""
+
+
+class InThread(Generic[_T]):
+    """``fn(*args)`` in a daemon thread of this process; :meth:`result` waits for it and
+    gives its value or raises its error. Nothing waits for it otherwise: when the caller
+    fails meanwhile (the pool it uses then stops), the thread is left behind, and does
+    not hold the interpreter's exit."""
+
+    def __init__(self, fn: Callable[..., _T], *args: object, name: str = "formletter") -> None:
+        self._value: list[_T] = []
+        self._error: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                self._value.append(fn(*args))
+            except BaseException as exc:  # handed to the caller by result()
+                self._error.append(exc)
+
+        self._thread = threading.Thread(target=run, name=name, daemon=True)
+        self._thread.start()
+
+    def result(self) -> _T:
+        self._thread.join()
+        if self._error:
+            raise self._error[0]
+        return self._value[0]
 
 
 #: the niceness of the workers once they take small components (``LocalMapper.background``)
