@@ -22,7 +22,7 @@ from formletter.engine import AnalysisParams, BodyRecord, FamilyOutcome
 from formletter.engine._core import tokenize_sketch_batch
 from formletter.engine._families import _run_components, component_size, spread_diffs
 from formletter.engine._finish import _holds, diff_items
-from formletter.engine._peel import _neighbours, _Peeler, build_families
+from formletter.engine._peel import _grow, _Members, _neighbours, _Peeler, build_families
 from formletter.engine._types import ComponentJob
 from formletter.engine.local import LocalMapper, local_mapper
 from formletter.evaluate import load_truth
@@ -249,6 +249,70 @@ def test_a_member_holds_a_template_by_long_carried_stretches(text: str, held: bo
     toks = tokenize(text)
     assert d.coverage >= 0.5  # the old test (any carried word counts) held them all
     assert _holds(d, toks, AlignParams()) is held
+
+
+def _hs2_template() -> Template:
+    return Template("F", _HS2, (TemplateSegment("text", _HS2, 0, len(_HS2), 1, 0),), 1)
+
+
+@pytest.mark.parametrize("held_only", [True, False])
+def test_growth_goes_on_only_from_members_that_hold_the_template(held_only: bool) -> None:
+    """Members 0 and 1 are the star; 2 is reached from the star and holds the template;
+    3 carries its stock frames word by word between its own words (its diff passes the
+    screen but does not hold). 4 is reached only through 2, 5 only through 3: 5 is never
+    diffed, unless the growth goes on from any diff that passes the screen."""
+    bodies = [_HS2, _HS2 + " Thank you.", _HS2.replace("months", "weeks"), _RATES, _HS2, _HS2]
+    recs = [BodyRecord(f"L{i}", b, 0, len(b)) for i, b in enumerate(bodies)]
+    toks = [tokenize(b) for b in bodies]
+    params = AlignParams()
+    neighbours = {0: [1, 2, 3], 1: [0], 2: [0, 4], 3: [0, 5], 4: [2], 5: [3]}
+    asked: list[int] = []
+
+    def diff_many(template: Template, items: Any, screen: Any = None) -> list[Any]:
+        asked.extend(int(r.letter_id[1:]) for r, _ in items)
+        return diff_items(template, items, screen)
+
+    diffs = _grow(
+        _hs2_template(),
+        [0, 1],
+        set(range(6)),
+        lambda ms: [True] * len(ms),
+        neighbours,
+        lambda ms: [(recs[m], toks[m]) for m in ms],
+        diff_many,
+        params,
+        None,
+        (lambda m, d: _holds(d, toks[m], params)) if held_only else None,
+    )
+    assert 3 in diffs and not _holds(diffs[3], toks[3], params)  # passed the screen
+    assert {0, 1, 2, 4} <= set(diffs)
+    assert (5 in asked) is not held_only
+
+
+def test_a_star_tried_again_after_a_split_reuses_its_diffs(big_job: ComponentJob) -> None:
+    """When a family is split, the part holding the pivot is tried again: with the same
+    star, the same template, and no member diffed twice against it (same families)."""
+    peel = _Peeler(big_job, diff_items)
+    n = len(big_job.records)
+    group = np.arange(n, dtype=np.int64)
+    piv = int(np.argmin(peel.rank))
+    first = peel.attempt(piv, _Members(n, group))
+    assert first.template is not None and len(first.held) > 3
+    asked: list[str] = []
+
+    def counting(template: Template, items: Any, screen: Any = None) -> list[Any]:
+        asked.extend(r.letter_id for r, _ in items)
+        return diff_items(template, items, screen)
+
+    peel.diff_many = counting
+    peel.keep_for_again(piv, first)
+    again = peel.attempt(piv, _Members(n, group))
+    assert again.template is first.template and asked == []
+    assert again.diffs == first.diffs and again.held == first.held
+    # not kept: made again, the same
+    fresh = peel.attempt(piv, _Members(n, group))
+    assert fresh.template == first.template and fresh.diffs == first.diffs
+    assert sorted(asked) == sorted(big_job.records[m].letter_id for m in first.tried or {})
 
 
 def test_a_pivot_whose_template_most_of_its_family_does_not_carry_gives_way() -> None:
