@@ -9,14 +9,24 @@ best-kept copies and the loose stage reaches a few more.
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 from types import ModuleType
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from _engine_helpers import load_benchmark
 from formletter.engine import AnalysisParams
-from formletter.engine._follow import template_followers
+from formletter.engine._follow import (
+    _MIN_JACCARD,
+    _PER_LETTER,
+    _banded_nearest,
+    _nearest_templates,
+    template_followers,
+)
 from formletter.models import Template
 from formletter.normalize import tokenize
 from formletter.pipeline import AnalyzeOptions, analyze, evaluate_store
@@ -80,6 +90,25 @@ OTHERS = [
     "My grandmother kept bees for forty years and sold honey at the market every Saturday "
     "morning, and she always said the orchard was healthier because of them.",
 ]
+#: other letters of the corpus written from the template's stock frames, on other
+#: subjects: the frames' words are common in the corpus, its subject's words rare
+FRAMED = [
+    "I am writing to oppose the proposal to remove the night bus from the list of "
+    "supported routes. Shift workers have only begun to return in a small part of the "
+    "city, and cutting it now would undo decades of work. The surveys show that buses "
+    "keep nurses and cleaners moving and help whole districts recover. Please keep the "
+    "service in place until the route has truly recovered across the city.",
+    "I am writing to oppose the proposal to remove the cottage hospital from the list of "
+    "funded wards. Patients have only begun to return in a small part of the valley, and "
+    "closing it now would undo decades of work. The figures show that small wards keep "
+    "older people and carers close and help whole villages recover. Please keep the "
+    "beds in place until the ward has truly recovered across the valley.",
+    "I am writing to oppose the proposal to remove the meadow from the list of protected "
+    "green spaces. Skylarks have only begun to return in a small part of the parish, and "
+    "building on it now would undo decades of work. The counts show that meadows keep "
+    "insects and birds thriving and help whole hedgerows recover. Please keep the "
+    "protection in place until the meadow has truly recovered across the parish.",
+]
 
 
 @pytest.mark.parametrize(
@@ -89,6 +118,11 @@ OTHERS = [
         (_reword(" ".join(SENTENCES), 3), True),
         # ... with a sentence of the sender's own added
         (_reword(" ".join(SENTENCES), 3) + " " + OTHERS[0], True),
+        # a word in four replaced, one of its four sentences dropped: follows (two in
+        # three of the template's sentences must be followed)
+        (_reword(" ".join(SENTENCES[:2] + SENTENCES[3:]), 4), True),
+        # ... two of them: too little kept
+        (_reword(" ".join(SENTENCES[1:3]), 3) + " " + OTHERS[1], False),
         # a word in two replaced: too little kept
         (_reword(" ".join(SENTENCES), 2), False),
         # one sentence of the template inside a comment of its own: not spread
@@ -106,9 +140,10 @@ OTHERS = [
     ],
 )
 def test_which_letters_follow(letter: str, follows: bool) -> None:
-    # the template is the campaign's text; the corpus: its copies and others
+    # the template is the campaign's text; the corpus: its copies, others, and letters
+    # built on the same stock frames (the words' rarity is the corpus's)
     text = " ".join(SENTENCES)
-    tokens = [tokenize(letter), *(tokenize(t) for t in [text] * 3 + OTHERS)]
+    tokens = [tokenize(letter), *(tokenize(t) for t in [text] * 3 + OTHERS + FRAMED)]
     got = template_followers([0], tokens, {"Fw": _template(text)})
     assert (0 in got) == follows, got
     if follows:
@@ -120,7 +155,56 @@ def test_a_template_of_one_sentence_takes_no_followers() -> None:
     one = SENTENCES[1][:-1] + "; " + SENTENCES[2][0].lower() + SENTENCES[2][1:]
     two = SENTENCES[1] + " " + SENTENCES[2]
     for text, follows in ((one, False), (two, True)):
-        tokens = [tokenize(_reword(text, 4)), tokenize(text), tokenize(OTHERS[0])]
+        tokens = [tokenize(_reword(text, 5)), tokenize(text), tokenize(OTHERS[0])]
         assert len(tokens[0]) >= 24
         got = template_followers([0], tokens, {"Fw": _template(text)})
         assert (0 in got) == follows
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(1, 12),
+    st.integers(1, 9),
+    st.integers(2, 5),
+    st.randoms(use_true_random=False),
+)
+def test_each_letter_meets_its_most_alike_templates(
+    n_letters: int, n_templates: int, values: int, rng: random.Random
+) -> None:
+    """Every letter against every template: each letter's ``_PER_LETTER`` templates of
+    most signature values in common (ties: the first), at the Jaccard floor or more, as
+    a plain loop finds them; through LSH buckets (too many pairs), a subset of pairs
+    that all clear the floor."""
+    width = 12
+    letters = np.array(
+        [[rng.randrange(values) for _ in range(width)] for _ in range(n_letters)], np.uint32
+    )
+    templates = np.array(
+        [[rng.randrange(values) for _ in range(width)] for _ in range(n_templates)], np.uint32
+    )
+    want = set()
+    for i in range(n_letters):
+        same = [int((letters[i] == templates[j]).sum()) for j in range(n_templates)]
+        top = sorted(range(n_templates), key=lambda j: (-same[j], j))[:_PER_LETTER]
+        want |= {(i, j) for j in top if same[j] >= _MIN_JACCARD * width - 1e-9}
+    li, ti = _nearest_templates(letters, templates)
+    assert set(zip(li.tolist(), ti.tolist(), strict=True)) == want
+    assert li.tolist() == sorted(li.tolist())
+    bl, bt = _banded_nearest(letters, templates)
+    for i, j in zip(bl.tolist(), bt.tolist(), strict=True):
+        assert (letters[i] == templates[j]).mean() >= _MIN_JACCARD - 1e-9
+    assert max(np.bincount(bl).tolist() or [0]) <= _PER_LETTER
+
+
+def test_a_crowd_of_copies_each_meets_the_template() -> None:
+    """Forty letters with the template's vocabulary all meet it (a bucket's letters were
+    paired only with their neighbours in a window of six)."""
+    rng = np.random.default_rng(3)
+    template = rng.integers(0, 2**32, size=(1, 72), dtype=np.uint32)
+    letters = np.repeat(template, 40, axis=0)
+    letters[:, ::4] = rng.integers(0, 2**32, size=(40, 18), dtype=np.uint32)  # J ~0.75
+    others = rng.integers(0, 2**32, size=(5, 72), dtype=np.uint32)
+    li, ti = _nearest_templates(letters, np.concatenate([others, template]))
+    assert li.tolist() == list(range(40)) and set(ti.tolist()) == {5}
+    bl, bt = _banded_nearest(letters, np.concatenate([others, template]))
+    assert bl.tolist() == list(range(40)) and set(bt.tolist()) == {5}
