@@ -98,23 +98,19 @@ def template_followers(
     both: list[Tokens] = [tokens[int(i)] for i in letters] + [s.tokens for s in shapes]
     at = np.arange(len(both), dtype=np.int64)
     sigs = _vocabulary_sketch(both, at)
-    a, t = _nearest_templates(sigs[: len(letters)], sigs[len(letters) :])
-    if not len(a):
+    li, ti = _nearest_templates(sigs[: len(letters)], sigs[len(letters) :])
+    if not len(li):
         return {}
-    b = t + len(letters)
     idf = _Rarity(tokens)
     # every text of a pair as a string, a character per word, made once (rapidfuzz
-    # compares strings ~10x faster than lists of numbers)
-    used = sorted(set(a.tolist()) | set(b.tolist()))
+    # compares strings ~10x faster than lists of numbers); templates after the letters
+    used = sorted(set(li.tolist()) | set((ti + len(letters)).tolist()))
     vocab = np.unique(np.concatenate([both[u].ids for u in used]))
     text = {u: _word_string(both[u].ids, vocab) for u in used}
     out: dict[int, dict[str, Template]] = {}
-    for x, y in zip(a.tolist(), b.tolist(), strict=True):
-        i, t = (x, y) if x < len(letters) else (y, x)
-        shape = shapes[t - len(letters)]
-        letter = int(letters[i])
-        if shape.follows(text[t], text[i], idf):
-            out.setdefault(letter, {})[fids[t - len(letters)]] = templates[shape.family_id]
+    for i, t in zip(li.tolist(), ti.tolist(), strict=True):
+        if shapes[t].follows(text[t + len(letters)], text[i], idf):
+            out.setdefault(int(letters[i]), {})[fids[t]] = templates[fids[t]]
     return out
 
 
@@ -194,8 +190,9 @@ def _banded_nearest(
     pairs = np.unique(np.concatenate(codes))
     li, ti = pairs // n_t, pairs % n_t
     same = np.empty(len(li), dtype=np.float64)
-    for c in range(0, len(li), _BLOCK // letters.shape[1]):  # a slice at a time
-        part = slice(c, c + _BLOCK // letters.shape[1])
+    step = _BLOCK // letters.shape[1]  # pairs compared at a time
+    for c in range(0, len(li), step):
+        part = slice(c, c + step)
         same[part] = (letters[li[part]] == templates[ti[part]]).mean(axis=1)
     keep = same >= _MIN_JACCARD - 1e-9
     li, ti, same = li[keep], ti[keep], same[keep]

@@ -275,29 +275,21 @@ def _vocabulary_sketch(tokens: Sequence[Tokens], letters: I64) -> npt.NDArray[np
 
 
 def _alike(
-    sigs: npt.NDArray[np.uint32],
-    letters: I64,
-    comp_of: I64,
-    is_anchor: npt.NDArray[np.bool_],
-    *,
-    per_anchor: int = _PER_ANCHOR,
-    floor: float = _ANCHOR_JACCARD,
+    sigs: npt.NDArray[np.uint32], letters: I64, comp_of: I64, is_anchor: npt.NDArray[np.bool_]
 ) -> tuple[I64, I64, npt.NDArray[np.float64]]:
     """:func:`_vocabulary_pairs` of ``letters`` (with their signatures ``sigs``): with no
     anchor among them, the pairs of letters; else only the pairs of a letter and an
-    anchor, each letter's ``per_anchor`` most alike anchors, at a Jaccard of ``floor``
-    or more."""
+    anchor, each letter's most alike anchors."""
     empty = np.empty(0, dtype=np.int64)
     if len(letters) < 2:
         return empty, empty, np.empty(0, dtype=np.float64)
     pairs = candidate_pairs(ChunkSketch(sigs, np.arange(len(letters), dtype=np.int64)), _LSH)
     pa, pb = pairs.a, pairs.b
+    floor = _MIN_JACCARD
     if is_anchor.any():
         # (the anchors, central copies of a few templates, pair among themselves most)
         mixed = is_anchor[pa] != is_anchor[pb]
-        pa, pb = pa[mixed], pb[mixed]
-    else:
-        floor = _MIN_JACCARD
+        pa, pb, floor = pa[mixed], pb[mixed], _ANCHOR_JACCARD
     same = (sigs[pa] == sigs[pb]).mean(axis=1)
     ca, cb = comp_of[letters[pa]], comp_of[letters[pb]]
     keep = (same >= floor) & ((ca < 0) | (ca != cb))
@@ -307,7 +299,7 @@ def _alike(
     if is_anchor.any():
         flip = is_anchor[pa]  # the letter first, its anchor second
         pa, pb = np.where(flip, pb, pa), np.where(flip, pa, pb)
-        best = _top(pa, pb, same, per_anchor)
+        best = _top(pa, pb, same, _PER_ANCHOR)
     else:
         best = _top(pa, pb, same, _PER_LETTER) | _top(pb, pa, same, _PER_LETTER)
     a, b = letters[pa[best]], letters[pb[best]]

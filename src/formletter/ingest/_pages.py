@@ -27,7 +27,9 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
-__all__ = ["strip_furniture"]
+from formletter.ingest._common import tidy_extracted
+
+__all__ = ["join_pages", "strip_furniture"]
 
 #: lines looked at, at the top and at the bottom of each page
 _EDGE = 3
@@ -40,6 +42,14 @@ _PAGE_NUMBER = re.compile(
 _PAGE_WORD = re.compile(r"page|pg|of|/", re.IGNORECASE)
 _DIGITS = re.compile(r"\d+")
 _SPACES = re.compile(r"\s+")
+
+
+def join_pages(pages: Sequence[str]) -> tuple[str, int]:
+    """The pages' text as one, pages apart by a blank line, without their furniture
+    (:func:`strip_furniture`; blank pages left out); and how many lines were taken out."""
+    kept, furniture = strip_furniture([page for page in pages if page.strip()])
+    text = "\n\n".join(page.strip("\n") for page in kept if page.strip())
+    return tidy_extracted(text), furniture
 
 
 def strip_furniture(pages: Sequence[str]) -> tuple[list[str], int]:
@@ -64,10 +74,15 @@ def strip_furniture(pages: Sequence[str]) -> tuple[list[str], int]:
     return out, sum(len(d) for d in drop)
 
 
+def _full(page: list[str], gone: set[int]) -> list[int]:
+    """The indices of the page's non-blank lines, but those ``gone``."""
+    return [i for i, line in enumerate(page) if line.strip() and i not in gone]
+
+
 def _edges(page: list[str], gone: set[int]) -> list[int]:
     """The indices of the page's first and last ``_EDGE`` non-blank lines (but those
     ``gone``), in order."""
-    full = [i for i, line in enumerate(page) if line.strip() and i not in gone]
+    full = _full(page, gone)
     if len(full) <= 2 * _EDGE:
         return full
     return full[:_EDGE] + full[-_EDGE:]
@@ -101,7 +116,7 @@ def _running(lines: list[list[str]], drop: list[set[int]], *, top: bool) -> None
     seen: Counter[str] = Counter()
     numbers: dict[str, list[tuple[int, tuple[int, ...]]]] = {}
     for p, (page, gone) in enumerate(zip(lines, drop, strict=True)):
-        full = [i for i, line in enumerate(page) if line.strip() and i not in gone]
+        full = _full(page, gone)
         edge = full[:_EDGE] if top else full[-_EDGE:]
         at: dict[str, int] = {}
         for i in edge:

@@ -15,7 +15,7 @@ import io
 import itertools
 import shutil
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -26,9 +26,9 @@ from formletter.errors import (
     ParseTimeoutError,
     UnsupportedFormatError,
 )
-from formletter.ingest._common import Output, Source, tidy_extracted
+from formletter.ingest._common import Output, Source
 from formletter.ingest._imageproc import binarize, estimate_skew, rotate, to_gray
-from formletter.ingest._pages import strip_furniture
+from formletter.ingest._pages import join_pages
 from formletter.ingest.options import IngestOptions
 
 if TYPE_CHECKING:
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 __all__ = [
     "IMAGE_EXTENSIONS",
     "OcrResult",
+    "mean_confidence",
     "merge_pages",
     "ocr_image",
     "read_image",
@@ -211,12 +212,16 @@ def ocr_image(image: Image.Image, options: IngestOptions, out: Output) -> OcrRes
 
 def merge_pages(results: list[OcrResult]) -> tuple[str, float]:
     """Pages joined by blank lines (without their page numbers and running headers and
-    footers: ``_pages.strip_furniture``), and the word-weighted mean confidence."""
-    pages, _ = strip_furniture([r.text for r in results if r.text.strip()])
-    text = "\n\n".join(page.strip("\n") for page in pages if page.strip())
+    footers: ``_pages.join_pages``), and the word-weighted mean confidence."""
+    text, _ = join_pages([r.text for r in results])
+    return text, mean_confidence(results)
+
+
+def mean_confidence(results: Sequence[OcrResult]) -> float:
+    """The pages' OCR confidence, each page weighted by its words."""
     words = sum(r.words for r in results)
     confidence = sum(r.confidence * r.words for r in results) / words if words else 0.0
-    return tidy_extracted(text), round(confidence, 2)
+    return round(confidence, 2)
 
 
 def open_image(data: bytes) -> Image.Image:

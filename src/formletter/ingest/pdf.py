@@ -19,9 +19,9 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from formletter.errors import InputError, MissingDependencyError, UnsupportedFormatError
-from formletter.ingest._common import Output, Source, tidy_extracted
-from formletter.ingest._pages import strip_furniture
-from formletter.ingest.ocr import OcrResult, merge_pages, ocr_image, require_ocr
+from formletter.ingest._common import Output, Source
+from formletter.ingest._pages import join_pages
+from formletter.ingest.ocr import OcrResult, mean_confidence, ocr_image, require_ocr
 from formletter.ingest.options import IngestOptions
 
 if TYPE_CHECKING:
@@ -203,8 +203,7 @@ def _read_pdf(source: Source, options: IngestOptions, out: Output) -> None:
             for index in missing:
                 ocr_results[index] = ocr_image(_render(source.data, index), options, out)
                 texts[index] = ocr_results[index].text
-    pages, furniture = strip_furniture([t for t in texts if t.strip()])
-    text = tidy_extracted("\n\n".join(t.strip("\n") for t in pages if t.strip()))
+    text, furniture = join_pages(texts)
     if not text.strip():
         raise InputError("no text found in PDF (no text layer, and OCR found none)")
     meta: list[tuple[str, str]] = [("format", "pdf"), ("pages", f"1-{count}" if count > 1 else "1")]
@@ -214,7 +213,7 @@ def _read_pdf(source: Source, options: IngestOptions, out: Output) -> None:
         meta.append(("page_furniture_lines", str(furniture)))
     confidence: float | None = None
     if ocr_results:
-        _, confidence = merge_pages(list(ocr_results.values()))
+        confidence = mean_confidence(list(ocr_results.values()))
         meta.append(("ocr", "tesseract"))
         meta.append(("ocr_pages", _page_ranges([i + 1 for i in sorted(ocr_results)])))
         if confidence < options.ocr_min_confidence:

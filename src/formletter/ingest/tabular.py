@@ -490,17 +490,26 @@ class _Columns:
         return tuple(dict.fromkeys(c for c in named if c is not None))
 
 
-def _sender_columns(columns: Sequence[str], given: str | None) -> tuple[str, ...] | str:
-    """The sender's column(s): ``given`` (an error when missing; none when ""), else the
-    first of the usual names, else a first and last name pair."""
+def _hint_column(
+    columns: Sequence[str], given: str | None, usual: Iterable[str]
+) -> tuple[str, ...] | str:
+    """A hint's column: ``given`` (the reason the file cannot be read when it is missing;
+    none when ""), else the first of the ``usual`` names, if any."""
     if given is not None:
         if not given:
             return ()
         found = _find_column(columns, given)
         return _missing(given, columns) if found is None else (found,)
-    one = _first_column(columns, TABULAR_SENDER_COLUMNS)
-    if one is not None:
-        return (one,)
+    one = _first_column(columns, usual)
+    return () if one is None else (one,)
+
+
+def _sender_columns(columns: Sequence[str], given: str | None) -> tuple[str, ...] | str:
+    """The sender's column(s): :func:`_hint_column`, else (none given) a first and last
+    name pair."""
+    got = _hint_column(columns, given, TABULAR_SENDER_COLUMNS)
+    if got or given is not None:
+        return got
     for first, last in TABULAR_NAME_PAIRS:
         a, b = _find_column(columns, first), _find_column(columns, last)
         if a is not None and b is not None:
@@ -536,14 +545,10 @@ def _resolve(columns: Sequence[str], options: IngestOptions) -> _Columns | str:
     sender = _sender_columns(columns, options.sender_column)
     if isinstance(sender, str):
         return sender
-    if options.date_column is None:
-        date = _first_column(columns, TABULAR_DATE_COLUMNS)
-    elif options.date_column:
-        date = _find_column(columns, options.date_column)
-        if date is None:
-            return _missing(options.date_column, columns)
-    else:
-        date = None
+    dated = _hint_column(columns, options.date_column, TABULAR_DATE_COLUMNS)
+    if isinstance(dated, str):
+        return dated
+    date = dated[0] if dated else None
     return _Columns(
         text=text,
         id=id_col,
