@@ -4,6 +4,8 @@ same pairs as rounds planned over the whole queue."""
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 
 import numpy as np
@@ -66,9 +68,37 @@ def test_the_verify_table_is_made_and_saved_in_the_background(
             assert saved is None or not Path(saved).exists()
     assert got.slot.tolist() == want.slot.tolist()
     assert got.table.hashes.tolist() == want.table.hashes.tolist()
+    # the workers wrote the hashes there: this process maps them, it does not hold them
+    assert isinstance(got.table.hashes, np.memmap) and isinstance(got.table.pos, np.memmap)
     with local_mapper(1) as mapper, verify_table(letters, toks.__getitem__, 40, 3, mapper) as ready:
         got, saved = ready()
         assert saved is None and got.table.pos.tolist() == want.table.pos.tolist()
+
+
+def test_a_verify_table_that_cannot_be_laid_out_on_disk_is_joined_in_memory(
+    small_corpus: list[BodyRecord], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    toks = [tokenize(r.text, r.body_start, r.body_end) for r in small_corpus[:40]]
+    letters = np.arange(len(toks), dtype=np.int64)
+    want = _Kgrams.of(letters, toks.__getitem__, len(toks), 3)
+
+    def full(fd: int, offset: int, length: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "posix_fallocate", full)
+    with (
+        local_mapper(2) as mapper,
+        verify_table(letters, toks.__getitem__, len(toks), 3, mapper, batch=8) as ready,
+    ):
+        got, saved = ready()
+        # the workers' parts joined here; the table then saved by this process (a
+        # folder of its own: the one the workers would have written is gone)
+        assert not isinstance(got.table.hashes, np.memmap)
+        assert saved is not None and Path(saved).is_dir()
+        assert np.load(Path(saved) / "hashes.npy").tolist() == want.table.hashes.tolist()
+    assert not Path(saved).exists()
+    assert got.table.pos.tolist() == want.table.pos.tolist()
+    assert got.table.offs.tolist() == want.table.offs.tolist()
 
 
 @given(st.lists(st.lists(st.integers(0, 40), max_size=30), max_size=6), st.data())

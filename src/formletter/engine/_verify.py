@@ -6,6 +6,12 @@ this machine (a local pool), only their numbers in the whole table, which was sa
 to a temporary folder that the workers map: shipping the hashes cost the main process
 more than the alignment costs a worker (570 MB pickled over 68 rounds at 20k letters,
 each letter in ~10 rounds).
+
+In that case the workers also write the table there themselves (``verify_table``): each
+letter's number of k-grams is known from its length, so the files are laid out first
+and each worker fills its batch's stretch. The hashes never pass through the main
+process, which only maps them (100k letters: ~290 MB it held from the candidates stage to
+the end of verify, and twice that while it joined the workers' parts).
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ __all__ = [
     "Chunk",
     "Jobs",
     "Kgrams",
+    "kgram_fill_job",
     "kgram_job",
     "shared_table",
     "verify_job",
@@ -82,13 +89,34 @@ class Kgrams:
         k: int,
         mapper: Mapper | None = None,
         batch: int = 2000,
+        where: str | None = None,
     ) -> Callable[[], Kgrams]:
         """:meth:`of`, with the jobs handed to ``mapper`` now and the table joined when the
         returned function is called: the workers make it while this process does
-        something else."""
+        something else. With ``where`` (a folder that ``mapper``'s workers can write to)
+        they write it there, as :func:`shared_table` saves a table, and the table's
+        hashes and positions are mapped from there, not held (when the files cannot be
+        made, it is joined in memory as without)."""
         slot = np.full(n, -1, dtype=np.int64)
         slot[letters] = np.arange(len(letters), dtype=np.int64)
         bodies = [tokens_of(i).ids for i in letters.tolist()]
+        if where is not None and mapper is not None:
+            laid = _lay_out(where, bodies, k)
+            if laid is not None:
+                offs, words = laid
+                fills = [
+                    (bodies[s : s + batch], k, where, int(offs[s]))
+                    for s in range(0, len(bodies), batch)
+                ]
+                filling = mapper(kgram_fill_job, fills)
+
+                def filled() -> Kgrams:
+                    for got in filling:  # (each job's k-grams written: wait for all)
+                        assert isinstance(got, int)
+                    hashes, pos = (_mapped(where, name) for name in ("hashes", "pos"))
+                    return cls(KgramTable(hashes, pos, offs, words), slot)
+
+                return filled
         if mapper is None or len(bodies) <= batch:
             return lambda: cls(kgram_table_of(bodies, k), slot)
         jobs = [(bodies[s : s + batch], k) for s in range(0, len(bodies), batch)]
@@ -108,6 +136,56 @@ def kgram_job(arg: tuple[Sequence[npt.NDArray[np.uint64]], int]) -> KgramTable:
     """:func:`kgram_table_of` of one batch of texts (a worker's part of ``Kgrams.of``)."""
     bodies, k = arg
     return kgram_table_of(bodies, k)
+
+
+def kgram_fill_job(arg: tuple[Sequence[npt.NDArray[np.uint64]], int, str, int]) -> int:
+    """:func:`kgram_job`, written into the table laid out at ``where`` (``_lay_out``)
+    from k-gram ``at`` on; returns how many k-grams it wrote."""
+    bodies, k, where, at = arg
+    table = kgram_table_of(bodies, k)
+    size = len(table.hashes)
+    for name in ("hashes", "pos"):
+        out = np.load(os.path.join(where, name + ".npy"), mmap_mode="r+")
+        out[at : at + size] = getattr(table, name)
+        del out  # (unmapped: the pages are the file's, seen by every process)
+    return size
+
+
+def _lay_out(
+    where: str, bodies: Sequence[npt.NDArray[np.uint64]], k: int
+) -> tuple[I64, I64] | None:
+    """The files of the table of ``bodies`` at ``where``, their hashes and positions yet
+    to be written, with the table's offsets and word counts (saved too); None when the
+    files cannot be made (no room: the space is taken now, so that no worker's write
+    to a mapped file can meet a full disk)."""
+    words = np.array([len(b) for b in bodies], dtype=np.int64)
+    offs = np.zeros(len(bodies) + 1, dtype=np.int64)
+    np.cumsum(np.maximum(words - k + 1, 0), out=offs[1:])
+    total = int(offs[-1])
+    if not total:
+        return None  # (nothing to map: an empty file cannot be)
+    try:
+        for name, dtype in (("hashes", np.uint64), ("pos", np.int32)):
+            path = os.path.join(where, name + ".npy")
+            head: dict[str, Any] = {
+                "descr": np.lib.format.dtype_to_descr(np.dtype(dtype)),
+                "fortran_order": False,
+                "shape": (total,),
+            }
+            with open(path, "wb") as fh:
+                np.lib.format.write_array_header_1_0(fh, head)
+                fh.flush()
+                start = fh.tell()
+                os.posix_fallocate(fh.fileno(), start, total * np.dtype(dtype).itemsize)
+        np.save(os.path.join(where, "offs.npy"), offs)
+        np.save(os.path.join(where, "words.npy"), words)
+    except OSError:
+        return None
+    return offs, words
+
+
+def _mapped(where: str, name: str) -> npt.NDArray[Any]:
+    return np.load(os.path.join(where, name + ".npy"), mmap_mode="r")
 
 
 @contextmanager
@@ -132,12 +210,22 @@ def verify_table(
     batch: int = 2000,
 ) -> Iterator[Callable[[], tuple[Kgrams, str | None]]]:
     """:meth:`Kgrams.of` and :func:`shared_table` of it, made while the block runs: the
-    workers hash the letters, a thread of this process joins and saves their parts. The
-    block gets the function that waits for both; the saved table is removed at its end."""
-    later = Kgrams.start(letters, tokens_of, n, k, mapper, batch)
+    workers hash the letters and, when they are processes of this machine, write the
+    table into a temporary folder themselves (else a thread of this process joins their
+    parts). The block gets the function that waits for it; the saved table is removed at
+    the block's end."""
+    where = _folder(mapper)
+    try:
+        later = Kgrams.start(letters, tokens_of, n, k, mapper, batch, where=where)
+    except BaseException:
+        _drop(where)
+        raise
 
     def make() -> tuple[Kgrams, str | None]:
         kgrams = later()
+        if where is not None and isinstance(kgrams.table.hashes, np.memmap):
+            return kgrams, where  # (written there by the workers)
+        _drop(where)
         return kgrams, _save(kgrams.table, mapper)
 
     pool = ThreadPoolExecutor(1)
@@ -146,17 +234,26 @@ def verify_table(
         yield made.result
     finally:
         pool.shutdown(wait=True)
+        _drop(where)
         if made.exception() is None:
             _drop(made.result()[1])
 
 
-def _save(table: KgramTable, mapper: Mapper) -> str | None:
-    """``table`` saved to a new temporary folder (see :func:`shared_table`), or None."""
+def _folder(mapper: Mapper) -> str | None:
+    """A new temporary folder for a table that ``mapper``'s workers map (they are
+    processes of this machine), or None."""
     if not (isinstance(mapper, LocalMapper) and mapper.jobs > 1):
         return None
     try:
-        where = tempfile.mkdtemp(prefix="formletter-kgrams-")
+        return tempfile.mkdtemp(prefix="formletter-kgrams-")
     except OSError:
+        return None
+
+
+def _save(table: KgramTable, mapper: Mapper) -> str | None:
+    """``table`` saved to a new temporary folder (see :func:`shared_table`), or None."""
+    where = _folder(mapper)
+    if where is None:
         return None
     try:
         for name in _FIELDS:
