@@ -487,6 +487,22 @@ def test_tokenize_many_is_tokenize_of_each(texts: list[str], data: st.DataObject
     assert ids.tolist() == [i for w in want for i in w.ids.tolist()]
 
 
+def test_a_batchs_tokens_hold_no_ids_until_their_words_are_made() -> None:
+    # the engine's driver holds every letter's tokens: their ids are gathered from the
+    # batch vocabulary's ids when asked for, and only a token's words make it keep them
+    texts = ["Dear Sir, thank you for writing.", "Thank you for writing to me again.", ""]
+    want = [tokenize(t) for t in texts]
+    toks = list(tokenize_many([(t, 0, len(t)) for t in texts]))
+    for g, w in zip(toks, want, strict=True):
+        assert g._ids is None
+        assert g.ids.tolist() == w.ids.tolist() and g.ids.dtype == np.uint64
+        assert len(g) == len(w) and g.joined() == " ".join(w.words)
+        assert g._ids is None  # (asked for, not kept)
+        assert g.words == w.words
+        assert g._ids is not None and g._index is None  # (the words made: ids kept)
+        assert g.ids.tolist() == w.ids.tolist()
+
+
 def test_tokenize_many_same_when_word_cache_overflows(monkeypatch: pytest.MonkeyPatch) -> None:
     # the raw-word index is emptied when full, between two calls only (a call's indices
     # stay valid): tokens must not depend on what it holds

@@ -117,11 +117,11 @@ class Tokens:
     (:meth:`indexed`, as a :class:`TokenBatch` gives them): the tuple is made when first
     asked for. The engine's driver holds every letter's tokens and never asks for their
     words (the workers do), so it holds 4 bytes a word for them, not a pointer to a
-    string (100k letters: ~33M words)."""
+    string, and no ids: they are gathered from the vocabulary's when asked for (100k
+    letters: ~27M words, 12 bytes each with their offsets)."""
 
-    __slots__ = ("_index", "_vocab", "_words", "ends", "ids", "starts")
+    __slots__ = ("_ids", "_index", "_vocab", "_vocab_ids", "_words", "ends", "starts")
 
-    ids: npt.NDArray[np.uint64]
     #: each word's start and end in the text (int64, or int32 from a ``TokenBatch``)
     starts: npt.NDArray[np.integer]
     ends: npt.NDArray[np.integer]
@@ -136,7 +136,8 @@ class Tokens:
         self._words: tuple[str, ...] | None = words
         self._vocab: npt.NDArray[np.object_] | None = None
         self._index: npt.NDArray[np.int32] | None = None
-        self.ids = ids
+        self._ids: npt.NDArray[np.uint64] | None = ids
+        self._vocab_ids: npt.NDArray[np.uint64] | None = None
         self.starts = starts
         self.ends = ends
 
@@ -145,17 +146,31 @@ class Tokens:
         cls,
         vocab: npt.NDArray[np.object_],
         index: npt.NDArray[np.int32],
-        ids: npt.NDArray[np.uint64],
+        vocab_ids: npt.NDArray[np.uint64],
         starts: npt.NDArray[np.integer],
         ends: npt.NDArray[np.integer],
     ) -> Tokens:
         """Tokens whose words are ``vocab[i]`` for each ``i`` of ``index`` (``vocab``: an
-        array of the strings, which numpy gathers ~2x faster than a list is mapped)."""
-        out = cls((), ids, starts, ends)
+        array of the strings, which numpy gathers ~2x faster than a list is mapped), and
+        whose ids are ``vocab_ids[i]``, gathered each time they are asked for: the index
+        is held, the ids are not (8 bytes a word less; the engine's driver holds every
+        letter's tokens and asks for each one's ids a few times)."""
+        out = cls((), vocab_ids, starts, ends)
         out._words = None
+        out._ids = None
         out._vocab = vocab
         out._index = index
+        out._vocab_ids = vocab_ids
         return out
+
+    @property
+    def ids(self) -> npt.NDArray[np.uint64]:
+        """Each word's id (a hash of the folded word)."""
+        ids = self._ids
+        if ids is None:
+            assert self._vocab_ids is not None and self._index is not None
+            return self._vocab_ids[self._index]
+        return ids
 
     @property
     def words(self) -> tuple[str, ...]:
@@ -163,7 +178,8 @@ class Tokens:
         if words is None:
             assert self._vocab is not None and self._index is not None
             words = self._words = tuple(self._vocab[self._index].tolist())
-            self._vocab = self._index = None
+            self._ids = self.ids  # (then the index goes: keep the ids)
+            self._vocab = self._index = self._vocab_ids = None
         return words
 
     def joined(self) -> str:
@@ -175,7 +191,7 @@ class Tokens:
         return " ".join(self._vocab[self._index].tolist())
 
     def __len__(self) -> int:
-        return len(self.ids)
+        return len(self.starts)
 
     def slice(self, i: int, j: int) -> Tokens:
         return Tokens(self.words[i:j], self.ids[i:j], self.starts[i:j], self.ends[i:j])
@@ -353,9 +369,9 @@ class TokenBatch:
 
     def __iter__(self) -> Iterator[Tokens]:
         vocab = np.array(self.vocab.split(" ") if len(self.vocab_ids) else [], dtype=object)
-        word, ids, starts, ends = self.word, self.ids(), self.starts, self.ends
+        word, ids, starts, ends = self.word, self.vocab_ids, self.starts, self.ends
         for a, b in pairwise(self.offsets.tolist()):
-            yield Tokens.indexed(vocab, word[a:b], ids[a:b], starts[a:b], ends[a:b])
+            yield Tokens.indexed(vocab, word[a:b], ids, starts[a:b], ends[a:b])
 
 
 def tokenize_many(spans: Sequence[tuple[str, int, int]]) -> TokenBatch:
