@@ -26,6 +26,8 @@ from _engine_helpers import (
 from formletter.candidates import (
     CandidatePairs,
     LSHParams,
+    _bucket_pairs,
+    _merge_all,
     band_entries,
     band_groups,
     bucket_pair_counts,
@@ -247,3 +249,49 @@ def test_bands_a_few_at_a_time_give_all_bands_at_once(threads: int) -> None:
     assert len(got) > 100
     for x, y in ((want.a, got.a), (want.b, got.b), (want.hits, got.hits)):
         assert x.tolist() == y.tolist()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.dictionaries(st.integers(0, 60), st.integers(1, 5)), max_size=6))
+def test_counts_merged_as_they_come_are_the_counts_summed(parts: list[dict[int, int]]) -> None:
+    # each part: sorted unique codes with counts, as a band group gives them
+    arrays = [
+        (
+            np.array(sorted(p), dtype=np.int64),
+            np.array([p[c] for c in sorted(p)], dtype=np.int64),
+        )
+        for p in parts
+    ]
+    want: dict[int, int] = {}
+    for p in parts:
+        for c, k in p.items():
+            want[c] = want.get(c, 0) + k
+    codes, counts = _merge_all(iter(arrays))
+    assert codes.tolist() == sorted(want)
+    assert counts.tolist() == [want[c] for c in sorted(want)]
+    assert codes.dtype == counts.dtype == np.int64
+    # the parts are left as they were (the total is added to in place, not a part)
+    for (c, k), p in zip(arrays, parts, strict=True):
+        assert dict(zip(c.tolist(), k.tolist(), strict=True)) == p
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 6), st.integers(0, 20)), max_size=80), st.booleans())
+def test_bucket_pairs_are_each_letter_with_its_next_letters_in_a_bucket(
+    entries: list[tuple[int, int]], in_order: bool
+) -> None:
+    params = LSHParams(window=3)
+    n = 21
+    if in_order:
+        entries = sorted(entries, key=lambda e: e[1])
+    keys = np.array([k for k, _ in entries], dtype=np.uint64)
+    docs = np.array([d for _, d in entries], dtype=np.int64)
+    want: dict[int, int] = {}
+    for key in sorted(set(keys.tolist())):
+        letters = sorted({d for k, d in entries if k == key})
+        for i, a in enumerate(letters):
+            for b in letters[i + 1 : i + params.window]:
+                want[a * n + b] = want.get(a * n + b, 0) + 1
+    codes, counts = _bucket_pairs(keys, docs, params, n, in_order)
+    assert codes.tolist() == sorted(want)
+    assert counts.tolist() == [want[c] for c in sorted(want)]
