@@ -7,6 +7,7 @@ from __future__ import annotations
 import pickle
 import random
 import re
+import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -42,7 +43,7 @@ from formletter.engine._core import _Kgrams, _plan_round, _verify_pairs
 from formletter.engine._families import _pack_diffs, _unpack_diffs
 from formletter.engine._finish import _carry, diff_items
 from formletter.engine._peel import _grow, _isin_u64, _Overlap, _PivotLinks
-from formletter.engine._types import ComponentJob
+from formletter.engine._types import ComponentJob, TextSpans
 from formletter.engine._verify import shared_table
 from formletter.evaluate import Prediction, load_truth, score
 from formletter.models import DiffOp, LetterDiff, letter_id_for
@@ -231,6 +232,28 @@ def test_diffs_spread_over_workers_give_the_same_result(small_corpus: list[BodyR
             small_corpus, mapper=mapper, params=AnalysisParams(split_diffs_at=2)
         )
     assert spread == one
+
+
+def test_letters_sent_to_a_worker_are_not_held_twice_by_the_sender() -> None:
+    """Pickling a str that is not ASCII caches a UTF-8 copy inside it (``sys.getsizeof``
+    counts it) for as long as it lives: records and text spans travel as bytes made
+    for the trip, so the driver's copy of every text stays one copy."""
+
+    def fresh() -> str:  # (a new string each time: constants are shared)
+        return "".join(["It\u2019s the caf\u00e9 on Hyde Park Road. "] * 20 + [str(len(sys.argv))])
+
+    plain = fresh()
+    size = sys.getsizeof(plain)
+    pickle.dumps(plain)
+    assert sys.getsizeof(plain) > size  # (what would happen)
+    text = fresh()
+    size = sys.getsizeof(text)
+    record = BodyRecord("L1", text, 3, len(text) - 2, (("name", "Jo"),))
+    spans = TextSpans([(text, 0, 9), ("plain ascii", 1, 4)])
+    back = pickle.loads(pickle.dumps((record, spans, [record])))
+    assert sys.getsizeof(text) == size
+    assert back == (record, spans, [record])
+    assert isinstance(back[1], TextSpans) and type(back[1][0][0]) is str
 
 
 def test_a_component_job_survives_pickling(small_corpus: list[BodyRecord]) -> None:

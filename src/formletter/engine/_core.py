@@ -59,6 +59,7 @@ from formletter.engine._types import (
     FamilyOutcome,
     Mapper,
     Progress,
+    TextSpans,
 )
 from formletter.engine._verify import Jobs, verify_job, verify_table
 from formletter.engine._verify import Kgrams as _Kgrams
@@ -89,9 +90,9 @@ def tokenize_batch(records: Sequence[BodyRecord]) -> list[Tokens]:
     return list(tokenize_many(_spans(records)))
 
 
-def _spans(records: Sequence[BodyRecord]) -> list[tuple[str, int, int]]:
+def _spans(records: Sequence[BodyRecord]) -> TextSpans:
     """Each record's ``(text, body_start, body_end)``."""
-    return [(r.text, r.body_start, r.body_end) for r in records]
+    return TextSpans((r.text, r.body_start, r.body_end) for r in records)
 
 
 def tokenize_sketch_batch(
@@ -126,16 +127,31 @@ def _paragraph_starts(
 
 
 def _rep_sketch(
-    parts: Sequence[ChunkSketch], starts: Sequence[int], reps: npt.NDArray[np.int64], num_perm: int
+    parts: list[ChunkSketch], starts: Sequence[int], reps: npt.NDArray[np.int64], num_perm: int
 ) -> ChunkSketch:
     """The batches' sketches joined, kept to the representatives' chunks, owners renumbered
-    to the representatives' order: the same as ``sketch_bodies`` over the representatives."""
+    to the representatives' order: the same as ``sketch_bodies`` over the representatives.
+    ``parts`` is emptied as they are copied, so that each is let go once it is (the
+    sketch is ~1.7 KB a letter: joined whole, then kept, it was held three times)."""
     if not parts:
         return ChunkSketch(np.empty((0, num_perm), dtype=np.uint32), np.empty(0, dtype=np.int64))
-    sigs = np.concatenate([p.signatures for p in parts])
-    owner = np.concatenate([p.owner + s for p, s in zip(parts, starts, strict=True)])
-    keep = np.isin(owner, reps)
-    return ChunkSketch(sigs[keep], np.searchsorted(reps, owner[keep]).astype(np.int64))
+    owners = [p.owner + s for p, s in zip(parts, starts, strict=True)]
+    keeps = [np.isin(o, reps) for o in owners]
+    total = sum(int(k.sum()) for k in keeps)
+    sigs = np.empty((total, parts[0].signatures.shape[1]), dtype=parts[0].signatures.dtype)
+    owner = np.empty(total, dtype=np.int64)
+    at = 0
+    for i, keep in enumerate(keeps):
+        got = int(keep.sum())
+        sigs[at : at + got] = parts[i].signatures[keep]
+        owner[at : at + got] = owners[i][keep]
+        parts[i] = _NO_SKETCH
+        at += got
+    parts.clear()
+    return ChunkSketch(sigs, np.searchsorted(reps, owner).astype(np.int64))
+
+
+_NO_SKETCH = ChunkSketch(np.empty((0, 0), dtype=np.uint32), np.empty(0, dtype=np.int64))
 
 
 def _body_key(t: Tokens) -> bytes:
@@ -149,10 +165,6 @@ def _representatives(tokens: Sequence[Tokens]) -> npt.NDArray[np.int64]:
     for i, t in enumerate(tokens):
         rep[i] = first.setdefault(_body_key(t), i)
     return rep
-
-
-def _chunks(seq: Sequence[object], size: int) -> list[Sequence[object]]:
-    return [seq[i : i + size] for i in range(0, len(seq), size)]
 
 
 @contextmanager
@@ -247,7 +259,7 @@ def _analyze_bodies(
     parts: list[ChunkSketch] = []
     starts: list[int] = []
     num_perm = params.lsh.num_perm
-    batches = [(chunk, num_perm) for chunk in _chunks(_spans(records), 500)]
+    batches = [(_spans(records[i : i + 500]), num_perm) for i in range(0, n, 500)]
     for got in mapper(tokenize_sketch_batch, batches):
         assert isinstance(got, tuple)
         batch, part = got
@@ -273,7 +285,7 @@ def _analyze_bodies(
         # 3. candidates over representatives
         say("candidates", 0, len(reps))
         sketch = _rep_sketch(parts, starts, reps, num_perm)
-        del parts
+        release_memory()  # (the batches' sketches, before the banding's peak)
         shuffled = getattr(mapper, "candidate_pairs", None)  # a cluster's: see engine.dask
         if shuffled is not None:
             pairs = shuffled(sketch, params.lsh)
