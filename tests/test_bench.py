@@ -97,3 +97,51 @@ def test_the_public_comments_probe_groups_each_campaign(tmp_path: Path, signatur
         scores = evaluate_store(store, out / "truth.jsonl")
     assert scores.ari >= 0.99  # 0.994 here
     assert scores.unique_recall > 0.95 and scores.unique_precision > 0.95
+
+
+def test_shards_hold_the_corpus_and_score_as_the_files_do(tmp_path: Path) -> None:
+    """benchmarks/shards.py: the same letters as JSONL shards, with a truth naming each
+    row as the export names it. Analysed from either form: the same texts in the same
+    families, and the truth's offsets hold in the rows. (A row's letter id is keyed by
+    its row number, so ids, and with them tie-breaks in templates, may differ.)"""
+    from dataclasses import replace
+
+    from formletter.evaluate import load_truth
+    from formletter.ingest import IngestOptions
+    from formletter.pipeline import AnalyzeOptions, analyze, evaluate_store
+    from formletter.store import open_store
+    from formletter.synth import generate
+
+    shards = load_benchmark("shards")
+    src, out = tmp_path / "synth", tmp_path / "shards"
+    generate(src, letters=120, seed=8)
+    assert shards.write_shards(src, out, per_shard=50) == 3
+    assert sorted(p.name for p in (out / "letters").iterdir()) == [
+        "shard-00000.jsonl",
+        "shard-00001.jsonl",
+        "shard-00002.jsonl",
+    ]
+    assert len(load_truth(out / "truth.jsonl")) == 120
+    scores, partitions = [], []
+    for folder, ingest in (
+        (src, IngestOptions()),
+        (out, IngestOptions(text_column="text")),
+    ):
+        options = replace(AnalyzeOptions(register=str(folder / "register.csv")), ingest=ingest)
+        with open_store(tmp_path / f"{folder.name}.db") as store:
+            # (identical files are one letter; identical rows, two: each row is a comment)
+            assert analyze(store, [folder / "letters"], options).letters <= 120
+            scores.append(evaluate_store(store, folder / "truth.jsonl"))
+            text = dict(store._conn.execute("SELECT letter_id, text FROM letters"))
+            groups: dict[str, set[str]] = {}
+            for lid, (fid, size) in store.letter_families().items():
+                if size >= 2:
+                    groups.setdefault(fid, set()).add(text[lid])
+            partitions.append(sorted(sorted(g) for g in groups.values()))
+    files, rows = scores
+    assert rows.missing == files.missing == 0 and rows.extra == files.extra == 0
+    assert rows.ari == files.ari > 0.9
+    assert rows.unique_recall > 0.9 and rows.unique_precision > 0.9
+    assert partitions[0] == partitions[1] and len(partitions[0]) >= 3
+    with pytest.raises(ValueError, match="per_shard"):
+        shards.write_shards(src, tmp_path / "none", per_shard=0)
