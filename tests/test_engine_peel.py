@@ -20,7 +20,12 @@ from formletter.align import AlignParams
 from formletter.diff import diff_letter
 from formletter.engine import AnalysisParams, BodyRecord, FamilyOutcome
 from formletter.engine._core import tokenize_sketch_batch
-from formletter.engine._families import _run_components, component_size, spread_diffs
+from formletter.engine._families import (
+    _DiffsWhere,
+    _run_components,
+    component_size,
+    spread_diffs,
+)
 from formletter.engine._finish import _holds, diff_items
 from formletter.engine._peel import _grow, _Members, _neighbours, _Peeler, build_families
 from formletter.engine._types import ComponentJob
@@ -136,8 +141,10 @@ class _Counting:
         self.inner = inner
         self.jobs = inner.jobs
         self.streams = 0
+        self.calls = 0
 
     def __call__(self, fn: Callable[..., object], items: Sequence[object]) -> Iterable[object]:
+        self.calls += 1
         return self.inner(fn, items)
 
     def background(self, *args: Any, **kwargs: Any) -> Iterator[object]:
@@ -211,6 +218,26 @@ def test_a_component_over_the_limit_is_peeled_here_while_a_worker_peels_another(
     assert ticks == sorted(ticks) and ticks[-1] == 56 + 28
     handed = Counter(f.family_id for o in seen for f in o.families)
     assert handed == Counter(f.family_id for o in got for f in o.families)
+
+
+def test_a_component_peeled_here_spreads_its_diffs_once_the_workers_are_free(
+    big_job: ComponentJob,
+) -> None:
+    """Beside the workers' whole peels its diffs are made here; once those are done they
+    go to the workers (in chunks): the same diffs either way."""
+    template = build_families(big_job).families[0].template
+    assert template is not None
+    items = [(r, t) for r, t in zip(big_job.records, big_job.tokens, strict=True)][:9]
+    want = diff_items(template, items)
+    with local_mapper(2) as inner:
+        mapper = _Counting(inner)
+        where = _DiffsWhere(spread_diffs(mapper, chunk=2))
+        here = where(template, items)
+        assert where.calls == [1, 0] and mapper.calls == 0
+        where.free.set()
+        spread = where(template, items)
+        assert where.calls == [1, 1] and mapper.calls == 1
+    assert here == spread == want
 
 
 # holding a template: the link test's evidence, not word-by-word stock frames ---------------

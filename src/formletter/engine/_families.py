@@ -148,7 +148,9 @@ def _run_components(
             )
             finished(j, got, handed=on_outcome is not None)
 
-    beside = InThread(peel_here, diff_items) if here and streams else None
+    # its diffs made here while the workers peel the others, then spread over them
+    where = _DiffsWhere(spread_diffs(mapper))
+    beside = InThread(peel_here, where) if here and streams else None
     try:
         for j, families in zip(whole, streams, strict=True):
             # the worker peels; each family is finished here (diffs of duplicates,
@@ -175,6 +177,7 @@ def _run_components(
     except BaseException:
         stop.set()
         raise
+    where.free.set()  # (no component is peeled whole any more: the workers are free)
     if beside is not None:
         beside.result()
     elif here:
@@ -187,6 +190,33 @@ def _run_components(
 
 class _Stopped(Exception):
     """Raised in the thread peeling a big component when the other one failed."""
+
+
+class _DiffsWhere:
+    """The ``DiffMany`` of a component peeled in a thread of this process beside the
+    workers' whole peels: its diffs made here while the workers peel those (a pool takes
+    its tasks in turn: diffs sent to it would wait behind them), spread over the workers
+    once :attr:`free` is set (a million letters: one component of most of them was
+    peeled on one core long after the workers had finished theirs). A diff is the same
+    wherever it is made."""
+
+    def __init__(self, spread: DiffMany) -> None:
+        self._spread = spread
+        self.free = threading.Event()
+        #: how many calls went to each side (for tests)
+        self.calls = [0, 0]
+
+    def __call__(
+        self,
+        template: Template,
+        items: Sequence[tuple[BodyRecord, Tokens | None]],
+        screen: Screen | None = None,
+    ) -> list[LetterDiff | None]:
+        side = int(self.free.is_set())
+        self.calls[side] += 1
+        if side:
+            return self._spread(template, items, screen)
+        return diff_items(template, items, screen)
 
 
 class InThread(Generic[_T]):
