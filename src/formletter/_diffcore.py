@@ -284,6 +284,9 @@ class Words:
     lab: bytearray
     tmap: array[int]
     t_used: bytearray
+    #: the letter's word ids (``tokens.ids``, gathered once: a batch's tokens gather
+    #: them from its vocabulary's each time they are asked for)
+    ids: U64
 
 
 #: an edit step: ``(tag, a_start, a_end, b_start, b_end)``
@@ -453,7 +456,7 @@ def _label_gap(t_idx: Sequence[int], l_idx: Sequence[int], w: Words) -> None:
     lab, tmap, t_used, tt = w.lab, w.tmap, w.t_used, w.tt
     slot_of, has_slots = tt.slots, tt.has_slots
     tids = _ids_at(tt.ids, t_idx)
-    lids = _ids_at(w.tokens.ids, l_idx)
+    lids = _ids_at(w.ids, l_idx)
     if tids == lids:
         steps: list[Step] = [("equal", 0, len(tids), 0, len(lids))]
     elif len(tids) == len(lids) == 1:
@@ -585,10 +588,11 @@ _SLOT_BYTE, _REPLACE_BYTE = bytes([SLOT]), bytes([REPLACE])
 def word_labels(tt: TemplateTokens, lt: Tokens, ttext: str, ltext: str) -> Words:
     """Label the letter words ``lt`` against the template."""
     nt, nl = len(tt), len(lt)
-    if nl == nt and tt.plain and lt.ids.tobytes() == tt.id_bytes:
+    ids = lt.ids  # (once: see ``Words.ids``)
+    if nl == nt and tt.plain and ids.tobytes() == tt.id_bytes:
         blocks = [(0, nt, 0, nl)]  # the template's words exactly: one block, no gap
     else:
-        blocks = find_blocks(tt, lt.ids)
+        blocks = find_blocks(tt, ids)
     keep = _in_order(blocks)
     anchors = [b for b, k in zip(blocks, keep, strict=True) if k]
     # anchor words are EQUAL and their template words used; gap words start as INSERT
@@ -600,12 +604,13 @@ def word_labels(tt: TemplateTokens, lt: Tokens, ttext: str, ltext: str) -> Words
         lt,
         lt.starts.item,
         lt.ends.item,
-        lt.ids.item,
+        ids.item,
         ttext,
         ltext,
         lab,
         tmap,
         t_used,
+        ids,
     )
     iota = tt.iota_array
     t0 = l0 = 0
