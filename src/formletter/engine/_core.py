@@ -137,12 +137,11 @@ def _rep_sketch(
         return ChunkSketch(np.empty((0, num_perm), dtype=np.uint32), np.empty(0, dtype=np.int64))
     owners = [p.owner + s for p, s in zip(parts, starts, strict=True)]
     keeps = [np.isin(o, reps) for o in owners]
-    total = sum(int(k.sum()) for k in keeps)
-    sigs = np.empty((total, parts[0].signatures.shape[1]), dtype=parts[0].signatures.dtype)
-    owner = np.empty(total, dtype=np.int64)
+    kept = [int(k.sum()) for k in keeps]
+    sigs = np.empty((sum(kept), parts[0].signatures.shape[1]), dtype=parts[0].signatures.dtype)
+    owner = np.empty(sum(kept), dtype=np.int64)
     at = 0
-    for i, keep in enumerate(keeps):
-        got = int(keep.sum())
+    for i, (keep, got) in enumerate(zip(keeps, kept, strict=True)):
         sigs[at : at + got] = parts[i].signatures[keep]
         owner[at : at + got] = owners[i][keep]
         parts[i] = _NO_SKETCH

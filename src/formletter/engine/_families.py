@@ -181,7 +181,7 @@ def _run_components(
     if beside is not None:
         beside.result()
     elif here:
-        peel_here(spread_diffs(mapper))
+        peel_here(where)  # (free: its diffs spread)
     rest = [j for j in small if not over[j]]
     for j, packed in zip(rest, pending, strict=True):
         finished(j, _unpack_outcome(packed))  # type: ignore[arg-type]
@@ -196,9 +196,9 @@ class _DiffsWhere:
     """The ``DiffMany`` of a component peeled in a thread of this process beside the
     workers' whole peels: its diffs made here while the workers peel those (a pool takes
     its tasks in turn: diffs sent to it would wait behind them), spread over the workers
-    once :attr:`free` is set (a million letters: one component of most of them was
-    peeled on one core long after the workers had finished theirs). A diff is the same
-    wherever it is made."""
+    once :attr:`free` is set (a million letters: seven components too big for a worker
+    were peeled on one core long after the workers had finished theirs). A diff is the
+    same wherever it is made."""
 
     def __init__(self, spread: DiffMany) -> None:
         self._spread = spread

@@ -279,8 +279,7 @@ def _saved_table(where: str) -> KgramTable:
     table = _SAVED.get(where)
     if table is None:
         _SAVED.clear()
-        arrays = [np.load(os.path.join(where, name + ".npy"), mmap_mode="r") for name in _FIELDS]
-        table = _SAVED[where] = KgramTable(*arrays)
+        table = _SAVED[where] = KgramTable(*(_mapped(where, name) for name in _FIELDS))
     return table
 
 
