@@ -220,6 +220,26 @@ def test_a_component_over_the_limit_is_peeled_here_while_a_worker_peels_another(
     assert handed == Counter(f.family_id for o in got for f in o.families)
 
 
+def test_components_over_the_limit_are_peeled_side_by_side(big_job: ComponentJob) -> None:
+    """Several components over ``whole_at_most``: a thread here peels the biggest while
+    the workers peel the others whole (a million letters had seven, peeled one after
+    another by that thread); the next one left goes to whichever ends first. Each comes
+    out as when peeled alone."""
+    params = replace(big_job.params, split_diffs_at=3, whole_at_most=5)
+    parts = [big_job, _part(big_job, range(0, 56, 2)), _part(big_job, range(1, 56, 2))]
+    parts += [_part(big_job, range(0, 42)), _part(big_job, range(14, 56))]
+    comps = [replace(p, params=params) for p in parts]
+    ticks: list[int] = []
+    with local_mapper(2) as inner:
+        mapper = _Counting(inner)
+        got = _run_components(comps, mapper, params, ticks.append)
+    # the 56-letter one here; three handed to the workers at once (one each, one
+    # waiting), the last to the first of this thread and the workers to end one
+    assert mapper.streams in (3, 4)
+    assert got == [build_families(c) for c in comps]
+    assert ticks == sorted(ticks) and ticks[-1] == 56 + 28 + 28 + 42 + 42
+
+
 def test_a_component_peeled_here_spreads_its_diffs_once_the_workers_are_free(
     big_job: ComponentJob,
 ) -> None:

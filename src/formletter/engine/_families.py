@@ -11,7 +11,8 @@ is in ``_finish``.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import partial
 from typing import Generic, TypeVar, cast
 
@@ -57,11 +58,15 @@ def _run_components(
     ``stream`` (a local pool), each big one of at most ``whole_at_most`` letters (for 2
     workers; proportionally fewer for more) is peeled whole in a worker, which sends
     each family back as soon as its members are known; this process finishes it
-    (``_Finisher``) while the worker goes on. A bigger one is peeled by this process:
-    in a thread of its own with its diffs made here while workers peel the others whole
+    (``_Finisher``) while the worker goes on. When the biggest is bigger, a thread of
+    this process peels it, its diffs made here while the workers peel the others whole
     (a pool's tasks are taken in turn, so diffs spread to it would wait behind those
-    peels), or, when no other is peeled whole (or the mapper cannot stream), with its
-    diffs spread over the workers. The small ones are
+    peels), then takes the next big one left, as each worker does when it ends one: so
+    several components too big for a worker are peeled side by side (a million letters
+    had seven, of 17k to 186k bodies, peeled one after another by that thread). Once no
+    worker has one left, that thread's diffs are spread over the workers. A mapper that
+    cannot stream (or a single worker): each big one from this process, with its diffs
+    spread over the workers. The small ones are
     the workers' filler work: a mapper with a ``background`` method (the local one)
     hands them out a few at a time, at a lower CPU priority, so a spread chunk of diffs
     or a whole peel never queues behind all of them, and the workers take them up while
@@ -81,16 +86,28 @@ def _run_components(
     outcomes: list[FamilyOutcome | None] = [None] * len(jobs)
     over = [False] * len(jobs)
     # big components each peeled whole in a worker, their families streamed back as they
-    # are finished, when small enough (``whole_at_most``); they start first, before the
-    # small ones take the workers
+    # are finished; one too big for a worker (``whole_at_most``) is peeled by a thread of
+    # this process, which then takes the next big one left, as each worker does: the
+    # biggest ones first, so that several too big for a worker are peeled side by side
     stream = getattr(mapper, "stream", None)
     workers = getattr(mapper, "jobs", 1)
-    here, whole = big, []
-    if big and stream is not None and workers > 1:
-        cap = 2 * params.whole_at_most
-        whole = [j for j in big if sizes[j] * max(2, workers) <= cap]
-        here = [j for j in big if sizes[j] * max(2, workers) > cap]
-    streams = [stream(_families_streamed, jobs[j]) for j in whole] if stream else []
+    split = bool(big) and stream is not None and workers > 1
+    cap = 2 * params.whole_at_most
+    queue = _Queue(big if split else [])
+    first = queue.pull() if split and sizes[big[0]] * max(2, workers) > cap else None
+    # with a thread taking big ones too, a worker is handed its next one as it ends the
+    # last, not all at once (so that the thread can take them)
+    window = workers + 1 if first is not None else len(big)
+    streams: deque[tuple[int, Iterator[object]]] = deque()
+
+    def submit() -> None:
+        while stream is not None and len(streams) < window:
+            j = queue.pull()
+            if j is None:
+                return
+            streams.append((j, stream(_families_streamed, jobs[j])))
+
+    submit()
     pending: Iterable[object] = ()
     if small:
         filler = [jobs[j] for j in small]
@@ -140,21 +157,26 @@ def _run_components(
             for k, packed in take() if take is not None else ():
                 finished(small[k], _unpack_outcome(packed))  # type: ignore[arg-type]
 
-    def peel_here(diff_many: DiffMany) -> None:
+    def peel_one(j: int, diff_many: DiffMany) -> None:
         # a big component's families are handed over one by one as they are finished
-        for j in here:
-            got = build_families(
-                jobs[j], diff_many=diff_many, on_family=partial(on_family, j), keep=keep
-            )
-            finished(j, got, handed=on_outcome is not None)
+        got = build_families(
+            jobs[j], diff_many=diff_many, on_family=partial(on_family, j), keep=keep
+        )
+        finished(j, got, handed=on_outcome is not None)
+
+    def peel_beside(j: int | None, diff_many: DiffMany) -> None:
+        while j is not None:
+            peel_one(j, diff_many)
+            j = queue.pull()
 
     # its diffs made here while the workers peel the others, then spread over them
     where = _DiffsWhere(spread_diffs(mapper))
-    beside = InThread(peel_here, where) if here and streams else None
+    beside = InThread(peel_beside, first, where) if first is not None else None
     try:
-        for j, families in zip(whole, streams, strict=True):
+        while streams:
             # the worker peels; each family is finished here (diffs of duplicates,
             # support), while it goes on with the next one
+            j, families = streams.popleft()
             job = jobs[j]
             fams: list[Family] = []
             rows: list[tuple[str, str, float, float]] = []
@@ -174,18 +196,33 @@ def _run_components(
                 diffs = dict(zip(keys, map(_unpack_diff, rows_of), strict=True))
                 fin(group, pivot_index=piv, template=template, diffs=diffs)
             finished(j, FamilyOutcome(tuple(fams), tuple(rows)), handed=on_outcome is not None)
+            submit()
     except BaseException:
         stop.set()
         raise
     where.free.set()  # (no component is peeled whole any more: the workers are free)
     if beside is not None:
         beside.result()
-    elif here:
-        peel_here(where)  # (free: its diffs spread)
+    elif not split:
+        for j in big:
+            peel_one(j, where)  # (free: its diffs spread)
     rest = [j for j in small if not over[j]]
     for j, packed in zip(rest, pending, strict=True):
         finished(j, _unpack_outcome(packed))  # type: ignore[arg-type]
     return [o for o in outcomes if o is not None]
+
+
+class _Queue:
+    """The big components not taken yet, biggest first: taken by the thread of this
+    process that peels them and by the workers' streams, one at a time."""
+
+    def __init__(self, order: Sequence[int]) -> None:
+        self._left = deque(order)
+        self._lock = threading.Lock()
+
+    def pull(self) -> int | None:
+        with self._lock:
+            return self._left.popleft() if self._left else None
 
 
 class _Stopped(Exception):
