@@ -220,12 +220,16 @@ def test_a_component_over_the_limit_is_peeled_here_while_a_worker_peels_another(
     assert handed == Counter(f.family_id for o in got for f in o.families)
 
 
-def test_components_over_the_limit_are_peeled_side_by_side(big_job: ComponentJob) -> None:
+@pytest.mark.parametrize(("most", "streamed"), [(60_000, (2, 3, 4)), (41, (2,))])
+def test_components_over_the_limit_are_peeled_side_by_side(
+    big_job: ComponentJob, most: int, streamed: tuple[int, ...]
+) -> None:
     """Several components over ``whole_at_most``: a thread here peels the biggest while
     the workers peel the others whole (a million letters had seven, peeled one after
-    another by that thread); the next one left goes to whichever ends first. Each comes
-    out as when peeled alone."""
-    params = replace(big_job.params, split_diffs_at=3, whole_at_most=5)
+    another by that thread); the next one left goes to whichever ends first, except
+    those over ``worker_at_most``, which the thread alone takes. Each comes out as when
+    peeled alone."""
+    params = replace(big_job.params, split_diffs_at=3, whole_at_most=5, worker_at_most=most)
     parts = [big_job, _part(big_job, range(0, 56, 2)), _part(big_job, range(1, 56, 2))]
     parts += [_part(big_job, range(0, 42)), _part(big_job, range(14, 56))]
     comps = [replace(p, params=params) for p in parts]
@@ -233,9 +237,9 @@ def test_components_over_the_limit_are_peeled_side_by_side(big_job: ComponentJob
     with local_mapper(2) as inner:
         mapper = _Counting(inner)
         got = _run_components(comps, mapper, params, ticks.append)
-    # the 56-letter one here; three handed to the workers at once (one each, one
-    # waiting), the last to the first of this thread and the workers to end one
-    assert mapper.streams in (3, 4)
+    # the 56-letter one here; a worker is handed one at once, and the next as it ends
+    # one (with ``most`` 41: only the 28-letter ones, the others all peeled here)
+    assert mapper.streams in streamed
     assert got == [build_families(c) for c in comps]
     assert ticks == sorted(ticks) and ticks[-1] == 56 + 28 + 28 + 42 + 42
 

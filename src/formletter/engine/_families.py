@@ -89,20 +89,27 @@ def _run_components(
     # are finished; one too big for a worker (``whole_at_most``) is peeled by a thread of
     # this process, which then takes the next big one left, as each worker does: the
     # biggest ones first, so that several too big for a worker are peeled side by side
+    # (those too big for a worker's memory, ``worker_at_most``, by that thread alone)
     stream = getattr(mapper, "stream", None)
     workers = getattr(mapper, "jobs", 1)
     split = bool(big) and stream is not None and workers > 1
-    cap = 2 * params.whole_at_most
-    queue = _Queue(big if split else [])
-    first = queue.pull() if split and sizes[big[0]] * max(2, workers) > cap else None
+    scale = max(2, workers) / 2
+    queue = _Queue(
+        [j for j in big if split and sizes[j] * scale > params.worker_at_most],
+        [j for j in big if split and sizes[j] * scale <= params.worker_at_most],
+    )
+    first = (
+        queue.pull(mine=True) if split and sizes[big[0]] * scale > params.whole_at_most else None
+    )
     # with a thread taking big ones too, a worker is handed its next one as it ends the
-    # last, not all at once (so that the thread can take them)
-    window = workers + 1 if first is not None else len(big)
+    # last, not all at once (so that the thread can take them; and no big one waits,
+    # pickled, in this process)
+    window = workers if first is not None else len(big)
     streams: deque[tuple[int, Iterator[object]]] = deque()
 
     def submit() -> None:
         while stream is not None and len(streams) < window:
-            j = queue.pull()
+            j = queue.pull(mine=False)
             if j is None:
                 return
             streams.append((j, stream(_families_streamed, jobs[j])))
@@ -167,7 +174,7 @@ def _run_components(
     def peel_beside(j: int | None, diff_many: DiffMany) -> None:
         while j is not None:
             peel_one(j, diff_many)
-            j = queue.pull()
+            j = queue.pull(mine=True)
 
     # its diffs made here while the workers peel the others, then spread over them
     where = _DiffsWhere(spread_diffs(mapper))
@@ -213,16 +220,20 @@ def _run_components(
 
 
 class _Queue:
-    """The big components not taken yet, biggest first: taken by the thread of this
-    process that peels them and by the workers' streams, one at a time."""
+    """The big components not taken yet, biggest first: taken one at a time by the
+    thread of this process that peels them (``mine``: those too big for a worker
+    first) and by the workers' streams (the others only)."""
 
-    def __init__(self, order: Sequence[int]) -> None:
-        self._left = deque(order)
+    def __init__(self, mine: Sequence[int], shared: Sequence[int]) -> None:
+        self._mine = deque(mine)
+        self._shared = deque(shared)
         self._lock = threading.Lock()
 
-    def pull(self) -> int | None:
+    def pull(self, *, mine: bool) -> int | None:
         with self._lock:
-            return self._left.popleft() if self._left else None
+            if mine and self._mine:
+                return self._mine.popleft()
+            return self._shared.popleft() if self._shared else None
 
 
 class _Stopped(Exception):

@@ -129,6 +129,12 @@ class AnalysisParams:
     #: meanwhile; 17k: 13.5 against 12.4 s; 35k: 37.1 against 26.6 s). Scaled by 2/jobs
     #: for more workers, as the spread diffs gain from each.
     whole_at_most: int = 15_000
+    #: with a local pool of 2 workers, the most letters of a component a worker peels
+    #: whole once this process peels a bigger one (scaled by 2/jobs for more workers, as
+    #: ``whole_at_most``); bigger ones are peeled by this process, one after another. A
+    #: worker's memory bounds it: a process peeling a 40,304-letter component whole
+    #: held 1.6 GB once it had the component, 2.0 GB at its peak
+    worker_at_most: int = 60_000
     #: a member is diffed against a template only when at least this share of its word
     #: k-grams, or of the template's, occur in the other (a cheap bound: holding a
     #: template needs half of one side aligned)
