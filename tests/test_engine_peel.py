@@ -4,7 +4,6 @@ from the pairs array, and a component glued from several families peeled apart a
 from __future__ import annotations
 
 import random
-import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
@@ -221,33 +220,26 @@ def test_a_component_over_the_limit_is_peeled_here_while_a_worker_peels_another(
     assert handed == Counter(f.family_id for o in got for f in o.families)
 
 
-@pytest.mark.parametrize(("most", "streamed", "threads"), [(60_000, (2, 3, 4), 1), (41, (2,), 2)])
+@pytest.mark.parametrize(("most", "streamed"), [(60_000, (2, 3, 4)), (41, (2,))])
 def test_components_over_the_limit_are_peeled_side_by_side(
-    big_job: ComponentJob, most: int, streamed: tuple[int, ...], threads: int
+    big_job: ComponentJob, most: int, streamed: tuple[int, ...]
 ) -> None:
     """Several components over ``whole_at_most``: a thread here peels the biggest while
     the workers peel the others whole (a million letters had seven, peeled one after
     another by that thread); the next one left goes to whichever ends first, except
-    those over ``worker_at_most``, which the threads here alone take (two of them, when
-    there are two such). Each comes out as when peeled alone."""
+    those over ``worker_at_most``, which the thread alone takes. Each comes out as when
+    peeled alone."""
     params = replace(big_job.params, split_diffs_at=3, whole_at_most=5, worker_at_most=most)
     parts = [big_job, _part(big_job, range(0, 56, 2)), _part(big_job, range(1, 56, 2))]
     parts += [_part(big_job, range(0, 42)), _part(big_job, range(14, 56))]
     comps = [replace(p, params=params) for p in parts]
     ticks: list[int] = []
-    names: set[str] = set()
-
-    def hand(got: FamilyOutcome) -> None:
-        names.add(threading.current_thread().name)  # (who peeled it)
-
     with local_mapper(2) as inner:
         mapper = _Counting(inner)
-        got = _run_components(comps, mapper, params, ticks.append, hand)
+        got = _run_components(comps, mapper, params, ticks.append)
     # the 56-letter one here; a worker is handed one at once, and the next as it ends
-    # one (with ``most`` 41: only the 28-letter ones, the others all peeled here, in two
-    # threads)
+    # one (with ``most`` 41: only the 28-letter ones, the others all peeled here)
     assert mapper.streams in streamed
-    assert len({n for n in names if n.startswith("formletter-peel")}) == threads
     assert got == [build_families(c) for c in comps]
     assert ticks == sorted(ticks) and ticks[-1] == 56 + 28 + 28 + 42 + 42
 

@@ -63,11 +63,8 @@ def _run_components(
     (a pool's tasks are taken in turn, so diffs spread to it would wait behind those
     peels), then takes the next big one left, as each worker does when it ends one: so
     several components too big for a worker are peeled side by side (a million letters
-    had seven, of 17k to 186k bodies, peeled one after another by that thread); those
-    too big for a worker's memory (``worker_at_most``) that thread alone takes, and a
-    second thread with it when there are two or more (a thread waits on its spread diffs
-    part of the time). Once no worker has one left, these threads' diffs are spread over
-    the workers. A mapper that
+    had seven, of 17k to 186k bodies, peeled one after another by that thread). Once no
+    worker has one left, that thread's diffs are spread over the workers. A mapper that
     cannot stream (or a single worker): each big one from this process, with its diffs
     spread over the workers. The small ones are
     the workers' filler work: a mapper with a ``background`` method (the local one)
@@ -104,11 +101,6 @@ def _run_components(
     first = (
         queue.pull(mine=True) if split and sizes[big[0]] * scale > params.whole_at_most else None
     )
-    # the thread waits on its spread diffs a good part of the time (a million letters:
-    # busy 59% of it); with another component too big for a worker, a second thread
-    # peels it meanwhile
-    starts = [first, *(queue.pull_mine() for _ in range(_PEEL_THREADS - 1))]
-    starts = [j for j in starts if j is not None]
     # with a thread taking big ones too, a worker is handed its next one as it ends the
     # last, not all at once (so that the thread can take them; and no big one waits,
     # pickled, in this process)
@@ -180,19 +172,13 @@ def _run_components(
         finished(j, got, handed=on_outcome is not None)
 
     def peel_beside(j: int | None, diff_many: DiffMany) -> None:
-        try:
-            while j is not None:
-                peel_one(j, diff_many)
-                j = queue.pull(mine=True)
-        except BaseException:
-            stop.set()  # (the other thread peeling here stops too)
-            raise
+        while j is not None:
+            peel_one(j, diff_many)
+            j = queue.pull(mine=True)
 
     # its diffs made here while the workers peel the others, then spread over them
     where = _DiffsWhere(spread_diffs(mapper))
-    besides = [
-        InThread(peel_beside, j, where, name=f"formletter-peel-{k}") for k, j in enumerate(starts)
-    ]
+    beside = InThread(peel_beside, first, where) if first is not None else None
     try:
         while streams:
             # the worker peels; each family is finished here (diffs of duplicates,
@@ -218,15 +204,12 @@ def _run_components(
                 fin(group, pivot_index=piv, template=template, diffs=diffs)
             finished(j, FamilyOutcome(tuple(fams), tuple(rows)), handed=on_outcome is not None)
             submit()
-    except _Stopped:
-        _results(besides)  # (a thread here failed: its error)
-        raise
     except BaseException:
         stop.set()
         raise
     where.free.set()  # (no component is peeled whole any more: the workers are free)
-    if besides:
-        _results(besides)
+    if beside is not None:
+        beside.result()
     elif not split:
         for j in big:
             peel_one(j, where)  # (free: its diffs spread)
@@ -251,28 +234,6 @@ class _Queue:
             if mine and self._mine:
                 return self._mine.popleft()
             return self._shared.popleft() if self._shared else None
-
-    def pull_mine(self) -> int | None:
-        """The next one too big for a worker, if any."""
-        with self._lock:
-            return self._mine.popleft() if self._mine else None
-
-
-def _results(threads: Sequence[InThread[None]]) -> None:
-    """Wait for every thread; raise the first error that is not another's stop."""
-    errors: list[BaseException] = []
-    for t in threads:
-        try:
-            t.result()
-        except BaseException as exc:  # gathered: the first real one is raised
-            errors.append(exc)
-    real = [e for e in errors if not isinstance(e, _Stopped)]
-    if real or errors:
-        raise (real or errors)[0]
-
-
-#: threads of this process that peel components too big for a worker, side by side
-_PEEL_THREADS = 2
 
 
 class _Stopped(Exception):
