@@ -1,9 +1,10 @@
 """Stage 5 of the analysis: connected components split into families (see ``_core``).
 
 ``_run_components`` schedules the components: the big ones each peeled whole in a worker
-and streamed back family by family (``_families_streamed``), or, when one is too big for
-a single worker, from the calling process with their diffs spread over the workers
-(``spread_diffs``); the small ones as the workers' background work. The anti-chaining
+and streamed back family by family (``_families_streamed``), or, when too big for a
+worker, by a thread of the calling process, side by side with the workers' peels, its
+diffs spread over the workers once they are free (``_DiffsWhere``, ``spread_diffs``);
+the small ones as the workers' background work. The anti-chaining
 loop of one component is ``_peel.build_families``; what ends a family (diffs, support)
 is in ``_finish``.
 """
