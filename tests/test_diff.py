@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import random
 import re
+from collections.abc import Callable
 from dataclasses import FrozenInstanceError, dataclass
 from functools import partial
 
@@ -36,13 +37,14 @@ from formletter.align import AlignParams, find_runs
 from formletter.diff import (
     TemplateTokens,
     apply_diff,
+    carried_stretches,
     coverages,
     diff_letter,
     diff_letter_if,
     template_tokens,
     unique_spans_of,
 )
-from formletter.engine._finish import _holds, _holds_at
+from formletter.engine._finish import _holds, _holds_by
 from formletter.models import DiffOp, LetterDiff, Template, TemplateSegment
 from formletter.normalize import Tokens, tokenize
 from formletter.sketch import kgram_hashes, mix64
@@ -693,9 +695,10 @@ def test_template_tokens_are_reusable() -> None:
     n=st.integers(0, 100_000),
     min_containment=st.floats(0.0, 1.0),
     min_shared=st.integers(0, 80),
+    min_run=st.integers(1, 30),
 )
 def test_screened_diff_is_the_diff_when_it_holds_else_none(
-    n: int, min_containment: float, min_shared: int
+    n: int, min_containment: float, min_shared: int, min_run: int
 ) -> None:
     template, text, start, end = golden_letter(n)
     lt = tokenize(text, start, end)
@@ -703,9 +706,53 @@ def test_screened_diff_is_the_diff_when_it_holds_else_none(
     tt = template_tokens(template)
     w = _diffcore.word_labels(tt, lt, template.text, text)
     assert coverages(w) == (d.coverage, d.template_coverage)  # known before the ops
-    params = AlignParams(min_containment=min_containment, min_shared=min_shared)
-    keep = partial(_holds_at, n_words=len(lt), params=params)
+    params = AlignParams(min_containment=min_containment, min_shared=min_shared, min_run=min_run)
+    keep = partial(_holds_by, n_words=len(lt), params=params)
     got = diff_letter_if(keep, template, "L", text, start, end, ttoks=tt, ltoks=lt)
-    assert got == (d if _holds_at(d.coverage, d.template_coverage, len(lt), params) else None)
-    if _holds(d, lt, params):  # the screen never drops a diff that holds
-        assert got == d
+    # the whole holding test, carried stretches and all, before the diff is built
+    assert got == (d if _holds(d, lt, params) else None)
+
+
+@settings(max_examples=300, deadline=None)
+@given(n=st.integers(0, 100_000))
+def test_the_screen_sees_the_carried_stretches_of_the_diff(n: int) -> None:
+    """What ``stretches()`` gives the screen (from the word labels, inserts slid) is what
+    the built diff's ops show (``carried_stretches``), and asking does not change the diff."""
+    template, text, start, end = golden_letter(n)
+    lt = tokenize(text, start, end)
+    d = diff_letter(template, "L", text, start, end)
+    seen: list[list[int]] = []
+
+    def keep(coverage: float, template_coverage: float, stretches: Callable[[], list[int]]) -> bool:
+        seen.append(stretches())
+        seen.append(stretches())  # asked twice: the inserts are slid once
+        return True
+
+    assert diff_letter_if(keep, template, "L", text, start, end, ltoks=lt) == d
+    assert seen == [carried_stretches(d, lt)] * 2
+    assert sum(seen[0]) <= len(lt)
+
+
+_COUNCIL = "The council met on Monday to talk about roads."
+_BRIDGE = "The budget for the new bridge was agreed at last."
+
+
+@pytest.mark.parametrize(
+    ("body", "stretches"),
+    [
+        ("alpha beta gamma delta", [4]),  # the template itself
+        ("alpha beta NEW gamma delta", [2, 2]),  # the sender's word ends a stretch
+        ("NEW alpha beta gamma delta OLD", [4]),
+        ("alpha beta gamma", [3]),  # a word left out ends nothing
+        ("NEW WORDS", []),
+        # a moved sentence is still carried
+        (f"{_BRIDGE} {_COUNCIL}", [19]),
+        (f"{_COUNCIL} I DISAGREE. {_BRIDGE}", [9, 10]),
+    ],
+)
+def test_carried_stretches_of_a_diff(body: str, stretches: list[int]) -> None:
+    template = plain_template(
+        f"{_COUNCIL} {_BRIDGE}" if len(body) > 40 else "alpha beta gamma delta"
+    )
+    d = diff_letter(template, "L", body, 0, len(body))
+    assert carried_stretches(d, tokenize(body)) == stretches

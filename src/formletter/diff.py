@@ -17,6 +17,7 @@ ops. A template's words are prepared once (:func:`template_tokens`) for all its 
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 
@@ -25,6 +26,7 @@ import numpy as np
 from formletter._diffcore import (
     EQUAL,
     INSERT,
+    MINOR,
     MOVED,
     REPLACE,
     SLOT,
@@ -39,8 +41,10 @@ from formletter.models import DiffOp, LetterDiff, Template
 from formletter.normalize import Tokens, tokenize
 
 __all__ = [
+    "CARRIED_OPS",
     "TemplateTokens",
     "apply_diff",
+    "carried_stretches",
     "coverages",
     "diff_letter",
     "diff_letter_if",
@@ -60,6 +64,13 @@ _Runs = tuple[list[int], list[int], list[int]]
 _KIND = {EQUAL: "equal", SLOT: "slot", MOVED: "moved", INSERT: "insert", REPLACE: "replace"}
 #: the sender's own words
 _UNIQUE = frozenset((INSERT, REPLACE))
+#: op kinds whose template characters a letter carries
+CARRIED_OPS = frozenset(("equal", "minor", "slot", "moved"))
+#: a run of word labels whose ops all carry the template's characters (``_body_ops``
+#: makes an ``insert`` or ``replace`` op of the ``INSERT`` and ``REPLACE`` words alone)
+_CARRIED_LABELS = re.compile(
+    b"[" + b"".join(re.escape(bytes([k])) for k in (EQUAL, MINOR, SLOT, MOVED)) + b"]+"
+)
 
 
 #: recent templates' tokens: a template is diffed in several batches (its family's
@@ -315,7 +326,7 @@ def diff_letter(
 
 
 def diff_letter_if(
-    keep: Callable[[float, float], bool],
+    keep: Callable[[float, float, Callable[[], list[int]]], bool],
     template: Template,
     letter_id: str,
     text: str,
@@ -325,14 +336,60 @@ def diff_letter_if(
     ttoks: TemplateTokens | None = None,
     ltoks: Tokens | None = None,
 ) -> LetterDiff | None:
-    """:func:`diff_letter`, or None when ``keep(coverage, template_coverage)`` is false.
+    """:func:`diff_letter`, or None when ``keep(coverage, template_coverage, stretches)``
+    is false.
 
-    Both figures are those of the diff, known as soon as the words are labelled (sliding
-    inserts only moves labels): a diff that is not kept is never built."""
+    The coverages are those of the diff, known as soon as the words are labelled;
+    ``stretches()`` gives the word counts of the body's stretches carried from the
+    template (those of :func:`carried_stretches`), known once its inserts are slid (as
+    the diff has them). A diff that is not kept is never built (the ops cost about as
+    much as the labels)."""
     w = _labels(template, text, body_start, body_end, ttoks, ltoks)
-    if not keep(*coverages(w)):
+    slid = False
+
+    def stretches() -> list[int]:
+        nonlocal slid
+        if not slid:
+            slide_inserts(w)
+            slid = True
+        return _stretches(w.lab)
+
+    if not keep(*coverages(w), stretches):
         return None
-    return _finish(template, letter_id, text, body_start, body_end, w)
+    return _finish(template, letter_id, text, body_start, body_end, w, slid=slid)
+
+
+def carried_stretches(d: LetterDiff, toks: Tokens) -> list[int]:
+    """The word counts of the stretches of ``d``'s letter body carried from the template,
+    in letter order: consecutive words the diff keeps from it (``equal``, ``minor``,
+    ``slot`` and ``moved`` ops and the spaces between them), each stretch ended by the
+    sender's own words (``insert``/``replace``); ``toks``: the body's words."""
+    bounds: list[tuple[int, int]] = []
+    start = end = -1
+    for kind, _ts, _te, ls, le, _text in d.op_rows():
+        if kind in CARRIED_OPS:
+            if start < 0:
+                start = ls
+            end = max(end, le)
+        elif le > ls and start >= 0:  # the sender's own words end the stretch
+            bounds.append((start, end))
+            start = -1
+    if start >= 0:
+        bounds.append((start, end))
+    if not bounds:
+        return []
+    se = np.asarray(bounds, dtype=np.int64)
+    words = np.searchsorted(toks.starts, se[:, 1], "left") - np.searchsorted(
+        toks.starts, se[:, 0], "left"
+    )
+    return [int(x) for x in words if x]
+
+
+def _stretches(lab: bytearray) -> list[int]:
+    """:func:`carried_stretches` from a body's word labels (once its inserts are slid):
+    the ops of a run of carried labels, and the spaces between them, are all carried,
+    and an ``insert`` or ``replace`` word makes an op that is not."""
+    return [m.end() - m.start() for m in _CARRIED_LABELS.finditer(lab)]
 
 
 def _labels(
@@ -362,12 +419,21 @@ def _matched(w: Words) -> tuple[int, int]:
 
 
 def _finish(
-    template: Template, letter_id: str, text: str, body_start: int, body_end: int, w: Words
+    template: Template,
+    letter_id: str,
+    text: str,
+    body_start: int,
+    body_end: int,
+    w: Words,
+    *,
+    slid: bool = False,
 ) -> LetterDiff:
-    """The diff of a letter whose words are labelled (:func:`word_labels`)."""
+    """The diff of a letter whose words are labelled (:func:`word_labels`); ``slid``:
+    its inserts are slid already (``slide_inserts``)."""
     tt = w.tt
     nl, nt = len(w.lab), len(tt)
-    slide_inserts(w)
+    if not slid:
+        slide_inserts(w)
     runs = word_runs(w)
     dels = _deletes(tt, w, runs, template.text, body_start)
     ops = _body_ops(template, tt, w, runs, body_start, body_end, dels)

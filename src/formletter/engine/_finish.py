@@ -20,7 +20,13 @@ import numpy as np
 import numpy.typing as npt
 
 from formletter.align import AlignParams, is_link_at, run_floor
-from formletter.diff import diff_letter, diff_letter_if, template_tokens
+from formletter.diff import (
+    CARRIED_OPS,
+    carried_stretches,
+    diff_letter,
+    diff_letter_if,
+    template_tokens,
+)
 from formletter.engine._types import (
     AnalysisParams,
     BodyRecord,
@@ -56,7 +62,7 @@ def diff_items(
         args = (template, r.letter_id, r.text, r.body_start, r.body_end)
         if screen is not None and screen[1][i]:  # a diff that does not hold is not built
             assert t is not None
-            keep = partial(_holds_at, n_words=len(t), params=screen[0])
+            keep = partial(_holds_by, n_words=len(t), params=screen[0])
             out.append(diff_letter_if(keep, *args, ttoks=tt, ltoks=t))
         else:
             out.append(diff_letter(*args, ttoks=tt, ltoks=t))
@@ -68,40 +74,28 @@ def _holds(d: LetterDiff, toks: Tokens, params: AlignParams) -> bool:
     with the template as the other letter): on the letter's side, only stretches of at
     least ``params.min_run`` words carried from the template count, as they do for a
     link (stock sentence frames carried word by word between other words do not)."""
-    n_words = len(toks)
-    if not _holds_at(d.coverage, d.template_coverage, n_words, params):
-        return False
-    if d.template_coverage >= params.min_containment:
-        return True
-    long = _long_coverage(d, toks, run_floor(n_words, params))
-    return _holds_at(long, 0.0, n_words, params)
-
-
-def _long_coverage(d: LetterDiff, toks: Tokens, min_run: int) -> float:
-    """The share of the letter's words in stretches of ``min_run`` words or more that it
-    carries from the template (consecutive carried ops, in letter order)."""
-    n = len(toks)
-    if not n:
-        return 0.0
-    stretches: list[tuple[int, int]] = []
-    start = end = -1
-    for kind, _ts, _te, ls, le, _text in d.op_rows():
-        if kind in _CARRIES:
-            if start < 0:
-                start = ls
-            end = max(end, le)
-        elif le > ls and start >= 0:  # the sender's own words end the stretch
-            stretches.append((start, end))
-            start = -1
-    if start >= 0:
-        stretches.append((start, end))
-    if not stretches:
-        return 0.0
-    se = np.asarray(stretches, dtype=np.int64)
-    words = np.searchsorted(toks.starts, se[:, 1], "left") - np.searchsorted(
-        toks.starts, se[:, 0], "left"
+    return _holds_by(
+        d.coverage, d.template_coverage, partial(carried_stretches, d, toks), len(toks), params
     )
-    return float(words[words >= min_run].sum()) / n
+
+
+def _holds_by(
+    coverage: float,
+    template_coverage: float,
+    stretches: Callable[[], list[int]],
+    n_words: int,
+    params: AlignParams,
+) -> bool:
+    """:func:`_holds` from a diff's two coverages and its carried stretches' word counts
+    (``stretches()``, asked only when the coverages leave it open): the screen of
+    ``diff_items``, which so never builds a diff that does not hold."""
+    if not _holds_at(coverage, template_coverage, n_words, params):
+        return False
+    if template_coverage >= params.min_containment:
+        return True
+    floor = run_floor(n_words, params)
+    long = sum(x for x in stretches() if x >= floor) / n_words if n_words else 0.0
+    return _holds_at(long, 0.0, n_words, params)
 
 
 def _holds_at(coverage: float, template_coverage: float, n_words: int, params: AlignParams) -> bool:
@@ -116,8 +110,6 @@ _MINORITY_LEAST = 6
 _FRAME_SHARE = 0.9
 #: ...and the blocks it would join must each be at least this share of its length
 _FRAME_RATIO = 0.5
-#: op kinds whose template characters a letter carries
-_CARRIES = frozenset(("equal", "minor", "slot", "moved"))
 #: an op row's kind, template start and end (``LetterDiff.op_rows``)
 _KIND, _T_START, _T_END = itemgetter(0), itemgetter(1), itemgetter(2)
 
@@ -141,7 +133,7 @@ def _carry(
     owner = np.repeat(np.arange(len(rows), dtype=np.int64), [len(r) for r in rows])
     t0 = np.fromiter(map(_T_START, ops), dtype=np.int64, count=len(ops))
     t1 = np.fromiter(map(_T_END, ops), dtype=np.int64, count=len(ops))
-    kind = np.fromiter(map(_CARRIES.__contains__, map(_KIND, ops)), dtype=bool, count=len(ops))
+    kind = np.fromiter(map(CARRIED_OPS.__contains__, map(_KIND, ops)), dtype=bool, count=len(ops))
     take = kind & (t1 > t0)
     if not take.any():
         return out

@@ -20,7 +20,6 @@ from formletter.align import (
 from formletter.diff import template_tokens
 from formletter.engine._finish import (
     _Finisher,
-    _holds,
     _split_minority,
     _split_union,
     _template_for,
@@ -223,14 +222,6 @@ class _Peeler:
         else:
             template, tried = _template_for(star, recs, params, piv, self.job), {}
         assert template is not None
-        held_by: dict[int, bool] = {}
-
-        def holds(m: int, d: LetterDiff) -> bool:
-            got = held_by.get(m)
-            if got is None:
-                got = held_by[m] = _holds(d, toks[m], params.align)
-            return got
-
         diffs = _grow(
             template,
             star,
@@ -241,9 +232,9 @@ class _Peeler:
             self.diff_many,
             params.align,
             tried,
-            holds,
         )
-        held = frozenset(star).union(m for m, d in diffs.items() if holds(m, d))
+        # (every diff but the star's holds the template: the screen dropped the others)
+        held = frozenset(star).union(diffs)
         return _Attempt(template, diffs, held, tuple(star), tried)
 
 
@@ -305,23 +296,22 @@ def _grow(
     diff_many: DiffMany,
     params: AlignParams,
     tried: dict[int, LetterDiff | None] | None = None,
-    holds: Callable[[int, LetterDiff], bool] | None = None,
 ) -> dict[int, LetterDiff]:
     """The diffs of the star and of the members that hold ``template``, found by growing
     from the star along candidate pairs: a member of ``group`` is diffed only when it is
-    a candidate of the star or of a member found to hold it (``holds``; without it, of
-    any member whose diff passed the screen), and near the template (``near``: asked only
-    of those members, so a wave costs what it reaches, not the group). A member the
-    growth never reaches is not diffed (it is left for a later template).
-
-    The growth does not go on from a member whose diff passes the screen (the coverages
-    of a link) but does not hold the template: one that carries its stock sentence
-    frames word by word between words of its own, as letters of another template built
-    on the same frames do. From there it reached that other template's letters one by
-    one: in a 7,766-letter component, attempts that held 80-170 letters diffed 7,000.
+    a candidate of the star or of a member found to hold it, and near the template
+    (``near``: asked only of those members, so a wave costs what it reaches, not the
+    group). A member the growth never reaches is not diffed (it is left for a later
+    template).
 
     The star's diffs are kept whatever they show; the others are screened where they are
-    diffed, so a member that does not hold the template costs no trip back.
+    diffed (``Screen``): a member whose diff does not hold the template comes back as
+    None, its diff never built nor sent back, and the growth does not go on from it. So
+    not from one that carries the template's stock sentence frames word by word between
+    words of its own, as letters of another template built on the same frames do (its
+    coverages pass, its carried stretches are short): from there the growth reached
+    that other template's letters one by one (in a 7,766-letter component, attempts that
+    held 80-170 letters diffed 7,000).
 
     ``tried``: the members diffed against this template and star before (None: the diff
     did not hold, so it was not built); they are not diffed again, and every member
@@ -342,8 +332,6 @@ def _grow(
             if d is None:
                 continue
             diffs[m] = d
-            if holds is not None and m not in in_star and not holds(m, d):
-                continue
             for y in neighbours.get(m, ()):
                 if y not in seen and y in group:
                     seen.add(y)

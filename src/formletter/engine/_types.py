@@ -34,7 +34,9 @@ __all__ = [
 #: ``mapper(fn, items)`` runs ``fn`` over ``items`` and yields results in order
 Mapper = Callable[[Callable[..., object], Sequence[object]], Iterable[object]]
 #: ``(params, flags)``: a letter flagged True whose diff does not hold the template (the
-#: link test with the template as the other letter) comes back as None, not as its diff
+#: link test with the template as the other letter, only stretches of ``min_run`` carried
+#: words counting on the letter's side: ``_finish._holds``) comes back as None, its diff
+#: never built
 Screen = tuple[AlignParams, Sequence[bool]]
 
 
