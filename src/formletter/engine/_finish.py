@@ -1,10 +1,11 @@
 """Stage 5 of the analysis, the end of a family: its members' diffs and their support.
 
 What the anti-chaining loop (``_peel``) needs once a template is chosen: the local
-``DiffMany`` (``diff_items``), the test that a diff holds its template (``_holds``),
-templates from a star of members (``_template_for``), the split of a template glued from
-two (``_split_union``), and ``_Finisher``, which names a family, diffs the members not
-diffed yet and recounts per-sentence support.
+``DiffMany`` (``diff_items``), the test that a diff holds its template (``_holds``; its
+screen ``_holds_by`` applies it before a diff is built), templates from a star of
+members (``_template_for``), the split of a template glued from two (``_split_union``),
+and ``_Finisher``, which names a family, diffs the members not diffed yet and recounts
+per-sentence support.
 """
 
 from __future__ import annotations
@@ -73,7 +74,10 @@ def _holds(d: LetterDiff, toks: Tokens, params: AlignParams) -> bool:
     """Whether a member's diff shows it was built from the template (the link test,
     with the template as the other letter): on the letter's side, only stretches of at
     least ``params.min_run`` words carried from the template count, as they do for a
-    link (stock sentence frames carried word by word between other words do not)."""
+    link (stock sentence frames carried word by word between other words do not).
+
+    The rule on a built diff; the engine applies it before the diff is built
+    (``_holds_by``, the screen of ``diff_items``), so its diffs all hold."""
     return _holds_by(
         d.coverage, d.template_coverage, partial(carried_stretches, d, toks), len(toks), params
     )
