@@ -6,6 +6,7 @@ import hashlib
 import pickle
 import random
 import re
+from typing import Any
 
 import numpy as np
 import pytest
@@ -620,6 +621,36 @@ def test_a_numbered_copy_has_the_words_of_the_plain_text() -> None:
 
 def test_a_short_numbered_list_keeps_its_numbers() -> None:
     assert "1" in tokenize(_LIST).words or "l" in tokenize(_LIST).words
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    first=st.lists(st.text(), max_size=5),
+    second=st.lists(st.text(), max_size=5),
+    order=st.randoms(use_true_random=False),
+)
+def test_tokens_of_several_batches_travel_packed_by_index(
+    first: list[str], second: list[str], order: Any
+) -> None:
+    """Letters tokenised in different batches (each its own vocabulary), packed together
+    as a component's are: each comes back with the same words, ids and offsets, and its
+    words are still not made (a worker makes them only when asked)."""
+    toks = [
+        *tokenize_many([(t, 0, len(t)) for t in first]),
+        *tokenize_many([(t, 0, len(t)) for t in second]),
+    ]
+    order.shuffle(toks)
+    packed = pack_tokens(toks)
+    if any(len(t) for t in toks):
+        assert len(packed) == 6  # by index: the distinct words once
+    back = unpack_tokens(pickle.loads(pickle.dumps(packed)))
+    assert len(back) == len(toks)
+    for b, t in zip(back, toks, strict=True):
+        assert b._words is None or not len(b)
+        assert b.words == t.words
+        for got, want in ((b.ids, t.ids), (b.starts, t.starts), (b.ends, t.ends)):
+            assert got.tolist() == want.tolist()
+        assert b.ids.dtype == t.ids.dtype
 
 
 def test_tokens_of_a_batch_make_their_words_only_when_asked() -> None:

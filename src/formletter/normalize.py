@@ -214,35 +214,101 @@ def _unpickle_tokens(
 
 #: many texts' tokens laid end to end (``pack_tokens``): their words joined by spaces,
 #: ids, starts and ends (int32 when they fit), and each text's number of words
-PackedTokens = tuple[
+_PackedWords = tuple[
     str, npt.NDArray[np.uint64], npt.NDArray[np.integer], npt.NDArray[np.integer], list[int]
 ]
+#: ... or, for tokens that hold an index into a vocabulary (:meth:`Tokens.indexed`), the
+#: distinct words joined by spaces, their ids, and per word its index among them, start
+#: and end, and each text's number of words
+_PackedIndex = tuple[
+    str,
+    npt.NDArray[np.uint64],
+    npt.NDArray[np.int32],
+    npt.NDArray[np.integer],
+    npt.NDArray[np.integer],
+    list[int],
+]
+PackedTokens = _PackedWords | _PackedIndex
 
 
 def pack_tokens(tokens: Sequence[Tokens]) -> PackedTokens:
     """The tokens of many texts as a few arrays and one string, to send to another
     process (``unpack_tokens`` inverts it): a component's letters, by the thousand,
-    pickle ~3x faster so, and unpickle ~2x faster, than as one ``Tokens`` each."""
+    pickle ~3x faster so, and unpickle ~2x faster, than as one ``Tokens`` each.
+
+    Tokens that hold an index into a vocabulary (as the engine's driver holds every
+    letter's) travel as their index into the distinct words they use, each word once:
+    no string is made per word here, and none there until asked for (a worker peeling a
+    component asks for the words of a template's star only)."""
     counts = [len(t) for t in tokens]
     if not sum(counts):
         none = np.empty(0, dtype=np.int64)
         return "", np.empty(0, dtype=np.uint64), none, none, counts
-    ids = np.concatenate([t.ids for t in tokens])
     starts = np.concatenate([t.starts for t in tokens])
     ends = np.concatenate([t.ends for t in tokens])
     if int(ends.max()) < 2**31:  # offsets into letters: always, but for huge texts
         starts, ends = starts.astype(np.int32), ends.astype(np.int32)
+    if all(t._index is not None for t in tokens if len(t)):
+        words, ids, index = _local_vocabulary(tokens, counts)
+        return words, ids, index, starts, ends, counts
+    ids = np.concatenate([t.ids for t in tokens])
     return " ".join(j for j in map(Tokens.joined, tokens) if j), ids, starts, ends, counts
 
 
+def _local_vocabulary(
+    tokens: Sequence[Tokens], counts: Sequence[int]
+) -> tuple[str, npt.NDArray[np.uint64], npt.NDArray[np.int32]]:
+    """The distinct words of indexed ``tokens`` joined by spaces, their ids, and each
+    word's index among them (texts laid end to end). The tokens may index several
+    vocabularies (one per batch they were made in)."""
+    offs = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=offs[1:])
+    # the texts of each vocabulary (the same array object), in order of first use
+    groups: dict[int, list[int]] = {}
+    for i, t in enumerate(tokens):
+        if counts[i]:
+            groups.setdefault(id(t._vocab), []).append(i)
+    index = np.empty(int(offs[-1]), dtype=np.int32)
+    words: list[str] = []
+    ids: list[npt.NDArray[np.uint64]] = []
+    base = 0
+    for members in groups.values():
+        first = tokens[members[0]]
+        assert first._vocab is not None and first._vocab_ids is not None
+        used, local = np.unique(
+            np.concatenate([tokens[i]._index for i in members]), return_inverse=True
+        )
+        local = (local + base).astype(np.int32)
+        at = 0
+        for i in members:
+            index[offs[i] : offs[i + 1]] = local[at : at + counts[i]]
+            at += counts[i]
+        words.extend(first._vocab[used].tolist())
+        ids.append(first._vocab_ids[used])
+        base += len(used)
+    return " ".join(words), np.concatenate(ids), index
+
+
 def unpack_tokens(packed: PackedTokens) -> tuple[Tokens, ...]:
-    """The ``Tokens`` that :func:`pack_tokens` packed, in order."""
+    """The ``Tokens`` that :func:`pack_tokens` packed, in order (indexed tokens come back
+    indexed: their words are made when first asked for)."""
+    counts = packed[-1]
+    out: list[Tokens] = []
+    a = 0
+    if len(packed) == 6:
+        joined, vocab_ids, index, starts, ends, counts = packed
+        vocab = np.array(joined.split(" ") if len(vocab_ids) else [], dtype=object)
+        starts64 = starts.astype(np.int64, copy=False)
+        ends64 = ends.astype(np.int64, copy=False)
+        for n in counts:
+            b = a + n
+            out.append(Tokens.indexed(vocab, index[a:b], vocab_ids, starts64[a:b], ends64[a:b]))
+            a = b
+        return tuple(out)
     joined, ids, starts, ends, counts = packed
     words = joined.split(" ") if len(ids) else []
     starts64 = starts.astype(np.int64, copy=False)
     ends64 = ends.astype(np.int64, copy=False)
-    out: list[Tokens] = []
-    a = 0
     for n in counts:
         b = a + n
         out.append(Tokens(tuple(words[a:b]), ids[a:b], starts64[a:b], ends64[a:b]))
