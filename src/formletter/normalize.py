@@ -219,7 +219,7 @@ _PackedWords = tuple[
 ]
 #: ... or, for tokens that hold an index into a vocabulary (:meth:`Tokens.indexed`), the
 #: distinct words joined by spaces, their ids, and per word its index among them, start
-#: and end, and each text's number of words
+#: and end, and each text's number of words (a :class:`TokenBatch`, counts for offsets)
 _PackedIndex = tuple[
     str,
     npt.NDArray[np.uint64],
@@ -291,24 +291,20 @@ def _local_vocabulary(
 
 def unpack_tokens(packed: PackedTokens) -> tuple[Tokens, ...]:
     """The ``Tokens`` that :func:`pack_tokens` packed, in order (indexed tokens come back
-    indexed: their words are made when first asked for)."""
+    indexed, as a :class:`TokenBatch` gives them: their words are made when first asked
+    for)."""
     counts = packed[-1]
+    starts64 = packed[-3].astype(np.int64, copy=False)
+    ends64 = packed[-2].astype(np.int64, copy=False)
+    if len(packed) == 6:
+        joined, vocab_ids, index, *_ = packed
+        offsets = np.zeros(len(counts) + 1, dtype=np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        return tuple(TokenBatch(joined, vocab_ids, index, starts64, ends64, offsets))
+    joined, ids, *_ = packed
+    words = joined.split(" ") if len(ids) else []
     out: list[Tokens] = []
     a = 0
-    if len(packed) == 6:
-        joined, vocab_ids, index, starts, ends, counts = packed
-        vocab = np.array(joined.split(" ") if len(vocab_ids) else [], dtype=object)
-        starts64 = starts.astype(np.int64, copy=False)
-        ends64 = ends.astype(np.int64, copy=False)
-        for n in counts:
-            b = a + n
-            out.append(Tokens.indexed(vocab, index[a:b], vocab_ids, starts64[a:b], ends64[a:b]))
-            a = b
-        return tuple(out)
-    joined, ids, starts, ends, counts = packed
-    words = joined.split(" ") if len(ids) else []
-    starts64 = starts.astype(np.int64, copy=False)
-    ends64 = ends.astype(np.int64, copy=False)
     for n in counts:
         b = a + n
         out.append(Tokens(tuple(words[a:b]), ids[a:b], starts64[a:b], ends64[a:b]))
