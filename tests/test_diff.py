@@ -198,6 +198,31 @@ def test_scanned_copy_differs_only_in_minor_ways() -> None:
 )
 def test_scanner_confusions_are_minor(a: str, b: str, minor: bool) -> None:
     assert _diffcore._is_minor(a, b) is minor
+    assert _diffcore._is_minor(a, b) is minor  # (the second answer is the remembered one)
+
+
+def test_remembered_word_pairs_are_bounded_and_answer_as_worked_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_diffcore, "_MINOR", {})
+    monkeypatch.setattr(_diffcore, "_MINOR_MAX", 8)
+    words = ["the", "tbe", "thc", "them", "then", "Government", "Govemment", "fund", "find"]
+    pairs = [(a, b) for a in words for b in words]
+    for _ in range(2):
+        for a, b in pairs:
+            assert _diffcore._is_minor(a, b) is _diffcore._is_minor_now(a, b)
+            assert len(_diffcore._MINOR) <= 8
+
+
+def test_a_template_word_is_looked_at_as_a_section_number_once_per_template() -> None:
+    """A renumbered section is carried ("Section 4." for "Section 3."); whether the
+    template's word numbers one is worked out once per template, whatever the letter."""
+    template = plain_template("Section 3. The board shall meet twice a year in public.")
+    tt = template_tokens(template)
+    for letter in ("Section 4. The board shall meet twice a year in public.", template.text):
+        d = diff_letter(template, "L", letter, 0, len(letter), ttoks=tt)
+        assert d.unique_spans == () and apply_diff(template.text, d.ops) == letter
+    assert tt.enumerations == {1: True}
 
 
 def test_short_words_misread_by_a_scanner_are_not_the_senders() -> None:
