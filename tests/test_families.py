@@ -40,6 +40,25 @@ def test_union_find_basics() -> None:
     assert uf.find(3) == 3
 
 
+@settings(max_examples=100, deadline=None)
+@given(
+    edges=st.lists(st.tuples(st.integers(0, 29), st.integers(0, 29)), max_size=60),
+    asks=st.lists(st.lists(st.integers(0, 29), max_size=12), max_size=6),
+)
+def test_roots_of_some_elements_are_their_roots(
+    edges: list[tuple[int, int]], asks: list[list[int]]
+) -> None:
+    """``find_many`` (the verify loop's lookup, for the letters of the pairs in hand) is
+    ``roots()`` for those elements, asked between unions, repeats and all."""
+    uf, plain = UnionFind(30), UnionFind(30)
+    for i, (a, b) in enumerate(edges):
+        uf.union(a, b)
+        plain.union(a, b)
+        xs = np.array(asks[i % len(asks)] if asks else [], dtype=np.int64)
+        assert uf.find_many(xs).tolist() == plain.roots()[xs].tolist()
+    assert uf.roots().tolist() == plain.roots().tolist()
+
+
 def reference_components(n: int, edges: list[tuple[int, int]]) -> list[list[int]]:
     adj: dict[int, set[int]] = defaultdict(set)
     for a, b in edges:

@@ -47,6 +47,19 @@ class UnionFind:
     def connected(self, a: int, b: int) -> bool:
         return self.find(a) == self.find(b)
 
+    def find_many(self, xs: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """The root of each of ``xs`` (each then points at its root): ``roots()[xs]``, in
+        passes over ``xs`` alone, not over all the elements."""
+        p = self.parent
+        r = p[xs]
+        while True:
+            q = p[r]
+            if np.array_equal(q, r):
+                break
+            r = q
+        p[xs] = r
+        return r
+
     def roots(self) -> npt.NDArray[np.int64]:
         """The root of every element (fully compressed)."""
         p = self.parent
