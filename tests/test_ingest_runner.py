@@ -214,6 +214,27 @@ def test_reading_ahead_gives_the_same_results_and_progress(tmp_path: Path, ahead
     assert {name for _, name in calls} == {"formletter-read-ahead"}  # skip asked there
 
 
+def test_reading_ahead_holds_a_bounded_amount_of_text(tmp_path: Path) -> None:
+    """A file can hold many letters (a JSONL shard of 10,000): the read-ahead stops at a
+    number of characters as well as of files, else it would hold every shard at once."""
+    body = "Dear Sir,\n\n" + "I write about the bypass again. " * 310 + "\n"  # ~10k chars
+    for i in range(12):
+        (tmp_path / f"shard-{i:02}.txt").write_text(f"{i} {body}")
+    read: list[str] = []
+
+    def skip(path: str, sha: str) -> bool:
+        read.append(path)  # asked in the reading thread, as each file is read
+        return False
+
+    plain = list(read_inputs([tmp_path], IngestOptions()))
+    results = read_inputs([tmp_path], IngestOptions(), skip=skip, ahead=2000, ahead_chars=25_000)
+    got = [next(results)]
+    time.sleep(0.5)  # the reading thread, unbounded, would read all twelve meanwhile
+    assert 2 <= len(read) <= 5
+    got.extend(results)
+    assert got == plain and len(read) == 12
+
+
 def test_an_error_while_reading_ahead_reaches_the_caller(tmp_path: Path) -> None:
     _letters(tmp_path, 10)
 

@@ -89,6 +89,10 @@ def _scan_task(task: _Task) -> list[str]:
 _HANDOVER_MAX = 32
 _HANDOVER_WAIT = 0.05
 _HANDOVER_POLL = 0.1
+#: read-ahead: characters of letters handed over and not yet taken, at most (a file may
+#: hold many letters: a JSONL shard of 10,000; counted in files alone, a read-ahead of
+#: 2,000 held every shard of a million letters at once)
+AHEAD_CHARS = 64 * 2**20
 #: seconds a closed read-ahead waits for its thread (which otherwise ends on its own)
 _JOIN_SECONDS = 2.0
 
@@ -155,6 +159,7 @@ def read_inputs(
     skip: Callable[[str, str], bool] | None = None,
     progress: Callable[[SourceResult | None], None] | None = None,
     ahead: int = 0,
+    ahead_chars: int = AHEAD_CHARS,
 ) -> Generator[SourceResult, None, None]:
     """Read every file under ``paths`` (see :func:`discover`), one result per file.
 
@@ -169,8 +174,9 @@ def read_inputs(
     each result as it is yielded.
 
     With ``ahead`` > 0 all this runs in a background thread, at most ``ahead`` results
-    ahead of the caller, so that what the caller does with a result (storing it, in
-    SQLite, which lets go of the GIL) overlaps the reading of the next files. ``skip`` is
+    and ``ahead_chars`` characters of letters (but always one result) ahead of the
+    caller, so that what the caller does with a result (storing it, in SQLite, which
+    lets go of the GIL) overlaps the reading of the next files. ``skip`` is
     then called from that thread; ``progress`` still from the caller's, in the same
     order. Closing the iterator early stops the thread after the file it is on.
 
@@ -179,7 +185,7 @@ def read_inputs(
     an attachment re-reads the spreadsheet.
     """
     if ahead > 0:
-        return _read_ahead(paths, options, skip, progress, ahead)
+        return _read_ahead(paths, options, skip, progress, ahead, ahead_chars)
     return _read_inputs(paths, options, skip, progress)
 
 
@@ -193,16 +199,27 @@ def _read_ahead(
     skip: Callable[[str, str], bool] | None,
     progress: Callable[[SourceResult | None], None] | None,
     ahead: int,
+    ahead_chars: int,
 ) -> Generator[SourceResult, None, None]:
     """:func:`read_inputs` in a thread, handing results (None for a file skipped) over a
-    bounded queue, a few at a time (one hand-over per file would cost more than a skip)."""
-    handover: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=max(1, ahead // _HANDOVER_MAX))
+    bounded queue, a few at a time (one hand-over per file would cost more than a skip),
+    with at most ``ahead_chars`` characters of letters in it (or one hand-over)."""
+    handover: queue.Queue[tuple[str, Any, int]] = queue.Queue(
+        maxsize=max(1, ahead // _HANDOVER_MAX)
+    )
     stop = threading.Event()
+    room = threading.Condition()
+    queued = 0  # characters of letters handed over, not yet taken
 
-    def put(kind: str, value: object) -> bool:
+    def put(kind: str, value: object, chars: int = 0) -> bool:
+        nonlocal queued
+        with room:
+            while queued and queued + chars > ahead_chars and not stop.is_set():
+                room.wait(_HANDOVER_POLL)
+            queued += chars
         while not stop.is_set():
             try:
-                handover.put((kind, value), timeout=_HANDOVER_POLL)
+                handover.put((kind, value, chars), timeout=_HANDOVER_POLL)
             except queue.Full:
                 continue
             return True
@@ -210,19 +227,26 @@ def _read_ahead(
 
     def produce() -> None:
         chunk: list[SourceResult | None] = []
+        chars = 0
         since = 0.0
 
         def add(item: SourceResult | None) -> bool:
-            nonlocal chunk, since
+            nonlocal chunk, chars, since
             if stop.is_set():
                 return False
             if not chunk:
                 since = time.monotonic()
             chunk.append(item)
-            if len(chunk) < _HANDOVER_MAX and time.monotonic() - since < _HANDOVER_WAIT:
+            if item is not None:
+                chars += sum(len(letter.text) for letter in item.letters)
+            if (
+                len(chunk) < _HANDOVER_MAX
+                and time.monotonic() - since < _HANDOVER_WAIT
+                and 4 * chars < ahead_chars
+            ):
                 return True
-            ready, chunk = chunk, []
-            return put("items", ready)
+            ready, size, chunk, chars = chunk, chars, [], 0
+            return put("items", ready, size)
 
         def skipped(result: SourceResult | None) -> None:
             if result is None and not add(None):
@@ -233,12 +257,12 @@ def _read_ahead(
             for result in results:
                 if not add(result):
                     return
-            if put("items", chunk):
+            if put("items", chunk, chars):
                 put("end", None)
         except _Stopped:
             pass
         except BaseException as exc:  # handed to the caller, raised there
-            if put("items", chunk):
+            if put("items", chunk, chars):
                 put("error", exc)
         finally:
             results.close()
@@ -247,7 +271,11 @@ def _read_ahead(
     thread.start()
     try:
         while True:
-            kind, value = handover.get()
+            kind, value, chars = handover.get()
+            if chars:
+                with room:
+                    queued -= chars
+                    room.notify()
             if kind == "error":
                 raise value
             if kind == "end":
