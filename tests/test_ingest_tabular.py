@@ -56,11 +56,29 @@ def test_rows_become_letters(tmp_path: Path, ext: str) -> None:
     ]
 
 
-def test_without_id_column_the_row_number_keys_the_letter(tmp_path: Path) -> None:
+def test_without_id_column_the_file_name_and_row_key_the_letter(tmp_path: Path) -> None:
     path = write_csv(_rows(), tmp_path / "c.csv")
     letters = read_file(path, IngestOptions()).letters
-    assert letters[0].letter_id == letter_id_for(LETTER_A, "1")
-    assert letters[2].letter_id == letter_id_for(LETTER_A, "4")
+    assert letters[0].letter_id == letter_id_for(LETTER_A, "c.csv#1")
+    assert letters[2].letter_id == letter_id_for(LETTER_A, "c.csv#4")
+    # the folder is not part of it: moved files keep their letters' ids
+    moved = tmp_path / "elsewhere"
+    moved.mkdir()
+    again = read_file(path.rename(moved / "c.csv"), IngestOptions()).letters
+    assert [x.letter_id for x in again] == [x.letter_id for x in letters]
+
+
+def test_the_same_comment_at_the_same_row_of_two_shards_is_two_letters(tmp_path: Path) -> None:
+    """An export split into shards, without an id column: a comment sent twice can land
+    at the same row of two shards. It was one letter (the row alone keyed the id), so
+    the analysis held fewer letters than the export: 1,374 of a million in 100 shards."""
+    rows = [{"text": LETTER_A}, {"text": LETTER_B}]
+    ids = set()
+    for name in ("shard-1.jsonl", "shard-2.jsonl"):
+        path = tmp_path / name
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+        ids.update(x.letter_id for x in read_file(path, IngestOptions()).letters)
+    assert len(ids) == 4
 
 
 @pytest.mark.parametrize(

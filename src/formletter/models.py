@@ -71,7 +71,8 @@ def letter_id_for(text: str, key: str = "") -> str:
     """The stable id of a letter, derived from its content, so any order and any re-run
     gives the same id. ``key`` tells apart records that share a text on purpose (two
     identical public comments in a CSV are two comments): it is the record's id-column
-    value or row number, and empty for a letter that is a whole file."""
+    value, or its file's name and row number (``shard-00003.jsonl#12``), and empty for a
+    letter that is a whole file."""
     data = text if not key else f"{key}\x00{text}"
     return "L" + hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()[:15]
 
