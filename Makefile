@@ -46,7 +46,7 @@ bench: install
 	$(BIN)/python benchmarks/bench.py --letters 20000 --repeat 3
 
 bench-large: install
-	$(BIN)/python benchmarks/bench.py --letters 10000 100000 1000000
+	$(BIN)/python benchmarks/bench.py --letters 10000 100000 1000000 --shards 10000
 
 # adding 1,000 letters to a database of a million (analyze --incremental)
 bench-incremental: install

@@ -16,6 +16,11 @@ from ``getrusage``). Machines are noisy: compare the ratio, not the absolute fig
 
     python benchmarks/bench.py --letters 20000 --repeat 3
     python benchmarks/bench.py --letters 10000 100000 --jobs 2
+    python benchmarks/bench.py --letters 1000000 --shards 10000
+
+With ``--shards PER``, formletter is also measured on the same letters as JSONL shards of
+PER rows (written once beside the corpus by ``benchmarks/shards.py``; read with
+``--text-column text``), the input the scale goals name; the baseline reads the files.
 
 With ``--repeat N``, each size is measured N times, alternating which system goes first,
 and the median ratio is quoted with its spread; each peak is the lowest of its rounds (a
@@ -75,6 +80,32 @@ def corpus(letters: int, seed: int) -> Path:
     return out
 
 
+def shard_corpus(out: Path, per_shard: int) -> tuple[Path, dict[str, str]]:
+    """``out``'s letters as JSONL shards of ``per_shard`` rows (cached beside it), and
+    each row's name (``shard-00000.jsonl#12``) to its letter's file name."""
+    import importlib.util
+
+    folder = out.parent / f"{out.name}-shards{per_shard}"
+    if not (folder / "truth.jsonl").exists():
+        spec = importlib.util.spec_from_file_location(
+            "shards", Path(__file__).with_name("shards.py")
+        )
+        assert spec is not None and spec.loader is not None
+        shards = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(shards)
+        shutil.rmtree(folder, ignore_errors=True)
+        print(f"writing {out.name} as shards of {per_shard:,} in {folder} ...", file=sys.stderr)
+        shards.write_shards(out, folder, per_shard)
+    names: dict[str, str] = {}
+    rows = (json.loads(x) for x in (folder / "truth.jsonl").read_text().splitlines() if x)
+    original = sorted(
+        json.loads(x)["file"] for x in (out / "truth.jsonl").read_text().splitlines() if x
+    )
+    for row, file in zip(rows, original, strict=True):
+        names[Path(row["file"]).name] = Path(file).name
+    return folder / "letters", names
+
+
 def _truth(out: Path) -> dict[str, str | None]:
     rows = [json.loads(line) for line in (out / "truth.jsonl").read_text().splitlines()]
     return {Path(r["file"]).name: r["family"] for r in rows}
@@ -124,10 +155,14 @@ def baseline(letters_dir: Path) -> dict[str, str | None]:
 
 
 def run_formletter(
-    letters_dir: Path, db: Path, jobs: int
+    letters_dir: Path, db: Path, jobs: int, names: dict[str, str] | None = None
 ) -> tuple[dict[str, Any], dict[str, float]]:
+    """``names``: the letters come as JSONL shards; each row's name to its file's."""
+    from formletter.ingest import IngestOptions
     from formletter.pipeline import AnalyzeOptions, analyze
     from formletter.store import open_store
+
+    ingest = IngestOptions() if names is None else IngestOptions(text_column="text")
 
     stages: dict[str, float] = {}
     current: list[Any] = [None, time.perf_counter()]
@@ -140,14 +175,20 @@ def run_formletter(
             current[0], current[1] = stage, now
 
     with open_store(db) as store:
-        summary = analyze(store, [letters_dir], AnalyzeOptions(jobs=jobs), progress=progress)
+        options = AnalyzeOptions(jobs=jobs, ingest=ingest)
+        summary = analyze(store, [letters_dir], options, progress=progress)
         progress("done", 0, 0)
         predicted: dict[str, str | None] = {}
         # each letter's family (a family of one counts as none), for the ARI
         families = store.letter_families()
         for source, lid in store.letter_sources():
             fid, size = families.get(lid, (None, 0))
-            predicted[Path(source).name] = fid if size >= 2 else None
+            name = Path(source).name
+            if names is not None:
+                if name not in names:
+                    continue  # (a shard holding the letter: its row names it too)
+                name = names[name]
+            predicted[name] = fid if size >= 2 else None
     return {"summary": summary, "predicted": predicted}, stages
 
 
@@ -188,15 +229,33 @@ def _round(letters_dir: Path, jobs: int, formletter_first: bool) -> tuple[dict[s
     return b, fl()
 
 
-def bench(letters: int, seed: int, jobs: int, repeat: int = 1) -> None:
+def _from_shards(letters_dir: Path, names: dict[str, str], jobs: int) -> dict[str, Any]:
+    work = Path(tempfile.mkdtemp(prefix="formletter-bench-"))
+    try:
+        return measure(
+            "formletter (shards)",
+            lambda: run_formletter(letters_dir, work / "bench.db", jobs, names),
+            children=True,
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def bench(letters: int, seed: int, jobs: int, repeat: int = 1, shards: int | None = None) -> None:
     """Measure both systems ``repeat`` times, alternating which goes first, and print
-    each round's ratio and their median (the machine's noise shows in their spread)."""
+    each round's ratio and their median (the machine's noise shows in their spread).
+    ``shards``: then formletter once more, from the letters as JSONL shards of that many
+    rows."""
     out = corpus(letters, seed)
     letters_dir = out / "letters"
     truth = _truth(out)
     n = len(truth)
     rounds = [_round(letters_dir, jobs, formletter_first=i % 2 == 1) for i in range(repeat)]
     ratios = [b["seconds"] / f["seconds"] for b, f in rounds]
+    sharded = None
+    if shards is not None:
+        shard_dir, names = shard_corpus(out, shards)
+        sharded = _from_shards(shard_dir, names, jobs)
     # the figures of the median round (by ratio). Peaks: the lowest of any round, as the
     # system measured second starts from the memory the first one left behind
     b, fl = rounds[sorted(range(repeat), key=ratios.__getitem__)[(repeat - 1) // 2]]
@@ -210,6 +269,10 @@ def bench(letters: int, seed: int, jobs: int, repeat: int = 1) -> None:
             _ari(truth, result["predicted"]),
         ),
     ]
+    if sharded is not None:
+        got, _ = sharded["value"]
+        label = "formletter, shards"
+        rows.append((label, sharded["seconds"], sharded["peak_mib"], _ari(truth, got["predicted"])))
     print(f"\n{n:,} letters (synthetic, seed {seed}), formletter jobs={jobs or os.cpu_count()}")
     if repeat > 1:
         print(f"{repeat} rounds, alternating which system goes first; the median round:")
@@ -229,6 +292,12 @@ def bench(letters: int, seed: int, jobs: int, repeat: int = 1) -> None:
     else:
         print(f"formletter speed / baseline speed: {ratios[0]:.2f}x")
     print("formletter stages (s): " + ", ".join(f"{k} {v:.2f}" for k, v in stages.items()))
+    if sharded is not None:
+        shard_stages = sharded["value"][1]
+        print(
+            f"formletter from JSONL shards of {shards:,} rows, stages (s): "
+            + ", ".join(f"{k} {v:.2f}" for k, v in shard_stages.items())
+        )
     s = result["summary"]
     print(
         f"formletter stored {s.letters:,} letters in {s.families:,} families"
@@ -247,11 +316,20 @@ def main() -> None:
         default=1,
         help="rounds per size, alternating which system goes first; the median is quoted",
     )
+    parser.add_argument(
+        "--shards",
+        type=int,
+        default=None,
+        metavar="PER",
+        help="also measure formletter from the letters as JSONL shards of PER rows",
+    )
     args = parser.parse_args()
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
+    if args.shards is not None and args.shards < 1:
+        parser.error("--shards must be at least 1")
     for n in args.letters:
-        bench(n, args.seed, args.jobs, args.repeat)
+        bench(n, args.seed, args.jobs, args.repeat, args.shards)
 
 
 if __name__ == "__main__":

@@ -42,6 +42,25 @@ def test_one_round_prints_one_ratio(
     assert "median" not in out and "rounds" not in out
 
 
+def test_formletter_is_measured_from_shards_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--shards``: formletter also reads the same letters as JSONL shards, each row
+    scored as the letter whose file it came from (the ARI is on the same scale)."""
+    bench = _bench_module()
+    monkeypatch.setattr(bench, "CACHE", tmp_path)
+    bench.bench(60, seed=5, jobs=1, shards=25)
+    out = capsys.readouterr().out
+    files = re.search(r"\nformletter\s+[\d.]+\s+[\d,]+\s+[\d,]+\s+([\d.]+)", out)
+    shards = re.search(r"formletter, shards\s+[\d.]+\s+[\d,]+\s+[\d,]+\s+([\d.]+)", out)
+    assert files is not None and shards is not None, out
+    assert (
+        float(shards.group(1)) > 0.5 and abs(float(shards.group(1)) - float(files.group(1))) < 0.2
+    )
+    assert "formletter from JSONL shards of 25 rows, stages (s): read" in out
+    assert len(list((tmp_path / "synth-60-5-shards25" / "letters").glob("*.jsonl"))) == 3
+
+
 def test_the_incremental_benchmark_adds_letters_to_a_grown_database(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
