@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import errno
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from _engine_helpers import PERSONAL, TEMPLATES, add_paragraph, join, synthetic_with_seeds
+from formletter._scratch import sweep
 from formletter.align import is_link
 from formletter.candidates import candidate_pairs
 from formletter.engine import AnalysisParams, BodyRecord, local_mapper
@@ -28,7 +27,7 @@ from formletter.engine._core import (
     _verify_pairs,
     _verify_spanning,
 )
-from formletter.engine._verify import sweep_left_tables, verify_table
+from formletter.engine._verify import verify_table
 from formletter.families import UnionFind
 from formletter.models import Link
 from formletter.normalize import Tokens, tokenize
@@ -252,28 +251,6 @@ def test_analysis_params_refuse_values_that_cannot_work(field: str, value: float
     assert AnalysisParams(verify_round=1).verify_round == 1
 
 
-def test_tables_left_by_killed_runs_are_swept_and_live_ones_kept(tmp_path: Path) -> None:
-    """A run killed outright leaves its k-gram folder (3 GB at a million letters): the
-    next run removes the folders whose process is gone, and no other."""
-    done = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    dead = int(done.stdout)  # a process that has ended
-    left = tmp_path / f"formletter-kgrams-{dead}-abc123"
-    live = tmp_path / f"formletter-kgrams-{os.getpid()}-def456"
-    other = tmp_path / "formletter-kgrams-oldstyle"  # no process named: kept
-    unrelated = tmp_path / f"something-{dead}-x"
-    for d in (left, live, other, unrelated):
-        d.mkdir()
-        (d / "hashes.npy").write_bytes(b"x" * 100)
-    assert sweep_left_tables(str(tmp_path)) == [str(left)]
-    assert not left.exists()
-    assert live.exists() and other.exists() and unrelated.exists()
-
-
 def test_a_run_names_its_table_folder_after_itself(small_corpus: list[BodyRecord]) -> None:
     toks = [tokenize(r.text, r.body_start, r.body_end) for r in small_corpus[:10]]
     letters = np.arange(len(toks), dtype=np.int64)
@@ -284,6 +261,6 @@ def test_a_run_names_its_table_folder_after_itself(small_corpus: list[BodyRecord
         _, where = made()
         assert where is not None
         assert Path(where).name.startswith(f"formletter-kgrams-{os.getpid()}-")
-        assert sweep_left_tables(str(Path(where).parent)) == []  # (its own: alive)
+        assert sweep("formletter-kgrams-", str(Path(where).parent)) == []  # (its own: alive)
         assert Path(where).exists()
     assert not Path(where).exists()

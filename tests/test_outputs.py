@@ -4,6 +4,8 @@ kept: real pyarrow files, read back."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -34,6 +36,29 @@ def letters(tmp_path: Path) -> Path:
 
 def _scratch(folder: Path) -> list[Path]:
     return [p for p in folder.iterdir() if p.name.startswith(".formletter-work-")]
+
+
+def test_a_killed_runs_scratch_database_is_removed_by_the_next_run(
+    letters: Path, tmp_path: Path
+) -> None:
+    """A run killed outright cannot remove its scratch database; the next run into the
+    same folder removes it (it names a process that is gone), and keeps what is not a
+    scratch folder of a gone process."""
+    out = tmp_path / "out"
+    out.mkdir()
+    ended = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    left = out / f".formletter-work-{int(ended.stdout)}-x1y2"
+    left.mkdir()
+    (left / "analysis.db").write_bytes(b"SQLite format 3\x00" + b"\x00" * 100)
+    older = out / ".formletter-work-abc"  # named by no process: not touched
+    older.mkdir()
+    analyze_to_parquet([letters], out, AnalyzeOptions(jobs=1), db=None)
+    assert _scratch(out) == [older]
 
 
 def test_without_a_database_the_parquet_is_the_whole_analysis(

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from formletter._scratch import owned_folder
 from formletter.errors import FormletterError
 from formletter.export import AnalysisParquet, parquet_available, write_analysis_parquet
 from formletter.models import RunSummary
@@ -58,7 +58,8 @@ def analyze_to_parquet(
         raise FormletterError(f"{folder}: cannot make the folder: {exc.strerror}") from None
     scratch: Path | None = None
     if db is None:
-        scratch = Path(tempfile.mkdtemp(prefix=_SCRATCH_PREFIX, dir=folder))
+        # (named after this process: a killed run's is removed by the next one here)
+        scratch = Path(owned_folder(_SCRATCH_PREFIX, str(folder)))
         path = scratch / "analysis.db"
     else:
         path = Path(db)

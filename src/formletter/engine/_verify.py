@@ -17,9 +17,7 @@ the end of verify, and twice that while it joined the workers' parts).
 from __future__ import annotations
 
 import os
-import re
 import shutil
-import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -30,6 +28,7 @@ from typing import Any, overload
 import numpy as np
 import numpy.typing as npt
 
+from formletter._scratch import owned_folder
 from formletter.align import (
     AlignParams,
     KgramTable,
@@ -49,7 +48,6 @@ __all__ = [
     "kgram_fill_job",
     "kgram_job",
     "shared_table",
-    "sweep_left_tables",
     "verify_job",
     "verify_table",
 ]
@@ -241,9 +239,8 @@ def verify_table(
             _drop(made.result()[1])
 
 
-#: a table's folder: this prefix, the id of the process that made it, a dash, a random part
+#: a table's folder (named after its process, see ``formletter._scratch``)
 _PREFIX = "formletter-kgrams-"
-_OWNED = re.compile(re.escape(_PREFIX) + r"(\d+)-")
 
 
 def _folder(mapper: Mapper) -> str | None:
@@ -252,52 +249,10 @@ def _folder(mapper: Mapper) -> str | None:
     (the table is 3 GB at a million letters) are removed first."""
     if not (isinstance(mapper, LocalMapper) and mapper.jobs > 1):
         return None
-    sweep_left_tables()
     try:
-        return tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-")
+        return owned_folder(_PREFIX)
     except OSError:
         return None
-
-
-def sweep_left_tables(where: str | None = None) -> list[str]:
-    """Remove the table folders in ``where`` (the temporary folder) whose process is
-    gone: a run killed outright (``SIGKILL``, the out-of-memory killer, a power cut)
-    cannot remove its own. Only folders of this user, named by a process id that no
-    process has now, and only on POSIX (where a process can be asked after without a
-    signal); returns those removed."""
-    if os.name != "posix":
-        return []
-    where = tempfile.gettempdir() if where is None else where
-    gone: list[str] = []
-    try:
-        entries = list(os.scandir(where))
-    except OSError:
-        return gone
-    for entry in entries:
-        m = _OWNED.match(entry.name)
-        if m is None or not _is_own_folder(entry) or _alive(int(m.group(1))):
-            continue
-        shutil.rmtree(entry.path, ignore_errors=True)
-        gone.append(entry.path)
-    return gone
-
-
-def _is_own_folder(entry: os.DirEntry[str]) -> bool:
-    try:
-        return entry.is_dir(follow_symlinks=False) and entry.stat().st_uid == os.getuid()
-    except OSError:
-        return False
-
-
-def _alive(pid: int) -> bool:
-    """Whether a process ``pid`` exists (signal 0 only checks: nothing is sent)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError, OSError):
-        return True  # someone else's process, or a number we cannot ask about: keep it
-    return True
 
 
 def _save(table: KgramTable, mapper: Mapper) -> str | None:
