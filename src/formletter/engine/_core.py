@@ -675,8 +675,9 @@ class _FailCounts:
     def __init__(self) -> None:
         self.keys: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
         self.counts: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
-        #: ``(f, the keys that failed at least f times)``, made by :meth:`at_least`
-        self._often: tuple[int, npt.NDArray[np.int64]] | None = None
+        #: ``f``, the keys that failed at least f times (sorted) and a bitmap of them
+        #: (see :meth:`at_least`); kept up to date as failures are added
+        self._often: tuple[int, npt.NDArray[np.int64], npt.NDArray[np.bool_]] | None = None
 
     @classmethod
     def of(cls, fails: Mapping[int, int]) -> _FailCounts:
@@ -694,7 +695,6 @@ class _FailCounts:
         """One more failure for each of ``keys`` (a key may repeat)."""
         if not len(keys):
             return
-        self._often = None
         new, counts = np.unique(keys, return_counts=True)
         # merged in one pass (no sort of all the keys): the keys counted before get
         # their counts raised in place, the others are inserted where they sort
@@ -702,9 +702,20 @@ class _FailCounts:
         seen = at < len(self.keys)
         seen[seen] = self.keys[at[seen]] == new[seen]
         self.counts[at[seen]] += counts[seen]
+        after = counts.astype(np.int64)
+        after[seen] = self.counts[at[seen]]
         fresh = ~seen
         self.keys = np.insert(self.keys, at[fresh], new[fresh])
         self.counts = np.insert(self.counts, at[fresh], counts[fresh].astype(np.int64))
+        if self._often is not None:
+            # the keys that failed often enough just now join those that had (not all
+            # the keys looked at again: there are millions in a big run)
+            f, often, bits = self._often
+            crossed = new[(after >= f) & (after - counts < f)]
+            if len(crossed):
+                often = np.insert(often, np.searchsorted(often, crossed), crossed)
+                bits[_bit(crossed)] = True
+                self._often = (f, often, bits)
 
     def get(
         self, keys: npt.NDArray[np.int64]
@@ -719,14 +730,35 @@ class _FailCounts:
     def at_least(self, keys: npt.NDArray[np.int64], f: int) -> npt.NDArray[np.int64]:
         """Which of ``keys`` failed at least ``f`` times (their indices, ascending): looked
         up among those few keys only (a lookup among all of them, for a queue in no
-        order, cost the verify loop more than its planning)."""
+        order, cost the verify loop more than its planning), and only for the keys that
+        a bitmap of them does not rule out (the queue's ~14k keys searched among ~40k
+        every round were most of the lookup's time at 200k letters)."""
         if self._often is None or self._often[0] != f:
-            self._often = (f, self.keys[self.counts >= f])
-        often = self._often[1]
+            often = self.keys[self.counts >= f]
+            bits = np.zeros(1 << _BITS, dtype=bool)
+            bits[_bit(often)] = True
+            self._often = (f, often, bits)
+        _, often, bits = self._often
         if not len(often) or not len(keys):
             return np.empty(0, dtype=np.int64)
-        at = np.minimum(np.searchsorted(often, keys), len(often) - 1)
-        return np.flatnonzero(often[at] == keys)
+        maybe = np.flatnonzero(bits[_bit(keys)])
+        if not len(maybe):
+            return maybe
+        k = keys[maybe]
+        at = np.minimum(np.searchsorted(often, k), len(often) - 1)
+        return maybe[often[at] == k]
+
+
+#: :meth:`_FailCounts.at_least`'s bitmap: 2**20 bits (1 MB), a bit per key's hash
+_BITS = 20
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _bit(keys: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Each key's bit in the bitmap: its top bits once mixed (keys are pairs of roots,
+    ``min * n + max``, far from uniform)."""
+    mixed = keys.view(np.uint64) * _MIX
+    return (mixed >> np.uint64(64 - _BITS)).view(np.int64)
 
 
 def _plan_round(
