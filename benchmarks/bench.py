@@ -204,6 +204,21 @@ def measure(name: str, fn: Callable[[], Any], children: bool = False) -> dict[st
     return {"name": name, "seconds": seconds, "peak_mib": peak, "value": value}
 
 
+def _measure_formletter(
+    name: str, letters_dir: Path, jobs: int, names: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """:func:`measure` of :func:`run_formletter` into a fresh database, removed after."""
+    work = Path(tempfile.mkdtemp(prefix="formletter-bench-"))
+    try:
+        return measure(
+            name,
+            lambda: run_formletter(letters_dir, work / "bench.db", jobs, names),
+            children=True,
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def _round(letters_dir: Path, jobs: int, formletter_first: bool) -> tuple[dict[str, Any], ...]:
     """One measurement of each system, in the order asked; returned as (baseline,
     formletter)."""
@@ -212,33 +227,13 @@ def _round(letters_dir: Path, jobs: int, formletter_first: bool) -> tuple[dict[s
         return measure("datasketch baseline", lambda: baseline(letters_dir))
 
     def fl() -> dict[str, Any]:
-        work = Path(tempfile.mkdtemp(prefix="formletter-bench-"))
-        try:
-            return measure(
-                "formletter",
-                lambda: run_formletter(letters_dir, work / "bench.db", jobs),
-                children=True,
-            )
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
+        return _measure_formletter("formletter", letters_dir, jobs)
 
     if formletter_first:
         f = fl()
         return base(), f
     b = base()
     return b, fl()
-
-
-def _from_shards(letters_dir: Path, names: dict[str, str], jobs: int) -> dict[str, Any]:
-    work = Path(tempfile.mkdtemp(prefix="formletter-bench-"))
-    try:
-        return measure(
-            "formletter (shards)",
-            lambda: run_formletter(letters_dir, work / "bench.db", jobs, names),
-            children=True,
-        )
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def bench(letters: int, seed: int, jobs: int, repeat: int = 1, shards: int | None = None) -> None:
@@ -255,7 +250,7 @@ def bench(letters: int, seed: int, jobs: int, repeat: int = 1, shards: int | Non
     sharded = None
     if shards is not None:
         shard_dir, names = shard_corpus(out, shards)
-        sharded = _from_shards(shard_dir, names, jobs)
+        sharded = _measure_formletter("formletter, shards", shard_dir, jobs, names)
     # the figures of the median round (by ratio). Peaks: the lowest of any round, as the
     # system measured second starts from the memory the first one left behind
     b, fl = rounds[sorted(range(repeat), key=ratios.__getitem__)[(repeat - 1) // 2]]
@@ -271,8 +266,14 @@ def bench(letters: int, seed: int, jobs: int, repeat: int = 1, shards: int | Non
     ]
     if sharded is not None:
         got, _ = sharded["value"]
-        label = "formletter, shards"
-        rows.append((label, sharded["seconds"], sharded["peak_mib"], _ari(truth, got["predicted"])))
+        rows.append(
+            (
+                sharded["name"],
+                sharded["seconds"],
+                sharded["peak_mib"],
+                _ari(truth, got["predicted"]),
+            )
+        )
     print(f"\n{n:,} letters (synthetic, seed {seed}), formletter jobs={jobs or os.cpu_count()}")
     if repeat > 1:
         print(f"{repeat} rounds, alternating which system goes first; the median round:")

@@ -144,7 +144,13 @@ def analyze(
     text_column: Annotated[
         str | None, typer.Option(help="CSV/JSONL/XLSX/Parquet column holding the letter text.")
     ] = None,
-    id_column: Annotated[str | None, typer.Option(help="Column holding a record id.")] = None,
+    id_column: Annotated[
+        str | None,
+        typer.Option(
+            help="Column holding a record id (it keys the letter id; without it, the file's"
+            " name and the row do)."
+        ),
+    ] = None,
     meta_column: Annotated[
         list[str] | None, typer.Option(help="Column to carry into the export (repeatable).")
     ] = None,

@@ -122,6 +122,11 @@ class SourceResult:
     letters: tuple[Letter, ...] = ()
     failures: tuple[Failure, ...] = ()
 
+    @property
+    def chars(self) -> int:
+        """How many characters its letters hold (what reading ahead and storing count)."""
+        return sum(len(letter.text) for letter in self.letters)
+
 
 @dataclass(frozen=True, slots=True)
 class Part:

@@ -300,7 +300,7 @@ def _read(
             chars = 0
             for result in results:
                 batch.append(result)
-                chars += sum(len(letter.text) for letter in result.letters)
+                chars += result.chars
                 if result.failures:
                     failures.extend(result.failures)
                     if not result.letters:

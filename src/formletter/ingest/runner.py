@@ -238,7 +238,7 @@ def _read_ahead(
                 since = time.monotonic()
             chunk.append(item)
             if item is not None:
-                chars += sum(len(letter.text) for letter in item.letters)
+                chars += item.chars
             if (
                 len(chunk) < _HANDOVER_MAX
                 and time.monotonic() - since < _HANDOVER_WAIT

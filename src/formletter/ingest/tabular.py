@@ -697,10 +697,6 @@ def cell_text(value: str) -> str:
     return value
 
 
-#: what separates a source's folders from its own name (a path, a URL, an archive member)
-_FOLDERS = re.compile(r"[\\/]")
-
-
 def _row_letter(
     source: Source,
     options: IngestOptions,
@@ -717,7 +713,7 @@ def _row_letter(
     # comments in two shards of one export, at the same row, are two comments (the row
     # alone made them one letter: 1,374 of a million in 100 shards). The folder is left
     # out, so that moving the files keeps the ids.
-    key = f"{_FOLDERS.split(source.name)[-1]}#{number}"
+    key = f"{source.filename}#{number}"
     if cols.id is not None:
         ident = values.get(cols.id, "").strip()
         meta.append(("id", ident))
