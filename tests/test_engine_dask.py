@@ -283,6 +283,17 @@ def test_without_distributed_the_error_names_the_extra() -> None:
 # -- the mapper itself -------------------------------------------------------------------
 
 
+def test_a_worker_reported_gone_twice_does_not_stop_the_close(cluster: DaskMapper) -> None:
+    # distributed's SpecCluster raised KeyError for a worker it no longer listed
+    # (dask/distributed#5407), which stopped the cluster's close and left it running
+    local = cluster.client.cluster
+    assert local is not None
+    gone = "tcp://127.0.0.1:1"
+    assert gone not in local.scheduler_info["workers"]
+    local._update_worker_status("remove", gone)
+    assert list(cluster(abs, [-1, 2])) == [1, 2]
+
+
 def test_results_come_back_in_order(cluster: DaskMapper) -> None:
     items = list(range(-700, 700))
     assert list(cluster(abs, items)) == [abs(x) for x in items]

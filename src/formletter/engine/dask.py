@@ -383,6 +383,7 @@ def dask_mapper(
                     # has it): any free port, on this machine only
                     scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
                 )
+            _forget_lost_workers_once(cluster)
             stack.callback(cluster.close)
             client = Client(cluster, set_as_default=False)
             stack.callback(client.close)
@@ -391,6 +392,22 @@ def dask_mapper(
             stack.callback(client.close)
             _check_workers(client)
         yield DaskMapper(client)
+
+
+def _forget_lost_workers_once(cluster: Any) -> None:
+    """Let a local cluster be told twice that a worker left. distributed's ``SpecCluster``
+    looks the worker up in its last scheduler info to forget it, and raises KeyError when
+    it is no longer there (dask/distributed#5407): a worker killed while a task ran was
+    reported gone twice, the error stopped the cluster's close, and the cluster was left
+    running. A worker it has already forgotten is simply gone."""
+    update = cluster._update_worker_status
+
+    def forgetting(op: str, msg: Any) -> None:
+        if op == "remove" and msg not in cluster.scheduler_info.get("workers", {}):
+            return
+        update(op, msg)
+
+    cluster._update_worker_status = forgetting
 
 
 def _connect(client_type: Any, address: str, timeout: float) -> Client:
