@@ -18,7 +18,7 @@ from _engine_helpers import PERSONAL, TEMPLATES, add_paragraph, join, synthetic_
 from formletter._scratch import sweep
 from formletter.align import is_link
 from formletter.candidates import candidate_pairs
-from formletter.engine import AnalysisParams, BodyRecord, local_mapper
+from formletter.engine import AnalysisParams, BodyRecord, Mapper, local_mapper
 from formletter.engine._core import (
     _FailCounts,
     _Kgrams,
@@ -125,7 +125,7 @@ def test_fail_counts_count_like_a_dict(rounds: list[list[int]], data: st.DataObj
     fails.add(np.array(ask, dtype=np.int64))  # the keys failing often change with a round
     for k in ask:
         want[k] = want.get(k, 0) + 1
-    for f in (3, 2):  # (3: those that had failed that often kept up to date by the add)
+    for f in (3, 2, 1):  # (those that had failed that often kept up to date by the add)
         often = fails.at_least(np.array(ask, dtype=np.int64), f)
         assert often.tolist() == [i for i, k in enumerate(ask) if want[k] >= f]
 
@@ -143,10 +143,13 @@ def _spanning_over_the_whole_queue(
     kgrams: _Kgrams,
     toks: list[Tokens],
     params: AnalysisParams,
+    weak: npt.NDArray[np.bool_] | None = None,
 ) -> tuple[list[tuple[int, int]], list[Link]]:
     """The verify loop as it was first written: every round planned over the whole open
-    queue, each pair's link made before the next round."""
+    queue, each pair's link made before the next round (``weak`` pairs given up on once
+    their components have failed ``params.weak_give_up`` times)."""
     n = len(toks)
+    hw = np.zeros(len(qa), dtype=bool) if weak is None else weak
     uf = UnionFind(n)
     edges: list[tuple[int, int]] = []
     links: list[Link] = []
@@ -155,14 +158,19 @@ def _spanning_over_the_whole_queue(
         while len(qa):
             roots = uf.roots()
             ra, rb = roots[qa], roots[qb]
+            key = np.minimum(ra, rb) * n + np.maximum(ra, rb)
+            failed = np.array([fails.get(k, 0) for k in key.tolist()], dtype=np.int64)
             keep = ra != rb
-            qa, qb, ra, rb = qa[keep], qb[keep], ra[keep], rb[keep]
+            if params.weak_give_up:
+                keep &= ~(hw & (failed >= params.weak_give_up))
+            if params.verify_give_up:
+                keep &= failed < params.verify_give_up
+            qa, qb, hw, ra, rb, key = qa[keep], qb[keep], hw[keep], ra[keep], rb[keep], key[keep]
             if not len(qa):
                 break
-            key = np.minimum(ra, rb) * n + np.maximum(ra, rb)
             take = _plan_round(ra, rb, key, fails, params.verify_round)
             ta, tb, keys = qa[take], qb[take], key[take].tolist()
-            qa, qb = qa[~take], qb[~take]
+            qa, qb, hw = qa[~take], qb[~take], hw[~take]
             got = _verify_pairs(ta, tb, str, toks.__getitem__, mapper, params, kgrams)
             links.extend(x for x in got if x is not None)
             for a, b, k, x in zip(ta.tolist(), tb.tolist(), keys, got, strict=True):
@@ -176,46 +184,91 @@ def _spanning_over_the_whole_queue(
 
 @pytest.mark.parametrize("verify_round", [1, 2, 5, 16])
 @pytest.mark.parametrize("jobs", [1, 2])
+@pytest.mark.parametrize(
+    ("weak_hits", "verify_give_up", "weak_give_up"),
+    [(0, 0, 1), (1, 0, 1), (3, 0, 1), (3, 8, 1), (3, 4, 2), (3, 0, 0)],
+)
 def test_rounds_planned_over_part_of_the_queue_verify_the_same_pairs(
-    small_corpus: list[BodyRecord], verify_round: int, jobs: int
+    small_corpus: list[BodyRecord],
+    verify_round: int,
+    jobs: int,
+    weak_hits: int,
+    verify_give_up: int,
+    weak_give_up: int,
 ) -> None:
     """The verify loop plans each round over the queue's head, grown only as far as the
-    plan needs, and makes a round's links while the next one aligns: the same edges and
-    links, in the same order, as planning over the whole queue."""
+    plan needs, gives up on pairs as it meets them, and makes a round's links while the
+    next one aligns: the same edges and links, in the same order, as planning over the
+    whole queue."""
     toks = [tokenize(r.text, r.body_start, r.body_end) for r in small_corpus]
-    params = AnalysisParams(verify_round=verify_round, verify_give_up=0)
+    params = AnalysisParams(
+        verify_round=verify_round, verify_give_up=verify_give_up, weak_give_up=weak_give_up
+    )
     pairs = candidate_pairs(sketch_bodies([t.ids for t in toks], num_perm=64), params.lsh)
     assert len(pairs) > 16 * max(verify_round, 1)  # the head does not hold the whole queue
+    weak = pairs.hits <= weak_hits
+    assert weak_hits == 0 or 0 < weak.sum() < len(weak)
     kgrams = _Kgrams.of(np.arange(len(toks)), toks.__getitem__, len(toks), params.align.k)
-    want = _spanning_over_the_whole_queue(pairs.a, pairs.b, kgrams, toks, params)
+    want = _spanning_over_the_whole_queue(pairs.a, pairs.b, kgrams, toks, params, weak)
     with local_mapper(jobs) as mapper:
-        got = _verify_spanning(
-            pairs.a,
-            pairs.b,
-            kgrams,
-            str,
-            toks.__getitem__,
-            len(toks),
-            {},
-            mapper,
-            params,
-            lambda done: None,
-        )
+        got = _spanning_of(toks, (pairs.a, pairs.b, weak), params, mapper)
     assert got == want
 
 
+def _spanning_of(
+    toks: list[Tokens],
+    queue: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.bool_] | None],
+    params: AnalysisParams,
+    mapper: Mapper,
+) -> tuple[list[tuple[int, int]], list[Link]]:
+    """``_verify_spanning`` of the ``queue`` (its pairs' letters, and which pairs are
+    weak), letters named by their index, no known links."""
+    n, (qa, qb, weak) = len(toks), queue
+    kgrams = _Kgrams.of(np.arange(n), toks.__getitem__, n, params.align.k)
+    return _verify_spanning(
+        qa, qb, kgrams, str, toks.__getitem__, n, {}, mapper, params, lambda d: None, weak=weak
+    )
+
+
 def _spanning(
-    toks: list[Tokens], pairs: list[tuple[int, int]], give_up: int
+    toks: list[Tokens],
+    pairs: list[tuple[int, int]],
+    give_up: int,
+    weak: list[bool] | None = None,
+    verify_round: int = 64,
+    weak_give_up: int = 1,
 ) -> list[tuple[int, int]]:
     qa = np.array([a for a, _ in pairs], dtype=np.int64)
     qb = np.array([b for _, b in pairs], dtype=np.int64)
-    kgrams = _Kgrams.of(np.arange(len(toks)), toks.__getitem__, len(toks), 3)
-    params = AnalysisParams(verify_round=64, verify_give_up=give_up)
+    params = AnalysisParams(
+        verify_round=verify_round, verify_give_up=give_up, weak_give_up=weak_give_up
+    )
+    hw = None if weak is None else np.array(weak, dtype=bool)
     with local_mapper(1) as mapper:
-        edges, _ = _verify_spanning(
-            qa, qb, kgrams, str, toks.__getitem__, len(toks), {}, mapper, params, lambda d: None
-        )
+        edges, _ = _spanning_of(toks, (qa, qb, hw), params, mapper)
     return edges
+
+
+def test_weak_pairs_of_two_components_are_given_up_on_sooner() -> None:
+    """Letters 0-2 are one template, 3 another; letter 4 holds both in full, so it links
+    to all of them. Once 0-2 and 3-4 are components, pair 0-3 fails. The bridge 0-4 comes
+    next: tried when it is a strong pair (give-up at 8), not when it is weak (weak pairs of
+    components that failed once are given up on), unless weak pairs are given up on as
+    any other (``weak_give_up=0``). A weak pair of components that never failed is tried:
+    5 (the first template again) joins through one."""
+    a, c = TEMPLATES["nhs"], TEMPLATES["climate"]
+    bodies = [join(add_paragraph(a, PERSONAL[i], i)) for i in range(3)]
+    bodies += [join(c), join(a + c), join(a)]
+    toks = [tokenize(b) for b in bodies]
+    pairs = [(0, 1), (1, 2), (3, 4), (0, 3), (0, 4), (0, 5)]
+    strong = [False] * 6
+    weak = [False, False, False, False, True, True]
+    joined = [(0, 1), (0, 4), (0, 5), (1, 2), (3, 4)]
+    for verify_round in (1, 3):
+        assert sorted(_spanning(toks, pairs, 8, strong, verify_round)) == joined
+        got = _spanning(toks, pairs, 8, weak, verify_round)
+        assert sorted(got) == [(0, 1), (0, 5), (1, 2), (3, 4)]
+        assert sorted(_spanning(toks, pairs, 8, weak, verify_round, weak_give_up=0)) == joined
 
 
 @pytest.mark.parametrize(("give_up", "joined"), [(0, True), (4, True), (3, False), (1, False)])
@@ -239,6 +292,7 @@ def test_two_components_whose_pairs_keep_failing_are_given_up(give_up: int, join
     ("field", "value"),
     [
         ("verify_give_up", -1),
+        ("weak_give_up", -1),
         ("verify_round", 0),
         ("verify_round", -5),
         ("template_sample", 0),
