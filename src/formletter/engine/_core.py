@@ -32,7 +32,7 @@ import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cache, partial
-from typing import NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -568,11 +568,11 @@ def _verify_spanning(
     cost a few rounds, not one round per pair; once they have failed
     ``params.verify_give_up`` times, their pairs still in the queue's head are dropped (a
     pair met later, once its components have grown into others, is judged by those).
-    ``weak`` marks the pairs that are weak candidates (they shared an LSH bucket once or
-    twice): once a pair of components has failed to link ``params.weak_give_up`` times,
-    their weak pairs are dropped too (at 200k synthetic letters, 1.43M of the 2.24M pairs
-    aligned were weak, and 0.4% of those linked, most of them after the components had
-    failed before).
+    ``weak`` marks the pairs that are weak candidates (their letters shared an LSH bucket
+    at most ``params.weak_hits`` times): once a pair of components has failed to link
+    ``params.weak_give_up`` times, their weak pairs are dropped too (at 200k synthetic
+    letters, 1.43M of the 2.24M pairs aligned were weak, and 0.4% of those linked, most
+    of them after the components had failed before).
     Without giving up, the components found are the same whatever the plan: every
     candidate pair is verified unless verified links already connect it.
     Only the verified pairs that link are returned (as edges), with the link of every
@@ -622,7 +622,7 @@ def _verify_spanning(
             # pairs the verified links already connect need no alignment
             open_ = ra != rb
             done += len(ha) - int(open_.sum())
-            ha, hb, hw, ra, rb = ha[open_], hb[open_], hw[open_], ra[open_], rb[open_]
+            ha, hb, hw, ra, rb = _kept(open_, ha, hb, hw, ra, rb)
             key = np.minimum(ra, rb) * n + np.maximum(ra, rb)
             if len(fails) and (params.verify_give_up > 0 or weak_give_up > 0):
                 # pairs of components that failed too often (weak ones: sooner): given up
@@ -634,14 +634,7 @@ def _verify_spanning(
                     live[w[fails.at_least(key[w], weak_give_up)]] = False
                 if not live.all():
                     done += len(live) - int(live.sum())
-                    ha, hb, hw, ra, rb, key = (
-                        ha[live],
-                        hb[live],
-                        hw[live],
-                        ra[live],
-                        rb[live],
-                        key[live],
-                    )
+                    ha, hb, hw, ra, rb, key = _kept(live, ha, hb, hw, ra, rb, key)
             take = _plan_round(ra, rb, key, fails, limit)
             if pos >= len(qa) or int(take.sum()) >= limit:
                 break
@@ -649,7 +642,7 @@ def _verify_spanning(
         if not len(ha):
             break
         ta, tb, keys = ha[take], hb[take], key[take]
-        ha, hb, hw = ha[~take], hb[~take], hw[~take]
+        ha, hb, hw = _kept(~take, ha, hb, hw)
         ok = np.zeros(len(ta), dtype=bool)
         need = np.arange(len(ta))
         if known:
@@ -688,6 +681,12 @@ def _verify_spanning(
     for part in unmade:
         new_links.extend(x for x in _links(*part, id_of, tokens_of, kgrams) if x)
     return edges, new_links
+
+
+def _kept(mask: npt.NDArray[np.bool_], *arrays: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], ...]:
+    """Each of the queue's parallel ``arrays`` (pairs' letters, weak flags, roots, keys)
+    kept where ``mask`` is true."""
+    return tuple(a[mask] for a in arrays)
 
 
 class _FailCounts:
