@@ -164,30 +164,38 @@ def _sentences(idx: int, m: MemberText, toks: Tokens) -> list[_Sentence]:
 
 def _group(sentences: list[_Sentence]) -> list[list[_Sentence]]:
     """The sentences grouped across members: by their words, exactly, else the group
-    whose first wording is at least 78% alike (``fuzz.ratio``). A member gives a group one
-    sentence at most: a sentence a template says twice is two groups (its second copy
-    in each letter joins the second), so both copies are template text."""
+    whose first wording is at least 78% alike (``fuzz.ratio``), else the group of the
+    wording met before that is (a reworded copy is alike to the original, but two copies
+    reworded apart may not be: in a family of comments whose words were changed one in
+    five, the first sentence made two groups, and the template said it twice). A member
+    gives a group one sentence at most: a sentence a template says twice is two groups
+    (its second copy in each letter joins the second), so both copies are template
+    text."""
     groups: list[list[_Sentence]] = []
     holders: list[set[int]] = []  # the members in each group
     by_key: dict[str, list[int]] = {}  # the groups of each exact wording
     reps: list[str] = []
+    later: list[str] = []  # the wordings met that are not a group's first, and
+    later_in: list[int] = []  # the group each went to
     for s in sentences:
         exact = by_key.get(s.key)
         g: int | None = None
         if exact is not None:  # a repeat in this member starts a group of its own
             g = next((x for x in exact if s.member not in holders[x]), None)
         elif reps:
-            best = process.extractOne(s.key, reps, scorer=fuzz.ratio, score_cutoff=78)
-            if best is not None and s.member not in holders[best[2]]:
-                g = best[2]
-            elif best is not None:  # its best match holds this member already: the next
-                hits = process.extract(s.key, reps, scorer=fuzz.ratio, score_cutoff=78, limit=4)
-                g = next((h[2] for h in hits if s.member not in holders[h[2]]), None)
+            g = _alike(s.key, reps, range(len(reps)), s.member, holders)
+            if g is None and later:
+                # no group's first wording is alike, but a later one may be: two copies
+                # of a reworded sentence differ twice as much as each from the original
+                g = _alike(s.key, later, later_in, s.member, holders)
         if g is None:
             g = len(groups)
             groups.append([])
             holders.append(set())
             reps.append(s.key)
+        elif exact is None:
+            later.append(s.key)
+            later_in.append(g)
         if exact is None:
             by_key[s.key] = [g]
         elif g not in exact:
@@ -195,6 +203,25 @@ def _group(sentences: list[_Sentence]) -> list[list[_Sentence]]:
         groups[g].append(s)
         holders[g].add(s.member)
     return groups
+
+
+def _alike(
+    key: str, wordings: list[str], group_of: Sequence[int], member: int, holders: list[set[int]]
+) -> int | None:
+    """The group of the wording most like ``key`` (``fuzz.ratio`` at least 78) that does
+    not hold ``member`` yet (the best 4 looked at), or None."""
+    best = process.extractOne(key, wordings, scorer=fuzz.ratio, score_cutoff=_ALIKE)
+    if best is None:
+        return None
+    if member not in holders[group_of[best[2]]]:
+        return group_of[best[2]]
+    # its best match's group holds this member already: the next
+    hits = process.extract(key, wordings, scorer=fuzz.ratio, score_cutoff=_ALIKE, limit=4)
+    return next((group_of[h[2]] for h in hits if member not in holders[group_of[h[2]]]), None)
+
+
+#: how alike (``fuzz.ratio``) two wordings of one template sentence are at least
+_ALIKE = 78
 
 
 def _modal_raw(carrier: tuple[MemberText, _Sentence] | None, run: list[int]) -> str:
@@ -311,6 +338,9 @@ def _slotted(
     written: list[_Written | None] = []
     hints: list[Mapping[str, str] | None] = []
     modal_carriers: list[tuple[MemberText, _Sentence] | None] = []
+    #: per carrier, the word it puts at each modal position, one for one (folded, and as
+    #: written; None: none there), for the majority of ``_majority_words``
+    votes: list[list[tuple[str, str] | None]] = []
     for s in carriers.values():
         m = members[s.member]
         hints.append(m.hints)
@@ -318,18 +348,26 @@ def _slotted(
             rows.append(modal_words)
             written.append(None)
             modal_carriers.append((m, s))
+            votes.append([(w, "") for w in modal_words])
             continue
         modal_carriers.append(None)
         toks = s.body.slice(s.w0, s.w1)
         starts, ends = toks.starts.tolist(), toks.ends.tolist()
+        words = toks.words
         filled = list(modal_words)
+        vote: list[tuple[str, str] | None] = [None] * n_words
+        votes.append(vote)
         at = [-1] * n_words  # the carrier's word at each modal position it keeps
         raw_of: dict[int, str] = {}
         last: list[int] = []  # modal positions the previous replace filled
         last_start = 0
         pending: int | None = None  # start of inserted words just before a replace
-        steps = Levenshtein.opcodes(modal_words, list(toks.words)).as_list()
-        for tag, a0, a1, b0, b1 in cast(list[tuple[str, int, int, int, int]], steps):
+        steps = cast(
+            list[tuple[str, int, int, int, int]],
+            Levenshtein.opcodes(modal_words, list(words)).as_list(),
+        )
+        _vote(steps, modal_words, words, m.text, starts, ends, vote)
+        for tag, a0, a1, b0, b1 in steps:
             if tag == "equal":
                 at[a0:a1] = range(b0, b1)
                 last, pending = [], None
@@ -352,6 +390,11 @@ def _slotted(
                 raw_of[i] = raw
         rows.append(filled)
         written.append((m.text, starts, ends, at, raw_of))
+    fixed = _majority_words(display, dtoks, modal_words, rows, votes)
+    if fixed is not None:
+        display, modal_words = fixed
+        plain = [("text", display, ())]
+        dtoks = tokenize(display)
     # a slot needs three different words, so two carriers that differ from the modal
     # words there: only those positions are looked at
     differ = Counter(
@@ -401,6 +444,85 @@ def _slotted(
     if cursor < len(display):
         pieces.append(("text", display[cursor:], ()))
     return pieces
+
+
+def _vote(
+    steps: list[tuple[str, int, int, int, int]],
+    modal_words: list[str],
+    words: Sequence[str],
+    text: str,
+    starts: list[int],
+    ends: list[int],
+    vote: list[tuple[str, str] | None],
+) -> None:
+    """Fill one carrier's ``vote`` from its edit steps against the modal words: the
+    words it keeps, and those it puts in place of others one for one between kept words
+    (a replace next to an insert or a delete is a filler of another length, such as a
+    longer name, where no position says which word stands for which)."""
+    last = len(steps) - 1
+    for k, (tag, a0, a1, b0, b1) in enumerate(steps):
+        if tag == "equal":
+            vote[a0:a1] = [(w, "") for w in modal_words[a0:a1]]
+        elif (
+            tag == "replace"
+            and (k == 0 or steps[k - 1][0] == "equal")
+            and (k == last or steps[k + 1][0] == "equal")
+        ):  # (word for word: a1 - a0 == b1 - b0)
+            vote[a0:a1] = [(words[j], text[starts[j] : ends[j]]) for j in range(b0, b1)]
+
+
+def _majority_words(
+    display: str,
+    dtoks: Tokens,
+    modal_words: list[str],
+    rows: list[list[str]],
+    votes: list[list[tuple[str, str] | None]],
+) -> tuple[str, list[str]] | None:
+    """The display sentence with each word that most carriers replace by one same word
+    written as most of them write it (and its words), or None when there is none.
+
+    The display is the sentence's most common wording, but when no wording is common (a
+    family of copies reworded a word in five: each copy its own wording) it is one copy,
+    its changed words and all, and only a word-by-word majority is the template's.
+    (A wording that half the carriers share has half of every position: nothing
+    changes.) ``rows`` are updated in place: a carrier of the new word now keeps it; the
+    modal carriers' row becomes a copy that keeps the old word."""
+    n = len(votes)
+    # only a position where more than half the carriers put another word can change
+    other = Counter(
+        i
+        for vote in votes
+        for i, v in enumerate(vote)
+        if v is not None and v[1] and v[0] != modal_words[i]
+    )
+    fixes: list[tuple[int, str, str]] = []  # (position, folded word, as written)
+    for i in sorted(i for i, c in other.items() if 2 * c > n):
+        word = modal_words[i]
+        counts = Counter(v[0] for vote in votes if (v := vote[i]) is not None)
+        value, count = counts.most_common(1)[0]
+        if 2 * count <= n or value == word:
+            continue
+        raws = Counter(v[1] for vote in votes if (v := vote[i]) is not None and v[0] == value)
+        raw = min(raws.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+        fixes.append((i, value, raw))
+    if not fixes:
+        return None
+    old = list(modal_words)
+    new_words = list(modal_words)
+    out = display
+    for i, folded, raw in reversed(fixes):
+        out = out[: int(dtoks.starts[i])] + raw + out[int(dtoks.ends[i]) :]
+        new_words[i] = folded
+    if len(tokenize(out).words) != len(new_words):
+        return None  # (a word written as two: leave the sentence as it was)
+    for r, row in enumerate(rows):
+        if row is modal_words:
+            rows[r] = row = list(old)
+        for i, folded, _raw in fixes:
+            v = votes[r][i]
+            if v is not None and v[0] == folded:
+                row[i] = folded
+    return out, new_words
 
 
 def _varies(values: Sequence[str], common: bool) -> bool:
