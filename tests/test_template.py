@@ -204,6 +204,23 @@ def test_each_word_is_the_one_most_copies_write_when_no_wording_is_common() -> N
         assert t.slots == ()
 
 
+def test_two_groups_of_one_reworded_sentence_that_no_letter_holds_both_are_one() -> None:
+    # each wording joins the group it is most like as it comes: the first two start a
+    # group each (67% alike), the third joins the first, the fourth the second. No
+    # letter carries both, and the third is alike to the second: one sentence, not two
+    lead = "The bureau should require lenders to check whether a borrower can repay. "
+    ends = [
+        "Please keep the ability to repay rule strong.",
+        "Kindly maintain the ability to repay rule robust.",
+        "Please maintain the ability to repay rule strong.",
+        "Kindly maintain the ability to repay the rule robust.",
+    ]
+    members = [MemberText(f"L{i}", lead + e, 0, len(lead + e)) for i, e in enumerate(ends)]
+    t = build_template("F", members)
+    assert len({seg.sentence for seg in t.segments}) == 2, t.text
+    assert t.text.startswith(lead)
+
+
 _FILLERS = ["apple", "river", "seven", "blue", "quietly", "lamp", "north", "paper"]
 
 

@@ -202,7 +202,61 @@ def _group(sentences: list[_Sentence]) -> list[list[_Sentence]]:
             exact.append(g)
         groups[g].append(s)
         holders[g].add(s.member)
-    return groups
+    return _merge_alike(groups, holders)
+
+
+def _merge_alike(groups: list[list[_Sentence]], holders: list[set[int]]) -> list[list[_Sentence]]:
+    """``groups`` with any two of several members each that no member carries both of,
+    and that have alike wordings (``_ALIKE``, among the first few of each), made one. A
+    sentence goes to the group it is most like when it comes, so a reworded sentence can
+    start two groups before a wording between them comes: "please keep the ability to
+    repay rule strong" and "please maintain the ability...", each carried by its own
+    copies, and the template said it twice."""
+    multi = [g for g in range(len(groups)) if len(holders[g]) >= 2]
+    if len(multi) < 2:
+        return groups
+    keys: list[str] = []
+    owner: list[int] = []
+    for g in multi:
+        for key in list(dict.fromkeys(s.key for s in groups[g]))[:_MERGE_WORDINGS]:
+            keys.append(key)
+            owner.append(g)
+    alike = process.cdist(keys, keys, scorer=fuzz.ratio, score_cutoff=_ALIKE, dtype=np.uint8)
+    a_idx, b_idx = np.nonzero(alike)
+    pairs = sorted(
+        {(owner[a], owner[b]) for a, b in zip(a_idx.tolist(), b_idx.tolist(), strict=True)}
+    )
+    root = {g: g for g in multi}
+    held = {g: set(holders[g]) for g in multi}
+
+    def find(g: int) -> int:
+        while root[g] != g:
+            g = root[g]
+        return g
+
+    merged = False
+    for a, b in pairs:
+        ra, rb = find(a), find(b)
+        if a >= b or ra == rb or not held[ra].isdisjoint(held[rb]):
+            continue
+        ra, rb = min(ra, rb), max(ra, rb)
+        root[rb] = ra
+        held[ra] |= held[rb]
+        merged = True
+    if not merged:
+        return groups
+    into: dict[int, list[_Sentence]] = {}
+    for g in multi:
+        r = find(g)
+        if r != g:
+            into.setdefault(r, []).extend(groups[g])
+    return [
+        [*grp, *into.get(g, ())] for g, grp in enumerate(groups) if g not in root or find(g) == g
+    ]
+
+
+#: the wordings of each group compared by ``_merge_alike``
+_MERGE_WORDINGS = 8
 
 
 def _alike(
