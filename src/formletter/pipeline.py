@@ -68,7 +68,7 @@ Progress = Callable[[str, int, "int | None"], None]
 ENGINES = ("local", "dask")
 
 #: bump when the engine's output changes for the same input, to force a re-analysis
-_ENGINE_VERSION = "11"
+_ENGINE_VERSION = "12"
 #: bump when the anatomy parser's output changes for the same text: the next ``analyze``
 #: parses every stored letter again (a key without it is of version 1)
 _ANATOMY_VERSION = "4"

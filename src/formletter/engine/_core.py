@@ -46,7 +46,7 @@ from formletter.engine._families import (
     component_size,
     spread_diffs,
 )
-from formletter.engine._follow import template_followers
+from formletter.engine._follow import groups_that_follow, template_followers
 from formletter.engine._join import ANCHORS, JoinTargets, join_outcome, late_part, with_joins
 from formletter.engine._loose import PLAIN, component_kinds, loose_families, loose_groups
 from formletter.engine._rescue import rescue
@@ -457,6 +457,11 @@ def _analyze_bodies(
         hand,
         keep,
     )
+    # 5d. loose groups most of whose letters follow one plain family's template join it
+    #     (with 5e), rather than make a family beside it
+    following: dict[int, dict[str, Template]] = {}
+    if loose and params.follow:
+        loose, following = groups_that_follow(loose, rep_tokens, placed_in.templates)
     if loose:
         dup_records = [tuple(records[d] for d in dups.get(m, ())) for m in range(len(reps))]
         outcomes += loose_families(
@@ -471,8 +476,12 @@ def _analyze_bodies(
     # 5e. letters still in no family that follow a template sentence by sentence
     followed = None
     if params.follow:
-        alone = [i for i, lid in enumerate(rep_ids) if lid not in placed_in.members]
-        choices = template_followers(alone, rep_tokens, placed_in.templates)
+        alone = [
+            i
+            for i, lid in enumerate(rep_ids)
+            if lid not in placed_in.members and i not in following
+        ]
+        choices = {**template_followers(alone, rep_tokens, placed_in.templates), **following}
         if choices:
             followed, _ = late_part(
                 choices,
