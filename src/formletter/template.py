@@ -162,7 +162,7 @@ def _sentences(idx: int, m: MemberText, toks: Tokens) -> list[_Sentence]:
     return out
 
 
-def _group(sentences: list[_Sentence]) -> list[list[_Sentence]]:
+def _group(sentences: list[_Sentence], weight: Mapping[int, int]) -> list[list[_Sentence]]:
     """The sentences grouped across members: by their words, exactly, else the group
     whose first wording is at least 78% alike (``fuzz.ratio``), else the group of the
     wording met before that is (a reworded copy is alike to the original, but two copies
@@ -177,6 +177,7 @@ def _group(sentences: list[_Sentence]) -> list[list[_Sentence]]:
     reps: list[str] = []
     later: list[str] = []  # the wordings met that are not a group's first, and
     later_in: list[int] = []  # the group each went to
+    wordings: list[Counter[str]] = []  # how many of each group's sentences say each
     for s in sentences:
         exact = by_key.get(s.key)
         g: int | None = None
@@ -187,11 +188,16 @@ def _group(sentences: list[_Sentence]) -> list[list[_Sentence]]:
             if g is None and later:
                 # no group's first wording is alike, but a later one may be: two copies
                 # of a reworded sentence differ twice as much as each from the original
+                # (only a group of such copies, with no wording common in it: in one of
+                # copies and their edits, a chain of edits could reach another sentence)
                 g = _alike(s.key, later, later_in, s.member, holders)
+                if g is not None and not _diverse(wordings[g]):
+                    g = None
         if g is None:
             g = len(groups)
             groups.append([])
             holders.append(set())
+            wordings.append(Counter())
             reps.append(s.key)
         elif exact is None:
             later.append(s.key)
@@ -202,17 +208,26 @@ def _group(sentences: list[_Sentence]) -> list[list[_Sentence]]:
             exact.append(g)
         groups[g].append(s)
         holders[g].add(s.member)
-    return _merge_alike(groups, holders)
+        wordings[g][s.key] += weight[s.member]
+    return _merge_alike(groups, holders, wordings)
 
 
-def _merge_alike(groups: list[list[_Sentence]], holders: list[set[int]]) -> list[list[_Sentence]]:
+def _diverse(wordings: Counter[str]) -> bool:
+    """Whether no wording of a group is common in it (half its sentences at most): the
+    group of a reworded sentence, each copy its own wording."""
+    return 2 * max(wordings.values()) <= sum(wordings.values())
+
+
+def _merge_alike(
+    groups: list[list[_Sentence]], holders: list[set[int]], wordings: list[Counter[str]]
+) -> list[list[_Sentence]]:
     """``groups`` with any two of several members each that no member carries both of,
     and that have alike wordings (``_ALIKE``, among the first few of each), made one. A
     sentence goes to the group it is most like when it comes, so a reworded sentence can
     start two groups before a wording between them comes: "please keep the ability to
     repay rule strong" and "please maintain the ability...", each carried by its own
     copies, and the template said it twice."""
-    multi = [g for g in range(len(groups)) if len(holders[g]) >= 2]
+    multi = [g for g in range(len(groups)) if len(holders[g]) >= 2 and _diverse(wordings[g])]
     if len(multi) < 2:
         return groups
     keys: list[str] = []
@@ -318,7 +333,7 @@ def build_template(
     weight = _weighted_sample(members, pivot, max_sample, toks)
     sample = list(weight)
     sentences = [s for i in sample for s in _sentences(i, members[i], toks[i])]
-    groups = _group(sentences)
+    groups = _group(sentences, weight)
 
     def carried(g: list[_Sentence]) -> int:
         return sum(weight[m] for m in {s.member for s in g})
@@ -351,7 +366,7 @@ def build_template(
         display = min(raws.items(), key=lambda kv: (-kv[1], kv[0]))[0]
         # a sentence most of the sample carries has a slot wherever no word holds half
         # its carriers; a minority wording only where half of them differ (see _varies)
-        pieces = _slotted(display, modal_key, g, members, used, 2 * support >= total)
+        pieces = _slotted(display, modal_key, g, members, used, 2 * support >= total, weight)
         for kind, piece, examples in pieces:
             segments.append(
                 TemplateSegment(kind, piece, pos, pos + len(piece), support, sent_no, examples)
@@ -373,8 +388,10 @@ def _slotted(
     members: Sequence[MemberText],
     used: Counter[str],
     common: bool = True,
+    weight: Mapping[int, int] | None = None,
 ) -> list[_Piece]:
-    """Split a display sentence into text and slot pieces."""
+    """Split a display sentence into text and slot pieces (``weight``: the letters each
+    member stands for, as the majority of words counts them; 1 each by default)."""
     plain: list[_Piece] = [("text", display, ())]
     carriers: dict[int, _Sentence] = {}
     for s in group:
@@ -444,7 +461,8 @@ def _slotted(
                 raw_of[i] = raw
         rows.append(filled)
         written.append((m.text, starts, ends, at, raw_of))
-    fixed = _majority_words(display, dtoks, modal_words, rows, votes)
+    counts = [1 if weight is None else weight[s.member] for s in carriers.values()]
+    fixed = _majority_words(display, dtoks, modal_words, rows, votes, counts)
     if fixed is not None:
         display, modal_words = fixed
         plain = [("text", display, ())]
@@ -531,6 +549,7 @@ def _majority_words(
     modal_words: list[str],
     rows: list[list[str]],
     votes: list[list[tuple[str, str] | None]],
+    weights: list[int],
 ) -> tuple[str, list[str]] | None:
     """The display sentence with each word that most carriers replace by one same word
     written as most of them write it (and its words), or None when there is none.
@@ -539,24 +558,31 @@ def _majority_words(
     family of copies reworded a word in five: each copy its own wording) it is one copy,
     its changed words and all, and only a word-by-word majority is the template's.
     (A wording that half the carriers share has half of every position: nothing
-    changes.) ``rows`` are updated in place: a carrier of the new word now keeps it; the
-    modal carriers' row becomes a copy that keeps the old word."""
-    n = len(votes)
-    # only a position where more than half the carriers put another word can change
-    other = Counter(
-        i
-        for vote in votes
-        for i, v in enumerate(vote)
-        if v is not None and v[1] and v[0] != modal_words[i]
-    )
+    changes.) Each carrier counts for the letters it stands for (``weights``), as the
+    wordings do. ``rows`` are updated in place: a carrier of the new word now keeps it;
+    the modal carriers' row becomes a copy that keeps the old word."""
+    n = sum(weights)
+    # only a position where carriers of more than half the letters put another word can
+    # change
+    other: Counter[int] = Counter()
+    for vote, w in zip(votes, weights, strict=True):
+        for i, v in enumerate(vote):
+            if v is not None and v[1] and v[0] != modal_words[i]:
+                other[i] += w
     fixes: list[tuple[int, str, str]] = []  # (position, folded word, as written)
     for i in sorted(i for i, c in other.items() if 2 * c > n):
         word = modal_words[i]
-        counts = Counter(v[0] for vote in votes if (v := vote[i]) is not None)
+        counts: Counter[str] = Counter()
+        raws: Counter[str] = Counter()
+        for vote, w in zip(votes, weights, strict=True):
+            if (v := vote[i]) is not None:
+                counts[v[0]] += w
         value, count = counts.most_common(1)[0]
         if 2 * count <= n or value == word:
             continue
-        raws = Counter(v[1] for vote in votes if (v := vote[i]) is not None and v[0] == value)
+        for vote, w in zip(votes, weights, strict=True):
+            if (v := vote[i]) is not None and v[0] == value:
+                raws[v[1]] += w
         raw = min(raws.items(), key=lambda kv: (-kv[1], kv[0]))[0]
         fixes.append((i, value, raw))
     if not fixes:
