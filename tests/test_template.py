@@ -28,6 +28,8 @@ from formletter.models import Template, letter_id_for
 from formletter.normalize import normalize_text, sentence_spans, tokenize
 from formletter.template import (
     MemberText,
+    _group,
+    _sentences,
     build_template,
     frame_template,
     sample_members,
@@ -219,6 +221,26 @@ def test_two_groups_of_one_reworded_sentence_that_no_letter_holds_both_are_one()
     t = build_template("F", members)
     assert len({seg.sentence for seg in t.segments}) == 2, t.text
     assert t.text.startswith(lead)
+
+
+def test_groups_of_a_common_wording_and_its_edits_are_not_merged() -> None:
+    # the same wordings as above, but two of them common (three copies each): groups of
+    # a wording and its edits, such as two stock sentences of one frame that a family's
+    # variants each carry, are not made one through an edit alike to both (copies each
+    # with a wording of its own are: the test above)
+    ends = [
+        "Please keep the ability to repay rule strong.",
+        "Please keep the ability to repay rule strong.",
+        "Please keep the ability to repay rule strong.",
+        "Kindly maintain the ability to repay rule robust.",
+        "Kindly maintain the ability to repay rule robust.",
+        "Kindly maintain the ability to repay rule robust.",
+        "Please maintain the ability to repay rule strong.",
+    ]
+    members = [MemberText(f"L{i}", e, 0, len(e)) for i, e in enumerate(ends)]
+    sentences = [s for i, m in enumerate(members) for s in _sentences(i, m, tokenize(m.text))]
+    groups = _group(sentences, {i: 1 for i in range(len(members))})
+    assert sorted(sorted(s.member for s in g) for g in groups) == [[0, 1, 2, 6], [3, 4, 5]]
 
 
 _FILLERS = ["apple", "river", "seven", "blue", "quietly", "lamp", "north", "paper"]
