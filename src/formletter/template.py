@@ -33,6 +33,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import LCSseq, Levenshtein
 
+from formletter.families import UnionFind
 from formletter.models import Template, TemplateSegment
 from formletter.normalize import Tokens, normalize_text, sentence_spans, tokenize
 
@@ -241,33 +242,20 @@ def _merge_alike(
     pairs = sorted(
         {(owner[a], owner[b]) for a, b in zip(a_idx.tolist(), b_idx.tolist(), strict=True)}
     )
-    root = {g: g for g in multi}
-    held = {g: set(holders[g]) for g in multi}
-
-    def find(g: int) -> int:
-        while root[g] != g:
-            g = root[g]
-        return g
-
-    merged = False
+    uf = UnionFind(len(groups))  # (a merged group's root is its first: the lowest)
+    held = {g: holders[g] for g in multi}  # the members of each root's groups
     for a, b in pairs:
-        ra, rb = find(a), find(b)
-        if a >= b or ra == rb or not held[ra].isdisjoint(held[rb]):
-            continue
-        ra, rb = min(ra, rb), max(ra, rb)
-        root[rb] = ra
-        held[ra] |= held[rb]
-        merged = True
-    if not merged:
+        ra, rb = uf.find(a), uf.find(b)
+        if a < b and ra != rb and held[ra].isdisjoint(held[rb]):
+            uf.union(ra, rb)
+            held[min(ra, rb)] = held[ra] | held[rb]
+    root = uf.roots().tolist()
+    if all(r == g for g, r in enumerate(root)):
         return groups
-    into: dict[int, list[_Sentence]] = {}
-    for g in multi:
-        r = find(g)
-        if r != g:
-            into.setdefault(r, []).extend(groups[g])
-    return [
-        [*grp, *into.get(g, ())] for g, grp in enumerate(groups) if g not in root or find(g) == g
-    ]
+    out: dict[int, list[_Sentence]] = {}
+    for g, grp in enumerate(groups):
+        out.setdefault(root[g], []).extend(grp)
+    return list(out.values())
 
 
 #: the wordings of each group compared by ``_merge_alike``
@@ -366,7 +354,7 @@ def build_template(
         display = min(raws.items(), key=lambda kv: (-kv[1], kv[0]))[0]
         # a sentence most of the sample carries has a slot wherever no word holds half
         # its carriers; a minority wording only where half of them differ (see _varies)
-        pieces = _slotted(display, modal_key, g, members, used, 2 * support >= total, weight)
+        pieces = _slotted(display, modal_key, g, members, used, 2 * support >= total, weight=weight)
         for kind, piece, examples in pieces:
             segments.append(
                 TemplateSegment(kind, piece, pos, pos + len(piece), support, sent_no, examples)
@@ -388,10 +376,11 @@ def _slotted(
     members: Sequence[MemberText],
     used: Counter[str],
     common: bool = True,
-    weight: Mapping[int, int] | None = None,
+    *,
+    weight: Mapping[int, int],
 ) -> list[_Piece]:
     """Split a display sentence into text and slot pieces (``weight``: the letters each
-    member stands for, as the majority of words counts them; 1 each by default)."""
+    member stands for, as the majority of words counts them)."""
     plain: list[_Piece] = [("text", display, ())]
     carriers: dict[int, _Sentence] = {}
     for s in group:
@@ -461,7 +450,7 @@ def _slotted(
                 raw_of[i] = raw
         rows.append(filled)
         written.append((m.text, starts, ends, at, raw_of))
-    counts = [1 if weight is None else weight[s.member] for s in carriers.values()]
+    counts = [weight[s.member] for s in carriers.values()]
     fixed = _majority_words(display, dtoks, modal_words, rows, votes, counts)
     if fixed is not None:
         display, modal_words = fixed
@@ -560,7 +549,8 @@ def _majority_words(
     (A wording that half the carriers share has half of every position: nothing
     changes.) Each carrier counts for the letters it stands for (``weights``), as the
     wordings do. ``rows`` are updated in place: a carrier of the new word now keeps it;
-    the modal carriers' row becomes a copy that keeps the old word."""
+    the modal carriers' rows become a copy of the old words (their votes are the old
+    words, so no fix changes it)."""
     n = sum(weights)
     # only a position where carriers of more than half the letters put another word can
     # change
@@ -597,7 +587,8 @@ def _majority_words(
         return None  # (a word written as two: leave the sentence as it was)
     for r, row in enumerate(rows):
         if row is modal_words:
-            rows[r] = row = list(old)
+            rows[r] = old
+            continue
         for i, folded, _raw in fixes:
             v = votes[r][i]
             if v is not None and v[0] == folded:
